@@ -1,0 +1,64 @@
+#include "adapters/node/routes.hpp"
+
+#include <caf/message.hpp>
+#include <caf/send.hpp>
+
+#include "adapters/postgres/connection.hpp"
+#include "adapters/type_ids.hpp"
+#include "runtime/metrics.hpp"
+#include "runtime/type_ids.hpp"
+
+namespace kassa {
+
+namespace {
+
+/// Sends `msg` to the supervisor's child `name`, wherever it is now.
+void tell(const route_context& ctx, const char* name, caf::message msg) {
+  caf::anon_send(ctx.supervisor, atom::tell::value, std::string{name},
+                 std::move(msg));
+}
+
+route_options public_route() {
+  return route_options{false, false};
+}
+
+} // namespace
+
+router make_routes(const route_context& ctx) {
+  router r;
+  r.add({"GET", "/healthz", "healthz", public_route(),
+         [](api_request&, responder_ptr out) {
+           out->respond(json_response(200, R"({"status":"ok"})"));
+         }});
+  r.add({"GET", "/readyz", "readyz", public_route(),
+         [ctx](api_request&, responder_ptr out) {
+           db_job job = [out](pg::connection& conn) {
+             pg::result res;
+             std::optional<pg::error> err;
+             if (conn.ok())
+               err = conn.exec("SELECT 1", {}, res);
+             if (!conn.ok() || err)
+               out->respond(error_response(
+                 503, "not_ready",
+                 "database unreachable"
+                   + (err ? ": " + err->message : std::string{})));
+             else
+               out->respond(json_response(200, R"({"status":"ready"})"));
+             return caf::message{};
+           };
+           tell(ctx, "db_pool", caf::make_message(atom::exec::value,
+                                                  std::move(job)));
+         }});
+  r.add({"GET", "/metrics", "metrics", public_route(),
+         [ctx](api_request&, responder_ptr out) {
+           out->respond(api_response{200, "text/plain; version=0.0.4",
+                                     ctx.metrics->render(), {}});
+         }});
+  r.add({"GET", "/v1/node", "node.info", route_options{},
+         [ctx](api_request&, responder_ptr out) {
+           tell(ctx, "node", caf::make_message(atom::info::value, std::move(out)));
+         }});
+  return r;
+}
+
+} // namespace kassa

@@ -1,0 +1,138 @@
+#include "adapters/node/serve.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/local_actor.hpp>
+#include <caf/send.hpp>
+
+#include "adapters/http/api_pipeline.hpp"
+#include "adapters/http/server.hpp"
+#include "adapters/node/routes.hpp"
+#include "adapters/node/system.hpp"
+#include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/migrations.hpp"
+#include "adapters/postgres/pool.hpp"
+#include "runtime/config.hpp"
+#include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
+#include "runtime/node_info.hpp"
+#include "runtime/supervisor.hpp"
+
+namespace kassa {
+
+namespace {
+
+std::string default_node_id() {
+  char host[256] = "node";
+  gethostname(host, sizeof(host) - 1);
+  return std::string{host} + "-" + std::to_string(getpid());
+}
+
+/// Connects and migrates; returns an empty string or the one-line reason.
+std::string prepare_database(const node_config& config, const logger& log) {
+  if (config.database.url.empty())
+    return "database.url: required (set KASSA_DATABASE_URL or "
+           "--database-url)";
+  pg::connection conn;
+  if (auto err = pg::connection::open(config.database.url,
+                                      config.database.connect_timeout_s, conn))
+    return "database unreachable: " + err->message;
+  pg::migration_report report;
+  auto failure = pg::apply_migrations(conn, pg::embedded_migrations(), report);
+  if (!failure.empty())
+    return failure;
+  for (auto& name : report.applied)
+    log.info("migrate", "applied migration", {{"migration", name}});
+  log.info("migrate", "schema up to date",
+           {{"version", std::to_string(report.schema_version)}});
+  return {};
+}
+
+} // namespace
+
+int migrate(const node_config& config, const logger& log) {
+  auto failure = prepare_database(config, log);
+  if (!failure.empty()) {
+    std::cerr << "kassa migrate: " << failure << '\n';
+    return 1;
+  }
+  return 0;
+}
+
+int serve(const node_config& config, const logger& log) {
+  auto node_id = config.node_id.empty() ? default_node_id() : config.node_id;
+  if (auto failure = prepare_database(config, log); !failure.empty()) {
+    std::cerr << "kassa serve: " << failure << '\n';
+    log.error("node", failure);
+    return 1;
+  }
+  if (config.cluster.port != 0 || !config.cluster.seeds.empty())
+    log.warn("node", "cluster.port and cluster.seeds are accepted but "
+                     "clustering is not implemented yet; running alone");
+  metrics_registry metrics;
+  // Declared before the actor system so it outlives every actor that might
+  // still post an answer to one of its connections.
+  http_server server{
+    http_server_options{config.http.bind, config.http.port,
+                        config.http.io_threads, config.http.body_limit_bytes,
+                        millis{config.http.request_timeout_ms},
+                        millis{config.http.idle_timeout_ms},
+                        millis{config.shutdown_grace_ms}},
+    log, metrics};
+  if (auto failure = server.listen(); !failure.empty()) {
+    std::cerr << "kassa serve: " << failure << '\n';
+    log.error("node", failure);
+    return 1;
+  }
+  caf::actor_system_config cfg;
+  configure_actor_system(cfg, config);
+  caf::actor_system sys{cfg};
+  supervisor_options sup{"root",
+                         static_cast<uint32_t>(config.supervisor.max_restarts),
+                         millis{config.supervisor.window_ms},
+                         millis{config.supervisor.backoff_initial_ms},
+                         millis{config.supervisor.backoff_max_ms}};
+  db_pool_options pool{config.database.url, config.database.pool_size,
+                       config.database.connect_timeout_s};
+  std::vector<child_spec> children{
+    {"db_pool",
+     [pool, &log, &metrics](caf::local_actor* parent) {
+       return spawn_db_pool(parent, pool, &log, &metrics);
+     }},
+    {"node",
+     [node_id](caf::local_actor* parent) {
+       return spawn_node_info(parent, node_identity{node_id, KASSA_VERSION});
+     }},
+  };
+  auto root = spawn_supervisor(sys, sup, std::move(children), &log, &metrics);
+  std::atomic<bool> escalated{false};
+  root->attach_functor([&](const caf::error& reason) {
+    if (reason && reason != caf::exit_reason::user_shutdown) {
+      escalated = true;
+      log.error("node", "root supervisor gave up; stopping the node",
+                {{"reason", sys.render(reason)}});
+      server.stop();
+    }
+  });
+  api_pipeline pipeline{make_routes(route_context{root, &metrics}),
+                        config.http.api_keys};
+  if (config.http.api_keys.empty())
+    log.warn("http", "no API keys configured: every /v1/ request gets 401");
+  log.info("node", "listening",
+           {{"node_id", node_id},
+            {"url", "http://" + config.http.bind + ":"
+                      + std::to_string(server.port())}});
+  server.run(pipeline);
+  caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+  sys.await_all_actors_done();
+  log.info("node", "stopped");
+  return escalated ? 1 : 0;
+}
+
+} // namespace kassa

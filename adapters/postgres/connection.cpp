@@ -1,0 +1,143 @@
+#include "adapters/postgres/connection.hpp"
+
+#include <libpq-fe.h>
+
+namespace kassa::pg {
+
+namespace {
+
+error error_of(PGconn* conn, PGresult* res) {
+  error err;
+  if (res != nullptr) {
+    if (auto state = PQresultErrorField(res, PG_DIAG_SQLSTATE))
+      err.sqlstate = state;
+    if (auto primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
+      err.message = primary;
+  }
+  if (err.message.empty() && conn != nullptr)
+    err.message = PQerrorMessage(conn);
+  while (!err.message.empty()
+         && (err.message.back() == '\n' || err.message.back() == ' '))
+    err.message.pop_back();
+  return err;
+}
+
+bool succeeded(PGresult* res) {
+  auto status = PQresultStatus(res);
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+} // namespace
+
+result::result(pg_result* res) : res_(res, PQclear) {
+  // nop
+}
+
+int result::rows() const {
+  return res_ ? PQntuples(res_.get()) : 0;
+}
+
+int result::columns() const {
+  return res_ ? PQnfields(res_.get()) : 0;
+}
+
+bool result::is_null(int row, int col) const {
+  return PQgetisnull(res_.get(), row, col) != 0;
+}
+
+std::string_view result::value(int row, int col) const {
+  return {PQgetvalue(res_.get(), row, col),
+          static_cast<size_t>(PQgetlength(res_.get(), row, col))};
+}
+
+long result::affected() const {
+  if (!res_)
+    return 0;
+  auto text = PQcmdTuples(res_.get());
+  return text && *text ? std::stol(text) : 0;
+}
+
+connection::connection(connection&& other) noexcept : conn_(other.conn_) {
+  other.conn_ = nullptr;
+}
+
+connection& connection::operator=(connection&& other) noexcept {
+  if (this != &other) {
+    if (conn_ != nullptr)
+      PQfinish(conn_);
+    conn_ = other.conn_;
+    other.conn_ = nullptr;
+  }
+  return *this;
+}
+
+connection::~connection() {
+  if (conn_ != nullptr)
+    PQfinish(conn_);
+}
+
+std::optional<error> connection::open(const std::string& url, int timeout_s,
+                                      connection& out) {
+  auto timeout = std::to_string(timeout_s);
+  const char* keys[] = {"dbname", "connect_timeout", "application_name",
+                        nullptr};
+  const char* values[] = {url.c_str(), timeout.c_str(), "kassa", nullptr};
+  auto conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (conn == nullptr)
+    return error{"", "out of memory while connecting to the database"};
+  if (PQstatus(conn) != CONNECTION_OK) {
+    auto err = error_of(conn, nullptr);
+    PQfinish(conn);
+    return err;
+  }
+  // Server notices ("relation already exists, skipping") are not errors and
+  // must not break the JSON log lines on stderr.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  out = connection{};
+  out.conn_ = conn;
+  return std::nullopt;
+}
+
+bool connection::ok() const {
+  return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+}
+
+std::optional<error>
+connection::exec(std::string_view sql,
+                 const std::vector<std::optional<std::string>>& params,
+                 result& out) {
+  if (conn_ == nullptr)
+    return error{"08003", "not connected"};
+  std::string query{sql};
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (auto& p : params)
+    values.push_back(p ? p->c_str() : nullptr);
+  auto res = PQexecParams(conn_, query.c_str(), static_cast<int>(params.size()),
+                          nullptr, values.data(), nullptr, nullptr, 0);
+  if (res == nullptr || !succeeded(res)) {
+    auto err = error_of(conn_, res);
+    if (res != nullptr)
+      PQclear(res);
+    return err;
+  }
+  out = result{res};
+  return std::nullopt;
+}
+
+std::optional<error> connection::exec_script(std::string_view sql) {
+  if (conn_ == nullptr)
+    return error{"08003", "not connected"};
+  std::string query{sql};
+  auto res = PQexec(conn_, query.c_str());
+  if (res == nullptr || !succeeded(res)) {
+    auto err = error_of(conn_, res);
+    if (res != nullptr)
+      PQclear(res);
+    return err;
+  }
+  PQclear(res);
+  return std::nullopt;
+}
+
+} // namespace kassa::pg

@@ -1,0 +1,69 @@
+#pragma once
+
+// Adapter-private: a thin RAII layer over libpq. Blocking; used only on
+// detached actors and in the `migrate` command, never on a CAF worker.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct pg_conn;
+struct pg_result;
+
+namespace kassa::pg {
+
+/// A query result: text values, NULL as nullopt.
+class result {
+public:
+  result() = default;
+  explicit result(pg_result* res);
+
+  int rows() const;
+  int columns() const;
+  bool is_null(int row, int col) const;
+  std::string_view value(int row, int col) const;
+  /// Rows changed by INSERT/UPDATE/DELETE.
+  long affected() const;
+
+private:
+  std::shared_ptr<pg_result> res_;
+};
+
+/// The error of a failed statement or connection.
+struct error {
+  std::string sqlstate; ///< e.g. "23505" for unique_violation; may be empty.
+  std::string message;
+};
+
+class connection {
+public:
+  connection() = default;
+  connection(connection&&) noexcept;
+  connection& operator=(connection&&) noexcept;
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  ~connection();
+
+  /// Connects to `url` (libpq URI or conninfo), waiting at most
+  /// `timeout_s` seconds.
+  static std::optional<error> open(const std::string& url, int timeout_s,
+                                   connection& out);
+
+  bool ok() const;
+
+  /// Runs one statement with text parameters ($1, $2, ...). Parameters that
+  /// are nullopt are sent as NULL.
+  std::optional<error> exec(std::string_view sql,
+                            const std::vector<std::optional<std::string>>& params,
+                            result& out);
+
+  /// Runs one or more statements without parameters (migrations, BEGIN).
+  std::optional<error> exec_script(std::string_view sql);
+
+private:
+  pg_conn* conn_ = nullptr;
+};
+
+} // namespace kassa::pg

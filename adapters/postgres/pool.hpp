@@ -1,0 +1,36 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+namespace kassa {
+
+class logger;
+class metrics_registry;
+
+namespace pg {
+class connection;
+} // namespace pg
+
+/// Work for one pooled connection. Runs on a detached actor's own thread, so
+/// it may block in libpq. `conn.ok()` is false when the database could not be
+/// reached; the job decides what to answer then. Its result is the reply to
+/// whoever sent the `(atom::exec, db_job)` request.
+using db_job = std::function<caf::message(pg::connection& conn)>;
+
+struct db_pool_options {
+  std::string url;
+  int size = 4;
+  int connect_timeout_s = 5;
+};
+
+/// Spawns the pool: `size` detached workers, each owning one connection
+/// (opened lazily and reopened after it breaks), behind an event-based front
+/// that hands each `(atom::exec, db_job)` to an idle worker or queues it.
+/// Workers are linked to the front; the front is what a supervisor restarts.
+caf::actor spawn_db_pool(caf::local_actor* parent, db_pool_options options,
+                         const logger* log, metrics_registry* metrics);
+
+} // namespace kassa

@@ -1,0 +1,18 @@
+#pragma once
+
+// Message types that belong to adapters (local only), registered after the
+// runtime's block.
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/type_id.hpp>
+
+#include "adapters/postgres/pool.hpp"
+#include "runtime/type_ids.hpp"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kassa::db_job)
+
+CAF_BEGIN_TYPE_ID_BLOCK(kassa_adapters, caf::id_block::kassa_runtime::end)
+
+  CAF_ADD_TYPE_ID(kassa_adapters, (kassa::db_job))
+
+CAF_END_TYPE_ID_BLOCK(kassa_adapters)

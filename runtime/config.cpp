@@ -1,0 +1,444 @@
+#include "runtime/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace kassa {
+
+namespace {
+
+using ct = config_type;
+
+config_key int_key(std::string_view key, std::string_view def, int64_t min,
+                   int64_t max, std::string_view description,
+                   std::string_view flag = {}) {
+  return {key, ct::integer, def, min, max, {}, flag, {}, description};
+}
+
+config_key str_key(std::string_view key, std::string_view def,
+                   std::string_view choices, std::string_view description,
+                   std::string_view flag = {}, std::string_view env_alias = {}) {
+  return {key, ct::string, def, 0, 0, choices, flag, env_alias, description};
+}
+
+config_key list_key(std::string_view key, std::string_view description,
+                    std::string_view flag = {},
+                    std::string_view env_alias = {}) {
+  return {key, ct::string_list, "", 0, 0, {}, flag, env_alias, description};
+}
+
+} // namespace
+
+const std::vector<config_key>& config_schema() {
+  static const std::vector<config_key> schema = {
+    str_key("node.id", "", "",
+            "Name of this node in logs, metrics and the cluster; empty = "
+            "host name and process id.",
+            "--node-id"),
+    str_key("http.bind", "127.0.0.1", "",
+            "Address the HTTP/WebSocket listener binds to."),
+    int_key("http.port", "8080", 1, 65535, "Port of the HTTP/WebSocket listener.",
+            "--http-port"),
+    list_key("http.api_keys",
+             "API keys accepted as `Authorization: Bearer <key>` on /v1/. "
+             "Empty = every /v1/ request is refused with 401.",
+             {}, "KASSA_API_KEYS"),
+    int_key("http.io_threads", "1", 1, 64,
+            "Asio threads that run the HTTP sessions."),
+    int_key("http.body_limit_bytes", "1048576", 1024, 1073741824,
+            "Largest request body accepted; larger ones get 413."),
+    int_key("http.request_timeout_ms", "30000", 100, 3600000,
+            "Deadline to answer a request once it is read; past it the "
+            "client gets 504 and a late answer is dropped."),
+    int_key("http.idle_timeout_ms", "60000", 100, 3600000,
+            "A connection that sends nothing (or not a whole request) for "
+            "this long is closed."),
+    str_key("database.url", "", "",
+            "PostgreSQL connection string (libpq URI or key=value). Required "
+            "by `serve` and `migrate`.",
+            "--database-url"),
+    int_key("database.pool_size", "4", 1, 64,
+            "Connections in the query pool (each one a detached actor)."),
+    int_key("database.connect_timeout_s", "5", 1, 300,
+            "Seconds to wait for a database connection."),
+    int_key("cluster.port", "0", 0, 65535,
+            "Port for CAF's middleman between nodes; 0 = no cluster "
+            "(single node).",
+            "--cluster-port"),
+    list_key("cluster.seeds", "Other nodes to join, as host:port.", "--seeds",
+             "KASSA_SEEDS"),
+    str_key("scheduler.policy", "stealing", "stealing|sharing",
+            "CAF scheduler: work stealing or a shared queue."),
+    int_key("scheduler.threads", "2", 1, 256, "CAF worker threads."),
+    str_key("log.level", "info", "debug|info|warn|error",
+            "Lowest level written to stderr."),
+    int_key("supervisor.max_restarts", "5", 0, 10000,
+            "Restarts of one child allowed within supervisor.window_ms before "
+            "the supervisor gives up and escalates to its parent."),
+    int_key("supervisor.window_ms", "60000", 1, 86400000,
+            "Window over which restarts are counted."),
+    int_key("supervisor.backoff_initial_ms", "100", 0, 3600000,
+            "Delay before the first restart; doubles per consecutive crash."),
+    int_key("supervisor.backoff_max_ms", "10000", 0, 3600000,
+            "Upper bound of the restart delay."),
+    int_key("shutdown.grace_ms", "10000", 0, 600000,
+            "On SIGTERM, how long in-flight requests may take to finish."),
+  };
+  return schema;
+}
+
+std::string env_twin(std::string_view key) {
+  std::string result = "KASSA_";
+  for (char c : key)
+    result += c == '.' ? '_' : static_cast<char>(std::toupper(c));
+  return result;
+}
+
+// -- config_values ------------------------------------------------------------
+
+namespace {
+
+const std::pair<config_value, std::string>& lookup(
+  const std::map<std::string, std::pair<config_value, std::string>,
+                 std::less<>>& values,
+  std::string_view key) {
+  auto i = values.find(key);
+  if (i == values.end())
+    throw std::logic_error("config key not in schema: " + std::string{key});
+  return i->second;
+}
+
+} // namespace
+
+int64_t config_values::get_int(std::string_view key) const {
+  return std::get<int64_t>(lookup(values_, key).first);
+}
+
+bool config_values::get_bool(std::string_view key) const {
+  return std::get<bool>(lookup(values_, key).first);
+}
+
+const std::string& config_values::get_string(std::string_view key) const {
+  return std::get<std::string>(lookup(values_, key).first);
+}
+
+const std::vector<std::string>&
+config_values::get_list(std::string_view key) const {
+  return std::get<std::vector<std::string>>(lookup(values_, key).first);
+}
+
+const std::string& config_values::source(std::string_view key) const {
+  return lookup(values_, key).second;
+}
+
+void config_values::set(std::string_view key, config_value value,
+                        std::string source) {
+  values_.insert_or_assign(std::string{key},
+                           std::make_pair(std::move(value), std::move(source)));
+}
+
+std::string config_error::to_string() const {
+  return key + ": " + message;
+}
+
+// -- parsing ------------------------------------------------------------------
+
+namespace {
+
+const config_key* find_key(std::string_view key) {
+  for (auto& k : config_schema())
+    if (k.key == key)
+      return &k;
+  return nullptr;
+}
+
+std::string describe(const config_key& key) {
+  switch (key.type) {
+    case ct::integer:
+      return "an integer between " + std::to_string(key.min) + " and "
+             + std::to_string(key.max);
+    case ct::boolean:
+      return "a boolean";
+    case ct::string:
+      if (!key.choices.empty())
+        return "one of " + std::string{key.choices};
+      return "a string";
+    case ct::string_list:
+      return "a list of strings";
+  }
+  return "a value";
+}
+
+std::optional<config_error> check_choice(const config_key& key,
+                                         const std::string& value) {
+  if (key.choices.empty())
+    return std::nullopt;
+  std::string_view rest = key.choices;
+  while (!rest.empty()) {
+    auto bar = rest.find('|');
+    auto choice = rest.substr(0, bar);
+    if (choice == value)
+      return std::nullopt;
+    rest = bar == std::string_view::npos ? std::string_view{}
+                                         : rest.substr(bar + 1);
+  }
+  return config_error{std::string{key.key}, "must be " + describe(key)
+                                              + " (got \"" + value + "\")"};
+}
+
+std::optional<config_error> check_range(const config_key& key, int64_t value) {
+  if (value < key.min || value > key.max)
+    return config_error{std::string{key.key},
+                        "must be " + describe(key) + " (got "
+                          + std::to_string(value) + ")"};
+  return std::nullopt;
+}
+
+std::optional<config_error> parse_json_value(const config_key& key,
+                                             const nlohmann::json& j,
+                                             config_value& out) {
+  auto bad = [&] {
+    return config_error{std::string{key.key}, "must be " + describe(key)
+                                                + " (got " + j.dump() + ")"};
+  };
+  switch (key.type) {
+    case ct::integer:
+      if (!j.is_number_integer())
+        return bad();
+      out = j.get<int64_t>();
+      return check_range(key, std::get<int64_t>(out));
+    case ct::boolean:
+      if (!j.is_boolean())
+        return bad();
+      out = j.get<bool>();
+      return std::nullopt;
+    case ct::string:
+      if (!j.is_string())
+        return bad();
+      out = j.get<std::string>();
+      return check_choice(key, std::get<std::string>(out));
+    case ct::string_list: {
+      if (!j.is_array())
+        return bad();
+      std::vector<std::string> items;
+      for (auto& item : j) {
+        if (!item.is_string() || item.get<std::string>().empty())
+          return bad();
+        items.push_back(item.get<std::string>());
+      }
+      out = std::move(items);
+      return std::nullopt;
+    }
+  }
+  return bad();
+}
+
+void flatten(const nlohmann::json& j, const std::string& prefix,
+             std::vector<std::pair<std::string, const nlohmann::json*>>& out) {
+  for (auto& [name, value] : j.items()) {
+    auto path = prefix.empty() ? name : prefix + "." + name;
+    // An object is a section unless the path is itself a key.
+    if (value.is_object() && find_key(path) == nullptr)
+      flatten(value, path, out);
+    else
+      out.emplace_back(path, &value);
+  }
+}
+
+config_values defaults() {
+  config_values result;
+  for (auto& key : config_schema()) {
+    config_value value;
+    auto err = parse_config_text(key, key.default_value, value);
+    if (err) // A bad default is a programming error caught by the unit tests.
+      throw std::logic_error("bad default: " + err->to_string());
+    result.set(key.key, std::move(value), "default");
+  }
+  return result;
+}
+
+std::optional<config_error> apply_json(config_values& values,
+                                       std::string_view text,
+                                       std::string_view origin) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded())
+    return config_error{std::string{origin}, "is not valid JSON"};
+  if (!j.is_object())
+    return config_error{std::string{origin}, "must hold a JSON object"};
+  std::vector<std::pair<std::string, const nlohmann::json*>> entries;
+  flatten(j, "", entries);
+  for (auto& [path, value] : entries) {
+    auto key = find_key(path);
+    if (key == nullptr)
+      return config_error{path, "unknown configuration key (in "
+                                  + std::string{origin} + ")"};
+    config_value parsed;
+    if (auto err = parse_json_value(*key, *value, parsed))
+      return err;
+    values.set(path, std::move(parsed), std::string{origin});
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<config_error> parse_config_text(const config_key& key,
+                                              std::string_view text,
+                                              config_value& out) {
+  auto bad = [&] {
+    return config_error{std::string{key.key},
+                        "must be " + describe(key) + " (got \""
+                          + std::string{text} + "\")"};
+  };
+  switch (key.type) {
+    case ct::integer: {
+      int64_t value = 0;
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(),
+                                       value);
+      if (ec != std::errc{} || ptr != text.data() + text.size() || text.empty())
+        return bad();
+      out = value;
+      return check_range(key, value);
+    }
+    case ct::boolean: {
+      std::string lower;
+      for (char c : text)
+        lower += static_cast<char>(std::tolower(c));
+      if (lower == "1" || lower == "true" || lower == "yes" || lower == "on")
+        out = true;
+      else if (lower == "0" || lower == "false" || lower == "no"
+               || lower == "off")
+        out = false;
+      else
+        return bad();
+      return std::nullopt;
+    }
+    case ct::string:
+      out = std::string{text};
+      return check_choice(key, std::get<std::string>(out));
+    case ct::string_list: {
+      std::vector<std::string> items;
+      std::string_view rest = text;
+      while (!rest.empty()) {
+        auto comma = rest.find(',');
+        auto item = rest.substr(0, comma);
+        while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
+          item.remove_prefix(1);
+        while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
+          item.remove_suffix(1);
+        if (item.empty())
+          return bad();
+        items.emplace_back(item);
+        rest = comma == std::string_view::npos ? std::string_view{}
+                                               : rest.substr(comma + 1);
+      }
+      out = std::move(items);
+      return std::nullopt;
+    }
+  }
+  return bad();
+}
+
+config_result load_config_json(std::string_view json_text,
+                               std::string_view origin) {
+  auto values = defaults();
+  if (auto err = apply_json(values, json_text, origin))
+    return *err;
+  return values;
+}
+
+config_result load_config(const config_sources& sources) {
+  auto values = defaults();
+  // 1. The file.
+  auto path = sources.file;
+  bool explicit_file = !path.empty();
+  if (!explicit_file)
+    path = sources.default_file;
+  if (!path.empty()) {
+    std::ifstream in{path};
+    if (!in) {
+      if (explicit_file)
+        return config_error{"config", "cannot read config file " + path};
+    } else {
+      std::stringstream text;
+      text << in.rdbuf();
+      if (auto err = apply_json(values, text.str(), path))
+        return *err;
+    }
+  }
+  // 2. KASSA_* environment variables.
+  for (auto& entry : sources.environment) {
+    auto eq = entry.find('=');
+    if (eq == std::string::npos || entry.compare(0, 6, "KASSA_") != 0)
+      continue;
+    auto name = entry.substr(0, eq);
+    auto text = std::string_view{entry}.substr(eq + 1);
+    if (name == "KASSA_CONFIG")
+      continue;
+    const config_key* key = nullptr;
+    for (auto& k : config_schema())
+      if (env_twin(k.key) == name || (!k.env_alias.empty() && k.env_alias == name))
+        key = &k;
+    if (key == nullptr)
+      return config_error{name, "unknown configuration variable (no key "
+                                "maps to it; see config/README.md)"};
+    config_value parsed;
+    if (auto err = parse_config_text(*key, text, parsed)) {
+      err->message += " from " + name;
+      return *err;
+    }
+    values.set(key->key, std::move(parsed), "env " + name);
+  }
+  // 3. Flags.
+  for (auto& [flag, text] : sources.flags) {
+    const config_key* key = nullptr;
+    for (auto& k : config_schema())
+      if (!k.flag.empty() && k.flag == flag)
+        key = &k;
+    if (key == nullptr)
+      return config_error{flag, "unknown flag"};
+    config_value parsed;
+    if (auto err = parse_config_text(*key, text, parsed)) {
+      err->message += " from " + flag;
+      return *err;
+    }
+    values.set(key->key, std::move(parsed), flag);
+  }
+  return values;
+}
+
+node_config to_node_config(const config_values& v) {
+  node_config c;
+  c.node_id = v.get_string("node.id");
+  c.http.bind = v.get_string("http.bind");
+  c.http.port = static_cast<uint16_t>(v.get_int("http.port"));
+  c.http.api_keys = v.get_list("http.api_keys");
+  c.http.io_threads = static_cast<int>(v.get_int("http.io_threads"));
+  c.http.body_limit_bytes
+    = static_cast<uint64_t>(v.get_int("http.body_limit_bytes"));
+  c.http.request_timeout_ms = v.get_int("http.request_timeout_ms");
+  c.http.idle_timeout_ms = v.get_int("http.idle_timeout_ms");
+  c.database.url = v.get_string("database.url");
+  c.database.pool_size = static_cast<int>(v.get_int("database.pool_size"));
+  c.database.connect_timeout_s
+    = static_cast<int>(v.get_int("database.connect_timeout_s"));
+  c.cluster.port = static_cast<uint16_t>(v.get_int("cluster.port"));
+  c.cluster.seeds = v.get_list("cluster.seeds");
+  c.scheduler.policy = v.get_string("scheduler.policy");
+  c.scheduler.threads = static_cast<int>(v.get_int("scheduler.threads"));
+  c.log_level = v.get_string("log.level");
+  c.supervisor.max_restarts
+    = static_cast<int>(v.get_int("supervisor.max_restarts"));
+  c.supervisor.window_ms = v.get_int("supervisor.window_ms");
+  c.supervisor.backoff_initial_ms = v.get_int("supervisor.backoff_initial_ms");
+  c.supervisor.backoff_max_ms = v.get_int("supervisor.backoff_max_ms");
+  c.shutdown_grace_ms = v.get_int("shutdown.grace_ms");
+  return c;
+}
+
+} // namespace kassa

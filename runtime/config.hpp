@@ -1,0 +1,139 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace kassa {
+
+// -- the schema ---------------------------------------------------------------
+
+enum class config_type { integer, boolean, string, string_list };
+
+/// One configuration key: the single source for defaults, validation, the
+/// environment twin and the documentation (config/README.md is checked
+/// against this table by a test).
+struct config_key {
+  std::string_view key;         ///< Dotted path, e.g. "http.port".
+  config_type type;
+  std::string_view default_value; ///< As it would be written in the env twin.
+  int64_t min = 0;              ///< Integers only.
+  int64_t max = 0;              ///< Integers only.
+  std::string_view choices;     ///< Strings only: "a|b|c", empty = any.
+  std::string_view flag;        ///< Command-line flag, empty = none.
+  std::string_view env_alias;   ///< Extra env name besides the twin (API.md).
+  std::string_view description;
+};
+
+/// Every key a node understands.
+const std::vector<config_key>& config_schema();
+
+/// `http.port` → `KASSA_HTTP_PORT`.
+std::string env_twin(std::string_view key);
+
+// -- values -------------------------------------------------------------------
+
+using config_value
+  = std::variant<int64_t, bool, std::string, std::vector<std::string>>;
+
+/// A validated set of values: every schema key has exactly one value.
+class config_values {
+public:
+  int64_t get_int(std::string_view key) const;
+  bool get_bool(std::string_view key) const;
+  const std::string& get_string(std::string_view key) const;
+  const std::vector<std::string>& get_list(std::string_view key) const;
+
+  /// Where the value came from ("default", "file", "env KASSA_X", "--flag").
+  const std::string& source(std::string_view key) const;
+
+  void set(std::string_view key, config_value value, std::string source);
+
+private:
+  std::map<std::string, std::pair<config_value, std::string>, std::less<>>
+    values_;
+};
+
+/// A configuration error names the key at fault.
+struct config_error {
+  std::string key;
+  std::string message;
+
+  /// "http.port: must be an integer ..." — what the node prints before exiting.
+  std::string to_string() const;
+};
+
+/// Inputs of one load: the file (if any), the environment and the flags.
+struct config_sources {
+  /// Path from --config or KASSA_CONFIG; empty = use `default_file` if exists.
+  std::string file;
+  /// The documented default file, used when `file` is empty and it exists.
+  std::string default_file = "config/kassa.json";
+  /// Environment as "NAME=value" entries (only KASSA_* are looked at).
+  std::vector<std::string> environment;
+  /// Flags as {"--http-port", "9000"} pairs, already split by the CLI.
+  std::vector<std::pair<std::string, std::string>> flags;
+};
+
+/// Result of a load: values, or the first error found.
+using config_result = std::variant<config_values, config_error>;
+
+/// Loads defaults, then the JSON file, then KASSA_* variables, then flags.
+/// Unknown keys (in the file, KASSA_* names or flags) and bad values are
+/// errors that name the key.
+config_result load_config(const config_sources& sources);
+
+/// Loads from a JSON text only (plus defaults); used by tests and tools.
+config_result load_config_json(std::string_view json_text,
+                               std::string_view origin = "file");
+
+/// Parses `text` as a value of `key`'s type (env/flag syntax: lists are
+/// comma separated, booleans 1/0/true/false/yes/no/on/off).
+std::optional<config_error> parse_config_text(const config_key& key,
+                                              std::string_view text,
+                                              config_value& out);
+
+// -- the typed view the node uses ---------------------------------------------
+
+struct node_config {
+  std::string node_id;
+  struct {
+    std::string bind;
+    uint16_t port = 8080;
+    std::vector<std::string> api_keys;
+    int io_threads = 1;
+    uint64_t body_limit_bytes = 1 << 20;
+    int64_t request_timeout_ms = 30000;
+    int64_t idle_timeout_ms = 60000;
+  } http;
+  struct {
+    std::string url;
+    int pool_size = 4;
+    int connect_timeout_s = 5;
+  } database;
+  struct {
+    uint16_t port = 0;
+    std::vector<std::string> seeds;
+  } cluster;
+  struct {
+    std::string policy;
+    int threads = 2;
+  } scheduler;
+  std::string log_level;
+  struct {
+    int max_restarts = 5;
+    int64_t window_ms = 60000;
+    int64_t backoff_initial_ms = 100;
+    int64_t backoff_max_ms = 10000;
+  } supervisor;
+  int64_t shutdown_grace_ms = 10000;
+};
+
+/// Builds the typed view from validated values.
+node_config to_node_config(const config_values& values);
+
+} // namespace kassa

@@ -1,0 +1,198 @@
+#include "runtime/supervisor.hpp"
+
+#include <deque>
+#include <map>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "runtime/errc.hpp"
+#include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
+#include "runtime/type_ids.hpp"
+
+namespace kassa {
+
+namespace {
+
+/// Messages for a restarting child are held, up to this many.
+constexpr size_t max_held_messages = 10000;
+
+struct supervised_child {
+  child_spec spec;
+  caf::actor handle;          ///< Null while waiting for a restart.
+  restart_budget budget;
+  uint32_t consecutive_crashes = 0;
+  std::chrono::steady_clock::time_point last_crash{};
+  std::deque<caf::message> held;
+};
+
+struct supervisor_state {
+  static inline const char* name = "supervisor";
+  supervisor_options options;
+  const logger* log = nullptr;
+  metrics_registry* metrics = nullptr;
+  std::map<std::string, supervised_child> children;
+};
+
+using supervisor_pointer = caf::stateful_actor<supervisor_state>*;
+
+void deliver(const caf::actor& child, caf::message msg,
+             caf::execution_unit* ctx) {
+  caf::actor_cast<caf::abstract_actor*>(child)->enqueue(
+    nullptr, caf::make_message_id(), std::move(msg), ctx);
+}
+
+caf::actor start_child(supervisor_pointer self, supervised_child& child) {
+  auto handle = child.spec.start(self);
+  if (!handle) {
+    if (self->state.log)
+      self->state.log->error("supervisor", "child factory returned no actor",
+                             {{"supervisor", self->state.options.name},
+                              {"child", child.spec.name}});
+    return handle;
+  }
+  self->link_to(handle);
+  child.handle = handle;
+  while (!child.held.empty()) {
+    deliver(handle, std::move(child.held.front()), self->context());
+    child.held.pop_front();
+  }
+  return handle;
+}
+
+void on_child_exit(supervisor_pointer self, supervised_child& child,
+                   const caf::error& reason) {
+  auto& st = self->state;
+  child.handle = nullptr;
+  if (reason == caf::exit_reason::normal || !reason) {
+    if (st.log)
+      st.log->info("supervisor", "child finished",
+                   {{"supervisor", st.options.name},
+                    {"child", child.spec.name}});
+    st.children.erase(child.spec.name);
+    return;
+  }
+  auto now = self->clock().now();
+  if (now - child.last_crash >= st.options.window)
+    child.consecutive_crashes = 0;
+  child.last_crash = now;
+  auto reason_text = self->system().render(reason);
+  if (!child.budget.record(now)) {
+    if (st.log)
+      st.log->error("supervisor", "restart limit exceeded, escalating",
+                    {{"supervisor", st.options.name},
+                     {"child", child.spec.name},
+                     {"reason", reason_text}});
+    self->quit(caf::make_error(errc::restart_limit_exceeded,
+                               st.options.name + "/" + child.spec.name));
+    return;
+  }
+  auto delay = exponential_delay(st.options.backoff_initial,
+                                 st.options.backoff_max,
+                                 child.consecutive_crashes++);
+  if (st.metrics)
+    st.metrics
+      ->get_counter("kassa_actor_restarts_total",
+                    "Restarts of supervised actors after a crash.",
+                    {{"supervisor", st.options.name},
+                     {"child", child.spec.name}})
+      .inc();
+  if (st.log)
+    st.log->warn("supervisor", "child crashed, restarting",
+                 {{"supervisor", st.options.name},
+                  {"child", child.spec.name},
+                  {"reason", reason_text},
+                  {"delay_ms", std::to_string(delay.count())}});
+  self->delayed_send(self, delay, atom::restart::value, child.spec.name);
+}
+
+caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
+                         std::vector<child_spec> specs, const logger* log,
+                         metrics_registry* metrics) {
+  auto& st = self->state;
+  st.options = std::move(options);
+  st.log = log;
+  st.metrics = metrics;
+  auto add_child = [self](child_spec spec) -> caf::actor {
+    auto& st = self->state;
+    auto name = spec.name;
+    auto [i, added] = st.children.try_emplace(
+      name, supervised_child{std::move(spec), nullptr,
+                             restart_budget{st.options.max_restarts,
+                                            st.options.window},
+                             0,
+                             {},
+                             {}});
+    if (!added)
+      return i->second.handle;
+    return start_child(self, i->second);
+  };
+  for (auto& spec : specs)
+    add_child(std::move(spec));
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& st = self->state;
+    for (auto& [name, child] : st.children) {
+      if (child.handle && child.handle.address() == msg.source) {
+        on_child_exit(self, child, msg.reason);
+        return;
+      }
+    }
+    // Not a child: our parent (or someone linked to us) went down.
+    self->quit(std::move(msg.reason));
+  });
+  return {
+    [self](atom::get, const std::string& name) -> caf::result<caf::actor> {
+      auto i = self->state.children.find(name);
+      if (i == self->state.children.end())
+        return caf::make_error(errc::unknown_child, name);
+      if (!i->second.handle)
+        return caf::make_error(errc::child_restarting, name);
+      return i->second.handle;
+    },
+    [add_child](atom::add, child_spec& spec) -> caf::result<caf::actor> {
+      auto handle = add_child(std::move(spec));
+      if (!handle)
+        return caf::make_error(errc::unknown_child, "factory failed");
+      return handle;
+    },
+    [self](atom::tell, const std::string& name, caf::message& msg) {
+      auto i = self->state.children.find(name);
+      if (i == self->state.children.end()) {
+        if (self->state.log)
+          self->state.log->warn("supervisor", "message for unknown child dropped",
+                                {{"child", name}});
+        return;
+      }
+      auto& child = i->second;
+      if (child.handle)
+        deliver(child.handle, std::move(msg), self->context());
+      else if (child.held.size() < max_held_messages)
+        child.held.push_back(std::move(msg));
+      else if (self->state.log)
+        self->state.log->warn("supervisor",
+                              "child restarting and its queue is full; "
+                              "message dropped",
+                              {{"child", name}});
+    },
+    [self](atom::restart, const std::string& name) {
+      auto i = self->state.children.find(name);
+      if (i != self->state.children.end() && !i->second.handle)
+        start_child(self, i->second);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_options options,
+                            std::vector<child_spec> children,
+                            const logger* log, metrics_registry* metrics) {
+  return sys.spawn(supervisor, std::move(options), std::move(children), log,
+                   metrics);
+}
+
+} // namespace kassa

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "runtime/backoff.hpp"
+
+namespace kassa {
+
+class logger;
+class metrics_registry;
+
+/// How a supervisor restarts its children.
+struct supervisor_options {
+  std::string name = "root";
+  /// More than this many restarts of one child within `window` escalates:
+  /// the supervisor exits with `errc::restart_limit_exceeded`, which its own
+  /// parent sees as a crash of its child.
+  uint32_t max_restarts = 5;
+  millis window{60000};
+  /// Delay before restart n is min(backoff_initial * 2^n, backoff_max).
+  millis backoff_initial{100};
+  millis backoff_max{10000};
+};
+
+/// Starts one child. Called once at start and again after every crash; the
+/// supervisor links itself to what it returns.
+using child_factory = std::function<caf::actor(caf::local_actor* parent)>;
+
+struct child_spec {
+  std::string name;
+  child_factory start;
+};
+
+/// Spawns a supervisor over `children` (more can be added with
+/// `(atom::add, child_spec)`). Its protocol, dynamically typed because a
+/// child may be any actor:
+/// - `(atom::get, std::string name) -> caf::actor`: the child's current
+///   handle (error `child_restarting` while it is down, `unknown_child`).
+/// - `(atom::add, child_spec) -> caf::actor`: starts and supervises another.
+/// - `(atom::tell, std::string name, caf::message)`: delivers the message to
+///   the child's current incarnation; held while the child is restarting, so
+///   callers need no handle that a restart would make stale.
+/// A child that exits normally is removed; any other exit (an exception, an
+/// error) is a crash and triggers a restart after the backoff delay.
+caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_options options,
+                            std::vector<child_spec> children,
+                            const logger* log, metrics_registry* metrics);
+
+} // namespace kassa
