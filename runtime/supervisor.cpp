@@ -40,6 +40,16 @@ struct supervisor_state {
 
 using supervisor_pointer = caf::stateful_actor<supervisor_state>*;
 
+/// The restart counter of one child; created at 0 when the child is added so
+/// /metrics shows every supervised child, not only crashed ones.
+counter* restart_counter(supervisor_state& st, const std::string& child) {
+  if (st.metrics == nullptr)
+    return nullptr;
+  return &st.metrics->get_counter(
+    "kassa_actor_restarts_total", "Restarts of supervised actors after a crash.",
+    {{"supervisor", st.options.name}, {"child", child}});
+}
+
 void deliver(const caf::actor& child, caf::message msg,
              caf::execution_unit* ctx) {
   caf::actor_cast<caf::abstract_actor*>(child)->enqueue(
@@ -94,13 +104,8 @@ void on_child_exit(supervisor_pointer self, supervised_child& child,
   auto delay = exponential_delay(st.options.backoff_initial,
                                  st.options.backoff_max,
                                  child.consecutive_crashes++);
-  if (st.metrics)
-    st.metrics
-      ->get_counter("kassa_actor_restarts_total",
-                    "Restarts of supervised actors after a crash.",
-                    {{"supervisor", st.options.name},
-                     {"child", child.spec.name}})
-      .inc();
+  if (auto c = restart_counter(st, child.spec.name))
+    c->inc();
   if (st.log)
     st.log->warn("supervisor", "child crashed, restarting",
                  {{"supervisor", st.options.name},
@@ -129,6 +134,7 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
                              {}});
     if (!added)
       return i->second.handle;
+    restart_counter(st, name);
     return start_child(self, i->second);
   };
   for (auto& spec : specs)

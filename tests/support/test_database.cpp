@@ -1,0 +1,62 @@
+#include "support/test_database.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "adapters/postgres/connection.hpp"
+
+namespace kassa::test {
+
+namespace {
+
+void exec_admin(const std::string& url, const std::string& sql) {
+  pg::connection conn;
+  if (auto err = pg::connection::open(url, 5, conn))
+    throw std::runtime_error("cannot reach the test database server: "
+                             + err->message);
+  if (auto err = conn.exec_script(sql))
+    throw std::runtime_error(sql + ": " + err->message);
+}
+
+} // namespace
+
+test_database::test_database() {
+  auto admin = std::getenv("TEST_PG_URL");
+  if (admin == nullptr || *admin == '\0')
+    throw std::runtime_error("TEST_PG_URL is not set: run the suite with "
+                             "scripts/test (it starts PostgreSQL)");
+  admin_url_ = admin;
+  static std::atomic<int> counter{0};
+  name_ = "kassa_t" + std::to_string(::getpid()) + "_"
+          + std::to_string(counter++);
+  exec_admin(admin_url_, "DROP DATABASE IF EXISTS " + name_);
+  exec_admin(admin_url_, "CREATE DATABASE " + name_);
+  // Same server and user, another database: replace the path of the URI.
+  auto slash = admin_url_.rfind('/');
+  url_ = admin_url_.substr(0, slash + 1) + name_;
+}
+
+test_database::~test_database() {
+  try {
+    exec_admin(admin_url_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  } catch (...) {
+    // Best effort: a leftover test database is harmless.
+  }
+}
+
+std::string test_database::scalar(const std::string& sql) const {
+  pg::connection conn;
+  if (auto err = pg::connection::open(url_, 5, conn))
+    throw std::runtime_error(err->message);
+  pg::result res;
+  if (auto err = conn.exec(sql, {}, res))
+    throw std::runtime_error(sql + ": " + err->message);
+  if (res.rows() == 0 || res.is_null(0, 0))
+    return {};
+  return std::string{res.value(0, 0)};
+}
+
+} // namespace kassa::test

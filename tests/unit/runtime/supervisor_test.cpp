@@ -1,0 +1,222 @@
+#include "runtime/supervisor.hpp"
+
+#include <atomic>
+#include <memory>
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <catch2/catch.hpp>
+
+#include "adapters/node/system.hpp"
+#include "runtime/errc.hpp"
+#include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
+#include "runtime/type_ids.hpp"
+
+using namespace std::chrono_literals;
+using namespace kassa;
+
+namespace {
+
+struct child_stats {
+  int starts = 0;
+  int records = 0;
+};
+
+/// A child that crashes on "crash" (an exception), exits normally on "quit"
+/// and counts "record" messages.
+caf::behavior crashing_child(caf::event_based_actor* self,
+                             std::shared_ptr<child_stats> stats) {
+  ++stats->starts;
+  return {
+    [self, stats](const std::string& cmd) {
+      if (cmd == "crash")
+        throw std::runtime_error("deliberate crash");
+      if (cmd == "quit")
+        self->quit();
+      if (cmd == "record")
+        ++stats->records;
+    },
+  };
+}
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  logger log{log_level::error, -1}; // fd -1: discard
+  metrics_registry metrics;
+  std::shared_ptr<child_stats> stats = std::make_shared<child_stats>();
+
+  fixture() {
+    register_kassa_types(cfg);
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    cfg.set("logger.verbosity", caf::atom("quiet"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+  }
+
+  caf::actor spawn(uint32_t max_restarts) {
+    supervisor_options opts{"test", max_restarts, 60s, 100ms, 1000ms};
+    auto s = stats;
+    std::vector<child_spec> children{
+      {"worker", [s](caf::local_actor* parent) {
+         return parent->spawn(crashing_child, s);
+       }}};
+    auto sup = spawn_supervisor(*sys, opts, std::move(children), &log,
+                                &metrics);
+    sched->run();
+    return sup;
+  }
+
+  void tell(const caf::actor& sup, const char* cmd) {
+    caf::anon_send(sup, atom::tell::value, std::string{"worker"},
+                   caf::make_message(std::string{cmd}));
+    sched->run();
+  }
+
+  /// Advances the test clock and runs whatever became due.
+  void advance(caf::timespan t) {
+    sched->advance_time(t);
+    sched->run();
+  }
+
+  uint64_t restarts() {
+    return metrics
+      .get_counter("kassa_actor_restarts_total", "",
+                   {{"supervisor", "test"}, {"child", "worker"}})
+      .value();
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "supervisor restarts a crashed child after backoff",
+                 "[supervisor]") {
+  auto sup = spawn(5);
+  REQUIRE(stats->starts == 1);
+  tell(sup, "crash");
+  // Not yet: the first restart waits backoff_initial (100 ms).
+  CHECK(stats->starts == 1);
+  advance(99ms);
+  CHECK(stats->starts == 1);
+  // Messages for the restarting child are held, not lost.
+  tell(sup, "record");
+  CHECK(stats->records == 0);
+  advance(1ms);
+  CHECK(stats->starts == 2);
+  CHECK(stats->records == 1);
+  CHECK(restarts() == 1);
+  // The second consecutive crash waits twice as long.
+  tell(sup, "crash");
+  advance(199ms);
+  CHECK(stats->starts == 2);
+  advance(1ms);
+  CHECK(stats->starts == 3);
+  // And the third four times as long.
+  tell(sup, "crash");
+  advance(399ms);
+  CHECK(stats->starts == 3);
+  advance(1ms);
+  CHECK(stats->starts == 4);
+  CHECK(restarts() == 3);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  sched->run();
+}
+
+TEST_CASE_METHOD(fixture, "supervisor caps the backoff at backoff_max",
+                 "[supervisor]") {
+  auto sup = spawn(100);
+  for (int i = 0; i < 6; ++i) {
+    tell(sup, "crash");
+    advance(1000ms);
+  }
+  // 100, 200, 400, 800, 1000, 1000: each fits in the 1 s advanced.
+  CHECK(stats->starts == 7);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  sched->run();
+}
+
+TEST_CASE_METHOD(fixture, "supervisor escalates past its restart budget",
+                 "[supervisor]") {
+  auto sup = spawn(2);
+  auto reason = std::make_shared<caf::error>();
+  auto exited = std::make_shared<bool>(false);
+  sup->attach_functor([reason, exited](const caf::error& r) {
+    *reason = r;
+    *exited = true;
+  });
+  tell(sup, "crash");
+  advance(100ms);
+  tell(sup, "crash");
+  advance(200ms);
+  REQUIRE(stats->starts == 3);
+  REQUIRE_FALSE(*exited);
+  // The third crash within the window exceeds max_restarts = 2.
+  tell(sup, "crash");
+  sched->run();
+  CHECK(*exited);
+  CHECK(*reason == errc::restart_limit_exceeded);
+  advance(10s);
+  CHECK(stats->starts == 3); // No restart after giving up.
+}
+
+TEST_CASE_METHOD(fixture, "a nested supervisor's escalation is a crash of its "
+                          "parent's child",
+                 "[supervisor]") {
+  auto inner_starts = std::make_shared<int>(0);
+  auto s = stats;
+  auto log_ptr = &log;
+  auto metrics_ptr = &metrics;
+  std::vector<child_spec> children{
+    {"inner", [=](caf::local_actor* parent) {
+       ++*inner_starts;
+       return spawn_supervisor(
+         parent->system(), supervisor_options{"inner", 0, 60s, 100ms, 1s},
+         {{"worker",
+           [s](caf::local_actor* p) { return p->spawn(crashing_child, s); }}},
+         log_ptr, metrics_ptr);
+     }}};
+  auto outer = spawn_supervisor(*sys,
+                                supervisor_options{"outer", 5, 60s, 100ms, 1s},
+                                std::move(children), &log, &metrics);
+  sched->run();
+  REQUIRE(*inner_starts == 1);
+  REQUIRE(stats->starts == 1);
+  // Ask the outer supervisor for the inner one, then crash its worker.
+  caf::actor inner;
+  auto probe = sys->spawn([&](caf::event_based_actor* self) {
+    self->request(outer, caf::infinite, atom::get::value, std::string{"inner"})
+      .then([&](const caf::actor& h) { inner = h; });
+  });
+  sched->run();
+  REQUIRE(inner);
+  caf::anon_send(inner, atom::tell::value, std::string{"worker"},
+                 caf::make_message(std::string{"crash"}));
+  sched->run();
+  // inner allows 0 restarts: it gives up; outer restarts inner (and with it
+  // a fresh worker).
+  advance(100ms);
+  CHECK(*inner_starts == 2);
+  CHECK(stats->starts == 2);
+  caf::anon_send_exit(outer, caf::exit_reason::user_shutdown);
+  sched->run();
+}
+
+TEST_CASE_METHOD(fixture, "a child that exits normally is not restarted",
+                 "[supervisor]") {
+  auto sup = spawn(5);
+  tell(sup, "quit");
+  advance(10s);
+  CHECK(stats->starts == 1);
+  CHECK(restarts() == 0);
+  caf::error got;
+  auto probe = sys->spawn([&](caf::event_based_actor* self) {
+    self->request(sup, caf::infinite, atom::get::value, std::string{"worker"})
+      .then([](const caf::actor&) {}, [&](caf::error& e) { got = e; });
+  });
+  sched->run();
+  CHECK(got == errc::unknown_child);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  sched->run();
+}
