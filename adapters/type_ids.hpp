@@ -7,11 +7,11 @@
 #include <caf/type_id.hpp>
 
 #include "adapters/postgres/pool.hpp"
-#include "runtime/type_ids.hpp"
+#include "actors/type_ids.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kassa::db_job)
 
-CAF_BEGIN_TYPE_ID_BLOCK(kassa_adapters, caf::id_block::kassa_runtime::end)
+CAF_BEGIN_TYPE_ID_BLOCK(kassa_adapters, caf::id_block::kassa_actors::end)
 
   CAF_ADD_TYPE_ID(kassa_adapters, (kassa::db_job))
 

@@ -7,6 +7,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "runtime/errc.hpp"
@@ -27,7 +28,9 @@ struct supervised_child {
   restart_budget budget;
   uint32_t consecutive_crashes = 0;
   std::chrono::steady_clock::time_point last_crash{};
-  std::deque<caf::message> held;
+  /// Messages that arrived while the child was down, with the promise of
+  /// an `ask` (invalid for a `tell`).
+  std::deque<std::pair<caf::response_promise, caf::message>> held;
 };
 
 struct supervisor_state {
@@ -68,8 +71,12 @@ caf::actor start_child(supervisor_pointer self, supervised_child& child) {
   self->link_to(handle);
   child.handle = handle;
   while (!child.held.empty()) {
-    deliver(handle, std::move(child.held.front()), self->context());
+    auto [rp, msg] = std::move(child.held.front());
     child.held.pop_front();
+    if (rp.pending())
+      rp.delegate(handle, std::move(msg));
+    else
+      deliver(handle, std::move(msg), self->context());
   }
   return handle;
 }
@@ -113,6 +120,39 @@ void on_child_exit(supervisor_pointer self, supervised_child& child,
                   {"reason", reason_text},
                   {"delay_ms", std::to_string(delay.count())}});
   self->delayed_send(self, delay, atom::restart::value, child.spec.name);
+}
+
+/// Delivers `msg` to the child's current incarnation (as a request answered
+/// to `rp`'s origin when `rp` is pending), or holds it while the child is
+/// restarting.
+void route_to_child(supervisor_pointer self, const std::string& name,
+                    caf::message msg, caf::response_promise rp) {
+  auto& st = self->state;
+  auto i = st.children.find(name);
+  if (i == st.children.end()) {
+    if (rp.pending())
+      rp.deliver(caf::make_error(errc::unknown_child, name));
+    else if (st.log)
+      st.log->warn("supervisor", "message for unknown child dropped",
+                   {{"child", name}});
+    return;
+  }
+  auto& child = i->second;
+  if (child.handle) {
+    if (rp.pending())
+      rp.delegate(child.handle, std::move(msg));
+    else
+      deliver(child.handle, std::move(msg), self->context());
+  } else if (child.held.size() < max_held_messages) {
+    child.held.emplace_back(std::move(rp), std::move(msg));
+  } else {
+    if (rp.pending())
+      rp.deliver(caf::make_error(errc::child_restarting, name));
+    if (st.log)
+      st.log->warn("supervisor",
+                   "child restarting and its queue is full; message dropped",
+                   {{"child", name}});
+  }
 }
 
 caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
@@ -166,23 +206,13 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
       return handle;
     },
     [self](atom::tell, const std::string& name, caf::message& msg) {
-      auto i = self->state.children.find(name);
-      if (i == self->state.children.end()) {
-        if (self->state.log)
-          self->state.log->warn("supervisor", "message for unknown child dropped",
-                                {{"child", name}});
-        return;
-      }
-      auto& child = i->second;
-      if (child.handle)
-        deliver(child.handle, std::move(msg), self->context());
-      else if (child.held.size() < max_held_messages)
-        child.held.push_back(std::move(msg));
-      else if (self->state.log)
-        self->state.log->warn("supervisor",
-                              "child restarting and its queue is full; "
-                              "message dropped",
-                              {{"child", name}});
+      route_to_child(self, name, std::move(msg), caf::response_promise{});
+    },
+    [self](atom::ask, const std::string& name,
+           caf::message& msg) -> caf::response_promise {
+      auto rp = self->make_response_promise();
+      route_to_child(self, name, std::move(msg), rp);
+      return rp;
     },
     [self](atom::restart, const std::string& name) {
       auto i = self->state.children.find(name);

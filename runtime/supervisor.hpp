@@ -45,6 +45,8 @@ struct child_spec {
 /// - `(atom::tell, std::string name, caf::message)`: delivers the message to
 ///   the child's current incarnation; held while the child is restarting, so
 ///   callers need no handle that a restart would make stale.
+/// - `(atom::ask, std::string name, caf::message) -> <the child's answer>`:
+///   the same as a request; the child answers the original requester.
 /// A child that exits normally is removed; any other exit (an exception, an
 /// error) is a crash and triggers a restart after the backoff delay.
 caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_options options,

@@ -3,6 +3,7 @@
 #include <caf/message.hpp>
 #include <caf/send.hpp>
 
+#include "adapters/node/product_routes.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/metrics.hpp"
@@ -58,6 +59,7 @@ router make_routes(const route_context& ctx) {
          [ctx](api_request&, responder_ptr out) {
            tell(ctx, "node", caf::make_message(atom::info::value, std::move(out)));
          }});
+  add_product_routes(r, ctx);
   return r;
 }
 

@@ -9,15 +9,19 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/local_actor.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "adapters/http/api_pipeline.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/node/routes.hpp"
 #include "adapters/node/system.hpp"
+#include "actors/inventory.hpp"
 #include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/inventory_store.hpp"
 #include "adapters/postgres/migrations.hpp"
 #include "adapters/postgres/pool.hpp"
+#include "adapters/type_ids.hpp"
 #include "runtime/config.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
@@ -111,6 +115,25 @@ int serve(const node_config& config, const logger& log) {
      }},
   };
   auto root = spawn_supervisor(sys, sup, std::move(children), &log, &metrics);
+  // Children that need the root's handle are added once it exists; the
+  // blocking request is fine here, on the main thread before serving.
+  auto inventory_store = make_pg_inventory_store(root);
+  std::vector<child_spec> late;
+  for (size_t shard = 0; shard < inventory_shards; ++shard)
+    late.push_back({inventory_child_name(shard),
+                    [inventory_store](caf::local_actor* parent) {
+                      return spawn_inventory(parent, inventory_store);
+                    }});
+  {
+    caf::scoped_actor self{sys};
+    for (auto& spec : late)
+      self->request(root, caf::infinite, atom::add::value, std::move(spec))
+        .receive([](const caf::actor&) {},
+                 [&](const caf::error& err) {
+                   throw std::runtime_error("cannot start a child: "
+                                            + sys.render(err));
+                 });
+  }
   std::atomic<bool> escalated{false};
   root->attach_functor([&](const caf::error& reason) {
     if (reason && reason != caf::exit_reason::user_shutdown) {

@@ -12,6 +12,7 @@ namespace kassa {
 
 void register_kassa_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::kassa_runtime>();
+  cfg.add_message_types<caf::id_block::kassa_actors>();
   cfg.add_message_types<caf::id_block::kassa_adapters>();
   cfg.add_error_category(caf::atom("kassa"), render_errc);
 }

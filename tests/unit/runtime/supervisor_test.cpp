@@ -81,6 +81,19 @@ struct fixture {
     sched->run();
   }
 
+  /// Spawns a one-off actor running `f`. (A function actor always gets one
+  /// argument here: CAF 0.17.6 dereferences a null tuple for argument-less
+  /// function actors, which UBSan reports.)
+  template <class F>
+  void spawn_probe(F f) {
+    sys->spawn(
+      [f](caf::event_based_actor* self, int) mutable {
+        f(self);
+      },
+      0);
+    sched->run();
+  }
+
   uint64_t restarts() {
     return metrics
       .get_counter("kassa_actor_restarts_total", "",
@@ -185,7 +198,7 @@ TEST_CASE_METHOD(fixture, "a nested supervisor's escalation is a crash of its "
   REQUIRE(stats->starts == 1);
   // Ask the outer supervisor for the inner one, then crash its worker.
   caf::actor inner;
-  auto probe = sys->spawn([&](caf::event_based_actor* self) {
+  spawn_probe([&](caf::event_based_actor* self) {
     self->request(outer, caf::infinite, atom::get::value, std::string{"inner"})
       .then([&](const caf::actor& h) { inner = h; });
   });
@@ -211,12 +224,64 @@ TEST_CASE_METHOD(fixture, "a child that exits normally is not restarted",
   CHECK(stats->starts == 1);
   CHECK(restarts() == 0);
   caf::error got;
-  auto probe = sys->spawn([&](caf::event_based_actor* self) {
+  spawn_probe([&](caf::event_based_actor* self) {
     self->request(sup, caf::infinite, atom::get::value, std::string{"worker"})
       .then([](const caf::actor&) {}, [&](caf::error& e) { got = e; });
   });
   sched->run();
   CHECK(got == errc::unknown_child);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  sched->run();
+}
+
+TEST_CASE_METHOD(fixture, "ask reaches the child across a restart",
+                 "[supervisor]") {
+  supervisor_options opts{"test", 5, 60s, 100ms, 1s};
+  std::vector<child_spec> children{
+    {"echo", [](caf::local_actor* parent) {
+       return parent->spawn([](caf::event_based_actor*, int) -> caf::behavior {
+         return {
+           [](int x) -> int {
+             if (x < 0)
+               throw std::runtime_error("negative");
+             return x * 2;
+           },
+         };
+       }, 0);
+     }}};
+  auto sup = spawn_supervisor(*sys, opts, std::move(children), &log, &metrics);
+  sched->run();
+  std::vector<int> answers;
+  caf::error failure;
+  auto ask = [&](int x) {
+    spawn_probe([&, x](caf::event_based_actor* self) {
+      self->request(sup, caf::infinite, atom::ask::value, std::string{"echo"},
+                    caf::make_message(x))
+        .then([&](int y) { answers.push_back(y); },
+              [&](caf::error& e) { failure = e; });
+    });
+    sched->run();
+  };
+  ask(21);
+  REQUIRE(answers == std::vector<int>{42});
+  caf::anon_send(sup, atom::tell::value, std::string{"echo"},
+                 caf::make_message(-1));
+  sched->run();
+  ask(5); // held while the child restarts
+  CHECK(answers.size() == 1);
+  advance(100ms);
+  CHECK(answers == std::vector<int>{42, 10});
+  ask(1);
+  CHECK(answers.back() == 2);
+  caf::error unknown;
+  spawn_probe([&](caf::event_based_actor* self) {
+    self->request(sup, caf::infinite, atom::ask::value, std::string{"nobody"},
+                  caf::make_message(1))
+      .then([](int) {}, [&](caf::error& e) { unknown = e; });
+  });
+  sched->run();
+  CHECK(unknown == errc::unknown_child);
+  CHECK_FALSE(failure);
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   sched->run();
 }

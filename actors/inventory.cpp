@@ -1,0 +1,59 @@
+#include "actors/inventory.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/type_ids.hpp"
+
+namespace kassa {
+
+size_t inventory_shard(std::string_view sku) {
+  // FNV-1a: stable across processes and nodes (std::hash is not).
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : sku) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return static_cast<size_t>(h % inventory_shards);
+}
+
+std::string inventory_child_name(size_t shard) {
+  return "inventory-" + std::to_string(shard);
+}
+
+namespace {
+
+struct inventory_state {
+  static inline const char* name = "inventory";
+  std::shared_ptr<inventory_store> store;
+};
+
+caf::behavior inventory(caf::stateful_actor<inventory_state>* self,
+                        std::shared_ptr<inventory_store> store) {
+  self->state.store = std::move(store);
+  return {
+    [self](atom::create, product& p, idempotency& idem,
+           responder_ptr& out) {
+      self->state.store->create_product(std::move(p), std::move(idem),
+                                        std::move(out));
+    },
+    [self](atom::get, std::string& sku, responder_ptr& out) {
+      self->state.store->get_product(std::move(sku), std::move(out));
+    },
+    [self](atom::update, std::string& sku, stock_change change,
+           idempotency& idem, responder_ptr& out) {
+      self->state.store->change_stock(std::move(sku), change, std::move(idem),
+                                      std::move(out));
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_inventory(caf::local_actor* parent,
+                           std::shared_ptr<inventory_store> store) {
+  return parent->spawn(inventory, std::move(store));
+}
+
+} // namespace kassa

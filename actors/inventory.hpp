@@ -1,0 +1,89 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "runtime/api.hpp"
+
+namespace kassa {
+
+/// A product as the API shows it. `stock` is on hand, `reserved` is held by
+/// live orders; `stock - reserved` can be sold.
+struct product {
+  std::string sku;
+  std::string name;
+  int64_t price_minor = 0;
+  std::string currency;
+  int64_t stock = 0;
+  int64_t reserved = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, product& x) {
+  return f(caf::meta::type_name("kassa::product"), x.sku, x.name,
+           x.price_minor, x.currency, x.stock, x.reserved);
+}
+
+/// `{"delta": n}` or `{"set": n}` on a product's stock.
+struct stock_change {
+  bool absolute = false; ///< true: set to `amount`; false: add `amount`.
+  int64_t amount = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stock_change& x) {
+  return f(caf::meta::type_name("kassa::stock_change"), x.absolute, x.amount);
+}
+
+/// Idempotency of one mutating request: the key the client sent (empty: none)
+/// and a hash of what it asked, so a reused key with another body is caught.
+struct idempotency {
+  std::string scope;
+  std::string key;
+  std::string request_hash;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, idempotency& x) {
+  return f(caf::meta::type_name("kassa::idempotency"), x.scope, x.key,
+           x.request_hash);
+}
+
+/// Where the inventory keeps products and reservations. Implemented in
+/// adapters/postgres (and by fakes in tests). Every call returns at once; the
+/// work runs off the actor threads and `done` is called from another thread
+/// with the HTTP answer (API.md shapes and statuses).
+class inventory_store {
+public:
+  virtual ~inventory_store() = default;
+  virtual void create_product(product p, idempotency idem,
+                              responder_ptr done) = 0;
+  virtual void get_product(std::string sku, responder_ptr done) = 0;
+  virtual void change_stock(std::string sku, stock_change change,
+                            idempotency idem, responder_ptr done) = 0;
+};
+
+/// Number of inventory shards; a SKU's shard is `inventory_shard(sku)`.
+constexpr size_t inventory_shards = 4;
+size_t inventory_shard(std::string_view sku);
+
+/// Supervisor child name of shard `i` ("inventory-0", ...).
+std::string inventory_child_name(size_t shard);
+
+/// One inventory shard. Protocol (answers go to the responder):
+/// - `(atom::create, product, idempotency, responder_ptr)`
+/// - `(atom::get, std::string sku, responder_ptr)`
+/// - `(atom::update, std::string sku, stock_change, idempotency, responder_ptr)`
+/// Every SKU is owned by one shard, so per-SKU work is ordered; the store's
+/// conditional updates keep stock from going negative or oversold even across
+/// nodes.
+caf::actor spawn_inventory(caf::local_actor* parent,
+                           std::shared_ptr<inventory_store> store);
+
+} // namespace kassa

@@ -1,0 +1,150 @@
+#include "adapters/postgres/inventory_store.hpp"
+
+#include <caf/message.hpp>
+#include <caf/send.hpp>
+#include <nlohmann/json.hpp>
+
+#include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/idempotency.hpp"
+#include "adapters/type_ids.hpp"
+
+namespace kassa {
+
+namespace {
+
+constexpr const char* product_columns
+  = "sku, name, price_minor, currency, stock, reserved";
+
+product product_of(const pg::result& res, int row) {
+  product p;
+  p.sku = std::string{res.value(row, 0)};
+  p.name = std::string{res.value(row, 1)};
+  p.price_minor = std::stoll(std::string{res.value(row, 2)});
+  p.currency = std::string{res.value(row, 3)};
+  p.stock = std::stoll(std::string{res.value(row, 4)});
+  p.reserved = std::stoll(std::string{res.value(row, 5)});
+  return p;
+}
+
+api_response not_found(const std::string& sku) {
+  return error_response(404, "product_not_found", "no product " + sku, "sku");
+}
+
+class pg_inventory_store : public inventory_store {
+public:
+  explicit pg_inventory_store(caf::actor supervisor)
+    : supervisor_(std::move(supervisor)) {
+  }
+
+  void create_product(product p, idempotency idem,
+                      responder_ptr done) override {
+    submit(std::move(done), [p = std::move(p),
+                             idem = std::move(idem)](pg::connection& conn) {
+      return pg::run_idempotent(conn, idem, [&](pg::connection& c) {
+        pg::result res;
+        if (auto err = c.exec(
+              std::string{"INSERT INTO products ("} + product_columns
+                + ") VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (sku) DO "
+                  "NOTHING RETURNING "
+                + product_columns,
+              {p.sku, p.name, std::to_string(p.price_minor), p.currency,
+               std::to_string(p.stock)},
+              res))
+          return pg::database_failure(err->message);
+        if (res.rows() == 0)
+          return error_response(409, "product_exists",
+                                "a product with sku " + p.sku
+                                  + " already exists",
+                                "sku");
+        return json_response(201, to_json(product_of(res, 0)));
+      });
+    });
+  }
+
+  void get_product(std::string sku, responder_ptr done) override {
+    submit(std::move(done), [sku = std::move(sku)](pg::connection& conn) {
+      if (!conn.ok())
+        return pg::database_failure("not connected");
+      pg::result res;
+      if (auto err = conn.exec(std::string{"SELECT "} + product_columns
+                                 + " FROM products WHERE sku = $1",
+                               {sku}, res))
+        return pg::database_failure(err->message);
+      if (res.rows() == 0)
+        return not_found(sku);
+      return json_response(200, to_json(product_of(res, 0)));
+    });
+  }
+
+  void change_stock(std::string sku, stock_change change, idempotency idem,
+                    responder_ptr done) override {
+    submit(std::move(done), [sku = std::move(sku), change,
+                             idem = std::move(idem)](pg::connection& conn) {
+      return pg::run_idempotent(conn, idem, [&](pg::connection& c) {
+        pg::result res;
+        // One statement: the row lock orders concurrent changes, and the
+        // WHERE keeps stock >= reserved (never below what orders hold).
+        auto sql = std::string{"UPDATE products SET stock = "}
+                   + (change.absolute ? "$2" : "stock + $2")
+                   + ", updated_at = now() WHERE sku = $1 AND "
+                   + (change.absolute ? "$2" : "stock + $2")
+                   + " >= reserved RETURNING " + product_columns;
+        if (auto err = c.exec(sql, {sku, std::to_string(change.amount)}, res))
+          return pg::database_failure(err->message);
+        if (res.rows() == 1)
+          return json_response(200, to_json(product_of(res, 0)));
+        if (auto err = c.exec("SELECT stock, reserved FROM products WHERE "
+                              "sku = $1",
+                              {sku}, res))
+          return pg::database_failure(err->message);
+        if (res.rows() == 0)
+          return not_found(sku);
+        return error_response(
+          409, "stock_conflict",
+          "stock would fall below what orders hold (stock "
+            + std::string{res.value(0, 0)} + ", reserved "
+            + std::string{res.value(0, 1)} + ")",
+          change.absolute ? "set" : "delta");
+      });
+    });
+  }
+
+private:
+  /// Runs `work` on a pool connection and sends its answer to `done`.
+  void submit(responder_ptr done,
+              std::function<api_response(pg::connection&)> work) {
+    db_job job = [done = std::move(done),
+                  work = std::move(work)](pg::connection& conn) {
+      api_response answer;
+      try {
+        answer = work(conn);
+      } catch (std::exception& e) {
+        answer = error_response(500, "internal", e.what());
+      }
+      done->respond(std::move(answer));
+      return caf::message{};
+    };
+    caf::anon_send(supervisor_, atom::tell::value, std::string{"db_pool"},
+                   caf::make_message(atom::exec::value, std::move(job)));
+  }
+
+  caf::actor supervisor_;
+};
+
+} // namespace
+
+std::string to_json(const product& p) {
+  return nlohmann::json{{"sku", p.sku},
+                        {"name", p.name},
+                        {"price_minor", p.price_minor},
+                        {"currency", p.currency},
+                        {"stock", p.stock},
+                        {"reserved", p.reserved}}
+    .dump();
+}
+
+std::shared_ptr<inventory_store> make_pg_inventory_store(caf::actor supervisor) {
+  return std::make_shared<pg_inventory_store>(std::move(supervisor));
+}
+
+} // namespace kassa
