@@ -46,6 +46,9 @@ caf::behavior inventory(caf::stateful_actor<inventory_state>* self,
       self->state.store->change_stock(std::move(sku), change, std::move(idem),
                                       std::move(out));
     },
+    [self](atom::call, provider_call& call) {
+      self->state.store->reservation(std::move(call));
+    },
   };
 }
 

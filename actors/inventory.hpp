@@ -9,6 +9,7 @@
 #include <caf/fwd.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "actors/provider_protocol.hpp"
 #include "runtime/api.hpp"
 
 namespace kassa {
@@ -67,6 +68,10 @@ public:
   virtual void get_product(std::string sku, responder_ptr done) = 0;
   virtual void change_stock(std::string sku, stock_change change,
                             idempotency idem, responder_ptr done) = 0;
+  /// Reservations of an order (`call.op`: reserve, release, commit), all
+  /// lines in one transaction; idempotent per order. Answers a
+  /// `provider_result` to `call.reply_to`.
+  virtual void reservation(provider_call call) = 0;
 };
 
 /// Number of inventory shards; a SKU's shard is `inventory_shard(sku)`.
@@ -80,6 +85,7 @@ std::string inventory_child_name(size_t shard);
 /// - `(atom::create, product, idempotency, responder_ptr)`
 /// - `(atom::get, std::string sku, responder_ptr)`
 /// - `(atom::update, std::string sku, stock_change, idempotency, responder_ptr)`
+/// - `(atom::call, provider_call)`: reserve / release / commit for a saga
 /// Every SKU is owned by one shard, so per-SKU work is ordered; the store's
 /// conditional updates keep stock from going negative or oversold even across
 /// nodes.

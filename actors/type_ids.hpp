@@ -6,15 +6,29 @@
 #include <caf/type_id.hpp>
 
 #include "actors/inventory.hpp"
+#include "actors/order_saga_logic.hpp"
+#include "actors/provider_protocol.hpp"
 #include "runtime/type_ids.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
 
   CAF_ADD_ATOM(kassa_actors, kassa::atom, create, "create")
   CAF_ADD_ATOM(kassa_actors, kassa::atom, update, "update")
+  CAF_ADD_ATOM(kassa_actors, kassa::atom, call, "call")
+  CAF_ADD_ATOM(kassa_actors, kassa::atom, chaos, "chaos")
+  CAF_ADD_ATOM(kassa_actors, kassa::atom, retry, "retry")
+  CAF_ADD_ATOM(kassa_actors, kassa::atom, timeout, "timeout")
+  CAF_ADD_ATOM(kassa_actors, kassa::atom, cancel, "cancel")
+  CAF_ADD_ATOM(kassa_actors, kassa::atom, confirm, "confirm")
+  CAF_ADD_ATOM(kassa_actors, kassa::atom, loaded, "loaded")
 
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::product))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::stock_change))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::idempotency))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::order_line))
+  CAF_ADD_TYPE_ID(kassa_actors, (std::vector<kassa::order_line>))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::provider_call))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::provider_result))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::chaos_settings))
 
 CAF_END_TYPE_ID_BLOCK(kassa_actors)

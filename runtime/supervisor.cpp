@@ -90,7 +90,7 @@ void on_child_exit(supervisor_pointer self, supervised_child& child,
       st.log->info("supervisor", "child finished",
                    {{"supervisor", st.options.name},
                     {"child", child.spec.name}});
-    st.children.erase(child.spec.name);
+    st.children.erase(std::string{child.spec.name});
     return;
   }
   auto now = self->clock().now();
@@ -99,6 +99,15 @@ void on_child_exit(supervisor_pointer self, supervised_child& child,
   child.last_crash = now;
   auto reason_text = self->system().render(reason);
   if (!child.budget.record(now)) {
+    if (!st.options.escalate) {
+      if (st.log)
+        st.log->error("supervisor", "restart limit exceeded, child dropped",
+                      {{"supervisor", st.options.name},
+                       {"child", child.spec.name},
+                       {"reason", reason_text}});
+      st.children.erase(std::string{child.spec.name});
+      return;
+    }
     if (st.log)
       st.log->error("supervisor", "restart limit exceeded, escalating",
                     {{"supervisor", st.options.name},

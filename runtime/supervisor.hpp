@@ -25,6 +25,9 @@ struct supervisor_options {
   /// Delay before restart n is min(backoff_initial * 2^n, backoff_max).
   millis backoff_initial{100};
   millis backoff_max{10000};
+  /// false: a child over budget is dropped (logged) instead of escalating —
+  /// for supervisors of many independent children such as sagas.
+  bool escalate = true;
 };
 
 /// Starts one child. Called once at start and again after every crash; the

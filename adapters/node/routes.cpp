@@ -3,6 +3,7 @@
 #include <caf/message.hpp>
 #include <caf/send.hpp>
 
+#include "adapters/node/order_routes.hpp"
 #include "adapters/node/product_routes.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/type_ids.hpp"
@@ -60,6 +61,8 @@ router make_routes(const route_context& ctx) {
            tell(ctx, "node", caf::make_message(atom::info::value, std::move(out)));
          }});
   add_product_routes(r, ctx);
+  add_order_routes(r, ctx);
+  add_provider_routes(r, ctx);
   return r;
 }
 

@@ -1,8 +1,12 @@
 #pragma once
 
+#include <functional>
+#include <string>
+
 #include <caf/actor.hpp>
 
 #include "adapters/http/router.hpp"
+#include "runtime/supervisor.hpp"
 
 namespace kassa {
 
@@ -13,6 +17,9 @@ class metrics_registry;
 struct route_context {
   caf::actor supervisor;
   metrics_registry* metrics = nullptr;
+  caf::actor_system* sys = nullptr;
+  /// The supervisor child for a newly created order's saga.
+  std::function<child_spec(std::string order_id)> saga_spec;
 };
 
 /// The node's routing table (API.md). Handlers never block: they answer at

@@ -18,7 +18,11 @@
 #include "adapters/node/system.hpp"
 #include "actors/inventory.hpp"
 #include "adapters/postgres/connection.hpp"
+#include "actors/order_saga.hpp"
 #include "adapters/postgres/inventory_store.hpp"
+#include "adapters/postgres/journal.hpp"
+#include "adapters/postgres/saga_store.hpp"
+#include "adapters/providers/sandbox.hpp"
 #include "adapters/postgres/migrations.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/type_ids.hpp"
@@ -113,6 +117,11 @@ int serve(const node_config& config, const logger& log) {
      [node_id](caf::local_actor* parent) {
        return spawn_node_info(parent, node_identity{node_id, KASSA_VERSION});
      }},
+    {"journal",
+     [pool, &log, &metrics](caf::local_actor* parent) {
+       return spawn_journal(parent, pool.url, pool.connect_timeout_s, &log,
+                            &metrics);
+     }},
   };
   auto root = spawn_supervisor(sys, sup, std::move(children), &log, &metrics);
   // Children that need the root's handle are added once it exists; the
@@ -124,6 +133,21 @@ int serve(const node_config& config, const logger& log) {
                     [inventory_store](caf::local_actor* parent) {
                       return spawn_inventory(parent, inventory_store);
                     }});
+  for (auto kind : {provider_kind::payment, provider_kind::invoicing,
+                    provider_kind::shipping, provider_kind::messaging})
+    late.push_back({sandbox_name(kind),
+                    [kind, root, &metrics](caf::local_actor* parent) {
+                      return spawn_sandbox_provider(parent, kind, root,
+                                                    &metrics);
+                    }});
+  order_saga_deps saga_deps;
+  saga_deps.root = root;
+  saga_deps.store = make_pg_saga_store(root, &log);
+  saga_deps.log = &log;
+  saga_deps.metrics = &metrics;
+  late.push_back({"sagas", [saga_deps](caf::local_actor* parent) {
+                    return spawn_saga_supervisor(parent, saga_deps);
+                  }});
   {
     caf::scoped_actor self{sys};
     for (auto& spec : late)
@@ -143,8 +167,11 @@ int serve(const node_config& config, const logger& log) {
       server.stop();
     }
   });
-  api_pipeline pipeline{make_routes(route_context{root, &metrics}),
-                        config.http.api_keys};
+  route_context routes{root, &metrics, &sys,
+                       [saga_deps](std::string order_id) {
+                         return order_saga_spec(std::move(order_id), saga_deps);
+                       }};
+  api_pipeline pipeline{make_routes(routes), config.http.api_keys};
   if (config.http.api_keys.empty())
     log.warn("http", "no API keys configured: every /v1/ request gets 401");
   log.info("node", "listening",

@@ -1,5 +1,7 @@
 #include "adapters/postgres/inventory_store.hpp"
 
+#include <algorithm>
+
 #include <caf/message.hpp>
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
@@ -109,7 +111,94 @@ public:
     });
   }
 
+  void reservation(provider_call call) override {
+    db_job job = [call](pg::connection& conn) {
+      auto result = apply_reservation(conn, call);
+      caf::anon_send(call.reply_to, result);
+      return caf::message{};
+    };
+    caf::anon_send(supervisor_, atom::tell::value, std::string{"db_pool"},
+                   caf::make_message(atom::exec::value, std::move(job)));
+  }
+
 private:
+  static provider_result apply_reservation(pg::connection& conn,
+                                           const provider_call& call) {
+    provider_result r{call.message_id, provider_outcome::ok, {}, {}};
+    auto fail = [&](provider_outcome outcome, std::string error) {
+      conn.exec_script("ROLLBACK");
+      r.outcome = outcome;
+      r.error = std::move(error);
+      return r;
+    };
+    if (!conn.ok())
+      return fail(provider_outcome::transient, "database unavailable");
+    if (auto err = conn.exec_script("BEGIN"))
+      return fail(provider_outcome::transient, err->message);
+    pg::result res;
+    if (call.op == "reserve") {
+      // Lines in SKU order so concurrent orders lock rows in one order.
+      auto lines = call.lines;
+      std::sort(lines.begin(), lines.end(),
+                [](auto& a, auto& b) { return a.sku < b.sku; });
+      for (auto& line : lines) {
+        if (auto err = conn.exec(
+              "INSERT INTO reservations (order_id, sku, quantity, status) "
+              "SELECT $1, $2, $3, 'held' WHERE EXISTS (SELECT 1 FROM products "
+              "WHERE sku = $2) ON CONFLICT DO NOTHING",
+              {call.order_id, line.sku, std::to_string(line.quantity)}, res))
+          return fail(provider_outcome::transient, err->message);
+        if (res.affected() == 0) {
+          // Either reserved before (a retry: nothing to do) or no product.
+          if (auto err = conn.exec("SELECT 1 FROM reservations WHERE "
+                                   "order_id = $1 AND sku = $2",
+                                   {call.order_id, line.sku}, res))
+            return fail(provider_outcome::transient, err->message);
+          if (res.rows() == 0)
+            return fail(provider_outcome::permanent,
+                        "unknown_sku: no product " + line.sku);
+          continue;
+        }
+        if (auto err = conn.exec(
+              "UPDATE products SET reserved = reserved + $2, updated_at = "
+              "now() WHERE sku = $1 AND stock - reserved >= $2",
+              {line.sku, std::to_string(line.quantity)}, res))
+          return fail(provider_outcome::transient, err->message);
+        if (res.affected() == 0)
+          return fail(provider_outcome::permanent,
+                      "insufficient_stock: not enough " + line.sku);
+      }
+    } else if (call.op == "release" || call.op == "commit") {
+      bool commit = call.op == "commit";
+      if (auto err = conn.exec(
+            std::string{"UPDATE reservations SET status = '"}
+              + (commit ? "committed" : "released")
+              + "', updated_at = now() WHERE order_id = $1 AND status = "
+                "'held' RETURNING sku, quantity",
+            {call.order_id}, res))
+        return fail(provider_outcome::transient, err->message);
+      auto held = res;
+      for (int i = 0; i < held.rows(); ++i) {
+        pg::result ignored;
+        auto sql = std::string{"UPDATE products SET reserved = reserved - $2"}
+                   + (commit ? ", stock = stock - $2" : "")
+                   + ", updated_at = now() WHERE sku = $1";
+        if (auto err = conn.exec(sql,
+                                 {std::string{held.value(i, 0)},
+                                  std::string{held.value(i, 1)}},
+                                 ignored))
+          return fail(provider_outcome::transient, err->message);
+      }
+    } else {
+      return fail(provider_outcome::permanent,
+                  "unsupported inventory operation " + call.op);
+    }
+    if (auto err = conn.exec_script("COMMIT"))
+      return fail(provider_outcome::transient, err->message);
+    r.ref = call.order_id;
+    return r;
+  }
+
   /// Runs `work` on a pool connection and sends its answer to `done`.
   void submit(responder_ptr done,
               std::function<api_response(pg::connection&)> work) {

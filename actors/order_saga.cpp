@@ -1,0 +1,502 @@
+#include "actors/order_saga.hpp"
+
+#include <deque>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/inventory.hpp"
+#include "actors/type_ids.hpp"
+#include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
+
+namespace kassa {
+
+namespace {
+
+using json = nlohmann::json;
+
+/// The parts of the order request a saga needs.
+struct order_data {
+  std::vector<order_line> lines;
+  int64_t total_minor = 0;
+  std::string currency;
+  std::string customer_email;
+  std::string payment_token;
+  std::string shipping_address;
+};
+
+order_data parse_order(const std::string& request_json) {
+  auto j = json::parse(request_json);
+  order_data d;
+  for (auto& item : j.at("items"))
+    d.lines.push_back({item.at("sku").get<std::string>(),
+                       item.at("quantity").get<int64_t>()});
+  d.total_minor = j.at("total_minor").get<int64_t>();
+  d.currency = j.at("currency").get<std::string>();
+  d.customer_email = j["customer"].value("email", "");
+  d.payment_token = j["payment"].value("token", "");
+  if (j.contains("shipping") && j["shipping"].contains("address"))
+    d.shipping_address = j["shipping"]["address"].dump();
+  return d;
+}
+
+struct order_saga_state {
+  static inline const char* name = "order_saga";
+  std::string id;
+  order_saga_deps deps;
+  order_data order;
+  saga_state logic;
+  int32_t seq = 0;
+  bool loaded = false;
+  bool journaling = false;
+  bool three_ds_confirmed = false;
+  /// The call in flight: its message id, step, attempt and whether it is a
+  /// compensation; empty id = none.
+  std::string expected;
+  saga_step expected_step = saga_step::reserve_stock;
+  uint32_t expected_attempt = 0;
+  bool expected_compensation = false;
+  /// The retry delay already waited for (kind, step, attempt).
+  std::optional<std::tuple<int, saga_step, uint32_t>> waited;
+  /// Commands that arrived while a journal write was in flight.
+  std::deque<caf::message> deferred;
+};
+
+using saga_actor = caf::stateful_actor<order_saga_state>;
+
+void advance(saga_actor* self);
+
+// -- snapshots ----------------------------------------------------------------
+
+std::string snapshot_json(const order_saga_state& st, const saga_state& s) {
+  json steps = json::array();
+  for (auto& def : saga_steps()) {
+    auto& step = s.step(def.step);
+    json j{{"name", def.name},
+           {"status", to_string(step.status)},
+           {"attempts", step.attempts}};
+    if (!step.ref.empty())
+      j["provider_ref"] = step.ref;
+    if (!step.error.empty())
+      j["error"] = step.error;
+    steps.push_back(std::move(j));
+  }
+  auto ref = [&](saga_step x) { return s.step(x).ref; };
+  json out{{"steps", std::move(steps)}};
+  if (!ref(saga_step::create_invoice).empty())
+    out["invoice"] = {{"provider", "sandbox"},
+                      {"id", ref(saga_step::create_invoice)},
+                      {"status", to_string(s.step(saga_step::create_invoice)
+                                             .status)}};
+  if (!ref(saga_step::charge_payment).empty())
+    out["payment"] = {{"provider", "sandbox"},
+                      {"id", ref(saga_step::charge_payment)},
+                      {"status", s.step(saga_step::charge_payment).status
+                                     == step_status::compensated
+                                   ? "refunded"
+                                   : "captured"}};
+  if (!ref(saga_step::create_shipment).empty())
+    out["shipment"] = {{"provider", "sandbox"},
+                       {"tracking", ref(saga_step::create_shipment)}};
+  (void) st;
+  return out.dump();
+}
+
+saga_event event_of(const journal_entry& e) {
+  saga_event ev;
+  if (auto t = parse_saga_event_type(e.type))
+    ev.type = *t;
+  if (auto s = parse_saga_step(e.step))
+    ev.step = *s;
+  ev.attempt = e.attempt;
+  if (!e.data.empty()) {
+    auto d = json::parse(e.data, nullptr, false);
+    if (d.is_object()) {
+      ev.ref = d.value("ref", "");
+      ev.error = d.value("error", "");
+      ev.permanent = d.value("permanent", false);
+    }
+  }
+  return ev;
+}
+
+// -- journaling ---------------------------------------------------------------
+
+/// Journals `ev` and applies it once committed, then runs `then`. Nothing is
+/// sent to the outside before the journal says it is durable.
+template <class Then>
+void journal(saga_actor* self, saga_event ev, json extra, Then then) {
+  auto& st = self->state;
+  st.journaling = true;
+  auto next = st.logic;
+  next.apply(ev);
+  journal_entry entry;
+  entry.stream = st.id;
+  entry.seq = st.seq + 1;
+  entry.type = std::string{to_string(ev.type)};
+  if (ev.type != saga_event_type::created
+      && ev.type != saga_event_type::completed
+      && ev.type != saga_event_type::cancelled
+      && ev.type != saga_event_type::failed
+      && ev.type != saga_event_type::cancel_requested)
+    entry.step = std::string{to_string(ev.step)};
+  entry.attempt = ev.attempt;
+  json data = extra.is_object() ? std::move(extra) : json::object();
+  if (!ev.ref.empty())
+    data["ref"] = ev.ref;
+  if (!ev.error.empty())
+    data["error"] = ev.error;
+  if (ev.type == saga_event_type::step_failed
+      || ev.type == saga_event_type::compensation_failed)
+    data["permanent"] = ev.permanent;
+  entry.data = data.dump();
+  entry.status = std::string{to_string(next.status())};
+  entry.snapshot = snapshot_json(st, next);
+  self
+    ->request(st.deps.root, std::chrono::seconds(30), atom::ask::value,
+              std::string{"journal"},
+              caf::make_message(atom::append::value, std::move(entry)))
+    .then(
+      [self, next, then](bool) mutable {
+        auto& st = self->state;
+        st.logic = next;
+        ++st.seq;
+        st.journaling = false;
+        then();
+        // Commands that waited for this write.
+        while (!st.journaling && !st.deferred.empty()) {
+          auto msg = std::move(st.deferred.front());
+          st.deferred.pop_front();
+          caf::anon_send(caf::actor{self}, std::move(msg));
+        }
+      },
+      [self](caf::error& err) {
+        // Unknown whether it committed: restart and replay from the journal.
+        self->quit(std::move(err));
+      });
+}
+
+// -- calls ----------------------------------------------------------------------
+
+/// Which actor performs a step's action or compensation, and its verb.
+std::pair<std::string, std::string> target_of(const order_saga_state& st,
+                                              saga_step step,
+                                              bool compensation) {
+  auto inventory = inventory_child_name(
+    inventory_shard(st.order.lines.empty() ? "" : st.order.lines[0].sku));
+  switch (step) {
+    case saga_step::reserve_stock:
+      return {inventory, compensation ? "release" : "reserve"};
+    case saga_step::commit_stock:
+      return {inventory, "commit"};
+    case saga_step::create_invoice:
+      return {"sandbox-invoicing", compensation ? "storno" : "invoice"};
+    case saga_step::charge_payment:
+      return {"sandbox-payment", compensation ? "refund" : "charge"};
+    case saga_step::create_shipment:
+      return {"sandbox-shipping",
+              compensation ? "cancel_shipment" : "shipment"};
+    case saga_step::notify_customer:
+      return {"sandbox-messaging", "message"};
+  }
+  return {};
+}
+
+void send_call(saga_actor* self, saga_step step, uint32_t attempt,
+               bool compensation, std::string op_override = {}) {
+  auto& st = self->state;
+  auto [target, op] = target_of(st, step, compensation);
+  if (!op_override.empty())
+    op = op_override;
+  provider_call call;
+  call.message_id = st.id + ":" + std::string{to_string(step)} + ":"
+                    + std::to_string(attempt) + (compensation ? ":undo" : "")
+                    + (op_override.empty() ? "" : ":" + op_override);
+  call.idempotency_key = st.id + ":" + std::string{to_string(step)}
+                         + (compensation ? ":undo" : "");
+  call.op = op;
+  call.order_id = st.id;
+  call.amount_minor = st.order.total_minor;
+  call.currency = st.order.currency;
+  call.token = st.order.payment_token;
+  call.ref = st.logic.step(step).ref;
+  call.lines = st.order.lines;
+  call.reply_to = caf::actor{self};
+  if (step == saga_step::charge_payment && st.three_ds_confirmed)
+    call.detail = "3ds_confirmed";
+  else if (step == saga_step::create_shipment)
+    call.detail = st.order.shipping_address;
+  else if (step == saga_step::notify_customer)
+    call.detail = st.order.customer_email;
+  st.expected = call.message_id;
+  st.expected_step = step;
+  st.expected_attempt = attempt;
+  st.expected_compensation = compensation;
+  self->delayed_send(self, st.deps.call_timeout, atom::timeout::value,
+                     call.message_id);
+  caf::anon_send(st.deps.root, atom::tell::value, target,
+                 caf::make_message(atom::call::value, std::move(call)));
+}
+
+/// Runs the step: an invoice retried after an unknown outcome is first looked
+/// up by order (Billingo has no idempotency key).
+void run_step(saga_actor* self, saga_step step, uint32_t attempt) {
+  if (step == saga_step::create_invoice && attempt > 1)
+    send_call(self, step, attempt, false, "find_invoice");
+  else
+    send_call(self, step, attempt, false);
+}
+
+void on_result(saga_actor* self, const provider_result& r) {
+  auto& st = self->state;
+  auto step = st.expected_step;
+  auto attempt = st.expected_attempt;
+  auto compensation = st.expected_compensation;
+  bool lookup = r.message_id.size() > 13
+                && r.message_id.compare(r.message_id.size() - 13, 13,
+                                        ":find_invoice")
+                     == 0;
+  st.expected.clear();
+  saga_event ev;
+  ev.step = step;
+  ev.attempt = attempt;
+  if (lookup && r.outcome == provider_outcome::ok && r.ref.empty()) {
+    send_call(self, step, attempt, false); // not issued yet: issue it now
+    return;
+  }
+  switch (r.outcome) {
+    case provider_outcome::ok:
+      ev.type = compensation ? saga_event_type::compensation_succeeded
+                             : saga_event_type::step_succeeded;
+      ev.ref = r.ref;
+      break;
+    case provider_outcome::transient:
+    case provider_outcome::permanent:
+      ev.type = compensation ? saga_event_type::compensation_failed
+                             : saga_event_type::step_failed;
+      ev.permanent = r.outcome == provider_outcome::permanent;
+      ev.error = r.error;
+      break;
+    case provider_outcome::action_required:
+      ev.type = saga_event_type::waiting;
+      ev.error = r.error;
+      break;
+  }
+  if (ev.type == saga_event_type::compensation_succeeded)
+    ev.ref = st.logic.step(step).ref; // keep the effect's own reference
+  journal(self, std::move(ev), json::object(), [self] { advance(self); });
+}
+
+// -- the state machine ----------------------------------------------------------
+
+void advance(saga_actor* self) {
+  auto& st = self->state;
+  if (st.journaling || !st.expected.empty())
+    return;
+  auto d = st.logic.next();
+  switch (d.kind) {
+    case saga_decision::idle:
+      if (is_terminal(st.logic.status()))
+        self->quit(); // normal exit: the supervisor forgets this saga
+      return;
+    case saga_decision::run_step:
+    case saga_decision::run_compensation: {
+      auto key = std::make_tuple(static_cast<int>(d.kind), d.step, d.attempt);
+      if (d.delay.count() > 0 && st.waited != key) {
+        self->delayed_send(self, d.delay, atom::retry::value,
+                           static_cast<int>(d.kind), d.step, d.attempt);
+        return;
+      }
+      st.waited.reset();
+      saga_event ev;
+      bool compensation = d.kind == saga_decision::run_compensation;
+      ev.type = compensation ? saga_event_type::compensation_started
+                             : saga_event_type::step_started;
+      ev.step = d.step;
+      ev.attempt = d.attempt;
+      journal(self, ev, json::object(),
+              [self, d, compensation] {
+                if (compensation)
+                  send_call(self, d.step, d.attempt, true);
+                else
+                  run_step(self, d.step, d.attempt);
+              });
+      return;
+    }
+    case saga_decision::finish_completed:
+    case saga_decision::finish_cancelled:
+    case saga_decision::finish_failed: {
+      saga_event ev;
+      ev.type = d.kind == saga_decision::finish_completed
+                  ? saga_event_type::completed
+                : d.kind == saga_decision::finish_cancelled
+                  ? saga_event_type::cancelled
+                  : saga_event_type::failed;
+      if (st.deps.metrics)
+        st.deps.metrics
+          ->get_counter("kassa_sagas_finished_total",
+                        "Sagas that reached a terminal state.",
+                        {{"status", std::string{to_string(ev.type)}}})
+          .inc();
+      journal(self, ev, json::object(), [self] { advance(self); });
+      return;
+    }
+  }
+}
+
+caf::behavior order_saga(saga_actor* self, std::string id,
+                         order_saga_deps deps) {
+  auto& st = self->state;
+  st.id = std::move(id);
+  st.deps = std::move(deps);
+  st.logic = saga_state{st.deps.policy};
+  st.deps.store->load(st.id, caf::actor{self});
+  auto defer_while_busy = [self]() -> bool {
+    auto& st = self->state;
+    if (!st.loaded || st.journaling) {
+      st.deferred.push_back(self->current_mailbox_element()->copy_content_to_message());
+      return true;
+    }
+    return false;
+  };
+  return {
+    [self](atom::loaded, const std::string& request,
+           const std::vector<journal_entry>& events) {
+      auto& st = self->state;
+      st.order = parse_order(request);
+      for (auto& e : events) {
+        st.logic.apply(event_of(e));
+        st.seq = std::max(st.seq, e.seq);
+        if (e.data.find("\"confirmed\":true") != std::string::npos)
+          st.three_ds_confirmed = true;
+      }
+      st.loaded = true;
+      if (st.deps.log && events.size() > 1)
+        st.deps.log->info("order_saga", "resumed from journal",
+                          {{"saga_id", st.id},
+                           {"events", std::to_string(events.size())},
+                           {"status",
+                            std::string{to_string(st.logic.status())}}});
+      advance(self);
+      while (!st.journaling && !st.deferred.empty()) {
+        auto msg = std::move(st.deferred.front());
+        st.deferred.pop_front();
+        caf::anon_send(caf::actor{self}, std::move(msg));
+      }
+    },
+    [self](caf::error& err) {
+      // The store could not load this saga: crash, the supervisor retries.
+      self->quit(std::move(err));
+    },
+    [self](const provider_result& r) {
+      auto& st = self->state;
+      if (r.message_id != st.expected || st.expected.empty()) {
+        if (st.deps.log)
+          st.deps.log->debug("order_saga", "stale or duplicate reply ignored",
+                             {{"saga_id", st.id},
+                              {"msg_id", r.message_id}});
+        return;
+      }
+      on_result(self, r);
+    },
+    [self](atom::timeout, const std::string& message_id) {
+      auto& st = self->state;
+      if (message_id != st.expected)
+        return;
+      on_result(self, provider_result{message_id, provider_outcome::transient,
+                                      {}, "timeout: no answer from provider"});
+    },
+    [self](atom::retry, int kind, saga_step step, uint32_t attempt) {
+      self->state.waited = std::make_tuple(kind, step, attempt);
+      advance(self);
+    },
+    [self, defer_while_busy](atom::cancel, const responder_ptr& out) {
+      if (defer_while_busy())
+        return;
+      auto& st = self->state;
+      auto status = st.logic.status();
+      if (is_terminal(status)
+          || st.logic.step(saga_step::create_shipment).status
+               == step_status::done) {
+        out->respond(error_response(409, "order_not_cancellable",
+                                    "order " + st.id + " is "
+                                      + std::string{to_string(status)}
+                                      + (is_terminal(status)
+                                           ? ""
+                                           : " and already shipped")));
+        return;
+      }
+      auto accepted = [self, out] {
+        out->respond(json_response(
+          202, json{{"id", self->state.id}, {"status", "compensating"}}.dump()));
+        advance(self);
+      };
+      if (st.logic.cancel_requested()) {
+        accepted();
+        return;
+      }
+      saga_event ev;
+      ev.type = saga_event_type::cancel_requested;
+      journal(self, ev, json::object(), accepted);
+    },
+    [self, defer_while_busy](atom::confirm, const responder_ptr& out) {
+      if (defer_while_busy())
+        return;
+      auto& st = self->state;
+      if (st.logic.status() != saga_status::waiting) {
+        out->respond(error_response(409, "not_waiting",
+                                    "order " + st.id
+                                      + " is not waiting for a payment "
+                                        "confirmation"));
+        return;
+      }
+      st.three_ds_confirmed = true;
+      saga_event ev;
+      ev.type = saga_event_type::step_started;
+      ev.step = saga_step::charge_payment;
+      ev.attempt = st.logic.step(saga_step::charge_payment).attempts + 1;
+      journal(self, ev, json{{"confirmed", true}}, [self, out, ev] {
+        out->respond(json_response(
+          202, json{{"id", self->state.id}, {"status", "running"}}.dump()));
+        run_step(self, ev.step, ev.attempt);
+      });
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_order_saga(caf::local_actor* parent, std::string order_id,
+                            const order_saga_deps& deps) {
+  return parent->spawn(order_saga, std::move(order_id), deps);
+}
+
+child_spec order_saga_spec(std::string order_id, order_saga_deps deps) {
+  auto name = order_id;
+  return child_spec{std::move(name),
+                    [order_id, deps](caf::local_actor* parent) {
+                      return spawn_order_saga(parent, order_id, deps);
+                    }};
+}
+
+caf::actor spawn_saga_supervisor(caf::local_actor* parent,
+                                 order_saga_deps deps) {
+  supervisor_options opts{"sagas", 5, std::chrono::seconds(60),
+                          std::chrono::milliseconds(100),
+                          std::chrono::seconds(5), false};
+  auto sup = spawn_supervisor(parent->system(), opts, {}, deps.log,
+                              deps.metrics);
+  deps.store->unfinished([sup, deps](std::vector<std::string> ids) {
+    for (auto& id : ids)
+      caf::anon_send(sup, atom::add::value, order_saga_spec(id, deps));
+    if (deps.log)
+      deps.log->info("sagas", "resuming unfinished sagas",
+                     {{"count", std::to_string(ids.size())}});
+  });
+  return sup;
+}
+
+} // namespace kassa

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "actors/order_saga_logic.hpp"
+#include "runtime/supervisor.hpp"
+
+namespace kassa {
+
+class logger;
+class metrics_registry;
+
+/// Where sagas are stored (adapters/postgres implements it). Calls return at
+/// once; answers arrive as messages or callbacks from another thread.
+class saga_store {
+public:
+  virtual ~saga_store() = default;
+  /// Sends `(atom::loaded, std::string request_json,
+  /// std::vector<journal_entry>)` to `reply_to`, or an error message.
+  virtual void load(std::string order_id, caf::actor reply_to) = 0;
+  /// Calls `done` with the ids of every saga not yet terminal.
+  virtual void
+  unfinished(std::function<void(std::vector<std::string>)> done) = 0;
+};
+
+/// What every order saga is given.
+struct order_saga_deps {
+  /// The root supervisor: the saga reaches `journal`, the inventory shards
+  /// and the provider connections through it by name.
+  caf::actor root;
+  std::shared_ptr<saga_store> store;
+  saga_retry_policy policy;
+  /// A provider call without an answer after this long counts as a
+  /// transient failure (and is retried with the same idempotency key).
+  std::chrono::milliseconds call_timeout{10000};
+  const logger* log = nullptr;
+  metrics_registry* metrics = nullptr;
+};
+
+/// One order saga. On start it loads its request and journal (through the
+/// root's `db_pool`), replays the journal into `saga_state`, and resumes:
+/// every transition is journaled before the effect it causes is sent, and a
+/// step that started without a recorded result runs again under the same
+/// idempotency key (invoices are looked up by order first). It exits
+/// normally once terminal. Protocol:
+/// - `provider_result`: the answer to the call in flight (matched by
+///   message id; stale or duplicate answers are ignored).
+/// - `(atom::cancel, responder_ptr)`: 202, or 409 once shipped or finished.
+/// - `(atom::confirm, responder_ptr)`: the customer finished 3-D Secure.
+caf::actor spawn_order_saga(caf::local_actor* parent, std::string order_id,
+                            const order_saga_deps& deps);
+
+/// The child name (the order id) and factory for the saga supervisor.
+child_spec order_saga_spec(std::string order_id, order_saga_deps deps);
+
+/// Spawns the supervisor of all sagas: it restarts a crashed saga (which
+/// resumes from its journal) and, at start, asks the store for every
+/// unfinished saga and starts it.
+caf::actor spawn_saga_supervisor(caf::local_actor* parent,
+                                 order_saga_deps deps);
+
+} // namespace kassa

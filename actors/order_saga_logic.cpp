@@ -1,0 +1,226 @@
+#include "actors/order_saga_logic.hpp"
+
+#include "runtime/backoff.hpp"
+
+namespace kassa {
+
+const std::array<saga_step_def, saga_step_count>& saga_steps() {
+  static const std::array<saga_step_def, saga_step_count> table{{
+    {saga_step::reserve_stock, "reserve_stock", "release_stock", true},
+    {saga_step::create_invoice, "create_invoice", "cancel_invoice", true},
+    {saga_step::charge_payment, "charge_payment", "refund_payment", true},
+    {saga_step::create_shipment, "create_shipment", "cancel_shipment", true},
+    {saga_step::commit_stock, "commit_stock", "", true},
+    {saga_step::notify_customer, "notify_customer", "", false},
+  }};
+  return table;
+}
+
+std::string_view to_string(saga_step s) {
+  return saga_steps()[static_cast<size_t>(s)].name;
+}
+
+std::optional<saga_step> parse_saga_step(std::string_view name) {
+  for (auto& def : saga_steps())
+    if (def.name == name)
+      return def.step;
+  return std::nullopt;
+}
+
+namespace {
+
+constexpr std::array<std::string_view, 12> event_names{
+  "order.created",        "step.started",          "step.succeeded",
+  "step.failed",          "compensation.started",  "compensation.succeeded",
+  "compensation.failed",  "order.cancel_requested", "order.waiting",
+  "order.completed",      "order.cancelled",       "order.failed",
+};
+
+} // namespace
+
+std::string_view to_string(saga_event_type t) {
+  return event_names[static_cast<size_t>(t)];
+}
+
+std::optional<saga_event_type> parse_saga_event_type(std::string_view name) {
+  for (size_t i = 0; i < event_names.size(); ++i)
+    if (event_names[i] == name)
+      return static_cast<saga_event_type>(i);
+  return std::nullopt;
+}
+
+std::string_view to_string(saga_status s) {
+  switch (s) {
+    case saga_status::pending:
+      return "pending";
+    case saga_status::running:
+      return "running";
+    case saga_status::waiting:
+      return "waiting";
+    case saga_status::completed:
+      return "completed";
+    case saga_status::compensating:
+      return "compensating";
+    case saga_status::cancelled:
+      return "cancelled";
+    case saga_status::failed:
+      return "failed";
+  }
+  return "pending";
+}
+
+bool is_terminal(saga_status s) {
+  return s == saga_status::completed || s == saga_status::cancelled
+         || s == saga_status::failed;
+}
+
+std::string_view to_string(step_status s) {
+  switch (s) {
+    case step_status::pending:
+      return "pending";
+    case step_status::running:
+      return "running";
+    case step_status::done:
+      return "done";
+    case step_status::failed:
+      return "failed";
+    case step_status::compensating:
+      return "compensating";
+    case step_status::compensated:
+      return "compensated";
+    case step_status::skipped:
+      return "skipped";
+  }
+  return "pending";
+}
+
+void saga_state::apply(const saga_event& e) {
+  auto& st = steps_[static_cast<size_t>(e.step)];
+  auto& def = saga_steps()[static_cast<size_t>(e.step)];
+  switch (e.type) {
+    case saga_event_type::created:
+      status_ = saga_status::pending;
+      break;
+    case saga_event_type::step_started:
+      if (status_ == saga_status::pending || status_ == saga_status::waiting)
+        status_ = saga_status::running;
+      st.status = step_status::running;
+      st.attempts = std::max(st.attempts, e.attempt);
+      break;
+    case saga_event_type::step_succeeded:
+      st.status = step_status::done;
+      st.ref = e.ref;
+      st.error.clear();
+      break;
+    case saga_event_type::step_failed:
+      st.error = e.error;
+      st.last_failure_transient = !e.permanent;
+      if (e.permanent || st.attempts >= policy_.max_attempts) {
+        st.status = def.failure_cancels ? step_status::failed
+                                        : step_status::skipped;
+        if (def.failure_cancels && !compensating())
+          status_ = saga_status::compensating;
+      } else {
+        st.status = step_status::pending; // retried
+      }
+      break;
+    case saga_event_type::compensation_started:
+      status_ = saga_status::compensating;
+      st.status = step_status::compensating;
+      st.comp_attempts = std::max(st.comp_attempts, e.attempt);
+      break;
+    case saga_event_type::compensation_succeeded:
+      st.status = step_status::compensated;
+      st.error.clear();
+      break;
+    case saga_event_type::compensation_failed:
+      st.error = e.error;
+      st.status = step_status::done; // still to undo
+      break;
+    case saga_event_type::cancel_requested:
+      cancel_requested_ = true;
+      if (!is_terminal(status_) && !in_flight())
+        status_ = saga_status::compensating;
+      break;
+    case saga_event_type::waiting:
+      status_ = saga_status::waiting;
+      break;
+    case saga_event_type::completed:
+      status_ = saga_status::completed;
+      break;
+    case saga_event_type::cancelled:
+      status_ = saga_status::cancelled;
+      break;
+    case saga_event_type::failed:
+      status_ = saga_status::failed;
+      break;
+  }
+}
+
+bool saga_state::in_flight() const {
+  for (auto& st : steps_)
+    if (st.status == step_status::running
+        || st.status == step_status::compensating)
+      return true;
+  return false;
+}
+
+saga_decision saga_state::next() const {
+  saga_decision d;
+  if (is_terminal(status_) || status_ == saga_status::waiting)
+    return d; // idle
+  // A step or compensation that started and has no result: run it again.
+  for (auto& def : saga_steps()) {
+    auto& st = step(def.step);
+    if (st.status == step_status::running) {
+      d.kind = saga_decision::run_step;
+      d.step = def.step;
+      d.attempt = st.attempts + 1;
+      return d;
+    }
+    if (st.status == step_status::compensating) {
+      d.kind = saga_decision::run_compensation;
+      d.step = def.step;
+      d.attempt = st.comp_attempts + 1;
+      return d;
+    }
+  }
+  if (status_ == saga_status::compensating || cancel_requested_) {
+    // Undo in reverse order every done step that has a compensation.
+    for (size_t i = saga_step_count; i-- > 0;) {
+      auto& def = saga_steps()[i];
+      auto& st = steps_[i];
+      if (st.status != step_status::done || def.compensation.empty())
+        continue;
+      if (st.comp_attempts >= policy_.max_comp_attempts) {
+        d.kind = saga_decision::finish_failed;
+        return d;
+      }
+      d.kind = saga_decision::run_compensation;
+      d.step = def.step;
+      d.attempt = st.comp_attempts + 1;
+      if (st.comp_attempts > 0)
+        d.delay = exponential_delay(policy_.initial, policy_.max,
+                                    st.comp_attempts - 1);
+      return d;
+    }
+    d.kind = saga_decision::finish_cancelled;
+    return d;
+  }
+  for (auto& def : saga_steps()) {
+    auto& st = step(def.step);
+    if (st.status == step_status::done || st.status == step_status::skipped)
+      continue;
+    d.kind = saga_decision::run_step;
+    d.step = def.step;
+    d.attempt = st.attempts + 1;
+    if (st.attempts > 0)
+      d.delay = exponential_delay(policy_.initial, policy_.max,
+                                  st.attempts - 1);
+    return d;
+  }
+  d.kind = saga_decision::finish_completed;
+  return d;
+}
+
+} // namespace kassa

@@ -1,0 +1,170 @@
+#pragma once
+
+// The order saga as plain code: a table of steps (action + compensation) and
+// a state rebuilt from journaled events. The actor (order_saga.cpp) only
+// moves messages; everything decided here is unit-tested without actors.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kassa {
+
+// -- the step table -----------------------------------------------------------
+
+enum class saga_step : uint8_t {
+  reserve_stock,
+  create_invoice,
+  charge_payment,
+  create_shipment,
+  commit_stock,
+  notify_customer,
+};
+
+constexpr size_t saga_step_count = 6;
+
+/// One row of the table: what the step does, what undoes it, and whether its
+/// permanent failure cancels the order (notify_customer's does not).
+struct saga_step_def {
+  saga_step step;
+  std::string_view name;
+  std::string_view compensation; ///< Empty: nothing to undo.
+  bool failure_cancels;
+};
+
+const std::array<saga_step_def, saga_step_count>& saga_steps();
+
+std::string_view to_string(saga_step s);
+std::optional<saga_step> parse_saga_step(std::string_view name);
+
+// -- events -------------------------------------------------------------------
+
+/// What is journaled. `step` is meaningful for step and compensation events.
+enum class saga_event_type : uint8_t {
+  created,
+  step_started,
+  step_succeeded,
+  step_failed,
+  compensation_started,
+  compensation_succeeded,
+  compensation_failed,
+  cancel_requested,
+  waiting,
+  completed,
+  cancelled,
+  failed,
+};
+
+std::string_view to_string(saga_event_type t);
+std::optional<saga_event_type> parse_saga_event_type(std::string_view name);
+
+struct saga_event {
+  saga_event_type type = saga_event_type::created;
+  saga_step step = saga_step::reserve_stock;
+  uint32_t attempt = 0;
+  bool permanent = false;   ///< step_failed / compensation_failed
+  std::string ref;          ///< provider reference of a success
+  std::string error;        ///< text of a failure
+};
+
+// -- state --------------------------------------------------------------------
+
+enum class saga_status : uint8_t {
+  pending,
+  running,
+  waiting,
+  completed,
+  compensating,
+  cancelled,
+  failed,
+};
+
+std::string_view to_string(saga_status s);
+bool is_terminal(saga_status s);
+
+enum class step_status : uint8_t {
+  pending,
+  running,
+  done,
+  failed,
+  compensating,
+  compensated,
+  skipped,
+};
+
+std::string_view to_string(step_status s);
+
+struct step_state {
+  step_status status = step_status::pending;
+  uint32_t attempts = 0;      ///< forward attempts started
+  uint32_t comp_attempts = 0; ///< compensation attempts started
+  std::string ref;
+  std::string error;
+  bool last_failure_transient = false;
+};
+
+/// Retry policy of the saga (the provider issue makes it richer).
+struct saga_retry_policy {
+  uint32_t max_attempts = 5;         ///< forward attempts before giving up
+  uint32_t max_comp_attempts = 8;    ///< compensation attempts before `failed`
+  std::chrono::milliseconds initial{50};
+  std::chrono::milliseconds max{2000};
+};
+
+/// What the actor should do next.
+struct saga_decision {
+  enum kind_t : uint8_t {
+    run_step,          ///< journal step_started, then call the step's action
+    run_compensation,  ///< journal compensation_started, then undo `step`
+    finish_completed,  ///< journal completed
+    finish_cancelled,  ///< journal cancelled
+    finish_failed,     ///< journal failed (a compensation could not finish)
+    idle,              ///< terminal, or waiting for an outside event
+  } kind = idle;
+  saga_step step = saga_step::reserve_stock;
+  uint32_t attempt = 0;
+  /// For a retry: wait this long first (the actor remembers that it waited
+  /// for this step and attempt, and then runs it).
+  std::chrono::milliseconds delay{0};
+};
+
+class saga_state {
+public:
+  explicit saga_state(saga_retry_policy policy = {}) : policy_(policy) {
+  }
+
+  /// Folds one event in; replaying a journal is applying each in order.
+  void apply(const saga_event& e);
+
+  /// The next thing to do, given everything applied so far.
+  saga_decision next() const;
+
+  saga_status status() const {
+    return status_;
+  }
+  const step_state& step(saga_step s) const {
+    return steps_[static_cast<size_t>(s)];
+  }
+  bool cancel_requested() const {
+    return cancel_requested_;
+  }
+  /// True while a step's action or a compensation has started and not ended:
+  /// on resume it must run again (idempotently).
+  bool in_flight() const;
+
+private:
+  bool compensating() const {
+    return status_ == saga_status::compensating;
+  }
+
+  saga_retry_policy policy_;
+  saga_status status_ = saga_status::pending;
+  std::array<step_state, saga_step_count> steps_{};
+  bool cancel_requested_ = false;
+};
+
+} // namespace kassa

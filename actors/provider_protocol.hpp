@@ -1,0 +1,85 @@
+#pragma once
+
+// How a saga talks to the things that perform its effects: the inventory and
+// provider connections (sandbox now; Billingo and Stripe adapters later).
+// A call carries the actor to answer and a message id; the answer is a plain
+// message carrying the same id, so a saga ignores a late or duplicate one.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/meta/type_name.hpp>
+
+namespace kassa {
+
+struct order_line {
+  std::string sku;
+  int64_t quantity = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order_line& x) {
+  return f(caf::meta::type_name("kassa::order_line"), x.sku, x.quantity);
+}
+
+/// One effect to perform. `op` is the provider's verb:
+/// payment: charge, refund · invoicing: find_invoice, invoice, storno ·
+/// shipping: shipment, cancel_shipment · messaging: message ·
+/// inventory: reserve, release, commit.
+struct provider_call {
+  std::string message_id;      ///< <order>:<step>:<attempt>[:phase]
+  std::string idempotency_key; ///< <order>:<step>[:compensation]
+  std::string op;
+  std::string order_id;
+  int64_t amount_minor = 0;
+  std::string currency;
+  std::string token;  ///< payment token (tok_ok, tok_decline, tok_3ds)
+  std::string ref;    ///< the earlier effect this one acts on
+  std::string detail; ///< address, message text, ...
+  std::vector<order_line> lines;
+  caf::actor reply_to;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, provider_call& x) {
+  return f(caf::meta::type_name("kassa::provider_call"), x.message_id,
+           x.idempotency_key, x.op, x.order_id, x.amount_minor, x.currency,
+           x.token, x.ref, x.detail, x.lines, x.reply_to);
+}
+
+enum class provider_outcome : uint8_t {
+  ok,              ///< done; `ref` names the effect (or is empty: not found)
+  transient,       ///< nothing happened that matters; retry later
+  permanent,       ///< refused for good (declined card, 4xx)
+  action_required, ///< the customer must act (3-D Secure)
+};
+
+struct provider_result {
+  std::string message_id;
+  provider_outcome outcome = provider_outcome::ok;
+  std::string ref;
+  std::string error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, provider_result& x) {
+  return f(caf::meta::type_name("kassa::provider_result"), x.message_id,
+           x.outcome, x.ref, x.error);
+}
+
+/// Sandbox behaviour set by POST /v1/providers/{name}/chaos.
+struct chaos_settings {
+  double failure_rate = 0; ///< share of calls failing transiently, 0..1
+  int64_t latency_ms = 0;  ///< added before each call's effect
+  bool outage = false;     ///< every call fails transiently
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, chaos_settings& x) {
+  return f(caf::meta::type_name("kassa::chaos_settings"), x.failure_rate,
+           x.latency_ms, x.outage);
+}
+
+} // namespace kassa

@@ -1,0 +1,520 @@
+#include "adapters/node/order_routes.hpp"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <map>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/message.hpp>
+#include <caf/send.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/order_saga_logic.hpp"
+#include "adapters/node/request_checks.hpp"
+#include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/idempotency.hpp"
+#include "adapters/providers/sandbox.hpp"
+#include "adapters/type_ids.hpp"
+
+namespace kassa {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* timestamp_sql
+  = "to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+
+std::string ts(const char* column) {
+  char buf[160];
+  std::snprintf(buf, sizeof(buf), timestamp_sql, column);
+  return buf;
+}
+
+/// Time-ordered ids: "ord_" + 12 hex digits of milliseconds + 8 random.
+std::string new_order_id() {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
+  unsigned char rnd[4];
+  RAND_bytes(rnd, sizeof(rnd));
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "ord_%012llx%02x%02x%02x%02x",
+                static_cast<unsigned long long>(ms), rnd[0], rnd[1], rnd[2],
+                rnd[3]);
+  return buf;
+}
+
+/// Runs `work` on a pool connection and answers `out` with its result.
+void db_answer(const route_context& ctx, responder_ptr out,
+               std::function<api_response(pg::connection&)> work) {
+  db_job job = [out = std::move(out),
+                work = std::move(work)](pg::connection& conn) {
+    api_response answer;
+    try {
+      answer = conn.ok() ? work(conn)
+                         : pg::database_failure("not connected");
+    } catch (std::exception& e) {
+      answer = error_response(500, "internal", e.what());
+    }
+    out->respond(std::move(answer));
+    return caf::message{};
+  };
+  caf::anon_send(ctx.supervisor, atom::tell::value, std::string{"db_pool"},
+                 caf::make_message(atom::exec::value, std::move(job)));
+}
+
+std::string initial_snapshot() {
+  json steps = json::array();
+  for (auto& def : saga_steps())
+    steps.push_back(
+      {{"name", def.name}, {"status", "pending"}, {"attempts", 0}});
+  return json{{"steps", steps}}.dump();
+}
+
+/// Validates POST /v1/orders; fills `normalized` (items merged by SKU).
+std::optional<api_response> validate_order(const json& body,
+                                           json& normalized) {
+  if (auto p = check_object(body, {"customer", "items", "payment", "shipping"}))
+    return p;
+  auto customer = body.find("customer");
+  if (customer == body.end() || !customer->is_object())
+    return invalid_field("customer", "required object");
+  std::string customer_id;
+  if (auto p = read_string(*customer, "id", 128, customer_id))
+    return invalid_field("customer.id", "required string of 1 to 128 characters");
+  for (auto field : {"name", "email", "tax_number"})
+    if (customer->contains(field) && !(*customer)[field].is_string())
+      return invalid_field(std::string{"customer."} + field, "must be a string");
+  auto items = body.find("items");
+  if (items == body.end() || !items->is_array() || items->empty()
+      || items->size() > 100)
+    return invalid_field("items", "required array of 1 to 100 items");
+  std::map<std::string, int64_t> merged;
+  for (size_t i = 0; i < items->size(); ++i) {
+    auto& item = (*items)[i];
+    auto path = "items[" + std::to_string(i) + "]";
+    if (!item.is_object())
+      return invalid_field(path, "must be an object");
+    std::string sku;
+    int64_t quantity = 0;
+    if (read_string(item, "sku", 64, sku))
+      return invalid_field(path + ".sku", "required string");
+    if (read_integer(item, "quantity", 1, 1'000'000, quantity))
+      return invalid_field(path + ".quantity",
+                           "required integer between 1 and 1000000");
+    merged[sku] += quantity;
+  }
+  auto payment = body.find("payment");
+  if (payment == body.end() || !payment->is_object())
+    return invalid_field("payment", "required object");
+  std::string token;
+  if (read_string(*payment, "token", 128, token))
+    return invalid_field("payment.token", "required string");
+  auto provider = payment->value("provider", "sandbox");
+  if (provider != "sandbox")
+    return invalid_field("payment.provider",
+                         "unknown payment provider " + provider
+                           + " (configured: sandbox)");
+  auto method = payment->value("method", "card");
+  if (method != "card")
+    return invalid_field("payment.method", "must be card");
+  json shipping = json::object();
+  if (auto s = body.find("shipping"); s != body.end()) {
+    if (!s->is_object())
+      return invalid_field("shipping", "must be an object");
+    if (s->value("provider", "sandbox") != "sandbox")
+      return invalid_field("shipping.provider",
+                           "unknown shipping provider (configured: sandbox)");
+    shipping = *s;
+  }
+  json lines = json::array();
+  for (auto& [sku, quantity] : merged)
+    lines.push_back({{"sku", sku}, {"quantity", quantity}});
+  normalized = {{"customer", *customer},
+                {"items", lines},
+                {"payment",
+                 {{"provider", "sandbox"}, {"method", method}, {"token", token}}},
+                {"shipping", shipping}};
+  return std::nullopt;
+}
+
+/// In one transaction: prices, the saga row, its first journal entry.
+api_response create_order(pg::connection& conn, json request) {
+  std::vector<std::string> skus;
+  for (auto& item : request["items"])
+    skus.push_back(item["sku"].get<std::string>());
+  std::string array = "{";
+  for (size_t i = 0; i < skus.size(); ++i)
+    array += (i ? "," : "") + json(skus[i]).dump();
+  array += "}";
+  pg::result res;
+  if (auto err = conn.exec("SELECT sku, price_minor, currency FROM products "
+                           "WHERE sku = ANY($1::text[])",
+                           {array}, res))
+    return pg::database_failure(err->message);
+  std::map<std::string, std::pair<int64_t, std::string>> prices;
+  for (int i = 0; i < res.rows(); ++i)
+    prices[std::string{res.value(i, 0)}]
+      = {std::stoll(std::string{res.value(i, 1)}),
+         std::string{res.value(i, 2)}};
+  int64_t total = 0;
+  std::string currency;
+  auto& items = request["items"];
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto sku = items[i]["sku"].get<std::string>();
+    auto p = prices.find(sku);
+    if (p == prices.end())
+      return invalid_field("items[" + std::to_string(i) + "].sku",
+                           "no product " + sku);
+    if (!currency.empty() && currency != p->second.second)
+      return invalid_field("items[" + std::to_string(i) + "].sku",
+                           "all items must share one currency");
+    currency = p->second.second;
+    auto quantity = items[i]["quantity"].get<int64_t>();
+    items[i]["unit_price_minor"] = p->second.first;
+    total += p->second.first * quantity;
+  }
+  request["total_minor"] = total;
+  request["currency"] = currency;
+  auto id = new_order_id();
+  if (auto err = conn.exec(
+        "INSERT INTO sagas (id, status, customer_id, total_minor, currency, "
+        "request, snapshot, last_seq) VALUES ($1, 'pending', $2, $3, $4, "
+        "$5::jsonb, $6::jsonb, 1) RETURNING "
+          + ts("created_at"),
+        {id, request["customer"]["id"].get<std::string>(),
+         std::to_string(total), currency, request.dump(), initial_snapshot()},
+        res))
+    return pg::database_failure(err->message);
+  auto created_at = std::string{res.value(0, 0)};
+  if (auto err = conn.exec("INSERT INTO saga_events (saga_id, seq, type) "
+                           "VALUES ($1, 1, 'order.created')",
+                           {id}, res))
+    return pg::database_failure(err->message);
+  return json_response(202, json{{"id", id},
+                                 {"status", "pending"},
+                                 {"total_minor", total},
+                                 {"currency", currency},
+                                 {"created_at", created_at}}
+                              .dump());
+}
+
+std::string order_columns() {
+  return "id, status, request::text, snapshot::text, total_minor, currency, "
+         + ts("created_at") + ", " + ts("updated_at");
+}
+
+json order_view(const pg::result& res, int row) {
+  auto request = json::parse(res.value(row, 2));
+  auto snapshot = json::parse(res.value(row, 3));
+  json j{{"id", res.value(row, 0)},
+         {"status", res.value(row, 1)},
+         {"customer", request["customer"]},
+         {"items", request["items"]},
+         {"total_minor", std::stoll(std::string{res.value(row, 4)})},
+         {"currency", res.value(row, 5)},
+         {"steps", snapshot.value("steps", json::array())},
+         {"created_at", res.value(row, 6)},
+         {"updated_at", res.value(row, 7)}};
+  for (auto key : {"invoice", "payment", "shipment"})
+    j[key] = snapshot.contains(key) ? snapshot[key] : json(nullptr);
+  return j;
+}
+
+/// Sends a command to the live saga of `id` after checking it exists and
+/// is not finished (a finished saga is no longer running).
+void saga_command(const route_context& ctx, const std::string& id,
+                  caf::atom_value command, responder_ptr out) {
+  auto root = ctx.supervisor;
+  db_job job = [root, id, command, out](pg::connection& conn) {
+    pg::result res;
+    std::optional<pg::error> err;
+    if (!conn.ok())
+      err = pg::error{"", "not connected"};
+    else
+      err = conn.exec("SELECT status FROM sagas WHERE id = $1", {id}, res);
+    if (err) {
+      out->respond(pg::database_failure(err->message));
+    } else if (res.rows() == 0) {
+      out->respond(error_response(404, "order_not_found", "no order " + id));
+    } else {
+      std::string status{res.value(0, 0)};
+      if (status == "completed" || status == "cancelled" || status == "failed")
+        out->respond(error_response(409, "order_finished",
+                                    "order " + id + " is already " + status));
+      else
+        caf::anon_send(root, atom::tell::value, std::string{"sagas"},
+                       caf::make_message(
+                         atom::tell::value, id,
+                         caf::make_message(command, std::move(out))));
+    }
+    return caf::message{};
+  };
+  caf::anon_send(ctx.supervisor, atom::tell::value, std::string{"db_pool"},
+                 caf::make_message(atom::exec::value, std::move(job)));
+}
+
+} // namespace
+
+void add_order_routes(router& r, const route_context& ctx) {
+  r.add({"POST", "/v1/orders", "orders.create", {true, true},
+         [ctx](api_request& req, responder_ptr out) {
+           auto body = json::parse(req.body);
+           json normalized;
+           idempotency idem;
+           auto problem = read_idempotency(req, "orders.create", idem);
+           if (!problem)
+             problem = validate_order(body, normalized);
+           if (problem) {
+             out->respond(std::move(*problem));
+             return;
+           }
+           auto root = ctx.supervisor;
+           auto spec = ctx.saga_spec;
+           db_job job = [out, idem, normalized, root,
+                         spec](pg::connection& conn) {
+             auto answer = pg::run_idempotent(conn, idem, [&](pg::connection& c) {
+               return create_order(c, normalized);
+             });
+             bool replay = false;
+             for (auto& [k, v] : answer.headers)
+               replay |= k == "Idempotent-Replayed";
+             if (answer.status == 202 && !replay) {
+               // Committed: start its saga. (If the node dies first, the
+               // saga supervisor finds it unfinished at the next start.)
+               auto id = json::parse(answer.body)["id"].get<std::string>();
+               caf::anon_send(root, atom::tell::value, std::string{"sagas"},
+                              caf::make_message(atom::add::value, spec(id)));
+             }
+             out->respond(std::move(answer));
+             return caf::message{};
+           };
+           caf::anon_send(root, atom::tell::value, std::string{"db_pool"},
+                          caf::make_message(atom::exec::value, std::move(job)));
+         }});
+  r.add({"GET", "/v1/orders/{id}", "orders.get", {},
+         [ctx](api_request& req, responder_ptr out) {
+           auto id = std::string{req.param("id")};
+           db_answer(ctx, std::move(out), [id](pg::connection& conn) {
+             pg::result res;
+             if (auto err = conn.exec("SELECT " + order_columns()
+                                        + " FROM sagas WHERE id = $1",
+                                      {id}, res))
+               return pg::database_failure(err->message);
+             if (res.rows() == 0)
+               return error_response(404, "order_not_found", "no order " + id);
+             return json_response(200, order_view(res, 0).dump());
+           });
+         }});
+  r.add({"GET", "/v1/orders", "orders.list", {},
+         [ctx](api_request& req, responder_ptr out) {
+           auto status = req.query_param("status");
+           auto after = req.query_param("after");
+           auto limit_text = req.query_param("limit");
+           int64_t limit = 50;
+           if (!limit_text.empty()) {
+             try {
+               limit = std::stoll(limit_text);
+             } catch (...) {
+               limit = -1;
+             }
+             if (limit < 1 || limit > 500) {
+               out->respond(invalid_field("limit", "must be 1 to 500"));
+               return;
+             }
+           }
+           static const std::vector<std::string> statuses{
+             "pending", "running",   "waiting", "completed",
+             "compensating", "cancelled", "failed"};
+           if (!status.empty()
+               && std::find(statuses.begin(), statuses.end(), status)
+                    == statuses.end()) {
+             out->respond(invalid_field("status", "unknown status " + status));
+             return;
+           }
+           db_answer(ctx, std::move(out), [=](pg::connection& conn) {
+             pg::result res;
+             if (auto err = conn.exec(
+                   "SELECT " + order_columns()
+                     + " FROM sagas WHERE ($1 = '' OR status = $1) AND id > $2"
+                       " ORDER BY id LIMIT $3",
+                   {status, after, std::to_string(limit)}, res))
+               return pg::database_failure(err->message);
+             json orders = json::array();
+             for (int i = 0; i < res.rows(); ++i)
+               orders.push_back(order_view(res, i));
+             json page{{"orders", orders}, {"next", nullptr}};
+             if (res.rows() == limit)
+               page["next"] = res.value(res.rows() - 1, 0);
+             return json_response(200, page.dump());
+           });
+         }});
+  r.add({"GET", "/v1/orders/{id}/events", "orders.events", {},
+         [ctx](api_request& req, responder_ptr out) {
+           auto id = std::string{req.param("id")};
+           db_answer(ctx, std::move(out), [id](pg::connection& conn) {
+             pg::result res;
+             if (auto err = conn.exec("SELECT 1 FROM sagas WHERE id = $1",
+                                      {id}, res))
+               return pg::database_failure(err->message);
+             if (res.rows() == 0)
+               return error_response(404, "order_not_found", "no order " + id);
+             if (auto err = conn.exec(
+                   "SELECT seq, type, step, attempt, data::text, " + ts("at")
+                     + " FROM saga_events WHERE saga_id = $1 ORDER BY seq",
+                   {id}, res))
+               return pg::database_failure(err->message);
+             json events = json::array();
+             for (int i = 0; i < res.rows(); ++i) {
+               json e{{"seq", std::stoi(std::string{res.value(i, 0)})},
+                      {"type", res.value(i, 1)},
+                      {"attempt", std::stoi(std::string{res.value(i, 3)})},
+                      {"data", json::parse(res.value(i, 4))},
+                      {"at", res.value(i, 5)}};
+               if (!res.is_null(i, 2))
+                 e["step"] = res.value(i, 2);
+               events.push_back(std::move(e));
+             }
+             return json_response(200, json{{"events", events}}.dump());
+           });
+         }});
+  r.add({"POST", "/v1/orders/{id}/cancel", "orders.cancel", {},
+         [ctx](api_request& req, responder_ptr out) {
+           saga_command(ctx, std::string{req.param("id")},
+                        atom::cancel::value, std::move(out));
+         }});
+  r.add({"POST", "/v1/orders/{id}/payment/confirm", "orders.confirm", {},
+         [ctx](api_request& req, responder_ptr out) {
+           saga_command(ctx, std::string{req.param("id")},
+                        atom::confirm::value, std::move(out));
+         }});
+}
+
+// -- sandbox providers ------------------------------------------------------
+
+namespace {
+
+std::vector<std::string> sandbox_names() {
+  return {sandbox_name(provider_kind::payment),
+          sandbox_name(provider_kind::invoicing),
+          sandbox_name(provider_kind::shipping),
+          sandbox_name(provider_kind::messaging)};
+}
+
+bool known_provider(const std::string& name) {
+  auto names = sandbox_names();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+} // namespace
+
+void add_provider_routes(router& r, const route_context& ctx) {
+  r.add({"GET", "/v1/providers", "providers.list", {},
+         [ctx](api_request&, responder_ptr out) {
+           // A short-lived actor gathers every connection's answer.
+           ctx.sys->spawn(
+             [](caf::event_based_actor* self, caf::actor root,
+                responder_ptr out) {
+               auto names = sandbox_names();
+               auto results = std::make_shared<std::vector<std::string>>(
+                 names.size());
+               auto pending = std::make_shared<size_t>(names.size());
+               for (size_t i = 0; i < names.size(); ++i)
+                 self
+                   ->request(root, std::chrono::seconds(5), atom::ask::value,
+                             names[i], caf::make_message(atom::info::value))
+                   .then(
+                     [=](const std::string& info) {
+                       (*results)[i] = info;
+                       if (--*pending == 0) {
+                         std::string body = "{\"providers\":[";
+                         for (size_t k = 0; k < results->size(); ++k)
+                           body += (k ? "," : "") + (*results)[k];
+                         out->respond(json_response(200, body + "]}"));
+                       }
+                     },
+                     [=](caf::error&) {
+                       if (*pending != 0) {
+                         *pending = 0;
+                         out->respond(error_response(
+                           503, "provider_unavailable",
+                           "a provider connection did not answer"));
+                       }
+                     });
+             },
+             ctx.supervisor, std::move(out));
+         }});
+  r.add({"POST", "/v1/providers/{name}/chaos", "providers.chaos", {true, true},
+         [ctx](api_request& req, responder_ptr out) {
+           auto name = std::string{req.param("name")};
+           if (!known_provider(name)) {
+             out->respond(error_response(404, "provider_not_found",
+                                         "no sandbox provider " + name));
+             return;
+           }
+           auto body = json::parse(req.body);
+           if (auto p = check_object(body, {"failure_rate", "latency_ms",
+                                            "outage"})) {
+             out->respond(std::move(*p));
+             return;
+           }
+           chaos_settings chaos;
+           if (body.contains("failure_rate")) {
+             auto& f = body["failure_rate"];
+             if (!f.is_number() || f.get<double>() < 0 || f.get<double>() > 1) {
+               out->respond(invalid_field("failure_rate",
+                                          "must be a number from 0 to 1"));
+               return;
+             }
+             chaos.failure_rate = f.get<double>();
+           }
+           if (body.contains("latency_ms")
+               && read_integer(body, "latency_ms", 0, 60000, chaos.latency_ms)) {
+             out->respond(invalid_field("latency_ms", "must be 0 to 60000"));
+             return;
+           }
+           if (body.contains("outage")) {
+             if (!body["outage"].is_boolean()) {
+               out->respond(invalid_field("outage", "must be a boolean"));
+               return;
+             }
+             chaos.outage = body["outage"].get<bool>();
+           }
+           caf::anon_send(ctx.supervisor, atom::tell::value, name,
+                          caf::make_message(atom::chaos::value, chaos,
+                                            std::move(out)));
+         }});
+  r.add({"GET", "/v1/providers/{name}/ledger", "providers.ledger", {},
+         [ctx](api_request& req, responder_ptr out) {
+           auto name = std::string{req.param("name")};
+           if (!known_provider(name)) {
+             out->respond(error_response(404, "provider_not_found",
+                                         "no sandbox provider " + name));
+             return;
+           }
+           auto order = req.query_param("order_id");
+           db_answer(ctx, std::move(out), [name, order](pg::connection& conn) {
+             pg::result res;
+             if (auto err = conn.exec(
+                   "SELECT op, ref, order_id, amount_minor, " + ts("at")
+                     + " FROM sandbox_ledger WHERE provider = $1 AND ($2 = '' "
+                       "OR order_id = $2) ORDER BY id",
+                   {name, order}, res))
+               return pg::database_failure(err->message);
+             json effects = json::array();
+             for (int i = 0; i < res.rows(); ++i)
+               effects.push_back(
+                 {{"op", res.value(i, 0)},
+                  {"ref", res.value(i, 1)},
+                  {"order_id", res.value(i, 2)},
+                  {"amount_minor", std::stoll(std::string{res.value(i, 3)})},
+                  {"at", res.value(i, 4)}});
+             return json_response(200, json{{"effects", effects}}.dump());
+           });
+         }});
+}
+
+} // namespace kassa

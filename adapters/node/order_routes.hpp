@@ -1,0 +1,14 @@
+#pragma once
+
+#include "adapters/node/routes.hpp"
+
+namespace kassa {
+
+/// The Orders API of API.md: create (with Idempotency-Key), get, list,
+/// events, cancel, payment confirm.
+void add_order_routes(router& r, const route_context& ctx);
+
+/// Sandbox provider control: GET /v1/providers, chaos, ledger.
+void add_provider_routes(router& r, const route_context& ctx);
+
+} // namespace kassa

@@ -1,0 +1,192 @@
+#include "adapters/postgres/journal.hpp"
+
+#include <map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "adapters/postgres/connection.hpp"
+#include "adapters/type_ids.hpp"
+#include "runtime/errc.hpp"
+#include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
+
+namespace kassa {
+
+namespace {
+
+/// Rows per INSERT statement (6 parameters each, under libpq's 65535).
+constexpr size_t rows_per_statement = 1000;
+
+// -- the writer: one connection, one transaction per batch --------------------
+
+struct journal_writer_state {
+  static inline const char* name = "journal_writer";
+  pg::connection conn;
+};
+
+std::optional<std::string> write_batch(pg::connection& conn,
+                                       const std::vector<journal_entry>& batch) {
+  pg::result res;
+  if (auto err = conn.exec_script("BEGIN"))
+    return err->message;
+  auto fail = [&](const std::string& why) {
+    conn.exec_script("ROLLBACK");
+    return why;
+  };
+  for (size_t off = 0; off < batch.size(); off += rows_per_statement) {
+    auto end = std::min(batch.size(), off + rows_per_statement);
+    std::string sql = "INSERT INTO saga_events (saga_id, seq, type, step, "
+                      "attempt, data) VALUES ";
+    std::vector<std::optional<std::string>> params;
+    params.reserve((end - off) * 6);
+    for (size_t i = off; i < end; ++i) {
+      auto& e = batch[i];
+      auto n = params.size();
+      sql += (i == off ? "(" : ",(");
+      for (int k = 1; k <= 6; ++k)
+        sql += "$" + std::to_string(n + k) + (k == 6 ? "::jsonb)" : ",");
+      params.emplace_back(e.stream);
+      params.emplace_back(std::to_string(e.seq));
+      params.emplace_back(e.type);
+      params.emplace_back(e.step.empty() ? std::nullopt
+                                         : std::optional<std::string>{e.step});
+      params.emplace_back(std::to_string(e.attempt));
+      params.emplace_back(e.data.empty() ? std::string{"{}"} : e.data);
+    }
+    if (auto err = conn.exec(sql, params, res))
+      return fail(err->message);
+  }
+  // The last snapshot of each stream in this batch.
+  std::map<std::string, const journal_entry*> last;
+  for (auto& e : batch)
+    if (!e.status.empty())
+      last[e.stream] = &e;
+  if (!last.empty()) {
+    std::string sql = "UPDATE sagas AS s SET status = v.status, snapshot = "
+                      "v.snapshot::jsonb, last_seq = v.seq::int, updated_at = "
+                      "now() FROM (VALUES ";
+    std::vector<std::optional<std::string>> params;
+    bool first = true;
+    for (auto& [stream, e] : last) {
+      auto n = params.size();
+      sql += first ? "(" : ",(";
+      first = false;
+      sql += "$" + std::to_string(n + 1) + ",$" + std::to_string(n + 2) + ",$"
+             + std::to_string(n + 3) + ",$" + std::to_string(n + 4) + ")";
+      params.emplace_back(stream);
+      params.emplace_back(e->status);
+      params.emplace_back(e->snapshot.empty() ? std::string{"{}"}
+                                              : e->snapshot);
+      params.emplace_back(std::to_string(e->seq));
+    }
+    sql += ") AS v(id, status, snapshot, seq) WHERE s.id = v.id";
+    if (auto err = conn.exec(sql, params, res))
+      return fail(err->message);
+  }
+  if (auto err = conn.exec_script("COMMIT"))
+    return err->message;
+  return std::nullopt;
+}
+
+caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
+                             std::string url, int timeout_s, const logger* log) {
+  return {
+    [self, url, timeout_s,
+     log](std::vector<journal_entry>& batch) -> caf::result<bool> {
+      auto& conn = self->state.conn;
+      if (!conn.ok()) {
+        if (auto err = pg::connection::open(url, timeout_s, conn))
+          return caf::make_error(errc::database_unavailable, err->message);
+      }
+      if (auto failure = write_batch(conn, batch)) {
+        if (log)
+          log->error("journal", "batch commit failed",
+                     {{"error", *failure},
+                      {"entries", std::to_string(batch.size())}});
+        return caf::make_error(errc::database_error, *failure);
+      }
+      return true;
+    },
+  };
+}
+
+// -- the front: collects appends while the writer commits ---------------------
+
+struct journal_state {
+  static inline const char* name = "journal";
+  caf::actor writer;
+  bool writing = false;
+  std::vector<journal_entry> pending;
+  std::vector<caf::response_promise> waiting;
+  histogram* batch_sizes = nullptr;
+  counter* appended = nullptr;
+};
+
+void flush(caf::stateful_actor<journal_state>* self) {
+  auto& st = self->state;
+  if (st.writing || st.pending.empty())
+    return;
+  st.writing = true;
+  auto batch = std::move(st.pending);
+  auto promises = std::move(st.waiting);
+  st.pending.clear();
+  st.waiting.clear();
+  if (st.batch_sizes)
+    st.batch_sizes->observe(static_cast<double>(batch.size()));
+  if (st.appended)
+    st.appended->inc(batch.size());
+  self->request(st.writer, caf::infinite, std::move(batch))
+    .then(
+      [self, promises](bool) mutable {
+        for (auto& rp : promises)
+          rp.deliver(true);
+        self->state.writing = false;
+        flush(self);
+      },
+      [self, promises](caf::error& err) mutable {
+        for (auto& rp : promises)
+          rp.deliver(err);
+        self->state.writing = false;
+        flush(self);
+      });
+}
+
+caf::behavior journal(caf::stateful_actor<journal_state>* self,
+                      std::string url, int timeout_s, const logger* log,
+                      metrics_registry* metrics) {
+  auto& st = self->state;
+  st.writer = self->spawn<caf::detached + caf::linked>(journal_writer, url,
+                                                       timeout_s, log);
+  if (metrics) {
+    st.batch_sizes = &metrics->get_histogram(
+      "kassa_journal_batch_size", "Journal entries committed per transaction.",
+      {}, {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024});
+    st.appended = &metrics->get_counter("kassa_journal_entries_total",
+                                        "Journal entries committed.");
+  }
+  return {
+    [self](atom::append, journal_entry& entry) -> caf::response_promise {
+      auto& st = self->state;
+      auto rp = self->make_response_promise();
+      st.pending.push_back(std::move(entry));
+      st.waiting.push_back(rp);
+      flush(self);
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_journal(caf::local_actor* parent, std::string database_url,
+                         int connect_timeout_s, const logger* log,
+                         metrics_registry* metrics) {
+  return parent->spawn(journal, std::move(database_url), connect_timeout_s,
+                       log, metrics);
+}
+
+} // namespace kassa

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+
+#include <caf/fwd.hpp>
+
+namespace kassa {
+
+class logger;
+class metrics_registry;
+
+/// Spawns the journal (see runtime/journal.hpp): an event-based front that
+/// batches appends and a detached writer with its own connection that
+/// commits each batch in one transaction (saga_events rows + sagas snapshot
+/// update). A failed batch answers an error to each of its callers.
+caf::actor spawn_journal(caf::local_actor* parent, std::string database_url,
+                         int connect_timeout_s, const logger* log,
+                         metrics_registry* metrics);
+
+} // namespace kassa

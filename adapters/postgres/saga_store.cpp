@@ -1,0 +1,103 @@
+#include "adapters/postgres/saga_store.hpp"
+
+#include <caf/message.hpp>
+#include <caf/send.hpp>
+
+#include "adapters/postgres/connection.hpp"
+#include "adapters/type_ids.hpp"
+#include "runtime/errc.hpp"
+#include "runtime/log.hpp"
+
+namespace kassa {
+
+namespace {
+
+class pg_saga_store : public saga_store {
+public:
+  pg_saga_store(caf::actor supervisor, const logger* log)
+    : supervisor_(std::move(supervisor)), log_(log) {
+  }
+
+  void load(std::string order_id, caf::actor reply_to) override {
+    submit([order_id, reply_to](pg::connection& conn) {
+      auto fail = [&](std::string why) {
+        caf::anon_send(reply_to,
+                       caf::make_error(errc::database_error, std::move(why)));
+      };
+      if (!conn.ok())
+        return fail("database unavailable");
+      pg::result res;
+      if (auto err = conn.exec("SELECT request::text FROM sagas WHERE id = $1",
+                               {order_id}, res))
+        return fail(err->message);
+      if (res.rows() == 0)
+        return fail("no saga " + order_id);
+      std::string request{res.value(0, 0)};
+      if (auto err = conn.exec(
+            "SELECT seq, type, coalesce(step, ''), attempt, data::text FROM "
+            "saga_events WHERE saga_id = $1 ORDER BY seq",
+            {order_id}, res))
+        return fail(err->message);
+      std::vector<journal_entry> events;
+      events.reserve(static_cast<size_t>(res.rows()));
+      for (int i = 0; i < res.rows(); ++i) {
+        journal_entry e;
+        e.stream = order_id;
+        e.seq = std::stoi(std::string{res.value(i, 0)});
+        e.type = std::string{res.value(i, 1)};
+        e.step = std::string{res.value(i, 2)};
+        e.attempt = static_cast<uint32_t>(std::stoul(std::string{res.value(i, 3)}));
+        e.data = std::string{res.value(i, 4)};
+        events.push_back(std::move(e));
+      }
+      caf::anon_send(reply_to, atom::loaded::value, std::move(request),
+                     std::move(events));
+    });
+  }
+
+  void unfinished(std::function<void(std::vector<std::string>)> done) override {
+    auto log = log_;
+    submit([done, log](pg::connection& conn) {
+      std::vector<std::string> ids;
+      pg::result res;
+      std::optional<pg::error> err;
+      if (!conn.ok())
+        err = pg::error{"", "database unavailable"};
+      else
+        err = conn.exec("SELECT id FROM sagas WHERE status NOT IN "
+                        "('completed', 'cancelled', 'failed') ORDER BY id",
+                        {}, res);
+      if (err) {
+        if (log)
+          log->error("sagas", "cannot list unfinished sagas",
+                     {{"error", err->message}});
+      } else {
+        for (int i = 0; i < res.rows(); ++i)
+          ids.emplace_back(res.value(i, 0));
+      }
+      done(std::move(ids));
+    });
+  }
+
+private:
+  void submit(std::function<void(pg::connection&)> work) {
+    db_job job = [work = std::move(work)](pg::connection& conn) {
+      work(conn);
+      return caf::message{};
+    };
+    caf::anon_send(supervisor_, atom::tell::value, std::string{"db_pool"},
+                   caf::make_message(atom::exec::value, std::move(job)));
+  }
+
+  caf::actor supervisor_;
+  const logger* log_;
+};
+
+} // namespace
+
+std::shared_ptr<saga_store> make_pg_saga_store(caf::actor supervisor,
+                                               const logger* log) {
+  return std::make_shared<pg_saga_store>(std::move(supervisor), log);
+}
+
+} // namespace kassa

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
+
+namespace kassa {
+
+/// One journaled transition of a saga (or any event-sourced stream) plus
+/// the snapshot it leads to. The journal writes the event and updates the
+/// stream's snapshot row in the same transaction.
+struct journal_entry {
+  std::string stream;   ///< saga id
+  int32_t seq = 0;      ///< 1, 2, ... per stream (primary key with stream)
+  std::string type;     ///< "step.started", ...
+  std::string step;     ///< empty when not about a step
+  uint32_t attempt = 0;
+  std::string data;     ///< JSON object
+  std::string status;   ///< snapshot: the stream's status after this event
+  std::string snapshot; ///< snapshot: JSON object
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
+  return f(caf::meta::type_name("kassa::journal_entry"), x.stream, x.seq,
+           x.type, x.step, x.attempt, x.data, x.status, x.snapshot);
+}
+
+/// Journal protocol (adapters/postgres/journal.cpp implements it):
+/// `(atom::append, journal_entry) -> bool` answers true once the entry is
+/// committed. Everything waiting in the journal's mailbox while a commit is
+/// running goes into the next transaction together (group commit), so one
+/// fsync serves many sagas.
+
+} // namespace kassa
