@@ -143,7 +143,10 @@ void saga_state::apply(const saga_event& e) {
         status_ = saga_status::compensating;
       break;
     case saga_event_type::waiting:
+      // The step waits for the customer; it is not in flight any more.
       status_ = saga_status::waiting;
+      st.status = step_status::pending;
+      st.error = e.error;
       break;
     case saga_event_type::completed:
       status_ = saga_status::completed;

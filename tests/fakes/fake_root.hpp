@@ -1,0 +1,59 @@
+#pragma once
+
+// A stand-in for the root supervisor as a saga sees it: journal appends are
+// acknowledged and recorded; provider calls are recorded, not performed.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/order_saga.hpp"
+#include "actors/type_ids.hpp"
+
+namespace kassa::test {
+
+struct recorded_call {
+  std::string target;
+  provider_call call;
+};
+
+struct fake_world {
+  std::vector<journal_entry> journal;
+  std::vector<recorded_call> calls;
+};
+
+inline caf::behavior fake_root(caf::event_based_actor*,
+                               std::shared_ptr<fake_world> world) {
+  return {
+    [world](atom::ask, const std::string& name,
+            caf::message& msg) -> caf::result<bool> {
+      if (name == "journal" && msg.match_element<journal_entry>(1)) {
+        world->journal.push_back(msg.get_as<journal_entry>(1));
+        return true;
+      }
+      return caf::make_error(caf::sec::unexpected_message);
+    },
+    [world](atom::tell, const std::string& name, caf::message& msg) {
+      if (msg.match_element<provider_call>(1))
+        world->calls.push_back({name, msg.get_as<provider_call>(1)});
+    },
+  };
+}
+
+/// A saga store whose load answers a fixed request and journal.
+class fake_saga_store : public saga_store {
+public:
+  std::string request_json;
+  std::vector<journal_entry> events;
+
+  void load(std::string, caf::actor reply_to) override {
+    caf::anon_send(reply_to, atom::loaded::value, request_json, events);
+  }
+  void unfinished(std::function<void(std::vector<std::string>)> done) override {
+    done({});
+  }
+};
+
+} // namespace kassa::test

@@ -1,0 +1,388 @@
+// Order sagas end to end: a real node, real PostgreSQL, sandbox providers.
+
+#include <signal.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "support/http_client.hpp"
+#include "support/node_process.hpp"
+#include "support/test_database.hpp"
+
+using namespace kassa::test;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+struct shop {
+  test_database db;
+  uint16_t port = free_port();
+  std::unique_ptr<process> node;
+
+  shop() {
+    start();
+  }
+
+  void start() {
+    node = std::make_unique<process>(
+      std::vector<std::string>{"serve", "--http-port", std::to_string(port)},
+      node_env(db.url(), {"KASSA_DATABASE_POOL_SIZE=8"}));
+    if (!node->wait_healthy(port))
+      FAIL("node did not start:\n" << node->output());
+  }
+
+  http_reply post(const std::string& path, const json& body,
+                  header_list extra = {}) {
+    extra.emplace_back("Content-Type", "application/json");
+    return http_request(port, "POST", path, with_key(extra), body.dump());
+  }
+  json get(const std::string& path) {
+    auto r = http_get(port, path, with_key());
+    INFO(path << " -> " << r.status << " " << r.body);
+    REQUIRE(r.status == 200);
+    return json::parse(r.body);
+  }
+
+  void add_product(const std::string& sku, int stock) {
+    auto r = post("/v1/products", {{"sku", sku}, {"name", sku},
+                                   {"price_minor", 1000}, {"currency", "HUF"},
+                                   {"stock", stock}});
+    REQUIRE(r.status == 201);
+  }
+
+  static json order(const std::string& sku, const std::string& token,
+                    int quantity = 1) {
+    return {{"customer", {{"id", "c1"}, {"email", "c1@example.test"}}},
+            {"items", {{{"sku", sku}, {"quantity", quantity}}}},
+            {"payment", {{"provider", "sandbox"}, {"token", token}}},
+            {"shipping", {{"provider", "sandbox"},
+                          {"address", {{"country", "HU"}}}}}};
+  }
+
+  /// Waits until no saga is unfinished (or the deadline).
+  bool settle(std::chrono::seconds timeout = 90s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (db.scalar("SELECT count(*) FROM sagas WHERE status NOT IN "
+                    "('completed','cancelled','failed')")
+          == "0")
+        return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+
+  std::map<std::string, std::string> statuses() {
+    std::map<std::string, std::string> out;
+    std::string after;
+    for (;;) {
+      auto page = get("/v1/orders?limit=500&after=" + after);
+      for (auto& o : page["orders"])
+        out[o["id"]] = o["status"];
+      if (page["next"].is_null())
+        return out;
+      after = page["next"];
+    }
+  }
+
+  /// effects[order_id][op] = count, from a provider's ledger.
+  std::map<std::string, std::map<std::string, int>>
+  ledger(const std::string& provider) {
+    std::map<std::string, std::map<std::string, int>> out;
+    auto page = get("/v1/providers/" + provider + "/ledger");
+    for (auto& e : page["effects"])
+      ++out[e["order_id"].get<std::string>()][e["op"].get<std::string>()];
+    return out;
+  }
+
+  /// Every provider effect happened at most once per order, and what is
+  /// left matches the order's final status.
+  void check_exactly_once(const std::map<std::string, std::string>& orders) {
+    auto pay = ledger("sandbox-payment");
+    auto inv = ledger("sandbox-invoicing");
+    auto ship = ledger("sandbox-shipping");
+    auto msg = ledger("sandbox-messaging");
+    for (auto& [id, status] : orders) {
+      INFO(id << " " << status);
+      CHECK((status == "completed" || status == "cancelled"));
+      auto& p = pay[id];
+      auto& i = inv[id];
+      CHECK(p["charge"] <= 1);
+      CHECK(p["refund"] <= p["charge"]);
+      CHECK(i["invoice"] <= 1);
+      CHECK(i["storno"] <= i["invoice"]);
+      CHECK(ship[id]["shipment"] <= 1);
+      CHECK(msg[id]["message"] <= 1);
+      if (status == "completed") {
+        CHECK(p["charge"] == 1);
+        CHECK(p["refund"] == 0);
+        CHECK(i["invoice"] == 1);
+        CHECK(i["storno"] == 0);
+        CHECK(ship[id]["shipment"] == 1);
+        CHECK(msg[id]["message"] == 1);
+      } else {
+        // Cancelled: whatever was done was undone.
+        CHECK(p["refund"] == p["charge"]);
+        CHECK(i["storno"] == i["invoice"]);
+        CHECK(ship[id]["cancel_shipment"] == ship[id]["shipment"]);
+      }
+    }
+    // No effect belongs to an order the API does not know.
+    for (auto* l : {&pay, &inv, &ship, &msg})
+      for (auto& [id, ops] : *l)
+        CHECK(orders.count(id) == 1);
+  }
+};
+
+/// Posts `n` orders from `threads` threads; returns the ids accepted.
+std::vector<std::string>
+place_orders(shop& s, int n, int threads,
+             const std::function<json(int)>& make_order,
+             std::atomic<bool>* stop = nullptr) {
+  std::mutex mtx;
+  std::vector<std::string> ids;
+  std::atomic<int> next{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (int i = next++; i < n; i = next++) {
+        if (stop && *stop)
+          return;
+        try {
+          auto r = s.post("/v1/orders", make_order(i),
+                          {{"Idempotency-Key", "order-" + std::to_string(i)}});
+          if (r.status == 202) {
+            std::lock_guard guard{mtx};
+            ids.push_back(json::parse(r.body)["id"]);
+          }
+        } catch (std::exception&) {
+          // The node was killed under us: the order may or may not exist.
+        }
+      }
+    });
+  for (auto& t : pool)
+    t.join();
+  return ids;
+}
+
+} // namespace
+
+TEST_CASE("an order completes through every step", "[orders]") {
+  shop s;
+  s.add_product("mug", 5);
+  auto r = s.post("/v1/orders", shop::order("mug", "tok_ok", 2));
+  REQUIRE(r.status == 202);
+  auto id = json::parse(r.body)["id"].get<std::string>();
+  CHECK(json::parse(r.body)["status"] == "pending");
+  CHECK(json::parse(r.body)["total_minor"] == 2000);
+  REQUIRE(s.settle());
+  auto o = s.get("/v1/orders/" + id);
+  CHECK(o["status"] == "completed");
+  CHECK(o["total_minor"] == 2000);
+  for (auto& step : o["steps"]) {
+    INFO(step.dump());
+    CHECK(step["status"] == "done");
+    CHECK(step["attempts"] == 1);
+  }
+  CHECK(o["payment"]["id"].get<std::string>().rfind("pi_", 0) == 0);
+  CHECK(o["invoice"]["id"].get<std::string>().rfind("inv_", 0) == 0);
+  CHECK(o["shipment"]["tracking"].get<std::string>().rfind("shp_", 0) == 0);
+  auto product = s.get("/v1/products/mug");
+  CHECK(product["stock"] == 3);
+  CHECK(product["reserved"] == 0);
+  auto journal = s.get("/v1/orders/" + id + "/events");
+  auto& events = journal["events"];
+  CHECK(events.front()["type"] == "order.created");
+  CHECK(events.back()["type"] == "order.completed");
+  for (size_t i = 0; i < events.size(); ++i)
+    CHECK(events[i]["seq"] == i + 1);
+  s.check_exactly_once({{id, "completed"}});
+  // Finished orders cannot be cancelled.
+  CHECK(s.post("/v1/orders/" + id + "/cancel", json::object()).status == 409);
+}
+
+TEST_CASE("bad orders are refused with the field at fault", "[orders]") {
+  shop s;
+  s.add_product("mug", 5);
+  auto expect = [&](json body, const std::string& field) {
+    auto r = s.post("/v1/orders", body);
+    INFO(body.dump() << " -> " << r.body);
+    CHECK(r.status == 422);
+    CHECK(json::parse(r.body)["error"]["field"] == field);
+  };
+  auto good = shop::order("mug", "tok_ok");
+  auto bad = good;
+  bad["items"] = json::array();
+  expect(bad, "items");
+  bad = good;
+  bad["items"][0]["quantity"] = 0;
+  expect(bad, "items[0].quantity");
+  bad = good;
+  bad["items"][0]["sku"] = "nope";
+  expect(bad, "items[0].sku");
+  bad = good;
+  bad["payment"]["provider"] = "paypal";
+  expect(bad, "payment.provider");
+  bad = good;
+  bad.erase("customer");
+  expect(bad, "customer");
+  CHECK(s.db.scalar("SELECT count(*) FROM sagas") == "0");
+  auto missing = http_get(s.port, "/v1/orders/ord_nope", with_key());
+  CHECK(missing.status == 404);
+  CHECK(http_get(s.port, "/v1/orders/ord_nope/events", with_key()).status
+        == 404);
+  CHECK(http_get(s.port, "/v1/orders?status=lost", with_key()).status == 422);
+}
+
+TEST_CASE("300 concurrent orders for 100 in stock never oversell",
+          "[orders][concurrency]") {
+  shop s;
+  s.add_product("lamp", 100);
+  auto ids = place_orders(s, 300, 24, [](int i) {
+    return shop::order("lamp", i % 3 == 0 ? "tok_decline" : "tok_ok");
+  });
+  REQUIRE(ids.size() == 300);
+  REQUIRE(s.settle());
+  auto orders = s.statuses();
+  REQUIRE(orders.size() == 300);
+  int completed = 0;
+  for (auto& [id, status] : orders)
+    completed += status == "completed";
+  auto product = s.get("/v1/products/lamp");
+  CHECK(completed <= 100);
+  CHECK(completed >= 1);
+  CHECK(product["reserved"] == 0);
+  CHECK(product["stock"] == 100 - completed);
+  s.check_exactly_once(orders);
+  // Declined cards never complete.
+  auto pay = s.ledger("sandbox-payment");
+  int charges = 0;
+  for (auto& [id, ops] : pay)
+    charges += ops["charge"];
+  CHECK(charges >= completed);
+}
+
+TEST_CASE("one Idempotency-Key sent 100 times in parallel makes one order",
+          "[orders][idempotency]") {
+  shop s;
+  s.add_product("pen", 10);
+  std::mutex mtx;
+  std::set<std::string> ids;
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 100; ++i)
+    threads.emplace_back([&] {
+      auto r = s.post("/v1/orders", shop::order("pen", "tok_ok"),
+                      {{"Idempotency-Key", "checkout-42"}});
+      if (r.status == 202) {
+        ++accepted;
+        std::lock_guard guard{mtx};
+        ids.insert(json::parse(r.body)["id"].get<std::string>());
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  CHECK(accepted == 100);
+  CHECK(ids.size() == 1);
+  REQUIRE(s.settle());
+  CHECK(s.db.scalar("SELECT count(*) FROM sagas") == "1");
+  CHECK(s.get("/v1/products/pen")["stock"] == 9);
+  // The same key with another body is refused.
+  auto other = s.post("/v1/orders", shop::order("pen", "tok_ok", 2),
+                      {{"Idempotency-Key", "checkout-42"}});
+  CHECK(other.status == 422);
+  CHECK(json::parse(other.body)["error"]["code"] == "idempotency_key_reused");
+}
+
+TEST_CASE("cancel compensates what was done; 3-D Secure waits for confirm",
+          "[orders]") {
+  shop s;
+  s.add_product("cup", 10);
+  REQUIRE(s.post("/v1/providers/sandbox-shipping/chaos", {{"latency_ms", 1500}})
+            .status
+          == 200);
+  auto r = s.post("/v1/orders", shop::order("cup", "tok_ok"));
+  auto id = json::parse(r.body)["id"].get<std::string>();
+  // Wait until the payment is done (the shipment is slow), then cancel.
+  for (int i = 0; i < 100 && s.get("/v1/orders/" + id)["payment"].is_null(); ++i)
+    std::this_thread::sleep_for(20ms);
+  auto cancel = s.post("/v1/orders/" + id + "/cancel", json::object());
+  CHECK(cancel.status == 202);
+  REQUIRE(s.settle());
+  auto o = s.get("/v1/orders/" + id);
+  CHECK(o["status"] == "cancelled");
+  CHECK(s.get("/v1/products/cup")["reserved"] == 0);
+  CHECK(s.get("/v1/products/cup")["stock"] == 10);
+  s.post("/v1/providers/sandbox-shipping/chaos", json::object());
+  // 3-D Secure.
+  auto t = s.post("/v1/orders", shop::order("cup", "tok_3ds"));
+  auto tid = json::parse(t.body)["id"].get<std::string>();
+  std::string status;
+  for (int i = 0; i < 200 && status != "waiting"; ++i) {
+    std::this_thread::sleep_for(20ms);
+    status = s.get("/v1/orders/" + tid)["status"];
+  }
+  REQUIRE(status == "waiting");
+  auto confirm = s.post("/v1/orders/" + tid + "/payment/confirm", json::object());
+  CHECK(confirm.status == 202);
+  REQUIRE(s.settle());
+  CHECK(s.get("/v1/orders/" + tid)["status"] == "completed");
+  CHECK(s.post("/v1/orders/" + tid + "/payment/confirm", json::object()).status
+        == 409);
+  s.check_exactly_once(s.statuses());
+}
+
+TEST_CASE("kill -9 in the middle of 500 orders: every order finishes, each "
+          "effect once",
+          "[orders][chaos]") {
+  shop s;
+  s.add_product("book", 1000);
+  for (auto provider : {"sandbox-payment", "sandbox-invoicing",
+                        "sandbox-shipping"})
+    REQUIRE(s.post(std::string{"/v1/providers/"} + provider + "/chaos",
+                   {{"latency_ms", 20}})
+              .status
+            == 200);
+  std::atomic<bool> stop{false};
+  std::vector<std::string> ids;
+  std::thread placer([&] {
+    ids = place_orders(
+      s, 500, 16,
+      [](int i) {
+        return shop::order("book", i % 4 == 0 ? "tok_decline" : "tok_ok");
+      },
+      &stop);
+  });
+  // Midway: some orders done, many in flight.
+  for (int i = 0; i < 400; ++i) {
+    if (std::stoi(s.db.scalar("SELECT count(*) FROM sagas")) >= 250)
+      break;
+    std::this_thread::sleep_for(20ms);
+  }
+  s.node->signal(SIGKILL);
+  REQUIRE(s.node->wait_exit(10s).has_value());
+  stop = true;
+  placer.join();
+  auto before = s.db.scalar("SELECT count(*) FROM sagas WHERE status NOT IN "
+                            "('completed','cancelled','failed')");
+  INFO("unfinished at the kill: " << before);
+  s.start(); // a new node on the same database resumes every saga
+  REQUIRE(s.settle(120s));
+  auto orders = s.statuses();
+  CHECK(orders.size() >= 250);
+  for (auto& id : ids)
+    CHECK(orders.count(id) == 1);
+  s.check_exactly_once(orders);
+  auto product = s.get("/v1/products/book");
+  int completed = 0;
+  for (auto& [id, status] : orders)
+    completed += status == "completed";
+  CHECK(product["reserved"] == 0);
+  CHECK(product["stock"] == 1000 - completed);
+}

@@ -1,0 +1,271 @@
+#include "actors/order_saga_logic.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace kassa;
+using namespace std::chrono_literals;
+
+namespace {
+
+saga_event E(saga_event_type type, saga_step step = saga_step::reserve_stock,
+             uint32_t attempt = 0, bool permanent = false) {
+  saga_event e;
+  e.type = type;
+  e.step = step;
+  e.attempt = attempt;
+  e.permanent = permanent;
+  return e;
+}
+
+/// Drives a saga_state like the actor does, with scripted outcomes.
+struct driver {
+  saga_state state;
+  std::vector<saga_event> journal;
+  std::vector<std::string> trace; // "do:step" / "undo:step"
+  std::vector<std::chrono::milliseconds> delays;
+
+  explicit driver(saga_retry_policy p = {}) : state(p) {
+    record(E(saga_event_type::created));
+  }
+
+  void record(saga_event e) {
+    journal.push_back(e);
+    state.apply(e);
+  }
+
+  /// outcome(step, compensation, attempt) → 'o' ok, 't' transient,
+  /// 'p' permanent, 'w' action required.
+  template <class Outcome>
+  void run(Outcome outcome, int max_decisions = 200) {
+    for (int i = 0; i < max_decisions; ++i) {
+      auto d = state.next();
+      if (d.delay.count() > 0)
+        delays.push_back(d.delay);
+      switch (d.kind) {
+        case saga_decision::idle:
+          return;
+        case saga_decision::finish_completed:
+          record(E(saga_event_type::completed));
+          continue;
+        case saga_decision::finish_cancelled:
+          record(E(saga_event_type::cancelled));
+          continue;
+        case saga_decision::finish_failed:
+          record(E(saga_event_type::failed));
+          continue;
+        case saga_decision::run_step:
+        case saga_decision::run_compensation: {
+          bool comp = d.kind == saga_decision::run_compensation;
+          record(E(comp ? saga_event_type::compensation_started
+                       : saga_event_type::step_started,
+                  d.step, d.attempt));
+          trace.push_back(std::string{comp ? "undo:" : "do:"}
+                          + std::string{to_string(d.step)});
+          char o = outcome(d.step, comp, d.attempt);
+          auto e = E(comp ? saga_event_type::compensation_succeeded
+                          : saga_event_type::step_succeeded,
+                     d.step, d.attempt);
+          if (o == 'o') {
+            e.ref = "ref-" + std::string{to_string(d.step)};
+          } else if (o == 'w') {
+            e.type = saga_event_type::waiting;
+          } else {
+            e.type = comp ? saga_event_type::compensation_failed
+                          : saga_event_type::step_failed;
+            e.permanent = o == 'p';
+            e.error = "boom";
+          }
+          record(e);
+          continue;
+        }
+      }
+    }
+    FAIL("the saga did not settle");
+  }
+};
+
+std::vector<std::string> forward_until(saga_step failing) {
+  std::vector<std::string> out;
+  for (auto& def : saga_steps()) {
+    out.push_back("do:" + std::string{def.name});
+    if (def.step == failing)
+      break;
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("the happy path runs every step once and completes", "[saga]") {
+  driver d;
+  d.run([](saga_step, bool, uint32_t) { return 'o'; });
+  CHECK(d.state.status() == saga_status::completed);
+  CHECK(d.trace.size() == saga_step_count);
+  for (auto& def : saga_steps()) {
+    CHECK(d.state.step(def.step).status == step_status::done);
+    CHECK(d.state.step(def.step).attempts == 1);
+  }
+}
+
+TEST_CASE("a permanent failure at each step compensates what was done, in "
+          "reverse",
+          "[saga]") {
+  for (auto& failing : saga_steps()) {
+    if (!failing.failure_cancels)
+      continue;
+    INFO("failing step: " << failing.name);
+    driver d;
+    d.run([&](saga_step s, bool comp, uint32_t) {
+      return !comp && s == failing.step ? 'p' : 'o';
+    });
+    CHECK(d.state.status() == saga_status::cancelled);
+    auto expected = forward_until(failing.step);
+    // Undo every earlier step that has a compensation, newest first.
+    for (size_t i = static_cast<size_t>(failing.step); i-- > 0;) {
+      auto& def = saga_steps()[i];
+      if (!def.compensation.empty())
+        expected.push_back("undo:" + std::string{def.name});
+    }
+    CHECK(d.trace == expected);
+    CHECK(d.state.step(failing.step).status == step_status::failed);
+    for (size_t i = static_cast<size_t>(failing.step) + 1; i < saga_step_count;
+         ++i)
+      CHECK(d.state.step(saga_steps()[i].step).status == step_status::pending);
+  }
+}
+
+TEST_CASE("a failed notification does not cancel the order", "[saga]") {
+  driver d;
+  d.run([](saga_step s, bool, uint32_t) {
+    return s == saga_step::notify_customer ? 'p' : 'o';
+  });
+  CHECK(d.state.status() == saga_status::completed);
+  CHECK(d.state.step(saga_step::notify_customer).status
+        == step_status::skipped);
+}
+
+TEST_CASE("transient failures are retried with growing delays", "[saga]") {
+  saga_retry_policy policy{5, 8, 50ms, 2000ms};
+  driver d{policy};
+  d.run([](saga_step s, bool, uint32_t attempt) {
+    return s == saga_step::charge_payment && attempt < 4 ? 't' : 'o';
+  });
+  CHECK(d.state.status() == saga_status::completed);
+  CHECK(d.state.step(saga_step::charge_payment).attempts == 4);
+  CHECK(d.delays == std::vector<std::chrono::milliseconds>{50ms, 100ms, 200ms});
+}
+
+TEST_CASE("transient failures past max_attempts compensate", "[saga]") {
+  driver d{saga_retry_policy{3, 8, 10ms, 100ms}};
+  d.run([](saga_step s, bool, uint32_t) {
+    return s == saga_step::create_shipment ? 't' : 'o';
+  });
+  CHECK(d.state.status() == saga_status::cancelled);
+  CHECK(d.state.step(saga_step::create_shipment).attempts == 3);
+  CHECK(d.state.step(saga_step::charge_payment).status
+        == step_status::compensated);
+}
+
+TEST_CASE("a compensation that never succeeds ends failed", "[saga]") {
+  driver d{saga_retry_policy{5, 4, 10ms, 100ms}};
+  d.run([](saga_step s, bool comp, uint32_t) {
+    if (!comp)
+      return s == saga_step::create_shipment ? 'p' : 'o';
+    return s == saga_step::charge_payment ? 't' : 'o';
+  });
+  CHECK(d.state.status() == saga_status::failed);
+  CHECK(d.state.step(saga_step::charge_payment).comp_attempts == 4);
+  // Nothing after the stuck compensation was skipped silently: the earlier
+  // steps still wait for their undo and a person can see it.
+  CHECK(d.state.step(saga_step::create_invoice).status == step_status::done);
+}
+
+TEST_CASE("replaying the journal gives the same state and decision",
+          "[saga]") {
+  for (size_t cut = 1; cut < 14; ++cut) {
+    driver d;
+    d.run([](saga_step s, bool, uint32_t) {
+      return s == saga_step::create_shipment ? 'p' : 'o';
+    });
+    REQUIRE(d.journal.size() > cut);
+    saga_state replayed;
+    for (size_t i = 0; i < cut; ++i)
+      replayed.apply(d.journal[i]);
+    saga_state again;
+    for (size_t i = 0; i < cut; ++i)
+      again.apply(d.journal[i]);
+    auto a = replayed.next();
+    auto b = again.next();
+    CHECK(a.kind == b.kind);
+    CHECK(a.step == b.step);
+    CHECK(a.attempt == b.attempt);
+  }
+}
+
+TEST_CASE("a step started without a result runs again on resume", "[saga]") {
+  saga_state s;
+  s.apply(E(saga_event_type::created));
+  s.apply(E(saga_event_type::step_started, saga_step::reserve_stock, 1));
+  s.apply(E(saga_event_type::step_succeeded, saga_step::reserve_stock, 1));
+  s.apply(E(saga_event_type::step_started, saga_step::create_invoice, 1));
+  REQUIRE(s.in_flight());
+  auto d = s.next();
+  CHECK(d.kind == saga_decision::run_step);
+  CHECK(d.step == saga_step::create_invoice);
+  CHECK(d.attempt == 2); // > 1: the actor looks the invoice up first
+  CHECK(d.delay.count() == 0);
+  // Same for a compensation.
+  s.apply(E(saga_event_type::step_failed, saga_step::create_invoice, 2, true));
+  s.apply(E(saga_event_type::compensation_started, saga_step::reserve_stock, 1));
+  auto c = s.next();
+  CHECK(c.kind == saga_decision::run_compensation);
+  CHECK(c.step == saga_step::reserve_stock);
+  CHECK(c.attempt == 2);
+}
+
+TEST_CASE("cancel during the forward phase compensates after the step in "
+          "flight",
+          "[saga]") {
+  driver d;
+  bool cancelled = false;
+  d.run([&](saga_step s, bool, uint32_t) {
+    if (s == saga_step::charge_payment && !cancelled) {
+      cancelled = true;
+      d.record(E(saga_event_type::cancel_requested));
+    }
+    return 'o';
+  });
+  CHECK(d.state.status() == saga_status::cancelled);
+  CHECK(d.trace
+        == std::vector<std::string>{"do:reserve_stock", "do:create_invoice",
+                                    "do:charge_payment",
+                                    "undo:charge_payment",
+                                    "undo:create_invoice",
+                                    "undo:reserve_stock"});
+}
+
+TEST_CASE("waiting for 3-D Secure is idle until confirmed or cancelled",
+          "[saga]") {
+  driver d;
+  d.run([](saga_step s, bool, uint32_t) {
+    return s == saga_step::charge_payment ? 'w' : 'o';
+  });
+  CHECK(d.state.status() == saga_status::waiting);
+  CHECK(d.state.next().kind == saga_decision::idle);
+  CHECK_FALSE(d.state.in_flight());
+  d.record(E(saga_event_type::cancel_requested));
+  d.run([](saga_step, bool, uint32_t) { return 'o'; });
+  CHECK(d.state.status() == saga_status::cancelled);
+  CHECK(d.state.step(saga_step::create_invoice).status
+        == step_status::compensated);
+}
+
+TEST_CASE("names round-trip", "[saga]") {
+  for (auto& def : saga_steps())
+    CHECK(parse_saga_step(def.name) == def.step);
+  for (int i = 0; i <= static_cast<int>(saga_event_type::failed); ++i) {
+    auto t = static_cast<saga_event_type>(i);
+    CHECK(parse_saga_event_type(to_string(t)) == t);
+  }
+  CHECK_FALSE(parse_saga_step("nope"));
+}

@@ -1,0 +1,188 @@
+#include "actors/order_saga.hpp"
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <catch2/catch.hpp>
+
+#include "adapters/node/system.hpp"
+#include "fakes/fake_root.hpp"
+
+using namespace kassa;
+using namespace kassa::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+journal_entry entry(int seq, std::string type, std::string step = {},
+                    uint32_t attempt = 0, std::string data = "{}") {
+  journal_entry e;
+  e.stream = "ord_t";
+  e.seq = seq;
+  e.type = std::move(type);
+  e.step = std::move(step);
+  e.attempt = attempt;
+  e.data = std::move(data);
+  return e;
+}
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  std::shared_ptr<fake_world> world = std::make_shared<fake_world>();
+  std::shared_ptr<fake_saga_store> store = std::make_shared<fake_saga_store>();
+  caf::actor root;
+  caf::actor saga;
+  order_saga_deps deps;
+
+  fixture() {
+    register_kassa_types(cfg);
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    cfg.set("logger.verbosity", caf::atom("quiet"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    root = sys->spawn(fake_root, world);
+    store->request_json = R"({"items":[{"sku":"mug","quantity":2}],
+      "total_minor":3000,"currency":"HUF","customer":{"id":"c1"},
+      "payment":{"token":"tok_ok"},"shipping":{}})";
+    store->events = {entry(1, "order.created")};
+    deps.root = root;
+    deps.store = store;
+    deps.policy = saga_retry_policy{5, 8, 50ms, 1000ms};
+    deps.call_timeout = 5s;
+  }
+
+  ~fixture() {
+    caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+    if (saga)
+      caf::anon_send_exit(saga, caf::exit_reason::user_shutdown);
+    sched->run();
+  }
+
+  void start() {
+    sys->spawn(
+      [this](caf::event_based_actor* self, int) {
+        // Spawned by a parent like the supervisor does.
+        saga = spawn_order_saga(self, "ord_t", deps);
+      },
+      0);
+    sched->run();
+  }
+
+  void reply(const provider_call& call, provider_outcome outcome,
+             std::string ref = {}) {
+    caf::anon_send(call.reply_to,
+                   provider_result{call.message_id, outcome, std::move(ref),
+                                   outcome == provider_outcome::ok ? ""
+                                                                   : "err"});
+    sched->run();
+  }
+
+  const journal_entry& last() const {
+    return world->journal.back();
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "the saga journals before it calls and ignores "
+                          "stale and duplicate replies",
+                 "[order_saga]") {
+  start();
+  REQUIRE(world->journal.size() == 1);
+  CHECK(last().type == "step.started");
+  CHECK(last().step == "reserve_stock");
+  CHECK(last().seq == 2);
+  CHECK(last().status == "running");
+  REQUIRE(world->calls.size() == 1);
+  auto reserve = world->calls[0].call;
+  CHECK(world->calls[0].target.rfind("inventory-", 0) == 0);
+  CHECK(reserve.op == "reserve");
+  CHECK(reserve.message_id == "ord_t:reserve_stock:1");
+  CHECK(reserve.lines.size() == 1);
+  // A reply to some other request changes nothing.
+  auto stale = reserve;
+  stale.message_id = "ord_t:reserve_stock:0";
+  reply(stale, provider_outcome::ok, "x");
+  CHECK(world->journal.size() == 1);
+  CHECK(world->calls.size() == 1);
+  // The real reply: journaled, then the next step starts.
+  reply(reserve, provider_outcome::ok, "res-1");
+  REQUIRE(world->journal.size() == 3);
+  CHECK(world->journal[1].type == "step.succeeded");
+  CHECK(world->journal[1].data.find("res-1") != std::string::npos);
+  CHECK(world->journal[2].step == "create_invoice");
+  REQUIRE(world->calls.size() == 2);
+  CHECK(world->calls[1].call.op == "invoice");
+  // The same reply delivered twice is ignored.
+  reply(reserve, provider_outcome::ok, "res-1");
+  CHECK(world->journal.size() == 3);
+  CHECK(world->calls.size() == 2);
+}
+
+TEST_CASE_METHOD(fixture, "a call without an answer is retried with the same "
+                          "idempotency key; invoices are looked up first",
+                 "[order_saga]") {
+  start();
+  reply(world->calls[0].call, provider_outcome::ok, "res");
+  auto invoice = world->calls.back().call;
+  REQUIRE(invoice.op == "invoice");
+  sched->advance_time(5s); // the call timeout
+  sched->run();
+  CHECK(world->journal.back().type == "step.failed");
+  CHECK(world->journal.back().data.find("timeout") != std::string::npos);
+  sched->advance_time(50ms); // the first retry delay
+  sched->run();
+  auto lookup = world->calls.back().call;
+  CHECK(lookup.op == "find_invoice");
+  CHECK(lookup.idempotency_key == invoice.idempotency_key);
+  CHECK(world->journal.back().type == "step.started");
+  CHECK(world->journal.back().attempt == 2);
+  // The late answer to the first attempt arrives now: ignored.
+  auto journaled = world->journal.size();
+  reply(invoice, provider_outcome::ok, "inv-late");
+  CHECK(world->journal.size() == journaled);
+  // Not found: the invoice is issued.
+  reply(lookup, provider_outcome::ok, "");
+  CHECK(world->calls.back().call.op == "invoice");
+  reply(world->calls.back().call, provider_outcome::ok, "inv-1");
+  CHECK(world->journal.back().step == "charge_payment");
+}
+
+TEST_CASE_METHOD(fixture, "a resumed saga re-runs the step in flight",
+                 "[order_saga]") {
+  store->events = {entry(1, "order.created"),
+                   entry(2, "step.started", "reserve_stock", 1),
+                   entry(3, "step.succeeded", "reserve_stock", 1,
+                         R"({"ref":"r"})"),
+                   entry(4, "step.started", "create_invoice", 1)};
+  start();
+  REQUIRE(world->journal.size() == 1);
+  CHECK(last().seq == 5);
+  CHECK(last().step == "create_invoice");
+  CHECK(last().attempt == 2);
+  REQUIRE(world->calls.size() == 1);
+  CHECK(world->calls[0].call.op == "find_invoice");
+  // Found: the invoice issued before the crash is used, not a second one.
+  reply(world->calls[0].call, provider_outcome::ok, "inv-before-crash");
+  CHECK(world->journal[1].type == "step.succeeded");
+  CHECK(world->journal[1].data.find("inv-before-crash") != std::string::npos);
+  CHECK(world->calls.back().call.op == "charge");
+  CHECK(world->calls.back().call.idempotency_key == "ord_t:charge_payment");
+}
+
+TEST_CASE_METHOD(fixture, "a declined payment compensates in reverse and the "
+                          "saga ends cancelled",
+                 "[order_saga]") {
+  start();
+  reply(world->calls.back().call, provider_outcome::ok, "res");
+  reply(world->calls.back().call, provider_outcome::ok, "inv");
+  reply(world->calls.back().call, provider_outcome::permanent);
+  REQUIRE(world->calls.back().call.op == "storno");
+  CHECK(world->calls.back().call.ref == "inv");
+  reply(world->calls.back().call, provider_outcome::ok, "inv");
+  REQUIRE(world->calls.back().call.op == "release");
+  reply(world->calls.back().call, provider_outcome::ok, "res");
+  CHECK(last().type == "order.cancelled");
+  CHECK(last().status == "cancelled");
+}
