@@ -33,8 +33,7 @@ caf::behavior inventory(caf::stateful_actor<inventory_state>* self,
                         std::shared_ptr<inventory_store> store) {
   self->state.store = std::move(store);
   return {
-    [self](atom::create, product& p, idempotency& idem,
-           responder_ptr& out) {
+    [self](atom::create, product& p, idempotency& idem, responder_ptr& out) {
       self->state.store->create_product(std::move(p), std::move(idem),
                                         std::move(out));
     },

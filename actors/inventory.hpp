@@ -27,8 +27,8 @@ struct product {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, product& x) {
-  return f(caf::meta::type_name("kassa::product"), x.sku, x.name,
-           x.price_minor, x.currency, x.stock, x.reserved);
+  return f(caf::meta::type_name("kassa::product"), x.sku, x.name, x.price_minor,
+           x.currency, x.stock, x.reserved);
 }
 
 /// `{"delta": n}` or `{"set": n}` on a product's stock.
@@ -63,11 +63,12 @@ typename Inspector::result_type inspect(Inspector& f, idempotency& x) {
 class inventory_store {
 public:
   virtual ~inventory_store() = default;
-  virtual void create_product(product p, idempotency idem,
-                              responder_ptr done) = 0;
+  virtual void create_product(product p, idempotency idem, responder_ptr done)
+    = 0;
   virtual void get_product(std::string sku, responder_ptr done) = 0;
   virtual void change_stock(std::string sku, stock_change change,
-                            idempotency idem, responder_ptr done) = 0;
+                            idempotency idem, responder_ptr done)
+    = 0;
   /// Reservations of an order (`call.op`: reserve, release, commit), all
   /// lines in one transaction; idempotent per order. Answers a
   /// `provider_result` to `call.reply_to`.
@@ -84,7 +85,7 @@ std::string inventory_child_name(size_t shard);
 /// One inventory shard. Protocol (answers go to the responder):
 /// - `(atom::create, product, idempotency, responder_ptr)`
 /// - `(atom::get, std::string sku, responder_ptr)`
-/// - `(atom::update, std::string sku, stock_change, idempotency, responder_ptr)`
+/// - `(atom::update, sku, stock_change, idempotency, responder_ptr)`
 /// - `(atom::call, provider_call)`: reserve / release / commit for a saga
 /// Every SKU is owned by one shard, so per-SKU work is ordered; the store's
 /// conditional updates keep stock from going negative or oversold even across

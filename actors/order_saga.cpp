@@ -32,8 +32,8 @@ order_data parse_order(const std::string& request_json) {
   auto j = json::parse(request_json);
   order_data d;
   for (auto& item : j.at("items"))
-    d.lines.push_back({item.at("sku").get<std::string>(),
-                       item.at("quantity").get<int64_t>()});
+    d.lines.push_back(
+      {item.at("sku").get<std::string>(), item.at("quantity").get<int64_t>()});
   d.total_minor = j.at("total_minor").get<int64_t>();
   d.currency = j.at("currency").get<std::string>();
   d.customer_email = j["customer"].value("email", "");
@@ -84,13 +84,15 @@ std::string snapshot_json(const order_saga_state& st, const saga_state& s) {
       j["error"] = step.error;
     steps.push_back(std::move(j));
   }
-  auto ref = [&](saga_step x) { return s.step(x).ref; };
+  auto ref = [&](saga_step x) {
+    return s.step(x).ref;
+  };
   json out{{"steps", std::move(steps)}};
   if (!ref(saga_step::create_invoice).empty())
-    out["invoice"] = {{"provider", "sandbox"},
-                      {"id", ref(saga_step::create_invoice)},
-                      {"status", to_string(s.step(saga_step::create_invoice)
-                                             .status)}};
+    out["invoice"]
+      = {{"provider", "sandbox"},
+         {"id", ref(saga_step::create_invoice)},
+         {"status", to_string(s.step(saga_step::create_invoice).status)}};
   if (!ref(saga_step::charge_payment).empty())
     out["payment"] = {{"provider", "sandbox"},
                       {"id", ref(saga_step::charge_payment)},
@@ -101,7 +103,7 @@ std::string snapshot_json(const order_saga_state& st, const saga_state& s) {
   if (!ref(saga_step::create_shipment).empty())
     out["shipment"] = {{"provider", "sandbox"},
                        {"tracking", ref(saga_step::create_shipment)}};
-  (void) st;
+  (void)st;
   return out.dump();
 }
 
@@ -179,12 +181,12 @@ void journal(saga_actor* self, saga_event ev, json extra, Then then) {
       });
 }
 
-// -- calls ----------------------------------------------------------------------
+// -- calls
+// ----------------------------------------------------------------------
 
 /// Which actor performs a step's action or compensation, and its verb.
-std::pair<std::string, std::string> target_of(const order_saga_state& st,
-                                              saga_step step,
-                                              bool compensation) {
+std::pair<std::string, std::string>
+target_of(const order_saga_state& st, saga_step step, bool compensation) {
   auto inventory = inventory_child_name(
     inventory_shard(st.order.lines.empty() ? "" : st.order.lines[0].sku));
   switch (step) {
@@ -255,10 +257,10 @@ void on_result(saga_actor* self, const provider_result& r) {
   auto step = st.expected_step;
   auto attempt = st.expected_attempt;
   auto compensation = st.expected_compensation;
-  bool lookup = r.message_id.size() > 13
-                && r.message_id.compare(r.message_id.size() - 13, 13,
-                                        ":find_invoice")
-                     == 0;
+  bool lookup
+    = r.message_id.size() > 13
+      && r.message_id.compare(r.message_id.size() - 13, 13, ":find_invoice")
+           == 0;
   st.expected.clear();
   saga_event ev;
   ev.step = step;
@@ -287,10 +289,13 @@ void on_result(saga_actor* self, const provider_result& r) {
   }
   if (ev.type == saga_event_type::compensation_succeeded)
     ev.ref = st.logic.step(step).ref; // keep the effect's own reference
-  journal(self, std::move(ev), json::object(), [self] { advance(self); });
+  journal(self, std::move(ev), json::object(), [self] {
+    advance(self);
+  });
 }
 
-// -- the state machine ----------------------------------------------------------
+// -- the state machine
+// ----------------------------------------------------------
 
 void advance(saga_actor* self) {
   auto& st = self->state;
@@ -317,13 +322,12 @@ void advance(saga_actor* self) {
                              : saga_event_type::step_started;
       ev.step = d.step;
       ev.attempt = d.attempt;
-      journal(self, ev, json::object(),
-              [self, d, compensation] {
-                if (compensation)
-                  send_call(self, d.step, d.attempt, true);
-                else
-                  run_step(self, d.step, d.attempt);
-              });
+      journal(self, ev, json::object(), [self, d, compensation] {
+        if (compensation)
+          send_call(self, d.step, d.attempt, true);
+        else
+          run_step(self, d.step, d.attempt);
+      });
       return;
     }
     case saga_decision::finish_completed:
@@ -341,7 +345,9 @@ void advance(saga_actor* self) {
                         "Sagas that reached a terminal state.",
                         {{"status", std::string{to_string(ev.type)}}})
           .inc();
-      journal(self, ev, json::object(), [self] { advance(self); });
+      journal(self, ev, json::object(), [self] {
+        advance(self);
+      });
       return;
     }
   }
@@ -357,7 +363,8 @@ caf::behavior order_saga(saga_actor* self, std::string id,
   auto defer_while_busy = [self]() -> bool {
     auto& st = self->state;
     if (!st.loaded || st.journaling) {
-      st.deferred.push_back(self->current_mailbox_element()->copy_content_to_message());
+      st.deferred.push_back(
+        self->current_mailbox_element()->copy_content_to_message());
       return true;
     }
     return false;
@@ -375,11 +382,11 @@ caf::behavior order_saga(saga_actor* self, std::string id,
       }
       st.loaded = true;
       if (st.deps.log && events.size() > 1)
-        st.deps.log->info("order_saga", "resumed from journal",
-                          {{"saga_id", st.id},
-                           {"events", std::to_string(events.size())},
-                           {"status",
-                            std::string{to_string(st.logic.status())}}});
+        st.deps.log->info(
+          "order_saga", "resumed from journal",
+          {{"saga_id", st.id},
+           {"events", std::to_string(events.size())},
+           {"status", std::string{to_string(st.logic.status())}}});
       advance(self);
       while (!st.journaling && !st.deferred.empty()) {
         auto msg = std::move(st.deferred.front());
@@ -396,8 +403,7 @@ caf::behavior order_saga(saga_actor* self, std::string id,
       if (r.message_id != st.expected || st.expected.empty()) {
         if (st.deps.log)
           st.deps.log->debug("order_saga", "stale or duplicate reply ignored",
-                             {{"saga_id", st.id},
-                              {"msg_id", r.message_id}});
+                             {{"saga_id", st.id}, {"msg_id", r.message_id}});
         return;
       }
       on_result(self, r);
@@ -406,8 +412,10 @@ caf::behavior order_saga(saga_actor* self, std::string id,
       auto& st = self->state;
       if (message_id != st.expected)
         return;
-      on_result(self, provider_result{message_id, provider_outcome::transient,
-                                      {}, "timeout: no answer from provider"});
+      on_result(self, provider_result{message_id,
+                                      provider_outcome::transient,
+                                      {},
+                                      "timeout: no answer from provider"});
     },
     [self](atom::retry, int kind, saga_step step, uint32_t attempt) {
       self->state.waited = std::make_tuple(kind, step, attempt);
@@ -421,17 +429,16 @@ caf::behavior order_saga(saga_actor* self, std::string id,
       if (is_terminal(status)
           || st.logic.step(saga_step::create_shipment).status
                == step_status::done) {
-        out->respond(error_response(409, "order_not_cancellable",
-                                    "order " + st.id + " is "
-                                      + std::string{to_string(status)}
-                                      + (is_terminal(status)
-                                           ? ""
-                                           : " and already shipped")));
+        out->respond(error_response(
+          409, "order_not_cancellable",
+          "order " + st.id + " is " + std::string{to_string(status)}
+            + (is_terminal(status) ? "" : " and already shipped")));
         return;
       }
       auto accepted = [self, out] {
         out->respond(json_response(
-          202, json{{"id", self->state.id}, {"status", "compensating"}}.dump()));
+          202,
+          json{{"id", self->state.id}, {"status", "compensating"}}.dump()));
         advance(self);
       };
       if (st.logic.cancel_requested()) {
@@ -484,11 +491,14 @@ child_spec order_saga_spec(std::string order_id, order_saga_deps deps) {
 
 caf::actor spawn_saga_supervisor(caf::local_actor* parent,
                                  order_saga_deps deps) {
-  supervisor_options opts{"sagas", 5, std::chrono::seconds(60),
+  supervisor_options opts{"sagas",
+                          5,
+                          std::chrono::seconds(60),
                           std::chrono::milliseconds(100),
-                          std::chrono::seconds(5), false};
-  auto sup = spawn_supervisor(parent->system(), opts, {}, deps.log,
-                              deps.metrics);
+                          std::chrono::seconds(5),
+                          false};
+  auto sup
+    = spawn_supervisor(parent->system(), opts, {}, deps.log, deps.metrics);
   deps.store->unfinished([sup, deps](std::vector<std::string> ids) {
     for (auto& id : ids)
       caf::anon_send(sup, atom::add::value, order_saga_spec(id, deps));

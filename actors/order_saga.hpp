@@ -25,8 +25,8 @@ public:
   /// std::vector<journal_entry>)` to `reply_to`, or an error message.
   virtual void load(std::string order_id, caf::actor reply_to) = 0;
   /// Calls `done` with the ids of every saga not yet terminal.
-  virtual void
-  unfinished(std::function<void(std::vector<std::string>)> done) = 0;
+  virtual void unfinished(std::function<void(std::vector<std::string>)> done)
+    = 0;
 };
 
 /// What every order saga is given.

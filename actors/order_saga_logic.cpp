@@ -30,10 +30,10 @@ std::optional<saga_step> parse_saga_step(std::string_view name) {
 namespace {
 
 constexpr std::array<std::string_view, 12> event_names{
-  "order.created",        "step.started",          "step.succeeded",
-  "step.failed",          "compensation.started",  "compensation.succeeded",
-  "compensation.failed",  "order.cancel_requested", "order.waiting",
-  "order.completed",      "order.cancelled",       "order.failed",
+  "order.created",       "step.started",           "step.succeeded",
+  "step.failed",         "compensation.started",   "compensation.succeeded",
+  "compensation.failed", "order.cancel_requested", "order.waiting",
+  "order.completed",     "order.cancelled",        "order.failed",
 };
 
 } // namespace
@@ -116,8 +116,8 @@ void saga_state::apply(const saga_event& e) {
       st.error = e.error;
       st.last_failure_transient = !e.permanent;
       if (e.permanent || st.attempts >= policy_.max_attempts) {
-        st.status = def.failure_cancels ? step_status::failed
-                                        : step_status::skipped;
+        st.status
+          = def.failure_cancels ? step_status::failed : step_status::skipped;
         if (def.failure_cancels && !compensating())
           status_ = saga_status::compensating;
       } else {
@@ -218,8 +218,8 @@ saga_decision saga_state::next() const {
     d.step = def.step;
     d.attempt = st.attempts + 1;
     if (st.attempts > 0)
-      d.delay = exponential_delay(policy_.initial, policy_.max,
-                                  st.attempts - 1);
+      d.delay
+        = exponential_delay(policy_.initial, policy_.max, st.attempts - 1);
     return d;
   }
   d.kind = saga_decision::finish_completed;

@@ -66,9 +66,9 @@ struct saga_event {
   saga_event_type type = saga_event_type::created;
   saga_step step = saga_step::reserve_stock;
   uint32_t attempt = 0;
-  bool permanent = false;   ///< step_failed / compensation_failed
-  std::string ref;          ///< provider reference of a success
-  std::string error;        ///< text of a failure
+  bool permanent = false; ///< step_failed / compensation_failed
+  std::string ref;        ///< provider reference of a success
+  std::string error;      ///< text of a failure
 };
 
 // -- state --------------------------------------------------------------------
@@ -109,8 +109,8 @@ struct step_state {
 
 /// Retry policy of the saga (the provider issue makes it richer).
 struct saga_retry_policy {
-  uint32_t max_attempts = 5;         ///< forward attempts before giving up
-  uint32_t max_comp_attempts = 8;    ///< compensation attempts before `failed`
+  uint32_t max_attempts = 5;      ///< forward attempts before giving up
+  uint32_t max_comp_attempts = 8; ///< compensation attempts before `failed`
   std::chrono::milliseconds initial{50};
   std::chrono::milliseconds max{2000};
 };
@@ -134,8 +134,7 @@ struct saga_decision {
 
 class saga_state {
 public:
-  explicit saga_state(saga_retry_policy policy = {}) : policy_(policy) {
-  }
+  explicit saga_state(saga_retry_policy policy = {}) : policy_(policy) {}
 
   /// Folds one event in; replaying a journal is applying each in order.
   void apply(const saga_event& e);

@@ -6,8 +6,8 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/type_id.hpp>
 
-#include "adapters/postgres/pool.hpp"
 #include "actors/type_ids.hpp"
+#include "adapters/postgres/pool.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kassa::db_job)
 

@@ -24,8 +24,7 @@ public:
   using time_point = std::chrono::steady_clock::time_point;
 
   restart_budget(uint32_t max_events, millis window)
-    : max_events_(max_events), window_(window) {
-  }
+    : max_events_(max_events), window_(window) {}
 
   /// Records one event at `now`; returns false once the budget is exceeded.
   bool record(time_point now);

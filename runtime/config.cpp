@@ -22,7 +22,8 @@ config_key int_key(std::string_view key, std::string_view def, int64_t min,
 
 config_key str_key(std::string_view key, std::string_view def,
                    std::string_view choices, std::string_view description,
-                   std::string_view flag = {}, std::string_view env_alias = {}) {
+                   std::string_view flag = {},
+                   std::string_view env_alias = {}) {
   return {key, ct::string, def, 0, 0, choices, flag, env_alias, description};
 }
 
@@ -42,8 +43,8 @@ const std::vector<config_key>& config_schema() {
             "--node-id"),
     str_key("http.bind", "127.0.0.1", "",
             "Address the HTTP/WebSocket listener binds to."),
-    int_key("http.port", "8080", 1, 65535, "Port of the HTTP/WebSocket listener.",
-            "--http-port"),
+    int_key("http.port", "8080", 1, 65535,
+            "Port of the HTTP/WebSocket listener.", "--http-port"),
     list_key("http.api_keys",
              "API keys accepted as `Authorization: Bearer <key>` on /v1/. "
              "Empty = every /v1/ request is refused with 401.",
@@ -103,10 +104,10 @@ std::string env_twin(std::string_view key) {
 
 namespace {
 
-const std::pair<config_value, std::string>& lookup(
-  const std::map<std::string, std::pair<config_value, std::string>,
-                 std::less<>>& values,
-  std::string_view key) {
+const std::pair<config_value, std::string>&
+lookup(const std::map<std::string, std::pair<config_value, std::string>,
+                      std::less<>>& values,
+       std::string_view key) {
   auto i = values.find(key);
   if (i == values.end())
     throw std::logic_error("config key not in schema: " + std::string{key});
@@ -187,15 +188,15 @@ std::optional<config_error> check_choice(const config_key& key,
     rest = bar == std::string_view::npos ? std::string_view{}
                                          : rest.substr(bar + 1);
   }
-  return config_error{std::string{key.key}, "must be " + describe(key)
-                                              + " (got \"" + value + "\")"};
+  return config_error{std::string{key.key},
+                      "must be " + describe(key) + " (got \"" + value + "\")"};
 }
 
 std::optional<config_error> check_range(const config_key& key, int64_t value) {
   if (value < key.min || value > key.max)
-    return config_error{std::string{key.key},
-                        "must be " + describe(key) + " (got "
-                          + std::to_string(value) + ")"};
+    return config_error{std::string{key.key}, "must be " + describe(key)
+                                                + " (got "
+                                                + std::to_string(value) + ")"};
   return std::nullopt;
 }
 
@@ -203,8 +204,8 @@ std::optional<config_error> parse_json_value(const config_key& key,
                                              const nlohmann::json& j,
                                              config_value& out) {
   auto bad = [&] {
-    return config_error{std::string{key.key}, "must be " + describe(key)
-                                                + " (got " + j.dump() + ")"};
+    return config_error{std::string{key.key},
+                        "must be " + describe(key) + " (got " + j.dump() + ")"};
   };
   switch (key.type) {
     case ct::integer:
@@ -291,15 +292,15 @@ std::optional<config_error> parse_config_text(const config_key& key,
                                               std::string_view text,
                                               config_value& out) {
   auto bad = [&] {
-    return config_error{std::string{key.key},
-                        "must be " + describe(key) + " (got \""
-                          + std::string{text} + "\")"};
+    return config_error{std::string{key.key}, "must be " + describe(key)
+                                                + " (got \"" + std::string{text}
+                                                + "\")"};
   };
   switch (key.type) {
     case ct::integer: {
       int64_t value = 0;
-      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(),
-                                       value);
+      auto [ptr, ec]
+        = std::from_chars(text.data(), text.data() + text.size(), value);
       if (ec != std::errc{} || ptr != text.data() + text.size() || text.empty())
         return bad();
       out = value;
@@ -327,9 +328,11 @@ std::optional<config_error> parse_config_text(const config_key& key,
       while (!rest.empty()) {
         auto comma = rest.find(',');
         auto item = rest.substr(0, comma);
-        while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
+        while (!item.empty()
+               && std::isspace(static_cast<unsigned char>(item.front())))
           item.remove_prefix(1);
-        while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
+        while (!item.empty()
+               && std::isspace(static_cast<unsigned char>(item.back())))
           item.remove_suffix(1);
         if (item.empty())
           return bad();
@@ -382,7 +385,8 @@ config_result load_config(const config_sources& sources) {
       continue;
     const config_key* key = nullptr;
     for (auto& k : config_schema())
-      if (env_twin(k.key) == name || (!k.env_alias.empty() && k.env_alias == name))
+      if (env_twin(k.key) == name
+          || (!k.env_alias.empty() && k.env_alias == name))
         key = &k;
     if (key == nullptr)
       return config_error{name, "unknown configuration variable (no key "

@@ -18,14 +18,14 @@ enum class config_type { integer, boolean, string, string_list };
 /// environment twin and the documentation (config/README.md is checked
 /// against this table by a test).
 struct config_key {
-  std::string_view key;         ///< Dotted path, e.g. "http.port".
+  std::string_view key; ///< Dotted path, e.g. "http.port".
   config_type type;
   std::string_view default_value; ///< As it would be written in the env twin.
-  int64_t min = 0;              ///< Integers only.
-  int64_t max = 0;              ///< Integers only.
-  std::string_view choices;     ///< Strings only: "a|b|c", empty = any.
-  std::string_view flag;        ///< Command-line flag, empty = none.
-  std::string_view env_alias;   ///< Extra env name besides the twin (API.md).
+  int64_t min = 0;                ///< Integers only.
+  int64_t max = 0;                ///< Integers only.
+  std::string_view choices;       ///< Strings only: "a|b|c", empty = any.
+  std::string_view flag;          ///< Command-line flag, empty = none.
+  std::string_view env_alias;     ///< Extra env name besides the twin (API.md).
   std::string_view description;
 };
 

@@ -12,10 +12,10 @@ namespace kassa {
 /// the snapshot it leads to. The journal writes the event and updates the
 /// stream's snapshot row in the same transaction.
 struct journal_entry {
-  std::string stream;   ///< saga id
-  int32_t seq = 0;      ///< 1, 2, ... per stream (primary key with stream)
-  std::string type;     ///< "step.started", ...
-  std::string step;     ///< empty when not about a step
+  std::string stream; ///< saga id
+  int32_t seq = 0;    ///< 1, 2, ... per stream (primary key with stream)
+  std::string type;   ///< "step.started", ...
+  std::string step;   ///< empty when not about a step
   uint32_t attempt = 0;
   std::string data;     ///< JSON object
   std::string status;   ///< snapshot: the stream's status after this event

@@ -1,10 +1,9 @@
 #include "runtime/log.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <unistd.h>
 
 namespace kassa {
 
@@ -28,24 +27,23 @@ void append_timestamp(std::string& out) {
   using namespace std::chrono;
   auto now = system_clock::now();
   auto secs = system_clock::to_time_t(now);
-  auto micros = duration_cast<microseconds>(now.time_since_epoch()).count()
-                % 1000000;
+  auto micros
+    = duration_cast<microseconds>(now.time_since_epoch()).count() % 1000000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[40];
-  auto n = std::snprintf(buf, sizeof(buf),
-                         "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
-                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                         tm.tm_hour, tm.tm_min, tm.tm_sec,
-                         static_cast<long long>(micros));
+  auto n
+    = std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
+                    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                    tm.tm_min, tm.tm_sec, static_cast<long long>(micros));
   out.append(buf, static_cast<size_t>(n));
 }
 
 } // namespace
 
 bool parse_log_level(std::string_view text, log_level& out) {
-  for (auto level : {log_level::debug, log_level::info, log_level::warn,
-                     log_level::error}) {
+  for (auto level :
+       {log_level::debug, log_level::info, log_level::warn, log_level::error}) {
     if (text == level_name(level)) {
       out = level;
       return true;

@@ -73,17 +73,17 @@ void histogram::observe(double seconds) {
 }
 
 std::vector<double> default_latency_bounds() {
-  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-          0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
-          5,      10};
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
-metrics_registry::family&
-metrics_registry::family_for(std::string_view name, std::string_view help,
-                             kind type) {
+metrics_registry::family& metrics_registry::family_for(std::string_view name,
+                                                       std::string_view help,
+                                                       kind type) {
   auto i = families_.find(name);
   if (i == families_.end())
-    i = families_.emplace(std::string{name}, family{type, std::string{help}, {}})
+    i = families_
+          .emplace(std::string{name}, family{type, std::string{help}, {}})
           .first;
   else if (i->second.type != type)
     throw std::logic_error("metric registered with two types: "
@@ -95,7 +95,8 @@ counter& metrics_registry::get_counter(std::string_view name,
                                        std::string_view help,
                                        const metric_labels& labels) {
   std::lock_guard guard{mtx_};
-  auto& s = family_for(name, help, kind::counter).by_labels[render_labels(labels)];
+  auto& s
+    = family_for(name, help, kind::counter).by_labels[render_labels(labels)];
   if (!s.c)
     s.c = std::make_unique<counter>();
   return *s.c;
@@ -104,7 +105,8 @@ counter& metrics_registry::get_counter(std::string_view name,
 gauge& metrics_registry::get_gauge(std::string_view name, std::string_view help,
                                    const metric_labels& labels) {
   std::lock_guard guard{mtx_};
-  auto& s = family_for(name, help, kind::gauge).by_labels[render_labels(labels)];
+  auto& s
+    = family_for(name, help, kind::gauge).by_labels[render_labels(labels)];
   if (!s.g)
     s.g = std::make_unique<gauge>();
   return *s.g;

@@ -13,7 +13,8 @@
 
 namespace kassa {
 
-/// Label pairs of one series, e.g. {{"route", "orders.get"}, {"status", "200"}}.
+/// Label pairs of one series, e.g. {{"route", "orders.get"}, {"status",
+/// "200"}}.
 using metric_labels = std::vector<std::pair<std::string, std::string>>;
 
 class counter {

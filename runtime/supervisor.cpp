@@ -24,7 +24,7 @@ constexpr size_t max_held_messages = 10000;
 
 struct supervised_child {
   child_spec spec;
-  caf::actor handle;          ///< Null while waiting for a restart.
+  caf::actor handle; ///< Null while waiting for a restart.
   restart_budget budget;
   uint32_t consecutive_crashes = 0;
   std::chrono::steady_clock::time_point last_crash{};
@@ -49,7 +49,8 @@ counter* restart_counter(supervisor_state& st, const std::string& child) {
   if (st.metrics == nullptr)
     return nullptr;
   return &st.metrics->get_counter(
-    "kassa_actor_restarts_total", "Restarts of supervised actors after a crash.",
+    "kassa_actor_restarts_total",
+    "Restarts of supervised actors after a crash.",
     {{"supervisor", st.options.name}, {"child", child}});
 }
 
@@ -63,9 +64,9 @@ caf::actor start_child(supervisor_pointer self, supervised_child& child) {
   auto handle = child.spec.start(self);
   if (!handle) {
     if (self->state.log)
-      self->state.log->error("supervisor", "child factory returned no actor",
-                             {{"supervisor", self->state.options.name},
-                              {"child", child.spec.name}});
+      self->state.log->error(
+        "supervisor", "child factory returned no actor",
+        {{"supervisor", self->state.options.name}, {"child", child.spec.name}});
     return handle;
   }
   self->link_to(handle);
@@ -87,9 +88,9 @@ void on_child_exit(supervisor_pointer self, supervised_child& child,
   child.handle = nullptr;
   if (reason == caf::exit_reason::normal || !reason) {
     if (st.log)
-      st.log->info("supervisor", "child finished",
-                   {{"supervisor", st.options.name},
-                    {"child", child.spec.name}});
+      st.log->info(
+        "supervisor", "child finished",
+        {{"supervisor", st.options.name}, {"child", child.spec.name}});
     st.children.erase(std::string{child.spec.name});
     return;
   }
@@ -117,9 +118,9 @@ void on_child_exit(supervisor_pointer self, supervised_child& child,
                                st.options.name + "/" + child.spec.name));
     return;
   }
-  auto delay = exponential_delay(st.options.backoff_initial,
-                                 st.options.backoff_max,
-                                 child.consecutive_crashes++);
+  auto delay
+    = exponential_delay(st.options.backoff_initial, st.options.backoff_max,
+                        child.consecutive_crashes++);
   if (auto c = restart_counter(st, child.spec.name))
     c->inc();
   if (st.log)
@@ -175,12 +176,13 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
     auto& st = self->state;
     auto name = spec.name;
     auto [i, added] = st.children.try_emplace(
-      name, supervised_child{std::move(spec), nullptr,
-                             restart_budget{st.options.max_restarts,
-                                            st.options.window},
-                             0,
-                             {},
-                             {}});
+      name, supervised_child{
+              std::move(spec),
+              nullptr,
+              restart_budget{st.options.max_restarts, st.options.window},
+              0,
+              {},
+              {}});
     if (!added)
       return i->second.handle;
     restart_counter(st, name);
@@ -234,8 +236,8 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
 } // namespace
 
 caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_options options,
-                            std::vector<child_spec> children,
-                            const logger* log, metrics_registry* metrics) {
+                            std::vector<child_spec> children, const logger* log,
+                            metrics_registry* metrics) {
   return sys.spawn(supervisor, std::move(options), std::move(children), log,
                    metrics);
 }

@@ -53,7 +53,7 @@ struct child_spec {
 /// A child that exits normally is removed; any other exit (an exception, an
 /// error) is a crash and triggers a restart after the backoff delay.
 caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_options options,
-                            std::vector<child_spec> children,
-                            const logger* log, metrics_registry* metrics);
+                            std::vector<child_spec> children, const logger* log,
+                            metrics_registry* metrics);
 
 } // namespace kassa

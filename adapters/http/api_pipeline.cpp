@@ -25,7 +25,8 @@ bool is_json_content_type(std::string_view value) {
   for (char c : type)
     lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return lower == "application/json"
-         || (lower.size() > 5 && lower.compare(lower.size() - 5, 5, "+json") == 0);
+         || (lower.size() > 5
+             && lower.compare(lower.size() - 5, 5, "+json") == 0);
 }
 
 bool needs_key(std::string_view path) {
@@ -65,8 +66,8 @@ std::string api_pipeline::dispatch(api_request req,
   auto m = routes_.match(req.method, req.path);
   if (m.found == nullptr) {
     if (m.allowed.empty()) {
-      out->respond(error_response(404, "not_found",
-                                  "no resource at " + req.path));
+      out->respond(
+        error_response(404, "not_found", "no resource at " + req.path));
       return "unmatched";
     }
     std::string allow;
@@ -89,9 +90,9 @@ std::string api_pipeline::dispatch(api_request req,
     try {
       [[maybe_unused]] auto parsed = nlohmann::json::parse(req.body);
     } catch (nlohmann::json::parse_error& e) {
-      out->respond(error_response(400, "malformed_json",
-                                  std::string{"the body is not valid JSON: "}
-                                    + e.what()));
+      out->respond(
+        error_response(400, "malformed_json",
+                       std::string{"the body is not valid JSON: "} + e.what()));
       return r.name;
     }
   }

@@ -51,8 +51,7 @@ struct server_shared {
 
   server_shared(http_server_options opts, const logger& lg,
                 metrics_registry& mr)
-    : options(std::move(opts)), log(lg), metrics(mr) {
-  }
+    : options(std::move(opts)), log(lg), metrics(mr) {}
 };
 
 /// Ignores the errors that only mean "the connection is gone".
@@ -66,10 +65,8 @@ bool is_disconnect(const beast::error_code& ec) {
 class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket&& socket, server_shared& shared)
-    : stream_(std::move(socket)),
-      deadline_(stream_.get_executor()),
-      shared_(shared) {
-  }
+    : stream_(std::move(socket)), deadline_(stream_.get_executor()),
+      shared_(shared) {}
 
   ~session() {
     if (shared_.connections_open)
@@ -88,8 +85,9 @@ public:
       shared_.sessions.push_front(weak_from_this());
       self_in_list_ = shared_.sessions.begin();
     }
-    net::dispatch(stream_.get_executor(),
-                  [self = shared_from_this()] { self->do_read(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->do_read();
+    });
   }
 
   /// Called on drain: an idle connection closes now; a busy one closes after
@@ -117,8 +115,7 @@ private:
     std::shared_ptr<session> owner;
     uint64_t generation;
     bound_responder(std::shared_ptr<session> s, uint64_t gen)
-      : owner(std::move(s)), generation(gen) {
-    }
+      : owner(std::move(s)), generation(gen) {}
     void respond(api_response response) override {
       owner->post_reply(generation, std::move(response));
     }
@@ -134,9 +131,9 @@ private:
     parser_->header_limit(16 * 1024);
     stream_.expires_after(shared_.options.idle_timeout);
     reading_ = true;
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&session::on_read,
-                                               shared_from_this()));
+    http::async_read(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -152,8 +149,11 @@ private:
           + std::to_string(shared_.options.body_limit_bytes) + " bytes"));
       return;
     }
-    if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()
-        && ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    if (ec
+        && ec.category()
+             == http::make_error_code(http::error::bad_target).category()
+        && ec != http::error::end_of_stream
+        && ec != http::error::partial_message) {
       // A malformed request: answer once, then close.
       keep_alive_ = false;
       version_ = 11;
@@ -203,8 +203,8 @@ private:
                                         "timeout; the operation may still "
                                         "complete"));
       });
-    auto out = std::make_shared<bound_responder>(shared_from_this(),
-                                                 generation);
+    auto out
+      = std::make_shared<bound_responder>(shared_from_this(), generation);
     route_ = shared_.pipeline->dispatch(std::move(req), out);
   }
 
@@ -238,9 +238,9 @@ private:
     status_ = r.status;
     response_ = res;
     stream_.expires_after(shared_.options.idle_timeout);
-    http::async_write(stream_, *res,
-                      beast::bind_front_handler(&session::on_write,
-                                                shared_from_this()));
+    http::async_write(
+      stream_, *res,
+      beast::bind_front_handler(&session::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
@@ -287,14 +287,14 @@ private:
   }
 
   void do_drain() {
-    stream_.async_read_some(net::buffer(drain_buffer_),
-                            [self = shared_from_this()](beast::error_code ec,
-                                                        std::size_t) {
-                              if (ec || ++self->drained_reads_ > 64)
-                                self->do_close();
-                              else
-                                self->do_drain();
-                            });
+    stream_.async_read_some(
+      net::buffer(drain_buffer_),
+      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec || ++self->drained_reads_ > 64)
+          self->do_close();
+        else
+          self->do_drain();
+      });
   }
 
   void do_close() {
@@ -338,10 +338,8 @@ struct http_server::impl {
   uint16_t bound_port = 0;
 
   impl(http_server_options opts, const logger& log, metrics_registry& metrics)
-    : shared(std::move(opts), log, metrics),
-      ioc(shared.options.io_threads),
-      acceptor(net::make_strand(ioc)),
-      signals(ioc, SIGINT, SIGTERM),
+    : shared(std::move(opts), log, metrics), ioc(shared.options.io_threads),
+      acceptor(net::make_strand(ioc)), signals(ioc, SIGINT, SIGTERM),
       drain_timer(ioc) {
     shared.connections_total = &metrics.get_counter(
       "kassa_http_connections_total", "HTTP connections accepted.");
@@ -350,30 +348,32 @@ struct http_server::impl {
   }
 
   void do_accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec,
-                                                        tcp::socket socket) {
-      if (ec == net::error::operation_aborted || !acceptor.is_open())
-        return;
-      if (ec) {
-        // E.g. out of file descriptors: log, wait a little, keep serving.
-        shared.log.warn("http", "accept failed", {{"error", ec.message()}});
-        auto retry = std::make_shared<net::steady_timer>(ioc);
-        retry->expires_after(std::chrono::milliseconds(50));
-        retry->async_wait([this, retry](beast::error_code) { do_accept(); });
-        return;
-      }
-      socket.set_option(tcp::no_delay{true}, ec);
-      std::make_shared<session>(std::move(socket), shared)->start();
-      do_accept();
-    });
+    acceptor.async_accept(
+      net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec == net::error::operation_aborted || !acceptor.is_open())
+          return;
+        if (ec) {
+          // E.g. out of file descriptors: log, wait a little, keep serving.
+          shared.log.warn("http", "accept failed", {{"error", ec.message()}});
+          auto retry = std::make_shared<net::steady_timer>(ioc);
+          retry->expires_after(std::chrono::milliseconds(50));
+          retry->async_wait([this, retry](beast::error_code) {
+            do_accept();
+          });
+          return;
+        }
+        socket.set_option(tcp::no_delay{true}, ec);
+        std::make_shared<session>(std::move(socket), shared)->start();
+        do_accept();
+      });
   }
 
   void begin_drain() {
     if (shared.draining.exchange(true))
       return;
-    shared.log.info("http", "shutting down: draining connections",
-                    {{"grace_ms",
-                      std::to_string(shared.options.shutdown_grace.count())}});
+    shared.log.info(
+      "http", "shutting down: draining connections",
+      {{"grace_ms", std::to_string(shared.options.shutdown_grace.count())}});
     net::post(acceptor.get_executor(), [this] {
       beast::error_code ec;
       acceptor.close(ec);
@@ -391,8 +391,8 @@ struct http_server::impl {
     for (auto& s : open)
       s->close_if_idle();
     open.clear();
-    drain_deadline = std::chrono::steady_clock::now()
-                     + shared.options.shutdown_grace;
+    drain_deadline
+      = std::chrono::steady_clock::now() + shared.options.shutdown_grace;
     check_drained();
   }
 
@@ -456,23 +456,27 @@ void http_server::run(const api_pipeline& pipeline) {
   im.shared.pipeline = &pipeline;
   im.signals.async_wait([this](beast::error_code ec, int signo) {
     if (!ec) {
-      impl_->shared.log.info("node", "signal received",
-                             {{"signal", signo == SIGTERM ? "SIGTERM"
-                                                          : "SIGINT"}});
+      impl_->shared.log.info(
+        "node", "signal received",
+        {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
       impl_->begin_drain();
     }
   });
   im.do_accept();
   std::vector<std::thread> threads;
   for (int i = 1; i < im.shared.options.io_threads; ++i)
-    threads.emplace_back([&im] { im.ioc.run(); });
+    threads.emplace_back([&im] {
+      im.ioc.run();
+    });
   im.ioc.run();
   for (auto& t : threads)
     t.join();
 }
 
 void http_server::stop() {
-  net::post(impl_->ioc, [this] { impl_->begin_drain(); });
+  net::post(impl_->ioc, [this] {
+    impl_->begin_drain();
+  });
 }
 
 } // namespace kassa

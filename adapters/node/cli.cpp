@@ -4,8 +4,10 @@ namespace kassa {
 
 std::string usage_text() {
   return "usage:\n"
-         "  kassa serve   [--config FILE] [--http-port N] [--database-url URL]\n"
-         "                [--node-id ID] [--cluster-port N] [--seeds host:port,...]\n"
+         "  kassa serve   [--config FILE] [--http-port N] [--database-url "
+         "URL]\n"
+         "                [--node-id ID] [--cluster-port N] [--seeds "
+         "host:port,...]\n"
          "  kassa migrate [--config FILE] [--database-url URL]\n"
          "  kassa version\n"
          "Every configuration key also has an environment twin: KASSA_ + the\n"

@@ -11,7 +11,7 @@ namespace kassa {
 struct command_line {
   std::string command; ///< serve | migrate | version | help
   config_sources sources;
-  std::string error;   ///< Non-empty: a usage error to print (exit 2).
+  std::string error; ///< Non-empty: a usage error to print (exit 2).
 };
 
 /// Parses argv; `environment` is the process environment ("NAME=value").

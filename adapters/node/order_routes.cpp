@@ -1,9 +1,8 @@
 #include "adapters/node/order_routes.hpp"
 
-#include <openssl/rand.h>
-
 #include <chrono>
 #include <map>
+#include <openssl/rand.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -54,8 +53,7 @@ void db_answer(const route_context& ctx, responder_ptr out,
                 work = std::move(work)](pg::connection& conn) {
     api_response answer;
     try {
-      answer = conn.ok() ? work(conn)
-                         : pg::database_failure("not connected");
+      answer = conn.ok() ? work(conn) : pg::database_failure("not connected");
     } catch (std::exception& e) {
       answer = error_response(500, "internal", e.what());
     }
@@ -75,8 +73,7 @@ std::string initial_snapshot() {
 }
 
 /// Validates POST /v1/orders; fills `normalized` (items merged by SKU).
-std::optional<api_response> validate_order(const json& body,
-                                           json& normalized) {
+std::optional<api_response> validate_order(const json& body, json& normalized) {
   if (auto p = check_object(body, {"customer", "items", "payment", "shipping"}))
     return p;
   auto customer = body.find("customer");
@@ -84,10 +81,12 @@ std::optional<api_response> validate_order(const json& body,
     return invalid_field("customer", "required object");
   std::string customer_id;
   if (auto p = read_string(*customer, "id", 128, customer_id))
-    return invalid_field("customer.id", "required string of 1 to 128 characters");
+    return invalid_field("customer.id",
+                         "required string of 1 to 128 characters");
   for (auto field : {"name", "email", "tax_number"})
     if (customer->contains(field) && !(*customer)[field].is_string())
-      return invalid_field(std::string{"customer."} + field, "must be a string");
+      return invalid_field(std::string{"customer."} + field,
+                           "must be a string");
   auto items = body.find("items");
   if (items == body.end() || !items->is_array() || items->empty()
       || items->size() > 100)
@@ -115,9 +114,9 @@ std::optional<api_response> validate_order(const json& body,
     return invalid_field("payment.token", "required string");
   auto provider = payment->value("provider", "sandbox");
   if (provider != "sandbox")
-    return invalid_field("payment.provider",
-                         "unknown payment provider " + provider
-                           + " (configured: sandbox)");
+    return invalid_field("payment.provider", "unknown payment provider "
+                                               + provider
+                                               + " (configured: sandbox)");
   auto method = payment->value("method", "card");
   if (method != "card")
     return invalid_field("payment.method", "must be card");
@@ -133,11 +132,12 @@ std::optional<api_response> validate_order(const json& body,
   json lines = json::array();
   for (auto& [sku, quantity] : merged)
     lines.push_back({{"sku", sku}, {"quantity", quantity}});
-  normalized = {{"customer", *customer},
-                {"items", lines},
-                {"payment",
-                 {{"provider", "sandbox"}, {"method", method}, {"token", token}}},
-                {"shipping", shipping}};
+  normalized
+    = {{"customer", *customer},
+       {"items", lines},
+       {"payment",
+        {{"provider", "sandbox"}, {"method", method}, {"token", token}}},
+       {"shipping", shipping}};
   return std::nullopt;
 }
 
@@ -157,9 +157,8 @@ api_response create_order(pg::connection& conn, json request) {
     return pg::database_failure(err->message);
   std::map<std::string, std::pair<int64_t, std::string>> prices;
   for (int i = 0; i < res.rows(); ++i)
-    prices[std::string{res.value(i, 0)}]
-      = {std::stoll(std::string{res.value(i, 1)}),
-         std::string{res.value(i, 2)}};
+    prices[std::string{res.value(i, 0)}] = {
+      std::stoll(std::string{res.value(i, 1)}), std::string{res.value(i, 2)}};
   int64_t total = 0;
   std::string currency;
   auto& items = request["items"];
@@ -246,10 +245,10 @@ void saga_command(const route_context& ctx, const std::string& id,
         out->respond(error_response(409, "order_finished",
                                     "order " + id + " is already " + status));
       else
-        caf::anon_send(root, atom::tell::value, std::string{"sagas"},
-                       caf::make_message(
-                         atom::tell::value, id,
-                         caf::make_message(command, std::move(out))));
+        caf::anon_send(
+          root, atom::tell::value, std::string{"sagas"},
+          caf::make_message(atom::tell::value, id,
+                            caf::make_message(command, std::move(out))));
     }
     return caf::message{};
   };
@@ -260,42 +259,48 @@ void saga_command(const route_context& ctx, const std::string& id,
 } // namespace
 
 void add_order_routes(router& r, const route_context& ctx) {
-  r.add({"POST", "/v1/orders", "orders.create", {true, true},
-         [ctx](api_request& req, responder_ptr out) {
-           auto body = json::parse(req.body);
-           json normalized;
-           idempotency idem;
-           auto problem = read_idempotency(req, "orders.create", idem);
-           if (!problem)
-             problem = validate_order(body, normalized);
-           if (problem) {
-             out->respond(std::move(*problem));
-             return;
-           }
-           auto root = ctx.supervisor;
-           auto spec = ctx.saga_spec;
-           db_job job = [out, idem, normalized, root,
-                         spec](pg::connection& conn) {
-             auto answer = pg::run_idempotent(conn, idem, [&](pg::connection& c) {
-               return create_order(c, normalized);
-             });
-             bool replay = false;
-             for (auto& [k, v] : answer.headers)
-               replay |= k == "Idempotent-Replayed";
-             if (answer.status == 202 && !replay) {
-               // Committed: start its saga. (If the node dies first, the
-               // saga supervisor finds it unfinished at the next start.)
-               auto id = json::parse(answer.body)["id"].get<std::string>();
-               caf::anon_send(root, atom::tell::value, std::string{"sagas"},
-                              caf::make_message(atom::add::value, spec(id)));
-             }
-             out->respond(std::move(answer));
-             return caf::message{};
-           };
-           caf::anon_send(root, atom::tell::value, std::string{"db_pool"},
-                          caf::make_message(atom::exec::value, std::move(job)));
-         }});
-  r.add({"GET", "/v1/orders/{id}", "orders.get", {},
+  r.add(
+    {"POST",
+     "/v1/orders",
+     "orders.create",
+     {true, true},
+     [ctx](api_request& req, responder_ptr out) {
+       auto body = json::parse(req.body);
+       json normalized;
+       idempotency idem;
+       auto problem = read_idempotency(req, "orders.create", idem);
+       if (!problem)
+         problem = validate_order(body, normalized);
+       if (problem) {
+         out->respond(std::move(*problem));
+         return;
+       }
+       auto root = ctx.supervisor;
+       auto spec = ctx.saga_spec;
+       db_job job = [out, idem, normalized, root, spec](pg::connection& conn) {
+         auto answer = pg::run_idempotent(conn, idem, [&](pg::connection& c) {
+           return create_order(c, normalized);
+         });
+         bool replay = false;
+         for (auto& [k, v] : answer.headers)
+           replay |= k == "Idempotent-Replayed";
+         if (answer.status == 202 && !replay) {
+           // Committed: start its saga. (If the node dies first, the
+           // saga supervisor finds it unfinished at the next start.)
+           auto id = json::parse(answer.body)["id"].get<std::string>();
+           caf::anon_send(root, atom::tell::value, std::string{"sagas"},
+                          caf::make_message(atom::add::value, spec(id)));
+         }
+         out->respond(std::move(answer));
+         return caf::message{};
+       };
+       caf::anon_send(root, atom::tell::value, std::string{"db_pool"},
+                      caf::make_message(atom::exec::value, std::move(job)));
+     }});
+  r.add({"GET",
+         "/v1/orders/{id}",
+         "orders.get",
+         {},
          [ctx](api_request& req, responder_ptr out) {
            auto id = std::string{req.param("id")};
            db_answer(ctx, std::move(out), [id](pg::connection& conn) {
@@ -309,7 +314,10 @@ void add_order_routes(router& r, const route_context& ctx) {
              return json_response(200, order_view(res, 0).dump());
            });
          }});
-  r.add({"GET", "/v1/orders", "orders.list", {},
+  r.add({"GET",
+         "/v1/orders",
+         "orders.list",
+         {},
          [ctx](api_request& req, responder_ptr out) {
            auto status = req.query_param("status");
            auto after = req.query_param("after");
@@ -327,7 +335,7 @@ void add_order_routes(router& r, const route_context& ctx) {
              }
            }
            static const std::vector<std::string> statuses{
-             "pending", "running",   "waiting", "completed",
+             "pending",      "running",   "waiting", "completed",
              "compensating", "cancelled", "failed"};
            if (!status.empty()
                && std::find(statuses.begin(), statuses.end(), status)
@@ -352,13 +360,16 @@ void add_order_routes(router& r, const route_context& ctx) {
              return json_response(200, page.dump());
            });
          }});
-  r.add({"GET", "/v1/orders/{id}/events", "orders.events", {},
+  r.add({"GET",
+         "/v1/orders/{id}/events",
+         "orders.events",
+         {},
          [ctx](api_request& req, responder_ptr out) {
            auto id = std::string{req.param("id")};
            db_answer(ctx, std::move(out), [id](pg::connection& conn) {
              pg::result res;
-             if (auto err = conn.exec("SELECT 1 FROM sagas WHERE id = $1",
-                                      {id}, res))
+             if (auto err
+                 = conn.exec("SELECT 1 FROM sagas WHERE id = $1", {id}, res))
                return pg::database_failure(err->message);
              if (res.rows() == 0)
                return error_response(404, "order_not_found", "no order " + id);
@@ -381,15 +392,21 @@ void add_order_routes(router& r, const route_context& ctx) {
              return json_response(200, json{{"events", events}}.dump());
            });
          }});
-  r.add({"POST", "/v1/orders/{id}/cancel", "orders.cancel", {},
+  r.add({"POST",
+         "/v1/orders/{id}/cancel",
+         "orders.cancel",
+         {},
          [ctx](api_request& req, responder_ptr out) {
-           saga_command(ctx, std::string{req.param("id")},
-                        atom::cancel::value, std::move(out));
+           saga_command(ctx, std::string{req.param("id")}, atom::cancel::value,
+                        std::move(out));
          }});
-  r.add({"POST", "/v1/orders/{id}/payment/confirm", "orders.confirm", {},
+  r.add({"POST",
+         "/v1/orders/{id}/payment/confirm",
+         "orders.confirm",
+         {},
          [ctx](api_request& req, responder_ptr out) {
-           saga_command(ctx, std::string{req.param("id")},
-                        atom::confirm::value, std::move(out));
+           saga_command(ctx, std::string{req.param("id")}, atom::confirm::value,
+                        std::move(out));
          }});
 }
 
@@ -412,82 +429,92 @@ bool known_provider(const std::string& name) {
 } // namespace
 
 void add_provider_routes(router& r, const route_context& ctx) {
-  r.add({"GET", "/v1/providers", "providers.list", {},
-         [ctx](api_request&, responder_ptr out) {
-           // A short-lived actor gathers every connection's answer.
-           ctx.sys->spawn(
-             [](caf::event_based_actor* self, caf::actor root,
-                responder_ptr out) {
-               auto names = sandbox_names();
-               auto results = std::make_shared<std::vector<std::string>>(
-                 names.size());
-               auto pending = std::make_shared<size_t>(names.size());
-               for (size_t i = 0; i < names.size(); ++i)
-                 self
-                   ->request(root, std::chrono::seconds(5), atom::ask::value,
-                             names[i], caf::make_message(atom::info::value))
-                   .then(
-                     [=](const std::string& info) {
-                       (*results)[i] = info;
-                       if (--*pending == 0) {
-                         std::string body = "{\"providers\":[";
-                         for (size_t k = 0; k < results->size(); ++k)
-                           body += (k ? "," : "") + (*results)[k];
-                         out->respond(json_response(200, body + "]}"));
-                       }
-                     },
-                     [=](caf::error&) {
-                       if (*pending != 0) {
-                         *pending = 0;
-                         out->respond(error_response(
-                           503, "provider_unavailable",
-                           "a provider connection did not answer"));
-                       }
-                     });
-             },
-             ctx.supervisor, std::move(out));
-         }});
-  r.add({"POST", "/v1/providers/{name}/chaos", "providers.chaos", {true, true},
-         [ctx](api_request& req, responder_ptr out) {
-           auto name = std::string{req.param("name")};
-           if (!known_provider(name)) {
-             out->respond(error_response(404, "provider_not_found",
-                                         "no sandbox provider " + name));
-             return;
-           }
-           auto body = json::parse(req.body);
-           if (auto p = check_object(body, {"failure_rate", "latency_ms",
-                                            "outage"})) {
-             out->respond(std::move(*p));
-             return;
-           }
-           chaos_settings chaos;
-           if (body.contains("failure_rate")) {
-             auto& f = body["failure_rate"];
-             if (!f.is_number() || f.get<double>() < 0 || f.get<double>() > 1) {
-               out->respond(invalid_field("failure_rate",
-                                          "must be a number from 0 to 1"));
-               return;
-             }
-             chaos.failure_rate = f.get<double>();
-           }
-           if (body.contains("latency_ms")
-               && read_integer(body, "latency_ms", 0, 60000, chaos.latency_ms)) {
-             out->respond(invalid_field("latency_ms", "must be 0 to 60000"));
-             return;
-           }
-           if (body.contains("outage")) {
-             if (!body["outage"].is_boolean()) {
-               out->respond(invalid_field("outage", "must be a boolean"));
-               return;
-             }
-             chaos.outage = body["outage"].get<bool>();
-           }
-           caf::anon_send(ctx.supervisor, atom::tell::value, name,
-                          caf::make_message(atom::chaos::value, chaos,
-                                            std::move(out)));
-         }});
-  r.add({"GET", "/v1/providers/{name}/ledger", "providers.ledger", {},
+  r.add(
+    {"GET",
+     "/v1/providers",
+     "providers.list",
+     {},
+     [ctx](api_request&, responder_ptr out) {
+       // A short-lived actor gathers every connection's answer.
+       ctx.sys->spawn(
+         [](caf::event_based_actor* self, caf::actor root, responder_ptr out) {
+           auto names = sandbox_names();
+           auto results
+             = std::make_shared<std::vector<std::string>>(names.size());
+           auto pending = std::make_shared<size_t>(names.size());
+           for (size_t i = 0; i < names.size(); ++i)
+             self
+               ->request(root, std::chrono::seconds(5), atom::ask::value,
+                         names[i], caf::make_message(atom::info::value))
+               .then(
+                 [=](const std::string& info) {
+                   (*results)[i] = info;
+                   if (--*pending == 0) {
+                     std::string body = "{\"providers\":[";
+                     for (size_t k = 0; k < results->size(); ++k)
+                       body += (k ? "," : "") + (*results)[k];
+                     out->respond(json_response(200, body + "]}"));
+                   }
+                 },
+                 [=](caf::error&) {
+                   if (*pending != 0) {
+                     *pending = 0;
+                     out->respond(
+                       error_response(503, "provider_unavailable",
+                                      "a provider connection did not answer"));
+                   }
+                 });
+         },
+         ctx.supervisor, std::move(out));
+     }});
+  r.add(
+    {"POST",
+     "/v1/providers/{name}/chaos",
+     "providers.chaos",
+     {true, true},
+     [ctx](api_request& req, responder_ptr out) {
+       auto name = std::string{req.param("name")};
+       if (!known_provider(name)) {
+         out->respond(error_response(404, "provider_not_found",
+                                     "no sandbox provider " + name));
+         return;
+       }
+       auto body = json::parse(req.body);
+       if (auto p
+           = check_object(body, {"failure_rate", "latency_ms", "outage"})) {
+         out->respond(std::move(*p));
+         return;
+       }
+       chaos_settings chaos;
+       if (body.contains("failure_rate")) {
+         auto& f = body["failure_rate"];
+         if (!f.is_number() || f.get<double>() < 0 || f.get<double>() > 1) {
+           out->respond(
+             invalid_field("failure_rate", "must be a number from 0 to 1"));
+           return;
+         }
+         chaos.failure_rate = f.get<double>();
+       }
+       if (body.contains("latency_ms")
+           && read_integer(body, "latency_ms", 0, 60000, chaos.latency_ms)) {
+         out->respond(invalid_field("latency_ms", "must be 0 to 60000"));
+         return;
+       }
+       if (body.contains("outage")) {
+         if (!body["outage"].is_boolean()) {
+           out->respond(invalid_field("outage", "must be a boolean"));
+           return;
+         }
+         chaos.outage = body["outage"].get<bool>();
+       }
+       caf::anon_send(
+         ctx.supervisor, atom::tell::value, name,
+         caf::make_message(atom::chaos::value, chaos, std::move(out)));
+     }});
+  r.add({"GET",
+         "/v1/providers/{name}/ledger",
+         "providers.ledger",
+         {},
          [ctx](api_request& req, responder_ptr out) {
            auto name = std::string{req.param("name")};
            if (!known_provider(name)) {

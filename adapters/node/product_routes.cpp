@@ -33,13 +33,16 @@ void to_shard(const route_context& ctx, const std::string& sku,
 } // namespace
 
 void add_product_routes(router& r, const route_context& ctx) {
-  r.add({"POST", "/v1/products", "products.create", {true, true},
+  r.add({"POST",
+         "/v1/products",
+         "products.create",
+         {true, true},
          [ctx](api_request& req, responder_ptr out) {
            auto body = nlohmann::json::parse(req.body);
            product p;
            idempotency idem;
-           auto problem = check_object(body, {"sku", "name", "price_minor",
-                                              "currency", "stock"});
+           auto problem = check_object(
+             body, {"sku", "name", "price_minor", "currency", "stock"});
            if (!problem)
              problem = read_idempotency(req, "products.create", idem);
            if (!problem)
@@ -57,7 +60,9 @@ void add_product_routes(router& r, const route_context& ctx) {
            if (!problem
                && (p.currency.size() != 3
                    || !std::all_of(p.currency.begin(), p.currency.end(),
-                                   [](char c) { return c >= 'A' && c <= 'Z'; })))
+                                   [](char c) {
+                                     return c >= 'A' && c <= 'Z';
+                                   })))
              problem = invalid_field("currency",
                                      "must be an ISO 4217 code such as HUF");
            if (!problem)
@@ -71,13 +76,19 @@ void add_product_routes(router& r, const route_context& ctx) {
                     caf::make_message(atom::create::value, std::move(p),
                                       std::move(idem), std::move(out)));
          }});
-  r.add({"GET", "/v1/products/{sku}", "products.get", {},
+  r.add({"GET",
+         "/v1/products/{sku}",
+         "products.get",
+         {},
          [ctx](api_request& req, responder_ptr out) {
            auto sku = std::string{req.param("sku")};
            to_shard(ctx, sku,
                     caf::make_message(atom::get::value, sku, std::move(out)));
          }});
-  r.add({"POST", "/v1/products/{sku}/stock", "products.stock", {true, true},
+  r.add({"POST",
+         "/v1/products/{sku}/stock",
+         "products.stock",
+         {true, true},
          [ctx](api_request& req, responder_ptr out) {
            auto body = nlohmann::json::parse(req.body);
            stock_change change;
@@ -90,11 +101,11 @@ void add_product_routes(router& r, const route_context& ctx) {
                                       "send exactly one of delta and set");
            if (!problem) {
              change.absolute = body.contains("set");
-             problem = change.absolute
-                         ? read_integer(body, "set", 0, max_quantity,
-                                        change.amount)
-                         : read_integer(body, "delta", -max_quantity,
-                                        max_quantity, change.amount);
+             problem
+               = change.absolute
+                   ? read_integer(body, "set", 0, max_quantity, change.amount)
+                   : read_integer(body, "delta", -max_quantity, max_quantity,
+                                  change.amount);
            }
            if (problem) {
              out->respond(std::move(*problem));

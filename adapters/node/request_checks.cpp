@@ -6,9 +6,8 @@
 
 namespace kassa {
 
-std::optional<api_response> read_idempotency(const api_request& req,
-                                             std::string scope,
-                                             idempotency& out) {
+std::optional<api_response>
+read_idempotency(const api_request& req, std::string scope, idempotency& out) {
   auto key = req.header("idempotency-key");
   if (key.size() > 255)
     return error_response(422, "invalid_idempotency_key",
@@ -29,7 +28,8 @@ std::optional<api_response> read_idempotency(const api_request& req,
   mix(req.path);
   mix(req.body);
   char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(buf, sizeof(buf), "%016llx",
+                static_cast<unsigned long long>(h));
   out.request_hash = buf;
   return std::nullopt;
 }
@@ -42,7 +42,8 @@ std::optional<api_response>
 check_object(const nlohmann::json& body,
              std::initializer_list<const char*> allowed) {
   if (!body.is_object())
-    return error_response(422, "invalid_body", "the body must be a JSON object");
+    return error_response(422, "invalid_body",
+                          "the body must be a JSON object");
   for (auto& [key, value] : body.items()) {
     bool known = false;
     for (auto a : allowed)
@@ -76,7 +77,8 @@ std::optional<api_response> read_integer(const nlohmann::json& body,
     return invalid_field(field, "required");
   if (!i->is_number_integer())
     return invalid_field(field, "must be an integer");
-  if (i->is_number_unsigned() && i->get<uint64_t>() > static_cast<uint64_t>(max))
+  if (i->is_number_unsigned()
+      && i->get<uint64_t>() > static_cast<uint64_t>(max))
     return invalid_field(field, "must be at most " + std::to_string(max));
   out = i->get<int64_t>();
   if (out < min || out > max)

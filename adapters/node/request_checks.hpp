@@ -12,9 +12,8 @@ namespace kassa {
 
 /// The idempotency of a request: its Idempotency-Key header (422 when longer
 /// than 255 characters) and a hash of method, path and body.
-std::optional<api_response> read_idempotency(const api_request& req,
-                                             std::string scope,
-                                             idempotency& out);
+std::optional<api_response>
+read_idempotency(const api_request& req, std::string scope, idempotency& out);
 
 /// A 422 `invalid_field` naming `field`.
 api_response invalid_field(const std::string& field, const std::string& why);

@@ -48,17 +48,18 @@ router make_routes(const route_context& ctx) {
                out->respond(json_response(200, R"({"status":"ready"})"));
              return caf::message{};
            };
-           tell(ctx, "db_pool", caf::make_message(atom::exec::value,
-                                                  std::move(job)));
+           tell(ctx, "db_pool",
+                caf::make_message(atom::exec::value, std::move(job)));
          }});
   r.add({"GET", "/metrics", "metrics", public_route(),
          [ctx](api_request&, responder_ptr out) {
-           out->respond(api_response{200, "text/plain; version=0.0.4",
-                                     ctx.metrics->render(), {}});
+           out->respond(api_response{
+             200, "text/plain; version=0.0.4", ctx.metrics->render(), {}});
          }});
   r.add({"GET", "/v1/node", "node.info", route_options{},
          [ctx](api_request&, responder_ptr out) {
-           tell(ctx, "node", caf::make_message(atom::info::value, std::move(out)));
+           tell(ctx, "node",
+                caf::make_message(atom::info::value, std::move(out)));
          }});
   add_product_routes(r, ctx);
   add_order_routes(r, ctx);

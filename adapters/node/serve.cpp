@@ -1,9 +1,8 @@
 #include "adapters/node/serve.hpp"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <iostream>
+#include <unistd.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -12,19 +11,19 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include "actors/inventory.hpp"
+#include "actors/order_saga.hpp"
 #include "adapters/http/api_pipeline.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/node/routes.hpp"
 #include "adapters/node/system.hpp"
-#include "actors/inventory.hpp"
 #include "adapters/postgres/connection.hpp"
-#include "actors/order_saga.hpp"
 #include "adapters/postgres/inventory_store.hpp"
 #include "adapters/postgres/journal.hpp"
-#include "adapters/postgres/saga_store.hpp"
-#include "adapters/providers/sandbox.hpp"
 #include "adapters/postgres/migrations.hpp"
 #include "adapters/postgres/pool.hpp"
+#include "adapters/postgres/saga_store.hpp"
+#include "adapters/providers/sandbox.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/config.hpp"
 #include "runtime/log.hpp"
@@ -87,11 +86,10 @@ int serve(const node_config& config, const logger& log) {
   // Declared before the actor system so it outlives every actor that might
   // still post an answer to one of its connections.
   http_server server{
-    http_server_options{config.http.bind, config.http.port,
-                        config.http.io_threads, config.http.body_limit_bytes,
-                        millis{config.http.request_timeout_ms},
-                        millis{config.http.idle_timeout_ms},
-                        millis{config.shutdown_grace_ms}},
+    http_server_options{
+      config.http.bind, config.http.port, config.http.io_threads,
+      config.http.body_limit_bytes, millis{config.http.request_timeout_ms},
+      millis{config.http.idle_timeout_ms}, millis{config.shutdown_grace_ms}},
     log, metrics};
   if (auto failure = server.listen(); !failure.empty()) {
     std::cerr << "kassa serve: " << failure << '\n';
@@ -135,11 +133,10 @@ int serve(const node_config& config, const logger& log) {
                     }});
   for (auto kind : {provider_kind::payment, provider_kind::invoicing,
                     provider_kind::shipping, provider_kind::messaging})
-    late.push_back({sandbox_name(kind),
-                    [kind, root, &metrics](caf::local_actor* parent) {
-                      return spawn_sandbox_provider(parent, kind, root,
-                                                    &metrics);
-                    }});
+    late.push_back(
+      {sandbox_name(kind), [kind, root, &metrics](caf::local_actor* parent) {
+         return spawn_sandbox_provider(parent, kind, root, &metrics);
+       }});
   order_saga_deps saga_deps;
   saga_deps.root = root;
   saga_deps.store = make_pg_saga_store(root, &log);
@@ -167,8 +164,7 @@ int serve(const node_config& config, const logger& log) {
       server.stop();
     }
   });
-  route_context routes{root, &metrics, &sys,
-                       [saga_deps](std::string order_id) {
+  route_context routes{root, &metrics, &sys, [saga_deps](std::string order_id) {
                          return order_saga_spec(std::move(order_id), saga_deps);
                        }};
   api_pipeline pipeline{make_routes(routes), config.http.api_keys};

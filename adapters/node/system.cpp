@@ -20,7 +20,8 @@ void register_kassa_types(caf::actor_system_config& cfg) {
 void configure_actor_system(caf::actor_system_config& cfg,
                             const node_config& config) {
   register_kassa_types(cfg);
-  cfg.set("scheduler.max-threads", static_cast<size_t>(config.scheduler.threads));
+  cfg.set("scheduler.max-threads",
+          static_cast<size_t>(config.scheduler.threads));
   if (config.scheduler.policy == "sharing")
     cfg.set("scheduler.policy", caf::atom("sharing"));
   else

@@ -79,8 +79,8 @@ connection::~connection() {
 std::optional<error> connection::open(const std::string& url, int timeout_s,
                                       connection& out) {
   auto timeout = std::to_string(timeout_s);
-  const char* keys[] = {"dbname", "connect_timeout", "application_name",
-                        nullptr};
+  const char* keys[]
+    = {"dbname", "connect_timeout", "application_name", nullptr};
   const char* values[] = {url.c_str(), timeout.c_str(), "kassa", nullptr};
   auto conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr)
@@ -92,7 +92,8 @@ std::optional<error> connection::open(const std::string& url, int timeout_s,
   }
   // Server notices ("relation already exists, skipping") are not errors and
   // must not break the JSON log lines on stderr.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+    conn, [](void*, const char*) {}, nullptr);
   out = connection{};
   out.conn_ = conn;
   return std::nullopt;

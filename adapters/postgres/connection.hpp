@@ -55,9 +55,9 @@ public:
 
   /// Runs one statement with text parameters ($1, $2, ...). Parameters that
   /// are nullopt are sent as NULL.
-  std::optional<error> exec(std::string_view sql,
-                            const std::vector<std::optional<std::string>>& params,
-                            result& out);
+  std::optional<error>
+  exec(std::string_view sql,
+       const std::vector<std::optional<std::string>>& params, result& out);
 
   /// Runs one or more statements without parameters (migrations, BEGIN).
   std::optional<error> exec_script(std::string_view sql);

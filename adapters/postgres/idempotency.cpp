@@ -9,9 +9,9 @@ api_response database_failure(const std::string& message) {
                         "the database failed: " + message);
 }
 
-api_response run_idempotent(
-  connection& conn, const idempotency& idem,
-  const std::function<api_response(connection&)>& mutation) {
+api_response
+run_idempotent(connection& conn, const idempotency& idem,
+               const std::function<api_response(connection&)>& mutation) {
   if (!conn.ok())
     return database_failure("not connected");
   auto rollback = [&](api_response r) {
@@ -22,10 +22,10 @@ api_response run_idempotent(
     return database_failure(err->message);
   result res;
   if (!idem.key.empty()) {
-    if (auto err = conn.exec(
-          "INSERT INTO idempotency_keys (scope, key, request_hash) "
-          "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-          {idem.scope, idem.key, idem.request_hash}, res))
+    if (auto err
+        = conn.exec("INSERT INTO idempotency_keys (scope, key, request_hash) "
+                    "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    {idem.scope, idem.key, idem.request_hash}, res))
       return rollback(database_failure(err->message));
     if (res.affected() == 0) {
       // Seen before (and committed): replay or refuse.
@@ -57,11 +57,11 @@ api_response run_idempotent(
     if (answer.status >= 400)
       if (auto err = conn.exec_script("ROLLBACK TO SAVEPOINT mutation"))
         return rollback(database_failure(err->message));
-    if (auto err = conn.exec("UPDATE idempotency_keys SET status = $3, "
-                             "response = $4 WHERE scope = $1 AND key = $2",
-                             {idem.scope, idem.key,
-                              std::to_string(answer.status), answer.body},
-                             res))
+    if (auto err = conn.exec(
+          "UPDATE idempotency_keys SET status = $3, "
+          "response = $4 WHERE scope = $1 AND key = $2",
+          {idem.scope, idem.key, std::to_string(answer.status), answer.body},
+          res))
       return rollback(database_failure(err->message));
   } else if (answer.status >= 400) {
     return rollback(std::move(answer));

@@ -18,9 +18,9 @@ class connection;
 /// are not stored (the client may retry). Without a key the mutation just
 /// runs in a transaction. A mutation answering 4xx is rolled back to a
 /// savepoint, and that answer is stored. Blocking: call on a pool worker.
-api_response run_idempotent(
-  connection& conn, const idempotency& idem,
-  const std::function<api_response(connection&)>& mutation);
+api_response
+run_idempotent(connection& conn, const idempotency& idem,
+               const std::function<api_response(connection&)>& mutation);
 
 /// An answer for a database failure (503 `database_unavailable`).
 api_response database_failure(const std::string& message);

@@ -35,8 +35,7 @@ api_response not_found(const std::string& sku) {
 class pg_inventory_store : public inventory_store {
 public:
   explicit pg_inventory_store(caf::actor supervisor)
-    : supervisor_(std::move(supervisor)) {
-  }
+    : supervisor_(std::move(supervisor)) {}
 
   void create_product(product p, idempotency idem,
                       responder_ptr done) override {
@@ -54,10 +53,9 @@ public:
               res))
           return pg::database_failure(err->message);
         if (res.rows() == 0)
-          return error_response(409, "product_exists",
-                                "a product with sku " + p.sku
-                                  + " already exists",
-                                "sku");
+          return error_response(
+            409, "product_exists",
+            "a product with sku " + p.sku + " already exists", "sku");
         return json_response(201, to_json(product_of(res, 0)));
       });
     });
@@ -101,12 +99,11 @@ public:
           return pg::database_failure(err->message);
         if (res.rows() == 0)
           return not_found(sku);
-        return error_response(
-          409, "stock_conflict",
-          "stock would fall below what orders hold (stock "
-            + std::string{res.value(0, 0)} + ", reserved "
-            + std::string{res.value(0, 1)} + ")",
-          change.absolute ? "set" : "delta");
+        return error_response(409, "stock_conflict",
+                              "stock would fall below what orders hold (stock "
+                                + std::string{res.value(0, 0)} + ", reserved "
+                                + std::string{res.value(0, 1)} + ")",
+                              change.absolute ? "set" : "delta");
       });
     });
   }
@@ -139,8 +136,9 @@ private:
     if (call.op == "reserve") {
       // Lines in SKU order so concurrent orders lock rows in one order.
       auto lines = call.lines;
-      std::sort(lines.begin(), lines.end(),
-                [](auto& a, auto& b) { return a.sku < b.sku; });
+      std::sort(lines.begin(), lines.end(), [](auto& a, auto& b) {
+        return a.sku < b.sku;
+      });
       for (auto& line : lines) {
         if (auto err = conn.exec(
               "INSERT INTO reservations (order_id, sku, quantity, status) "
@@ -183,10 +181,10 @@ private:
         auto sql = std::string{"UPDATE products SET reserved = reserved - $2"}
                    + (commit ? ", stock = stock - $2" : "")
                    + ", updated_at = now() WHERE sku = $1";
-        if (auto err = conn.exec(sql,
-                                 {std::string{held.value(i, 0)},
-                                  std::string{held.value(i, 1)}},
-                                 ignored))
+        if (auto err = conn.exec(
+              sql,
+              {std::string{held.value(i, 0)}, std::string{held.value(i, 1)}},
+              ignored))
           return fail(provider_outcome::transient, err->message);
       }
     } else {
@@ -202,17 +200,17 @@ private:
   /// Runs `work` on a pool connection and sends its answer to `done`.
   void submit(responder_ptr done,
               std::function<api_response(pg::connection&)> work) {
-    db_job job = [done = std::move(done),
-                  work = std::move(work)](pg::connection& conn) {
-      api_response answer;
-      try {
-        answer = work(conn);
-      } catch (std::exception& e) {
-        answer = error_response(500, "internal", e.what());
-      }
-      done->respond(std::move(answer));
-      return caf::message{};
-    };
+    db_job job
+      = [done = std::move(done), work = std::move(work)](pg::connection& conn) {
+          api_response answer;
+          try {
+            answer = work(conn);
+          } catch (std::exception& e) {
+            answer = error_response(500, "internal", e.what());
+          }
+          done->respond(std::move(answer));
+          return caf::message{};
+        };
     caf::anon_send(supervisor_, atom::tell::value, std::string{"db_pool"},
                    caf::make_message(atom::exec::value, std::move(job)));
   }
@@ -232,7 +230,8 @@ std::string to_json(const product& p) {
     .dump();
 }
 
-std::shared_ptr<inventory_store> make_pg_inventory_store(caf::actor supervisor) {
+std::shared_ptr<inventory_store>
+make_pg_inventory_store(caf::actor supervisor) {
   return std::make_shared<pg_inventory_store>(std::move(supervisor));
 }
 

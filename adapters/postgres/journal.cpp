@@ -28,8 +28,8 @@ struct journal_writer_state {
   pg::connection conn;
 };
 
-std::optional<std::string> write_batch(pg::connection& conn,
-                                       const std::vector<journal_entry>& batch) {
+std::optional<std::string>
+write_batch(pg::connection& conn, const std::vector<journal_entry>& batch) {
   pg::result res;
   if (auto err = conn.exec_script("BEGIN"))
     return err->message;
@@ -93,7 +93,8 @@ std::optional<std::string> write_batch(pg::connection& conn,
 }
 
 caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
-                             std::string url, int timeout_s, const logger* log) {
+                             std::string url, int timeout_s,
+                             const logger* log) {
   return {
     [self, url, timeout_s,
      log](std::vector<journal_entry>& batch) -> caf::result<bool> {
@@ -104,9 +105,9 @@ caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
       }
       if (auto failure = write_batch(conn, batch)) {
         if (log)
-          log->error("journal", "batch commit failed",
-                     {{"error", *failure},
-                      {"entries", std::to_string(batch.size())}});
+          log->error(
+            "journal", "batch commit failed",
+            {{"error", *failure}, {"entries", std::to_string(batch.size())}});
         return caf::make_error(errc::database_error, *failure);
       }
       return true;
@@ -155,8 +156,8 @@ void flush(caf::stateful_actor<journal_state>* self) {
       });
 }
 
-caf::behavior journal(caf::stateful_actor<journal_state>* self,
-                      std::string url, int timeout_s, const logger* log,
+caf::behavior journal(caf::stateful_actor<journal_state>* self, std::string url,
+                      int timeout_s, const logger* log,
                       metrics_registry* metrics) {
   auto& st = self->state;
   st.writer = self->spawn<caf::detached + caf::linked>(journal_writer, url,
@@ -185,8 +186,8 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self,
 caf::actor spawn_journal(caf::local_actor* parent, std::string database_url,
                          int connect_timeout_s, const logger* log,
                          metrics_registry* metrics) {
-  return parent->spawn(journal, std::move(database_url), connect_timeout_s,
-                       log, metrics);
+  return parent->spawn(journal, std::move(database_url), connect_timeout_s, log,
+                       metrics);
 }
 
 } // namespace kassa

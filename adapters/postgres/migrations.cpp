@@ -30,8 +30,8 @@ std::string apply_migrations(connection& conn,
                              const std::vector<migration>& migrations,
                              migration_report& report) {
   result res;
-  if (auto err = conn.exec("SELECT pg_advisory_lock($1::bigint)", {lock_key},
-                           res))
+  if (auto err
+      = conn.exec("SELECT pg_advisory_lock($1::bigint)", {lock_key}, res))
     return "cannot take the migration lock: " + err->message;
   auto unlock = [&] {
     result ignored;
@@ -42,12 +42,12 @@ std::string apply_migrations(connection& conn,
     unlock();
     return reason;
   };
-  if (auto err = conn.exec_script(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version integer PRIMARY KEY,"
-        " name text NOT NULL,"
-        " checksum text NOT NULL,"
-        " applied_at timestamptz NOT NULL DEFAULT now())"))
+  if (auto err
+      = conn.exec_script("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                         " version integer PRIMARY KEY,"
+                         " name text NOT NULL,"
+                         " checksum text NOT NULL,"
+                         " applied_at timestamptz NOT NULL DEFAULT now())"))
     return fail("cannot create schema_migrations: " + err->message);
   if (auto err = conn.exec("SELECT version, name, checksum FROM "
                            "schema_migrations ORDER BY version",
@@ -71,10 +71,10 @@ std::string apply_migrations(connection& conn,
       return fail("cannot begin migration " + m.name + ": " + err->message);
     if (auto err = conn.exec_script(m.sql))
       return fail("migration " + m.name + " failed: " + err->message);
-    if (auto err = conn.exec("INSERT INTO schema_migrations (version, name, "
-                             "checksum) VALUES ($1, $2, $3)",
-                             {std::to_string(m.version), m.name, checksum},
-                             res))
+    if (auto err
+        = conn.exec("INSERT INTO schema_migrations (version, name, "
+                    "checksum) VALUES ($1, $2, $3)",
+                    {std::to_string(m.version), m.name, checksum}, res))
       return fail("cannot record migration " + m.name + ": " + err->message);
     if (auto err = conn.exec_script("COMMIT"))
       return fail("cannot commit migration " + m.name + ": " + err->message);

@@ -15,8 +15,7 @@ namespace {
 class pg_saga_store : public saga_store {
 public:
   pg_saga_store(caf::actor supervisor, const logger* log)
-    : supervisor_(std::move(supervisor)), log_(log) {
-  }
+    : supervisor_(std::move(supervisor)), log_(log) {}
 
   void load(std::string order_id, caf::actor reply_to) override {
     submit([order_id, reply_to](pg::connection& conn) {
@@ -46,7 +45,8 @@ public:
         e.seq = std::stoi(std::string{res.value(i, 0)});
         e.type = std::string{res.value(i, 1)};
         e.step = std::string{res.value(i, 2)};
-        e.attempt = static_cast<uint32_t>(std::stoul(std::string{res.value(i, 3)}));
+        e.attempt
+          = static_cast<uint32_t>(std::stoul(std::string{res.value(i, 3)}));
         e.data = std::string{res.value(i, 4)};
         events.push_back(std::move(e));
       }

@@ -1,7 +1,6 @@
 #include "adapters/providers/sandbox.hpp"
 
 #include <openssl/rand.h>
-
 #include <random>
 
 #include <caf/actor.hpp>
@@ -72,14 +71,16 @@ provider_result record(pg::connection& conn, const std::string& provider,
         res))
     return failure(call, provider_outcome::transient, err->message);
   if (res.rows() == 1)
-    return {call.message_id, provider_outcome::ok,
-            std::string{res.value(0, 0)}, {}};
+    return {
+      call.message_id, provider_outcome::ok, std::string{res.value(0, 0)}, {}};
   if (auto err = conn.exec("SELECT ref FROM sandbox_ledger WHERE provider = "
                            "$1 AND idempotency_key = $2",
                            {provider, key}, res))
     return failure(call, provider_outcome::transient, err->message);
-  return {call.message_id, provider_outcome::ok,
-          res.rows() ? std::string{res.value(0, 0)} : std::string{}, {}};
+  return {call.message_id,
+          provider_outcome::ok,
+          res.rows() ? std::string{res.value(0, 0)} : std::string{},
+          {}};
 }
 
 provider_result perform(pg::connection& conn, provider_kind kind,
@@ -114,7 +115,8 @@ provider_result perform(pg::connection& conn, provider_kind kind,
               "order_id = $2 AND op = 'invoice' ORDER BY id LIMIT 1",
               {name, call.order_id}, res))
           return failure(call, provider_outcome::transient, err->message);
-        return {call.message_id, provider_outcome::ok,
+        return {call.message_id,
+                provider_outcome::ok,
                 res.rows() ? std::string{res.value(0, 0)} : std::string{},
                 {}};
       }
@@ -193,9 +195,9 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
   st.provider = sandbox_name(kind);
   st.supervisor = std::move(supervisor);
   if (metrics) {
-    st.calls_metric = &metrics->get_counter(
-      "kassa_provider_calls_total", "Calls to provider connections.",
-      {{"provider", st.provider}});
+    st.calls_metric = &metrics->get_counter("kassa_provider_calls_total",
+                                            "Calls to provider connections.",
+                                            {{"provider", st.provider}});
     st.errors_metric = &metrics->get_counter(
       "kassa_provider_errors_total",
       "Provider calls that failed (transient or permanent).",

@@ -29,8 +29,8 @@ std::string sandbox_name(provider_kind kind);
 ///   settings and answers them as JSON.
 /// - `(atom::info) -> std::string`: JSON for GET /v1/providers.
 /// Database work goes to the supervisor's `db_pool` child.
-caf::actor spawn_sandbox_provider(caf::local_actor* parent,
-                                  provider_kind kind, caf::actor supervisor,
+caf::actor spawn_sandbox_provider(caf::local_actor* parent, provider_kind kind,
+                                  caf::actor supervisor,
                                   metrics_registry* metrics);
 
 } // namespace kassa

@@ -1,8 +1,7 @@
 // The real kassa process over real sockets against a real PostgreSQL.
 
-#include <signal.h>
-
 #include <regex>
+#include <signal.h>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -94,7 +93,8 @@ TEST_CASE("v1 needs the API key; errors are JSON", "[node]") {
   CHECK(no_key.status == 401);
   CHECK(contains(no_key.body, R"("code":"unauthorized")"));
   CHECK(no_key.header("www-authenticate") == "Bearer");
-  auto bad_key = http_get(n.port, "/v1/node", {{"Authorization", "Bearer nope"}});
+  auto bad_key
+    = http_get(n.port, "/v1/node", {{"Authorization", "Bearer nope"}});
   CHECK(bad_key.status == 401);
   auto ok = http_get(n.port, "/v1/node", with_key());
   CHECK(ok.status == 200);
@@ -163,7 +163,8 @@ TEST_CASE("log lines are JSON with time, level, component and message",
   running_node n;
   n.node.signal(SIGTERM);
   REQUIRE(n.node.wait_exit(15s) == 0);
-  std::regex line_shape{R"re(^\{"time":"[0-9T:.\-]+Z","level":"(debug|info|warn|error)","component":"[a-z_]+","message":"[^"]*".*\}$)re"};
+  std::regex line_shape{
+    R"re(^\{"time":"[0-9T:.\-]+Z","level":"(debug|info|warn|error)","component":"[a-z_]+","message":"[^"]*".*\}$)re"};
   auto out = n.node.output();
   size_t pos = 0;
   int lines = 0;

@@ -1,10 +1,9 @@
 // Order sagas end to end: a real node, real PostgreSQL, sandbox providers.
 
-#include <signal.h>
-
 #include <atomic>
 #include <map>
 #include <set>
+#include <signal.h>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -50,8 +49,10 @@ struct shop {
   }
 
   void add_product(const std::string& sku, int stock) {
-    auto r = post("/v1/products", {{"sku", sku}, {"name", sku},
-                                   {"price_minor", 1000}, {"currency", "HUF"},
+    auto r = post("/v1/products", {{"sku", sku},
+                                   {"name", sku},
+                                   {"price_minor", 1000},
+                                   {"currency", "HUF"},
                                    {"stock", stock}});
     REQUIRE(r.status == 201);
   }
@@ -61,8 +62,8 @@ struct shop {
     return {{"customer", {{"id", "c1"}, {"email", "c1@example.test"}}},
             {"items", {{{"sku", sku}, {"quantity", quantity}}}},
             {"payment", {{"provider", "sandbox"}, {"token", token}}},
-            {"shipping", {{"provider", "sandbox"},
-                          {"address", {{"country", "HU"}}}}}};
+            {"shipping",
+             {{"provider", "sandbox"}, {"address", {{"country", "HU"}}}}}};
   }
 
   /// Waits until no saga is unfinished (or the deadline).
@@ -310,7 +311,8 @@ TEST_CASE("cancel compensates what was done; 3-D Secure waits for confirm",
   auto r = s.post("/v1/orders", shop::order("cup", "tok_ok"));
   auto id = json::parse(r.body)["id"].get<std::string>();
   // Wait until the payment is done (the shipment is slow), then cancel.
-  for (int i = 0; i < 100 && s.get("/v1/orders/" + id)["payment"].is_null(); ++i)
+  for (int i = 0; i < 100 && s.get("/v1/orders/" + id)["payment"].is_null();
+       ++i)
     std::this_thread::sleep_for(20ms);
   auto cancel = s.post("/v1/orders/" + id + "/cancel", json::object());
   CHECK(cancel.status == 202);
@@ -329,7 +331,8 @@ TEST_CASE("cancel compensates what was done; 3-D Secure waits for confirm",
     status = s.get("/v1/orders/" + tid)["status"];
   }
   REQUIRE(status == "waiting");
-  auto confirm = s.post("/v1/orders/" + tid + "/payment/confirm", json::object());
+  auto confirm
+    = s.post("/v1/orders/" + tid + "/payment/confirm", json::object());
   CHECK(confirm.status == 202);
   REQUIRE(s.settle());
   CHECK(s.get("/v1/orders/" + tid)["status"] == "completed");
@@ -343,8 +346,8 @@ TEST_CASE("kill -9 in the middle of 500 orders: every order finishes, each "
           "[orders][chaos]") {
   shop s;
   s.add_product("book", 1000);
-  for (auto provider : {"sandbox-payment", "sandbox-invoicing",
-                        "sandbox-shipping"})
+  for (auto provider :
+       {"sandbox-payment", "sandbox-invoicing", "sandbox-shipping"})
     REQUIRE(s.post(std::string{"/v1/providers/"} + provider + "/chaos",
                    {{"latency_ms", 20}})
               .status

@@ -37,8 +37,11 @@ struct node_fixture {
 };
 
 std::string product_body(const std::string& sku, int stock = 10) {
-  return json{{"sku", sku}, {"name", "Mug"}, {"price_minor", 1500},
-              {"currency", "HUF"}, {"stock", stock}}
+  return json{{"sku", sku},
+              {"name", "Mug"},
+              {"price_minor", 1500},
+              {"currency", "HUF"},
+              {"stock", stock}}
     .dump();
 }
 
@@ -75,8 +78,9 @@ TEST_CASE_METHOD(node_fixture, "create, read and change a product",
   CHECK(post("/v1/products/none/stock", R"({"delta": 1})").status == 404);
 }
 
-TEST_CASE_METHOD(node_fixture, "bad product requests are refused and change "
-                               "nothing",
+TEST_CASE_METHOD(node_fixture,
+                 "bad product requests are refused and change "
+                 "nothing",
                  "[products]") {
   SECTION("malformed JSON is 400") {
     auto r = post("/v1/products", R"({"sku": "x",)");
@@ -165,8 +169,9 @@ TEST_CASE_METHOD(node_fixture, "parallel replays of one key apply once",
   // Without a key, 50 parallel deltas all apply, serialised by the row lock.
   threads.clear();
   for (int i = 0; i < 50; ++i)
-    threads.emplace_back(
-      [&] { post("/v1/products/par-1/stock", R"({"delta": 1})"); });
+    threads.emplace_back([&] {
+      post("/v1/products/par-1/stock", R"({"delta": 1})");
+    });
   for (auto& t : threads)
     t.join();
   CHECK(json::parse(get("/v1/products/par-1").body)["stock"] == 51);

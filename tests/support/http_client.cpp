@@ -1,13 +1,12 @@
 #include "support/http_client.hpp"
 
 #include <arpa/inet.h>
+#include <cctype>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdexcept>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cctype>
-#include <stdexcept>
 
 namespace kassa::test {
 
@@ -112,8 +111,7 @@ http_reply http_get(uint16_t port, const std::string& target,
   return http_request(port, "GET", target, headers);
 }
 
-raw_connection::raw_connection(uint16_t port) : fd_(connect_loopback(port)) {
-}
+raw_connection::raw_connection(uint16_t port) : fd_(connect_loopback(port)) {}
 
 raw_connection::~raw_connection() {
   if (fd_ >= 0)

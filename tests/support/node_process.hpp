@@ -1,12 +1,11 @@
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace kassa::test {
@@ -25,8 +24,8 @@ public:
   process& operator=(const process&) = delete;
 
   /// Polls GET /healthz until 200 or the timeout (false if it exited).
-  bool wait_healthy(uint16_t port,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  bool wait_healthy(uint16_t port, std::chrono::milliseconds timeout
+                                   = std::chrono::seconds(20));
 
   /// Waits for the exit; returns the exit code, 128+signal if killed, or
   /// nullopt on timeout.

@@ -1,10 +1,9 @@
 #include "support/test_database.hpp"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <stdexcept>
+#include <unistd.h>
 
 #include "adapters/postgres/connection.hpp"
 
@@ -30,8 +29,8 @@ test_database::test_database() {
                              "scripts/test (it starts PostgreSQL)");
   admin_url_ = admin;
   static std::atomic<int> counter{0};
-  name_ = "kassa_t" + std::to_string(::getpid()) + "_"
-          + std::to_string(counter++);
+  name_
+    = "kassa_t" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
   exec_admin(admin_url_, "DROP DATABASE IF EXISTS " + name_);
   exec_admin(admin_url_, "CREATE DATABASE " + name_);
   // Same server and user, another database: replace the path of the URI.
@@ -41,7 +40,8 @@ test_database::test_database() {
 
 test_database::~test_database() {
   try {
-    exec_admin(admin_url_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+    exec_admin(admin_url_,
+               "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
   } catch (...) {
     // Best effort: a leftover test database is harmless.
   }

@@ -1,6 +1,6 @@
-#include "actors/order_saga_logic.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "actors/order_saga_logic.hpp"
 
 using namespace kassa;
 using namespace std::chrono_literals;
@@ -57,8 +57,8 @@ struct driver {
         case saga_decision::run_compensation: {
           bool comp = d.kind == saga_decision::run_compensation;
           record(E(comp ? saga_event_type::compensation_started
-                       : saga_event_type::step_started,
-                  d.step, d.attempt));
+                        : saga_event_type::step_started,
+                   d.step, d.attempt));
           trace.push_back(std::string{comp ? "undo:" : "do:"}
                           + std::string{to_string(d.step)});
           char o = outcome(d.step, comp, d.attempt);
@@ -98,7 +98,9 @@ std::vector<std::string> forward_until(saga_step failing) {
 
 TEST_CASE("the happy path runs every step once and completes", "[saga]") {
   driver d;
-  d.run([](saga_step, bool, uint32_t) { return 'o'; });
+  d.run([](saga_step, bool, uint32_t) {
+    return 'o';
+  });
   CHECK(d.state.status() == saga_status::completed);
   CHECK(d.trace.size() == saga_step_count);
   for (auto& def : saga_steps()) {
@@ -180,8 +182,7 @@ TEST_CASE("a compensation that never succeeds ends failed", "[saga]") {
   CHECK(d.state.step(saga_step::create_invoice).status == step_status::done);
 }
 
-TEST_CASE("replaying the journal gives the same state and decision",
-          "[saga]") {
+TEST_CASE("replaying the journal gives the same state and decision", "[saga]") {
   for (size_t cut = 1; cut < 14; ++cut) {
     driver d;
     d.run([](saga_step s, bool, uint32_t) {
@@ -216,7 +217,8 @@ TEST_CASE("a step started without a result runs again on resume", "[saga]") {
   CHECK(d.delay.count() == 0);
   // Same for a compensation.
   s.apply(E(saga_event_type::step_failed, saga_step::create_invoice, 2, true));
-  s.apply(E(saga_event_type::compensation_started, saga_step::reserve_stock, 1));
+  s.apply(
+    E(saga_event_type::compensation_started, saga_step::reserve_stock, 1));
   auto c = s.next();
   CHECK(c.kind == saga_decision::run_compensation);
   CHECK(c.step == saga_step::reserve_stock);
@@ -237,11 +239,9 @@ TEST_CASE("cancel during the forward phase compensates after the step in "
   });
   CHECK(d.state.status() == saga_status::cancelled);
   CHECK(d.trace
-        == std::vector<std::string>{"do:reserve_stock", "do:create_invoice",
-                                    "do:charge_payment",
-                                    "undo:charge_payment",
-                                    "undo:create_invoice",
-                                    "undo:reserve_stock"});
+        == std::vector<std::string>{
+          "do:reserve_stock", "do:create_invoice", "do:charge_payment",
+          "undo:charge_payment", "undo:create_invoice", "undo:reserve_stock"});
 }
 
 TEST_CASE("waiting for 3-D Secure is idle until confirmed or cancelled",
@@ -254,7 +254,9 @@ TEST_CASE("waiting for 3-D Secure is idle until confirmed or cancelled",
   CHECK(d.state.next().kind == saga_decision::idle);
   CHECK_FALSE(d.state.in_flight());
   d.record(E(saga_event_type::cancel_requested));
-  d.run([](saga_step, bool, uint32_t) { return 'o'; });
+  d.run([](saga_step, bool, uint32_t) {
+    return 'o';
+  });
   CHECK(d.state.status() == saga_status::cancelled);
   CHECK(d.state.step(saga_step::create_invoice).status
         == step_status::compensated);

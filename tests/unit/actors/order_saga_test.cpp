@@ -1,9 +1,8 @@
-#include "actors/order_saga.hpp"
-
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <catch2/catch.hpp>
 
+#include "actors/order_saga.hpp"
 #include "adapters/node/system.hpp"
 #include "fakes/fake_root.hpp"
 
@@ -71,10 +70,10 @@ struct fixture {
 
   void reply(const provider_call& call, provider_outcome outcome,
              std::string ref = {}) {
-    caf::anon_send(call.reply_to,
-                   provider_result{call.message_id, outcome, std::move(ref),
-                                   outcome == provider_outcome::ok ? ""
-                                                                   : "err"});
+    caf::anon_send(
+      call.reply_to,
+      provider_result{call.message_id, outcome, std::move(ref),
+                      outcome == provider_outcome::ok ? "" : "err"});
     sched->run();
   }
 
@@ -85,8 +84,9 @@ struct fixture {
 
 } // namespace
 
-TEST_CASE_METHOD(fixture, "the saga journals before it calls and ignores "
-                          "stale and duplicate replies",
+TEST_CASE_METHOD(fixture,
+                 "the saga journals before it calls and ignores "
+                 "stale and duplicate replies",
                  "[order_saga]") {
   start();
   REQUIRE(world->journal.size() == 1);
@@ -120,8 +120,9 @@ TEST_CASE_METHOD(fixture, "the saga journals before it calls and ignores "
   CHECK(world->calls.size() == 2);
 }
 
-TEST_CASE_METHOD(fixture, "a call without an answer is retried with the same "
-                          "idempotency key; invoices are looked up first",
+TEST_CASE_METHOD(fixture,
+                 "a call without an answer is retried with the same "
+                 "idempotency key; invoices are looked up first",
                  "[order_saga]") {
   start();
   reply(world->calls[0].call, provider_outcome::ok, "res");
@@ -151,11 +152,10 @@ TEST_CASE_METHOD(fixture, "a call without an answer is retried with the same "
 
 TEST_CASE_METHOD(fixture, "a resumed saga re-runs the step in flight",
                  "[order_saga]") {
-  store->events = {entry(1, "order.created"),
-                   entry(2, "step.started", "reserve_stock", 1),
-                   entry(3, "step.succeeded", "reserve_stock", 1,
-                         R"({"ref":"r"})"),
-                   entry(4, "step.started", "create_invoice", 1)};
+  store->events
+    = {entry(1, "order.created"), entry(2, "step.started", "reserve_stock", 1),
+       entry(3, "step.succeeded", "reserve_stock", 1, R"({"ref":"r"})"),
+       entry(4, "step.started", "create_invoice", 1)};
   start();
   REQUIRE(world->journal.size() == 1);
   CHECK(last().seq == 5);
@@ -171,8 +171,9 @@ TEST_CASE_METHOD(fixture, "a resumed saga re-runs the step in flight",
   CHECK(world->calls.back().call.idempotency_key == "ord_t:charge_payment");
 }
 
-TEST_CASE_METHOD(fixture, "a declined payment compensates in reverse and the "
-                          "saga ends cancelled",
+TEST_CASE_METHOD(fixture,
+                 "a declined payment compensates in reverse and the "
+                 "saga ends cancelled",
                  "[order_saga]") {
   start();
   reply(world->calls.back().call, provider_outcome::ok, "res");

@@ -1,6 +1,6 @@
-#include "runtime/backoff.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "runtime/backoff.hpp"
 
 using namespace std::chrono_literals;
 using namespace kassa;

@@ -1,9 +1,9 @@
-#include "runtime/config.hpp"
-
 #include <fstream>
 #include <sstream>
 
 #include <catch2/catch.hpp>
+
+#include "runtime/config.hpp"
 
 using namespace kassa;
 
@@ -182,8 +182,7 @@ TEST_CASE("config/kassa.json is the documented default", "[config]") {
   }
 }
 
-TEST_CASE("config/README.md documents every key and its env twin",
-          "[config]") {
+TEST_CASE("config/README.md documents every key and its env twin", "[config]") {
   auto doc = read_file(std::string{KASSA_SOURCE_DIR} + "/config/README.md");
   REQUIRE_FALSE(doc.empty());
   for (auto& key : config_schema()) {

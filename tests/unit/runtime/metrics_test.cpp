@@ -1,6 +1,6 @@
-#include "runtime/metrics.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "runtime/metrics.hpp"
 
 using namespace kassa;
 
@@ -14,14 +14,17 @@ TEST_CASE("metrics render in Prometheus text format", "[metrics]") {
   h.observe(0.5);
   h.observe(5);
   auto text = reg.render();
-  CHECK(text.find("# HELP kassa_x_total Things.\n# TYPE kassa_x_total counter\n")
-        != std::string::npos);
+  CHECK(
+    text.find("# HELP kassa_x_total Things.\n# TYPE kassa_x_total counter\n")
+    != std::string::npos);
   CHECK(text.find("kassa_x_total{route=\"a\\\"b\"} 3\n") != std::string::npos);
   CHECK(text.find("kassa_x_total{route=\"c\"} 1\n") != std::string::npos);
   CHECK(text.find("# TYPE kassa_g gauge\nkassa_g -2\n") != std::string::npos);
-  CHECK(text.find("kassa_h_seconds_bucket{le=\"0.1\"} 1\n") != std::string::npos);
+  CHECK(text.find("kassa_h_seconds_bucket{le=\"0.1\"} 1\n")
+        != std::string::npos);
   CHECK(text.find("kassa_h_seconds_bucket{le=\"1\"} 2\n") != std::string::npos);
-  CHECK(text.find("kassa_h_seconds_bucket{le=\"+Inf\"} 3\n") != std::string::npos);
+  CHECK(text.find("kassa_h_seconds_bucket{le=\"+Inf\"} 3\n")
+        != std::string::npos);
   CHECK(text.find("kassa_h_seconds_sum 5.55\n") != std::string::npos);
   CHECK(text.find("kassa_h_seconds_count 3\n") != std::string::npos);
 }

@@ -1,5 +1,3 @@
-#include "runtime/supervisor.hpp"
-
 #include <atomic>
 #include <memory>
 
@@ -11,6 +9,7 @@
 #include "runtime/errc.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/supervisor.hpp"
 #include "runtime/type_ids.hpp"
 
 using namespace std::chrono_literals;
@@ -59,12 +58,11 @@ struct fixture {
   caf::actor spawn(uint32_t max_restarts) {
     supervisor_options opts{"test", max_restarts, 60s, 100ms, 1000ms};
     auto s = stats;
-    std::vector<child_spec> children{
-      {"worker", [s](caf::local_actor* parent) {
-         return parent->spawn(crashing_child, s);
-       }}};
-    auto sup = spawn_supervisor(*sys, opts, std::move(children), &log,
-                                &metrics);
+    std::vector<child_spec> children{{"worker", [s](caf::local_actor* parent) {
+                                        return parent->spawn(crashing_child, s);
+                                      }}};
+    auto sup
+      = spawn_supervisor(*sys, opts, std::move(children), &log, &metrics);
     sched->run();
     return sup;
   }
@@ -174,8 +172,9 @@ TEST_CASE_METHOD(fixture, "supervisor escalates past its restart budget",
   CHECK(stats->starts == 3); // No restart after giving up.
 }
 
-TEST_CASE_METHOD(fixture, "a nested supervisor's escalation is a crash of its "
-                          "parent's child",
+TEST_CASE_METHOD(fixture,
+                 "a nested supervisor's escalation is a crash of its "
+                 "parent's child",
                  "[supervisor]") {
   auto inner_starts = std::make_shared<int>(0);
   auto s = stats;
@@ -184,15 +183,17 @@ TEST_CASE_METHOD(fixture, "a nested supervisor's escalation is a crash of its "
   std::vector<child_spec> children{
     {"inner", [=](caf::local_actor* parent) {
        ++*inner_starts;
-       return spawn_supervisor(
-         parent->system(), supervisor_options{"inner", 0, 60s, 100ms, 1s},
-         {{"worker",
-           [s](caf::local_actor* p) { return p->spawn(crashing_child, s); }}},
-         log_ptr, metrics_ptr);
+       return spawn_supervisor(parent->system(),
+                               supervisor_options{"inner", 0, 60s, 100ms, 1s},
+                               {{"worker",
+                                 [s](caf::local_actor* p) {
+                                   return p->spawn(crashing_child, s);
+                                 }}},
+                               log_ptr, metrics_ptr);
      }}};
-  auto outer = spawn_supervisor(*sys,
-                                supervisor_options{"outer", 5, 60s, 100ms, 1s},
-                                std::move(children), &log, &metrics);
+  auto outer
+    = spawn_supervisor(*sys, supervisor_options{"outer", 5, 60s, 100ms, 1s},
+                       std::move(children), &log, &metrics);
   sched->run();
   REQUIRE(*inner_starts == 1);
   REQUIRE(stats->starts == 1);
@@ -200,7 +201,9 @@ TEST_CASE_METHOD(fixture, "a nested supervisor's escalation is a crash of its "
   caf::actor inner;
   spawn_probe([&](caf::event_based_actor* self) {
     self->request(outer, caf::infinite, atom::get::value, std::string{"inner"})
-      .then([&](const caf::actor& h) { inner = h; });
+      .then([&](const caf::actor& h) {
+        inner = h;
+      });
   });
   sched->run();
   REQUIRE(inner);
@@ -226,7 +229,10 @@ TEST_CASE_METHOD(fixture, "a child that exits normally is not restarted",
   caf::error got;
   spawn_probe([&](caf::event_based_actor* self) {
     self->request(sup, caf::infinite, atom::get::value, std::string{"worker"})
-      .then([](const caf::actor&) {}, [&](caf::error& e) { got = e; });
+      .then([](const caf::actor&) {},
+            [&](caf::error& e) {
+              got = e;
+            });
   });
   sched->run();
   CHECK(got == errc::unknown_child);
@@ -239,15 +245,17 @@ TEST_CASE_METHOD(fixture, "ask reaches the child across a restart",
   supervisor_options opts{"test", 5, 60s, 100ms, 1s};
   std::vector<child_spec> children{
     {"echo", [](caf::local_actor* parent) {
-       return parent->spawn([](caf::event_based_actor*, int) -> caf::behavior {
-         return {
-           [](int x) -> int {
-             if (x < 0)
-               throw std::runtime_error("negative");
-             return x * 2;
-           },
-         };
-       }, 0);
+       return parent->spawn(
+         [](caf::event_based_actor*, int) -> caf::behavior {
+           return {
+             [](int x) -> int {
+               if (x < 0)
+                 throw std::runtime_error("negative");
+               return x * 2;
+             },
+           };
+         },
+         0);
      }}};
   auto sup = spawn_supervisor(*sys, opts, std::move(children), &log, &metrics);
   sched->run();
@@ -255,10 +263,16 @@ TEST_CASE_METHOD(fixture, "ask reaches the child across a restart",
   caf::error failure;
   auto ask = [&](int x) {
     spawn_probe([&, x](caf::event_based_actor* self) {
-      self->request(sup, caf::infinite, atom::ask::value, std::string{"echo"},
-                    caf::make_message(x))
-        .then([&](int y) { answers.push_back(y); },
-              [&](caf::error& e) { failure = e; });
+      self
+        ->request(sup, caf::infinite, atom::ask::value, std::string{"echo"},
+                  caf::make_message(x))
+        .then(
+          [&](int y) {
+            answers.push_back(y);
+          },
+          [&](caf::error& e) {
+            failure = e;
+          });
     });
     sched->run();
   };
@@ -275,9 +289,13 @@ TEST_CASE_METHOD(fixture, "ask reaches the child across a restart",
   CHECK(answers.back() == 2);
   caf::error unknown;
   spawn_probe([&](caf::event_based_actor* self) {
-    self->request(sup, caf::infinite, atom::ask::value, std::string{"nobody"},
-                  caf::make_message(1))
-      .then([](int) {}, [&](caf::error& e) { unknown = e; });
+    self
+      ->request(sup, caf::infinite, atom::ask::value, std::string{"nobody"},
+                caf::make_message(1))
+      .then([](int) {},
+            [&](caf::error& e) {
+              unknown = e;
+            });
   });
   sched->run();
   CHECK(unknown == errc::unknown_child);

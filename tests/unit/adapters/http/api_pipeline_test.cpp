@@ -1,6 +1,6 @@
-#include "adapters/http/api_pipeline.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "adapters/http/api_pipeline.hpp"
 
 using namespace kassa;
 
@@ -21,19 +21,24 @@ struct fixture {
 
   router make_router() {
     router r;
-    r.add({"GET", "/healthz", "healthz", {false, false},
+    r.add({"GET",
+           "/healthz",
+           "healthz",
+           {false, false},
            [this](api_request&, responder_ptr o) {
              ++handled;
              o->respond(json_response(200, "{}"));
            }});
-    r.add({"POST", "/v1/things/{id}", "things.post", {true, true},
+    r.add({"POST",
+           "/v1/things/{id}",
+           "things.post",
+           {true, true},
            [this](api_request& req, responder_ptr o) {
              ++handled;
              seen_id = std::string{req.param("id")};
              o->respond(json_response(202, "{}"));
            }});
-    r.add({"GET", "/v1/boom", "boom", {},
-           [](api_request&, responder_ptr) {
+    r.add({"GET", "/v1/boom", "boom", {}, [](api_request&, responder_ptr) {
              throw std::runtime_error("bug");
            }});
     return r;
@@ -94,7 +99,8 @@ TEST_CASE_METHOD(fixture, "404 and 405 are JSON errors", "[pipeline]") {
   CHECK(body().find("\"code\":\"method_not_allowed\"") != std::string::npos);
   auto& headers = out->answers.back().headers;
   REQUIRE(headers.size() == 1);
-  CHECK(headers[0] == std::make_pair(std::string{"Allow"}, std::string{"POST"}));
+  CHECK(headers[0]
+        == std::make_pair(std::string{"Allow"}, std::string{"POST"}));
 }
 
 TEST_CASE_METHOD(fixture, "JSON routes check content type and syntax",
@@ -127,6 +133,7 @@ TEST_CASE("query parameters are decoded", "[pipeline]") {
 TEST_CASE("error responses escape their text", "[pipeline]") {
   auto r = error_response(422, "invalid", "bad \"value\"\n", "items[0].sku");
   CHECK(r.status == 422);
-  CHECK(r.body
-        == R"({"error":{"code":"invalid","message":"bad \"value\"\n","field":"items[0].sku"}})");
+  CHECK(
+    r.body
+    == R"({"error":{"code":"invalid","message":"bad \"value\"\n","field":"items[0].sku"}})");
 }

@@ -1,6 +1,6 @@
-#include "adapters/http/router.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "adapters/http/router.hpp"
 
 using namespace kassa;
 
@@ -25,7 +25,8 @@ TEST_CASE("router matches literal and parameter segments", "[router]") {
   REQUIRE(m.found != nullptr);
   CHECK(m.found->name == "orders.get");
   REQUIRE(m.params.size() == 1);
-  CHECK(m.params[0] == std::make_pair(std::string{"id"}, std::string{"ord_42"}));
+  CHECK(m.params[0]
+        == std::make_pair(std::string{"id"}, std::string{"ord_42"}));
   m = r.match("POST", "/v1/orders/ord_42/cancel");
   REQUIRE(m.found != nullptr);
   CHECK(m.found->name == "orders.cancel");

@@ -1,13 +1,13 @@
-#include "adapters/node/cli.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "adapters/node/cli.hpp"
 
 using namespace kassa;
 
 TEST_CASE("command line: commands and flags", "[cli]") {
   auto c = parse_command_line({"kassa", "serve", "--http-port", "9000",
-                               "--database-url=postgresql://x/y",
-                               "--config", "my.json"},
+                               "--database-url=postgresql://x/y", "--config",
+                               "my.json"},
                               {"KASSA_CONFIG=env.json"});
   REQUIRE(c.error.empty());
   CHECK(c.command == "serve");
@@ -23,7 +23,8 @@ TEST_CASE("command line: commands and flags", "[cli]") {
 TEST_CASE("command line: usage errors", "[cli]") {
   CHECK_FALSE(parse_command_line({"kassa"}, {}).error.empty());
   CHECK_FALSE(parse_command_line({"kassa", "fly"}, {}).error.empty());
-  CHECK_FALSE(parse_command_line({"kassa", "serve", "extra"}, {}).error.empty());
+  CHECK_FALSE(
+    parse_command_line({"kassa", "serve", "extra"}, {}).error.empty());
   CHECK_FALSE(
     parse_command_line({"kassa", "serve", "--http-port"}, {}).error.empty());
   CHECK(parse_command_line({"kassa", "--help"}, {}).command == "help");
