@@ -12,6 +12,9 @@
 
 namespace kassa {
 
+/// docs/openapi.yaml, compiled in (cmake/embed_migrations.cmake).
+std::string_view openapi_document();
+
 namespace {
 
 /// Sends `msg` to the supervisor's child `name`, wherever it is now.
@@ -55,6 +58,11 @@ router make_routes(const route_context& ctx) {
          [ctx](api_request&, responder_ptr out) {
            out->respond(api_response{
              200, "text/plain; version=0.0.4", ctx.metrics->render(), {}});
+         }});
+  r.add({"GET", "/openapi.yaml", "openapi", public_route(),
+         [](api_request&, responder_ptr out) {
+           out->respond(api_response{200, "application/yaml",
+                                     std::string{openapi_document()}, {}});
          }});
   r.add({"GET", "/v1/node", "node.info", route_options{},
          [ctx](api_request&, responder_ptr out) {

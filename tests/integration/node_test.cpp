@@ -42,6 +42,10 @@ TEST_CASE("health and readiness", "[node]") {
   CHECK(health.body == R"({"status":"ok"})");
   CHECK(health.header("content-type") == "application/json");
   CHECK_FALSE(health.header("x-request-id").empty());
+  auto spec = http_get(n.port, "/openapi.yaml");
+  CHECK(spec.status == 200);
+  CHECK(contains(spec.body, "openapi: 3.0.3"));
+  CHECK(contains(spec.body, "/v1/orders/{id}/cancel:"));
   auto ready = http_get(n.port, "/readyz");
   CHECK(ready.status == 200);
   CHECK(ready.body == R"({"status":"ready"})");
