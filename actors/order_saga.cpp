@@ -69,6 +69,19 @@ using saga_actor = caf::stateful_actor<order_saga_state>;
 
 void advance(saga_actor* self);
 
+/// The id of the 3-D Secure deadline of the current charge attempt.
+std::string three_ds_timer_id(const order_saga_state& st) {
+  return "3ds:" + st.id + ":"
+         + std::to_string(st.logic.step(saga_step::charge_payment).attempts);
+}
+
+/// A customer who never finishes 3-D Secure must not hold stock forever.
+void arm_three_ds_timeout(saga_actor* self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.deps.three_ds_timeout, atom::timeout::value,
+                     three_ds_timer_id(st));
+}
+
 // -- snapshots ----------------------------------------------------------------
 
 std::string snapshot_json(const order_saga_state& st, const saga_state& s) {
@@ -289,7 +302,12 @@ void on_result(saga_actor* self, const provider_result& r) {
   }
   if (ev.type == saga_event_type::compensation_succeeded)
     ev.ref = st.logic.step(step).ref; // keep the effect's own reference
-  journal(self, std::move(ev), json::object(), [self] {
+  bool waiting = ev.type == saga_event_type::waiting;
+  // The id of the answer goes into the same journal row as its effect on
+  // the saga: a redelivered answer is recognisable after any crash.
+  journal(self, std::move(ev), json{{"msg_id", r.message_id}}, [self, waiting] {
+    if (waiting)
+      arm_three_ds_timeout(self);
     advance(self);
   });
 }
@@ -381,6 +399,8 @@ caf::behavior order_saga(saga_actor* self, std::string id,
           st.three_ds_confirmed = true;
       }
       st.loaded = true;
+      if (st.logic.status() == saga_status::waiting)
+        arm_three_ds_timeout(self); // a full period again after a restart
       if (st.deps.log && events.size() > 1)
         st.deps.log->info(
           "order_saga", "resumed from journal",
@@ -408,8 +428,25 @@ caf::behavior order_saga(saga_actor* self, std::string id,
       }
       on_result(self, r);
     },
-    [self](atom::timeout, const std::string& message_id) {
+    [self, defer_while_busy](atom::timeout, const std::string& message_id) {
       auto& st = self->state;
+      if (message_id.rfind("3ds:", 0) == 0) {
+        if (defer_while_busy())
+          return;
+        if (st.logic.status() != saga_status::waiting
+            || message_id != three_ds_timer_id(st))
+          return; // confirmed or cancelled meanwhile
+        saga_event ev;
+        ev.type = saga_event_type::step_failed;
+        ev.step = saga_step::charge_payment;
+        ev.attempt = st.logic.step(saga_step::charge_payment).attempts;
+        ev.permanent = true;
+        ev.error = "3ds_timeout: the customer did not complete 3-D Secure";
+        journal(self, ev, json::object(), [self] {
+          advance(self);
+        });
+        return;
+      }
       if (message_id != st.expected)
         return;
       on_result(self, provider_result{message_id,

@@ -39,6 +39,8 @@ struct order_saga_deps {
   /// A provider call without an answer after this long counts as a
   /// transient failure (and is retried with the same idempotency key).
   std::chrono::milliseconds call_timeout{10000};
+  /// An order waiting for 3-D Secure longer than this is compensated.
+  std::chrono::milliseconds three_ds_timeout{900000};
   const logger* log = nullptr;
   metrics_registry* metrics = nullptr;
 };

@@ -87,6 +87,13 @@ const std::vector<config_key>& config_schema() {
             "Delay before the first restart; doubles per consecutive crash."),
     int_key("supervisor.backoff_max_ms", "10000", 0, 3600000,
             "Upper bound of the restart delay."),
+    int_key("orders.call_timeout_ms", "10000", 100, 600000,
+            "A provider call of a saga without an answer after this long "
+            "counts as a transient failure and is retried (same idempotency "
+            "key)."),
+    int_key("orders.three_ds_timeout_ms", "900000", 100, 86400000,
+            "An order waiting for the customer's 3-D Secure longer than this "
+            "is compensated and cancelled."),
     int_key("shutdown.grace_ms", "10000", 0, 600000,
             "On SIGTERM, how long in-flight requests may take to finish."),
   };
@@ -442,6 +449,8 @@ node_config to_node_config(const config_values& v) {
   c.supervisor.backoff_initial_ms = v.get_int("supervisor.backoff_initial_ms");
   c.supervisor.backoff_max_ms = v.get_int("supervisor.backoff_max_ms");
   c.shutdown_grace_ms = v.get_int("shutdown.grace_ms");
+  c.orders.call_timeout_ms = v.get_int("orders.call_timeout_ms");
+  c.orders.three_ds_timeout_ms = v.get_int("orders.three_ds_timeout_ms");
   return c;
 }
 

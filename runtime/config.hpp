@@ -131,6 +131,10 @@ struct node_config {
     int64_t backoff_max_ms = 10000;
   } supervisor;
   int64_t shutdown_grace_ms = 10000;
+  struct {
+    int64_t call_timeout_ms = 10000;
+    int64_t three_ds_timeout_ms = 900000;
+  } orders;
 };
 
 /// Builds the typed view from validated values.

@@ -61,8 +61,8 @@ router make_routes(const route_context& ctx) {
          }});
   r.add({"GET", "/openapi.yaml", "openapi", public_route(),
          [](api_request&, responder_ptr out) {
-           out->respond(api_response{200, "application/yaml",
-                                     std::string{openapi_document()}, {}});
+           out->respond(api_response{
+             200, "application/yaml", std::string{openapi_document()}, {}});
          }});
   r.add({"GET", "/v1/node", "node.info", route_options{},
          [ctx](api_request&, responder_ptr out) {

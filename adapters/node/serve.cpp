@@ -141,6 +141,8 @@ int serve(const node_config& config, const logger& log) {
   saga_deps.root = root;
   saga_deps.store = make_pg_saga_store(root, &log);
   saga_deps.log = &log;
+  saga_deps.call_timeout = millis{config.orders.call_timeout_ms};
+  saga_deps.three_ds_timeout = millis{config.orders.three_ds_timeout_ms};
   saga_deps.metrics = &metrics;
   late.push_back({"sagas", [saga_deps](caf::local_actor* parent) {
                     return spawn_saga_supervisor(parent, saga_deps);

@@ -23,15 +23,19 @@ struct shop {
   test_database db;
   uint16_t port = free_port();
   std::unique_ptr<process> node;
+  std::vector<std::string> env;
 
-  shop() {
+  explicit shop(std::vector<std::string> extra_env = {})
+    : env(std::move(extra_env)) {
     start();
   }
 
   void start() {
+    auto vars = env;
+    vars.push_back("KASSA_DATABASE_POOL_SIZE=8");
     node = std::make_unique<process>(
       std::vector<std::string>{"serve", "--http-port", std::to_string(port)},
-      node_env(db.url(), {"KASSA_DATABASE_POOL_SIZE=8"}));
+      node_env(db.url(), vars));
     if (!node->wait_healthy(port))
       FAIL("node did not start:\n" << node->output());
   }
@@ -388,4 +392,57 @@ TEST_CASE("kill -9 in the middle of 500 orders: every order finishes, each "
     completed += status == "completed";
   CHECK(product["reserved"] == 0);
   CHECK(product["stock"] == 1000 - completed);
+}
+
+TEST_CASE("an unconfirmed 3-D Secure payment is compensated after the timeout",
+          "[orders]") {
+  shop s{{"KASSA_ORDERS_THREE_DS_TIMEOUT_MS=300"}};
+  s.add_product("card", 3);
+  auto r = s.post("/v1/orders", shop::order("card", "tok_3ds"));
+  auto id = json::parse(r.body)["id"].get<std::string>();
+  REQUIRE(s.settle(30s));
+  auto o = s.get("/v1/orders/" + id);
+  CHECK(o["status"] == "cancelled");
+  CHECK(o["steps"][2]["status"] == "failed");
+  CHECK(o["steps"][2]["error"].get<std::string>().rfind("3ds_timeout", 0) == 0);
+  CHECK(s.get("/v1/products/card")["reserved"] == 0);
+  auto pay = s.ledger("sandbox-payment");
+  CHECK(pay[id]["charge"] == 0);
+  s.check_exactly_once(s.statuses());
+}
+
+TEST_CASE("an order whose compensation cannot finish ends failed and is "
+          "listed",
+          "[orders]") {
+  shop s;
+  s.add_product("vase", 3);
+  REQUIRE(
+    s.post("/v1/providers/sandbox-shipping/chaos", {{"outage", true}}).status
+    == 200);
+  auto r = s.post("/v1/orders", shop::order("vase", "tok_ok"));
+  auto id = json::parse(r.body)["id"].get<std::string>();
+  // Once charged, the payment provider goes down too: the refund cannot
+  // happen.
+  for (int i = 0; i < 200 && s.get("/v1/orders/" + id)["payment"].is_null();
+       ++i)
+    std::this_thread::sleep_for(10ms);
+  REQUIRE(
+    s.post("/v1/providers/sandbox-payment/chaos", {{"outage", true}}).status
+    == 200);
+  REQUIRE(s.settle(60s));
+  auto o = s.get("/v1/orders/" + id);
+  CHECK(o["status"] == "failed");
+  CHECK(o["steps"][3]["status"] == "failed"); // create_shipment
+  CHECK(o["steps"][2]["status"] == "done");   // charged, not refunded
+  CHECK(o["steps"][2]["attempts"] == 1);
+  CHECK_FALSE(o["steps"][2]["error"].get<std::string>().empty());
+  auto failed = s.get("/v1/orders?status=failed")["orders"];
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0]["id"] == id);
+  auto providers = s.get("/v1/providers")["providers"];
+  bool saw_errors = false;
+  for (auto& p : providers)
+    if (p["name"] == "sandbox-payment")
+      saw_errors = p["errors"].get<int>() >= 8;
+  CHECK(saw_errors);
 }
