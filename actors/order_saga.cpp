@@ -23,6 +23,7 @@ struct order_data {
   std::vector<order_line> lines;
   int64_t total_minor = 0;
   std::string currency;
+  std::string customer_id;
   std::string customer_email;
   std::string payment_token;
   std::string shipping_address;
@@ -36,6 +37,7 @@ order_data parse_order(const std::string& request_json) {
       {item.at("sku").get<std::string>(), item.at("quantity").get<int64_t>()});
   d.total_minor = j.at("total_minor").get<int64_t>();
   d.currency = j.at("currency").get<std::string>();
+  d.customer_id = j["customer"].value("id", "");
   d.customer_email = j["customer"].value("email", "");
   d.payment_token = j["payment"].value("token", "");
   if (j.contains("shipping") && j["shipping"].contains("address"))
@@ -170,6 +172,7 @@ void journal(saga_actor* self, saga_event ev, json extra, Then then) {
   entry.data = data.dump();
   entry.status = std::string{to_string(next.status())};
   entry.snapshot = snapshot_json(st, next);
+  entry.customer = st.order.customer_id;
   self
     ->request(st.deps.root, std::chrono::seconds(30), atom::ask::value,
               std::string{"journal"},

@@ -6,9 +6,13 @@
 #include <caf/type_id.hpp>
 
 #include "actors/inventory.hpp"
+#include "actors/notification_hub.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_protocol.hpp"
 #include "runtime/type_ids.hpp"
+
+// Local-only: a sink is a connection on this node.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kassa::event_sink_ptr)
 
 CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
 
@@ -21,6 +25,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
   CAF_ADD_ATOM(kassa_actors, kassa::atom, cancel, "cancel")
   CAF_ADD_ATOM(kassa_actors, kassa::atom, confirm, "confirm")
   CAF_ADD_ATOM(kassa_actors, kassa::atom, loaded, "loaded")
+  CAF_ADD_ATOM(kassa_actors, kassa::atom, subscribe, "subscribe")
+  CAF_ADD_ATOM(kassa_actors, kassa::atom, unsubscribe, "unsubscr")
+  CAF_ADD_ATOM(kassa_actors, kassa::atom, leave, "leave")
 
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::product))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::stock_change))
@@ -30,5 +37,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::provider_call))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::provider_result))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::chaos_settings))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::event_sink_ptr))
 
 CAF_END_TYPE_ID_BLOCK(kassa_actors)

@@ -20,18 +20,21 @@ struct journal_entry {
   std::string data;     ///< JSON object
   std::string status;   ///< snapshot: the stream's status after this event
   std::string snapshot; ///< snapshot: JSON object
+  std::string customer; ///< customer id, for the event's topics
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
   return f(caf::meta::type_name("kassa::journal_entry"), x.stream, x.seq,
-           x.type, x.step, x.attempt, x.data, x.status, x.snapshot);
+           x.type, x.step, x.attempt, x.data, x.status, x.snapshot, x.customer);
 }
 
 /// Journal protocol (adapters/postgres/journal.cpp implements it):
 /// `(atom::append, journal_entry) -> bool` answers true once the entry is
-/// committed. Everything waiting in the journal's mailbox while a commit is
-/// running goes into the next transaction together (group commit), so one
-/// fsync serves many sagas.
+/// committed. Each entry is also a domain event: the same transaction writes
+/// it to the notification log (`events`), and after the commit the journal
+/// publishes the events to the root's `notification_hub` child. Everything
+/// waiting in the journal's mailbox while a commit is running goes into the
+/// next transaction together (group commit), so one fsync serves many sagas.
 
 } // namespace kassa

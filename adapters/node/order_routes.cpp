@@ -13,7 +13,9 @@
 #include "actors/order_saga_logic.hpp"
 #include "adapters/node/request_checks.hpp"
 #include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/idempotency.hpp"
+#include "adapters/postgres/journal.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/type_ids.hpp"
 
@@ -142,7 +144,8 @@ std::optional<api_response> validate_order(const json& body, json& normalized) {
 }
 
 /// In one transaction: prices, the saga row, its first journal entry.
-api_response create_order(pg::connection& conn, json request) {
+api_response create_order(pg::connection& conn, json request,
+                          std::vector<published_event>& events) {
   std::vector<std::string> skus;
   for (auto& item : request["items"])
     skus.push_back(item["sku"].get<std::string>());
@@ -193,6 +196,20 @@ api_response create_order(pg::connection& conn, json request) {
                            "VALUES ($1, 1, 'order.created')",
                            {id}, res))
     return pg::database_failure(err->message);
+  // The event goes into the notification log in this same transaction.
+  published_event created;
+  created.type = "order.created";
+  created.order_id = id;
+  created.customer_id = request["customer"]["id"].get<std::string>();
+  created.data = json{
+    {"order_id", id},
+    {"status", "pending"},
+    {"total_minor", total},
+    {"currency",
+     currency}}.dump();
+  events.push_back(std::move(created));
+  if (auto err = append_events(conn, events); !err.empty())
+    return pg::database_failure(err);
   return json_response(202, json{{"id", id},
                                  {"status", "pending"},
                                  {"total_minor", total},
@@ -278,8 +295,10 @@ void add_order_routes(router& r, const route_context& ctx) {
        auto root = ctx.supervisor;
        auto spec = ctx.saga_spec;
        db_job job = [out, idem, normalized, root, spec](pg::connection& conn) {
+         std::vector<published_event> events;
          auto answer = pg::run_idempotent(conn, idem, [&](pg::connection& c) {
-           return create_order(c, normalized);
+           events.clear();
+           return create_order(c, normalized, events);
          });
          bool replay = false;
          for (auto& [k, v] : answer.headers)
@@ -290,6 +309,9 @@ void add_order_routes(router& r, const route_context& ctx) {
            auto id = json::parse(answer.body)["id"].get<std::string>();
            caf::anon_send(root, atom::tell::value, std::string{"sagas"},
                           caf::make_message(atom::add::value, spec(id)));
+           caf::anon_send(
+             root, atom::tell::value, std::string{"notification_hub"},
+             caf::make_message(atom::publish::value, std::move(events)));
          }
          out->respond(std::move(answer));
          return caf::message{};
@@ -407,6 +429,54 @@ void add_order_routes(router& r, const route_context& ctx) {
          [ctx](api_request& req, responder_ptr out) {
            saga_command(ctx, std::string{req.param("id")}, atom::confirm::value,
                         std::move(out));
+         }});
+}
+
+void add_event_routes(router& r, const route_context& ctx) {
+  r.add({"GET",
+         "/v1/events",
+         "events.list",
+         {},
+         [ctx](api_request& req, responder_ptr out) {
+           int64_t after = 0;
+           int64_t limit = 100;
+           try {
+             if (auto a = req.query_param("after"); !a.empty())
+               after = std::stoll(a);
+             if (auto l = req.query_param("limit"); !l.empty())
+               limit = std::stoll(l);
+           } catch (...) {
+             out->respond(
+               invalid_field("after", "after and limit must be integers"));
+             return;
+           }
+           if (after < 0 || limit < 1 || limit > 1000) {
+             out->respond(invalid_field(after < 0 ? "after" : "limit",
+                                        "after >= 0, limit 1 to 1000"));
+             return;
+           }
+           std::vector<std::string> topics;
+           if (auto topic = req.query_param("topic"); !topic.empty()) {
+             if (!valid_topic(topic)) {
+               out->respond(invalid_field("topic", "unknown topic " + topic));
+               return;
+             }
+             topics.push_back(topic);
+           }
+           db_answer(ctx, std::move(out), [=](pg::connection& conn) {
+             std::vector<published_event> events;
+             if (auto err = read_events(conn, after, 0, topics, limit, events);
+                 !err.empty())
+               return pg::database_failure(err);
+             std::string body = "{\"events\":[";
+             for (size_t i = 0; i < events.size(); ++i)
+               body += (i ? "," : "") + event_frame(events[i]);
+             body
+               += "],\"next\":"
+                  + std::to_string(events.empty() ? after : events.back().seq)
+                  + "}";
+             return json_response(200, body);
+           });
          }});
 }
 

@@ -72,6 +72,7 @@ router make_routes(const route_context& ctx) {
   add_product_routes(r, ctx);
   add_order_routes(r, ctx);
   add_provider_routes(r, ctx);
+  add_event_routes(r, ctx);
   return r;
 }
 

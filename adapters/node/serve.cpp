@@ -12,12 +12,14 @@
 #include <caf/send.hpp>
 
 #include "actors/inventory.hpp"
+#include "actors/notification_hub.hpp"
 #include "actors/order_saga.hpp"
 #include "adapters/http/api_pipeline.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/node/routes.hpp"
 #include "adapters/node/system.hpp"
 #include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/inventory_store.hpp"
 #include "adapters/postgres/journal.hpp"
 #include "adapters/postgres/migrations.hpp"
@@ -115,11 +117,6 @@ int serve(const node_config& config, const logger& log) {
      [node_id](caf::local_actor* parent) {
        return spawn_node_info(parent, node_identity{node_id, KASSA_VERSION});
      }},
-    {"journal",
-     [pool, &log, &metrics](caf::local_actor* parent) {
-       return spawn_journal(parent, pool.url, pool.connect_timeout_s, &log,
-                            &metrics);
-     }},
   };
   auto root = spawn_supervisor(sys, sup, std::move(children), &log, &metrics);
   // Children that need the root's handle are added once it exists; the
@@ -137,6 +134,16 @@ int serve(const node_config& config, const logger& log) {
       {sandbox_name(kind), [kind, root, &metrics](caf::local_actor* parent) {
          return spawn_sandbox_provider(parent, kind, root, &metrics);
        }});
+  late.push_back(
+    {"journal", [pool, root, &log, &metrics](caf::local_actor* parent) {
+       return spawn_journal(parent, pool.url, pool.connect_timeout_s, root,
+                            &log, &metrics);
+     }});
+  auto events = make_pg_event_log(root);
+  late.push_back(
+    {"notification_hub", [events, &log, &metrics](caf::local_actor* parent) {
+       return spawn_notification_hub(parent, events, &log, &metrics);
+     }});
   order_saga_deps saga_deps;
   saga_deps.root = root;
   saga_deps.store = make_pg_saga_store(root, &log);

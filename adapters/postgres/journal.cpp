@@ -7,12 +7,14 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
+#include <nlohmann/json.hpp>
 
 #include "adapters/postgres/connection.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/notification.hpp"
 
 namespace kassa {
 
@@ -21,6 +23,75 @@ namespace {
 /// Rows per INSERT statement (6 parameters each, under libpq's 65535).
 constexpr size_t rows_per_statement = 1000;
 
+} // namespace
+
+std::string append_events(pg::connection& conn,
+                          std::vector<published_event>& events) {
+  if (events.empty())
+    return {};
+  pg::result res;
+  if (auto err = conn.exec("UPDATE event_counter SET last_seq = last_seq + $1 "
+                           "WHERE id = 1 RETURNING last_seq",
+                           {std::to_string(events.size())}, res))
+    return err->message;
+  auto first = std::stoll(std::string{res.value(0, 0)})
+               - static_cast<int64_t>(events.size()) + 1;
+  for (size_t off = 0; off < events.size(); off += rows_per_statement) {
+    auto end = std::min(events.size(), off + rows_per_statement);
+    std::string sql = "INSERT INTO events (seq, type, order_id, customer_id, "
+                      "data) VALUES ";
+    std::vector<std::optional<std::string>> params;
+    for (size_t i = off; i < end; ++i) {
+      auto& e = events[i];
+      e.seq = first + static_cast<int64_t>(i);
+      auto n = params.size();
+      sql += i == off ? "(" : ",(";
+      for (int k = 1; k <= 5; ++k)
+        sql += "$" + std::to_string(n + k) + (k == 5 ? "::jsonb)" : ",");
+      params.emplace_back(std::to_string(e.seq));
+      params.emplace_back(e.type);
+      params.emplace_back(e.order_id.empty()
+                            ? std::nullopt
+                            : std::optional<std::string>{e.order_id});
+      params.emplace_back(e.customer_id.empty()
+                            ? std::nullopt
+                            : std::optional<std::string>{e.customer_id});
+      params.emplace_back(e.data.empty() ? std::string{"{}"} : e.data);
+    }
+    sql += " RETURNING to_char(at AT TIME ZONE 'UTC', "
+           "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+    if (auto err = conn.exec(sql, params, res))
+      return err->message;
+    for (int r = 0; r < res.rows(); ++r)
+      events[off + static_cast<size_t>(r)].at = std::string{res.value(r, 0)};
+  }
+  return {};
+}
+
+namespace {
+
+/// The domain event of a journal entry.
+published_event event_of(const journal_entry& e) {
+  published_event ev;
+  ev.type = e.type;
+  ev.order_id = e.stream;
+  ev.customer_id = e.customer;
+  auto data
+    = nlohmann::json::parse(e.data.empty() ? "{}" : e.data, nullptr, false);
+  if (!data.is_object())
+    data = nlohmann::json::object();
+  data.erase("msg_id");
+  data["order_id"] = e.stream;
+  if (!e.status.empty())
+    data["status"] = e.status;
+  if (!e.step.empty()) {
+    data["step"] = e.step;
+    data["attempt"] = e.attempt;
+  }
+  ev.data = data.dump();
+  return ev;
+}
+
 // -- the writer: one connection, one transaction per batch --------------------
 
 struct journal_writer_state {
@@ -28,8 +99,9 @@ struct journal_writer_state {
   pg::connection conn;
 };
 
-std::optional<std::string>
-write_batch(pg::connection& conn, const std::vector<journal_entry>& batch) {
+std::optional<std::string> write_batch(pg::connection& conn,
+                                       const std::vector<journal_entry>& batch,
+                                       std::vector<published_event>& events) {
   pg::result res;
   if (auto err = conn.exec_script("BEGIN"))
     return err->message;
@@ -87,29 +159,40 @@ write_batch(pg::connection& conn, const std::vector<journal_entry>& batch) {
     if (auto err = conn.exec(sql, params, res))
       return fail(err->message);
   }
+  // Last: the event counter's lock is held from here to the commit.
+  events.clear();
+  events.reserve(batch.size());
+  for (auto& e : batch)
+    events.push_back(event_of(e));
+  if (auto err = append_events(conn, events); !err.empty())
+    return fail(err);
   if (auto err = conn.exec_script("COMMIT"))
     return err->message;
   return std::nullopt;
 }
 
 caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
-                             std::string url, int timeout_s,
+                             std::string url, int timeout_s, caf::actor root,
                              const logger* log) {
   return {
-    [self, url, timeout_s,
+    [self, url, timeout_s, root,
      log](std::vector<journal_entry>& batch) -> caf::result<bool> {
       auto& conn = self->state.conn;
       if (!conn.ok()) {
         if (auto err = pg::connection::open(url, timeout_s, conn))
           return caf::make_error(errc::database_unavailable, err->message);
       }
-      if (auto failure = write_batch(conn, batch)) {
+      std::vector<published_event> events;
+      if (auto failure = write_batch(conn, batch, events)) {
         if (log)
           log->error(
             "journal", "batch commit failed",
             {{"error", *failure}, {"entries", std::to_string(batch.size())}});
         return caf::make_error(errc::database_error, *failure);
       }
+      caf::anon_send(
+        root, atom::tell::value, std::string{"notification_hub"},
+        caf::make_message(atom::publish::value, std::move(events)));
       return true;
     },
   };
@@ -157,11 +240,11 @@ void flush(caf::stateful_actor<journal_state>* self) {
 }
 
 caf::behavior journal(caf::stateful_actor<journal_state>* self, std::string url,
-                      int timeout_s, const logger* log,
+                      int timeout_s, caf::actor root, const logger* log,
                       metrics_registry* metrics) {
   auto& st = self->state;
-  st.writer = self->spawn<caf::detached + caf::linked>(journal_writer, url,
-                                                       timeout_s, log);
+  st.writer = self->spawn<caf::detached + caf::linked>(
+    journal_writer, url, timeout_s, std::move(root), log);
   if (metrics) {
     st.batch_sizes = &metrics->get_histogram(
       "kassa_journal_batch_size", "Journal entries committed per transaction.",
@@ -184,10 +267,10 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self, std::string url,
 } // namespace
 
 caf::actor spawn_journal(caf::local_actor* parent, std::string database_url,
-                         int connect_timeout_s, const logger* log,
-                         metrics_registry* metrics) {
-  return parent->spawn(journal, std::move(database_url), connect_timeout_s, log,
-                       metrics);
+                         int connect_timeout_s, caf::actor root,
+                         const logger* log, metrics_registry* metrics) {
+  return parent->spawn(journal, std::move(database_url), connect_timeout_s,
+                       std::move(root), log, metrics);
 }
 
 } // namespace kassa

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
@@ -13,8 +14,22 @@ class metrics_registry;
 /// batches appends and a detached writer with its own connection that
 /// commits each batch in one transaction (saga_events rows + sagas snapshot
 /// update). A failed batch answers an error to each of its callers.
+/// `root` receives `(tell, "notification_hub", (publish, events))` after each
+/// commit.
 caf::actor spawn_journal(caf::local_actor* parent, std::string database_url,
-                         int connect_timeout_s, const logger* log,
-                         metrics_registry* metrics);
+                         int connect_timeout_s, caf::actor root,
+                         const logger* log, metrics_registry* metrics);
+
+namespace pg {
+class connection;
+} // namespace pg
+
+struct published_event;
+
+/// Appends events to the notification log inside the caller's transaction
+/// (takes the counter row's lock until commit); fills seq and at.
+/// Returns an empty string or the error.
+std::string append_events(pg::connection& conn,
+                          std::vector<published_event>& events);
 
 } // namespace kassa

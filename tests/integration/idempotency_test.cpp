@@ -1,10 +1,9 @@
 // pg::run_idempotent against a real PostgreSQL: the Idempotency-Key rules.
 
-#include "adapters/postgres/idempotency.hpp"
-
 #include <catch2/catch.hpp>
 
 #include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/idempotency.hpp"
 #include "adapters/postgres/migrations.hpp"
 #include "support/test_database.hpp"
 
@@ -30,7 +29,8 @@ struct fixture {
   api_response run(const idempotency& idem, int status = 201) {
     return pg::run_idempotent(conn, idem, [&](pg::connection& c) {
       ++runs;
-      c.exec_script("INSERT INTO effects VALUES (" + std::to_string(runs) + ")");
+      c.exec_script("INSERT INTO effects VALUES (" + std::to_string(runs)
+                    + ")");
       if (status >= 400)
         return error_response(status, "nope", "refused");
       return json_response(status, "{\"run\":" + std::to_string(runs) + "}");

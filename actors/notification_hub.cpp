@@ -1,0 +1,263 @@
+#include "actors/notification_hub.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/type_ids.hpp"
+#include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
+
+namespace kassa {
+
+namespace {
+
+/// How long an out-of-order event waits for the ones before it.
+constexpr auto gap_timeout = std::chrono::milliseconds(500);
+
+struct subscriber {
+  event_sink_ptr sink;
+  std::set<std::string> topics;
+  /// Only events with a higher seq go out (replayed or live).
+  int64_t floor = 0;
+  /// Replays in progress; live frames wait in `pending` meanwhile.
+  int catching_up = 0;
+  std::vector<frame_ptr> pending;
+};
+
+struct hub_state {
+  static inline const char* name = "notification_hub";
+  std::shared_ptr<event_log> store;
+  const logger* log = nullptr;
+  bool ready = false;
+  int64_t delivered = 0; ///< highest seq delivered live
+  std::map<int64_t, published_event> early; ///< overtook a lower seq
+  bool gap_check_armed = false;
+  std::unordered_map<uint64_t, subscriber> subscribers;
+  std::unordered_map<std::string, std::set<uint64_t>> by_topic;
+  counter* delivered_frames = nullptr;
+  gauge* subscriber_count = nullptr;
+};
+
+using hub_actor = caf::stateful_actor<hub_state>;
+
+/// Fans a run of consecutive events out: one encoded frame per event, one
+/// push per subscriber per run.
+void fan_out(hub_actor* self, const std::vector<published_event>& events) {
+  auto& st = self->state;
+  std::unordered_map<uint64_t, std::vector<frame_ptr>> out;
+  for (auto& e : events) {
+    frame_ptr frame;
+    std::vector<uint64_t> targets;
+    for (auto& topic : topics_of(e)) {
+      auto i = st.by_topic.find(topic);
+      if (i != st.by_topic.end())
+        targets.insert(targets.end(), i->second.begin(), i->second.end());
+    }
+    std::sort(targets.begin(), targets.end());
+    targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+    for (auto id : targets) {
+      auto& sub = st.subscribers[id];
+      if (e.seq <= sub.floor)
+        continue;
+      if (!frame)
+        frame = std::make_shared<const std::string>(event_frame(e));
+      out[id].push_back(frame);
+    }
+  }
+  for (auto& [id, frames] : out) {
+    auto& sub = st.subscribers[id];
+    if (st.delivered_frames)
+      st.delivered_frames->inc(frames.size());
+    if (sub.catching_up > 0)
+      sub.pending.insert(sub.pending.end(), frames.begin(), frames.end());
+    else
+      sub.sink->push(std::move(frames));
+  }
+}
+
+void deliver_ready(hub_actor* self) {
+  auto& st = self->state;
+  std::vector<published_event> run;
+  while (!st.early.empty() && st.early.begin()->first <= st.delivered + 1) {
+    auto node = st.early.extract(st.early.begin());
+    if (node.key() == st.delivered + 1) {
+      st.delivered = node.key();
+      run.push_back(std::move(node.mapped()));
+    }
+  }
+  if (!run.empty())
+    fan_out(self, run);
+  if (!st.early.empty() && !st.gap_check_armed) {
+    st.gap_check_armed = true;
+    self->delayed_send(self, gap_timeout, atom::timeout::value,
+                       st.delivered);
+  }
+}
+
+void add_events(hub_actor* self, std::vector<published_event>& events) {
+  auto& st = self->state;
+  for (auto& e : events)
+    if (e.seq > st.delivered)
+      st.early.emplace(e.seq, std::move(e));
+  if (st.ready)
+    deliver_ready(self);
+}
+
+void drop_session(hub_actor* self, uint64_t id) {
+  auto& st = self->state;
+  auto i = st.subscribers.find(id);
+  if (i == st.subscribers.end())
+    return;
+  for (auto& topic : i->second.topics) {
+    auto t = st.by_topic.find(topic);
+    if (t != st.by_topic.end()) {
+      t->second.erase(id);
+      if (t->second.empty())
+        st.by_topic.erase(t);
+    }
+  }
+  st.subscribers.erase(i);
+  if (st.subscriber_count)
+    st.subscriber_count->set(static_cast<int64_t>(st.subscribers.size()));
+}
+
+caf::behavior notification_hub(hub_actor* self, std::shared_ptr<event_log> store,
+                               const logger* log, metrics_registry* metrics) {
+  auto& st = self->state;
+  st.store = std::move(store);
+  st.log = log;
+  if (metrics) {
+    st.delivered_frames = &metrics->get_counter(
+      "kassa_ws_frames_total", "Event frames handed to WebSocket sessions.");
+    st.subscriber_count = &metrics->get_gauge(
+      "kassa_ws_subscribers", "WebSocket sessions subscribed to the hub.");
+  }
+  auto me = caf::actor{self};
+  st.store->last_seq([me](int64_t seq, std::string error) {
+    caf::anon_send(me, atom::ready::value, seq, std::move(error));
+  });
+  return {
+    [self](atom::ready, int64_t seq, const std::string& error) {
+      auto& st = self->state;
+      if (!error.empty()) {
+        // No log position, no correct delivery: crash and let the
+        // supervisor retry.
+        self->quit(caf::make_error(caf::sec::runtime_error, error));
+        return;
+      }
+      st.delivered = std::max(st.delivered, seq);
+      // Anything published before we knew the position and already in the
+      // log at `seq` is dropped; later ones are delivered in order.
+      while (!st.early.empty() && st.early.begin()->first <= st.delivered)
+        st.early.erase(st.early.begin());
+      st.ready = true;
+      deliver_ready(self);
+    },
+    [self](atom::publish, std::vector<published_event>& events) {
+      add_events(self, events);
+    },
+    [self](atom::timeout, int64_t delivered_then) {
+      auto& st = self->state;
+      st.gap_check_armed = false;
+      if (st.early.empty())
+        return;
+      if (st.delivered != delivered_then) {
+        deliver_ready(self); // progress was made; look again later
+        return;
+      }
+      // The gap is still open: read it from the log.
+      auto upto = st.early.begin()->first - 1;
+      auto me = caf::actor{self};
+      st.store->read(st.delivered, upto, {},
+                     [me](std::vector<published_event> events, std::string) {
+                       caf::anon_send(me, atom::publish::value,
+                                      std::move(events));
+                     });
+      st.gap_check_armed = true;
+      self->delayed_send(self, gap_timeout, atom::timeout::value,
+                         st.delivered);
+    },
+    [self](atom::subscribe, uint64_t id, event_sink_ptr& sink,
+           std::vector<std::string>& topics, int64_t since) {
+      auto& st = self->state;
+      auto& sub = st.subscribers[id];
+      sub.sink = sink;
+      for (auto& topic : topics) {
+        sub.topics.insert(topic);
+        st.by_topic[topic].insert(id);
+      }
+      if (st.subscriber_count)
+        st.subscriber_count->set(static_cast<int64_t>(st.subscribers.size()));
+      if (since < 0 || since >= st.delivered) {
+        sub.floor = std::max<int64_t>(sub.floor, std::max(since, st.delivered));
+        return;
+      }
+      // Replay (since, delivered] from the log; live frames wait meanwhile.
+      ++sub.catching_up;
+      auto upto = st.delivered;
+      sub.floor = std::max(sub.floor, upto);
+      auto me = caf::actor{self};
+      st.store->read(since, upto, topics,
+                     [me, id](std::vector<published_event> events,
+                              std::string error) {
+                       caf::anon_send(me, atom::loaded::value, id,
+                                      std::move(events), std::move(error));
+                     });
+    },
+    [self](atom::loaded, uint64_t id, std::vector<published_event>& events,
+           const std::string& error) {
+      auto& st = self->state;
+      auto i = st.subscribers.find(id);
+      if (i == st.subscribers.end())
+        return;
+      auto& sub = i->second;
+      std::vector<frame_ptr> frames;
+      if (!error.empty()) {
+        frames.push_back(std::make_shared<const std::string>(error_frame(
+          "replay_failed", "cannot read the event log: " + error)));
+      }
+      for (auto& e : events)
+        frames.push_back(std::make_shared<const std::string>(event_frame(e)));
+      if (--sub.catching_up == 0) {
+        frames.insert(frames.end(), sub.pending.begin(), sub.pending.end());
+        sub.pending.clear();
+      }
+      if (!frames.empty())
+        sub.sink->push(std::move(frames));
+    },
+    [self](atom::unsubscribe, uint64_t id,
+           const std::vector<std::string>& topics) {
+      auto& st = self->state;
+      auto i = st.subscribers.find(id);
+      if (i == st.subscribers.end())
+        return;
+      for (auto& topic : topics) {
+        i->second.topics.erase(topic);
+        auto t = st.by_topic.find(topic);
+        if (t != st.by_topic.end()) {
+          t->second.erase(id);
+          if (t->second.empty())
+            st.by_topic.erase(t);
+        }
+      }
+    },
+    [self](atom::leave, uint64_t id) { drop_session(self, id); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_notification_hub(caf::local_actor* parent,
+                                  std::shared_ptr<event_log> log_store,
+                                  const logger* log, metrics_registry* metrics) {
+  return parent->spawn(notification_hub, std::move(log_store), log, metrics);
+}
+
+} // namespace kassa

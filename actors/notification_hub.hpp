@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "runtime/notification.hpp"
+
+namespace kassa {
+
+class logger;
+class metrics_registry;
+
+using frame_ptr = std::shared_ptr<const std::string>;
+
+/// The outgoing side of one subscriber (a WebSocket session implements it).
+/// Thread-safe and never blocking: frames are queued for the connection.
+class event_sink {
+public:
+  virtual ~event_sink() = default;
+  /// Frames in seq order. The same encoded frame is shared by every
+  /// subscriber that gets it.
+  virtual void push(std::vector<frame_ptr> frames) = 0;
+};
+
+using event_sink_ptr = std::shared_ptr<event_sink>;
+
+/// Reads the notification log for replays (adapters/postgres implements it).
+/// Calls return at once; `done` runs on another thread.
+class event_log {
+public:
+  virtual ~event_log() = default;
+  /// Events with after < seq <= upto that match any of `topics` (all events
+  /// when `topics` is empty).
+  virtual void
+  read(int64_t after, int64_t upto, std::vector<std::string> topics,
+       std::function<void(std::vector<published_event>, std::string error)>
+         done)
+    = 0;
+  /// The highest seq committed so far.
+  virtual void last_seq(std::function<void(int64_t, std::string error)> done)
+    = 0;
+};
+
+/// The notification hub: the single sequencer of live events on a node.
+/// Protocol:
+/// - `(atom::publish, std::vector<published_event>)`: committed events from
+///   any writer; delivered strictly in seq order (the log is gap-free, so an
+///   event that overtakes another waits for it; a gap still open after
+///   500 ms is read from the log).
+/// - `(atom::subscribe, uint64_t session, event_sink_ptr, topics,
+///   int64_t since)`: `since` < 0 = live only; otherwise every matching
+///   event after `since` is replayed from the log, then live ones follow
+///   with no gap and no duplicate.
+/// - `(atom::unsubscribe, uint64_t session, topics)`,
+///   `(atom::leave, uint64_t session)`.
+caf::actor spawn_notification_hub(caf::local_actor* parent,
+                                  std::shared_ptr<event_log> log_store,
+                                  const logger* log, metrics_registry* metrics);
+
+} // namespace kassa

@@ -1,0 +1,117 @@
+#include "adapters/postgres/event_log.hpp"
+
+#include <caf/message.hpp>
+#include <caf/send.hpp>
+
+#include "adapters/postgres/connection.hpp"
+#include "adapters/type_ids.hpp"
+
+namespace kassa {
+
+std::string read_events(pg::connection& conn, int64_t after, int64_t upto,
+                        const std::vector<std::string>& topics, int64_t limit,
+                        std::vector<published_event>& out) {
+  if (!conn.ok())
+    return "database unavailable";
+  // Topics become three filters: all orders, some order ids, some customers.
+  bool all = topics.empty();
+  bool orders = false;
+  std::string order_ids = "{";
+  std::string customer_ids = "{";
+  auto add = [](std::string& array, const std::string& id) {
+    if (array.size() > 1)
+      array += ',';
+    array += '"';
+    for (char c : id) {
+      if (c == '"' || c == '\\')
+        array += '\\';
+      array += c;
+    }
+    array += '"';
+  };
+  for (auto& t : topics) {
+    if (t == "orders")
+      orders = true;
+    else if (t.rfind("order:", 0) == 0)
+      add(order_ids, t.substr(6));
+    else if (t.rfind("customer:", 0) == 0)
+      add(customer_ids, t.substr(9));
+  }
+  order_ids += '}';
+  customer_ids += '}';
+  pg::result res;
+  if (auto err = conn.exec(
+        "SELECT seq, type, coalesce(order_id, ''), coalesce(customer_id, ''), "
+        "data::text, to_char(at AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM events WHERE seq > $1 AND "
+        "($2 = 0 OR seq <= $2) AND ($3 OR ($4 AND order_id IS NOT NULL) OR "
+        "order_id = ANY($5::text[]) OR customer_id = ANY($6::text[])) "
+        "ORDER BY seq LIMIT $7",
+        {std::to_string(after), std::to_string(upto), all ? "true" : "false",
+         orders ? "true" : "false", order_ids, customer_ids,
+         std::to_string(limit)},
+        res))
+    return err->message;
+  for (int i = 0; i < res.rows(); ++i) {
+    published_event e;
+    e.seq = std::stoll(std::string{res.value(i, 0)});
+    e.type = std::string{res.value(i, 1)};
+    e.order_id = std::string{res.value(i, 2)};
+    e.customer_id = std::string{res.value(i, 3)};
+    e.data = std::string{res.value(i, 4)};
+    e.at = std::string{res.value(i, 5)};
+    out.push_back(std::move(e));
+  }
+  return {};
+}
+
+namespace {
+
+class pg_event_log : public event_log {
+public:
+  explicit pg_event_log(caf::actor supervisor)
+    : supervisor_(std::move(supervisor)) {
+  }
+
+  void read(int64_t after, int64_t upto, std::vector<std::string> topics,
+            std::function<void(std::vector<published_event>, std::string)> done)
+    override {
+    submit([=](pg::connection& conn) {
+      std::vector<published_event> events;
+      // A replay is bounded by `upto`; read it whole.
+      auto err = read_events(conn, after, upto, topics, 10'000'000, events);
+      done(std::move(events), std::move(err));
+    });
+  }
+
+  void last_seq(std::function<void(int64_t, std::string)> done) override {
+    submit([done](pg::connection& conn) {
+      if (!conn.ok())
+        return done(0, "database unavailable");
+      pg::result res;
+      if (auto err = conn.exec("SELECT last_seq FROM event_counter", {}, res))
+        return done(0, err->message);
+      done(std::stoll(std::string{res.value(0, 0)}), {});
+    });
+  }
+
+private:
+  void submit(std::function<void(pg::connection&)> work) {
+    db_job job = [work = std::move(work)](pg::connection& conn) {
+      work(conn);
+      return caf::message{};
+    };
+    caf::anon_send(supervisor_, atom::tell::value, std::string{"db_pool"},
+                   caf::make_message(atom::exec::value, std::move(job)));
+  }
+
+  caf::actor supervisor_;
+};
+
+} // namespace
+
+std::shared_ptr<event_log> make_pg_event_log(caf::actor supervisor) {
+  return std::make_shared<pg_event_log>(std::move(supervisor));
+}
+
+} // namespace kassa

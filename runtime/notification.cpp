@@ -1,0 +1,79 @@
+#include "runtime/notification.hpp"
+
+#include "runtime/log.hpp"
+
+namespace kassa {
+
+std::vector<std::string> topics_of(const published_event& e) {
+  std::vector<std::string> out;
+  if (!e.order_id.empty()) {
+    out.emplace_back("orders");
+    out.push_back("order:" + e.order_id);
+  }
+  if (!e.customer_id.empty())
+    out.push_back("customer:" + e.customer_id);
+  return out;
+}
+
+std::string primary_topic(const published_event& e) {
+  if (!e.order_id.empty())
+    return "order:" + e.order_id;
+  if (!e.customer_id.empty())
+    return "customer:" + e.customer_id;
+  return "providers";
+}
+
+bool matches(const std::string& topic, const published_event& e) {
+  if (topic == "orders")
+    return !e.order_id.empty();
+  if (topic.rfind("order:", 0) == 0)
+    return topic.compare(6, std::string::npos, e.order_id) == 0
+           && !e.order_id.empty();
+  if (topic.rfind("customer:", 0) == 0)
+    return topic.compare(9, std::string::npos, e.customer_id) == 0
+           && !e.customer_id.empty();
+  return false;
+}
+
+bool valid_topic(const std::string& topic) {
+  if (topic == "orders" || topic == "providers")
+    return true;
+  std::string id;
+  if (topic.rfind("order:", 0) == 0)
+    id = topic.substr(6);
+  else if (topic.rfind("customer:", 0) == 0)
+    id = topic.substr(9);
+  else
+    return false;
+  if (id.empty() || id.size() > 128)
+    return false;
+  for (char c : id)
+    if (static_cast<unsigned char>(c) <= ' ' || c == '"' || c == '\\')
+      return false;
+  return true;
+}
+
+std::string event_frame(const published_event& e) {
+  std::string out = "{\"type\":\"event\",\"seq\":" + std::to_string(e.seq)
+                    + ",\"topic\":\"";
+  append_json_escaped(out, primary_topic(e));
+  out += "\",\"event\":\"";
+  append_json_escaped(out, e.type);
+  out += "\",\"at\":\"";
+  append_json_escaped(out, e.at);
+  out += "\",\"data\":";
+  out += e.data.empty() ? "{}" : e.data;
+  out += '}';
+  return out;
+}
+
+std::string error_frame(std::string_view code, std::string_view message) {
+  std::string out = "{\"type\":\"error\",\"error\":{\"code\":\"";
+  append_json_escaped(out, code);
+  out += "\",\"message\":\"";
+  append_json_escaped(out, message);
+  out += "\"}}";
+  return out;
+}
+
+} // namespace kassa

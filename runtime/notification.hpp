@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+namespace kassa {
+
+/// One committed domain event of the notification log (table `events`).
+struct published_event {
+  int64_t seq = 0;
+  std::string type;        ///< "order.created", "step.succeeded", ...
+  std::string order_id;    ///< empty when not about an order
+  std::string customer_id; ///< empty when not about a customer
+  std::string data;        ///< JSON object
+  std::string at;          ///< RFC 3339 UTC
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, published_event& x) {
+  return f(caf::meta::type_name("kassa::published_event"), x.seq, x.type,
+           x.order_id, x.customer_id, x.data, x.at);
+}
+
+/// Topics an event belongs to: "orders", "order:<id>", "customer:<id>".
+std::vector<std::string> topics_of(const published_event& e);
+
+/// The topic shown in the event's frame: "order:<id>" when about an order.
+std::string primary_topic(const published_event& e);
+
+/// Whether a subscription to `topic` receives `e`.
+bool matches(const std::string& topic, const published_event& e);
+
+/// Checks a topic name: "orders", "providers", "order:<id>",
+/// "customer:<id>" (ids of 1-128 characters, no spaces).
+bool valid_topic(const std::string& topic);
+
+/// `{"type":"event","seq":..,"topic":..,"event":..,"data":{..}}` — encoded
+/// once per event and shared by every subscriber.
+std::string event_frame(const published_event& e);
+
+/// `{"type":"error","error":{"code":..,"message":..}}`.
+std::string error_frame(std::string_view code, std::string_view message);
+
+} // namespace kassa
