@@ -36,7 +36,7 @@ struct hub_state {
   std::shared_ptr<event_log> store;
   const logger* log = nullptr;
   bool ready = false;
-  int64_t delivered = 0; ///< highest seq delivered live
+  int64_t delivered = 0;                    ///< highest seq delivered live
   std::map<int64_t, published_event> early; ///< overtook a lower seq
   bool gap_check_armed = false;
   std::unordered_map<uint64_t, subscriber> subscribers;
@@ -96,8 +96,7 @@ void deliver_ready(hub_actor* self) {
     fan_out(self, run);
   if (!st.early.empty() && !st.gap_check_armed) {
     st.gap_check_armed = true;
-    self->delayed_send(self, gap_timeout, atom::timeout::value,
-                       st.delivered);
+    self->delayed_send(self, gap_timeout, atom::timeout::value, st.delivered);
   }
 }
 
@@ -128,7 +127,8 @@ void drop_session(hub_actor* self, uint64_t id) {
     st.subscriber_count->set(static_cast<int64_t>(st.subscribers.size()));
 }
 
-caf::behavior notification_hub(hub_actor* self, std::shared_ptr<event_log> store,
+caf::behavior notification_hub(hub_actor* self,
+                               std::shared_ptr<event_log> store,
                                const logger* log, metrics_registry* metrics) {
   auto& st = self->state;
   st.store = std::move(store);
@@ -181,8 +181,7 @@ caf::behavior notification_hub(hub_actor* self, std::shared_ptr<event_log> store
                                       std::move(events));
                      });
       st.gap_check_armed = true;
-      self->delayed_send(self, gap_timeout, atom::timeout::value,
-                         st.delivered);
+      self->delayed_send(self, gap_timeout, atom::timeout::value, st.delivered);
     },
     [self](atom::subscribe, uint64_t id, event_sink_ptr& sink,
            std::vector<std::string>& topics, int64_t since) {
@@ -204,12 +203,12 @@ caf::behavior notification_hub(hub_actor* self, std::shared_ptr<event_log> store
       auto upto = st.delivered;
       sub.floor = std::max(sub.floor, upto);
       auto me = caf::actor{self};
-      st.store->read(since, upto, topics,
-                     [me, id](std::vector<published_event> events,
-                              std::string error) {
-                       caf::anon_send(me, atom::loaded::value, id,
-                                      std::move(events), std::move(error));
-                     });
+      st.store->read(
+        since, upto, topics,
+        [me, id](std::vector<published_event> events, std::string error) {
+          caf::anon_send(me, atom::loaded::value, id, std::move(events),
+                         std::move(error));
+        });
     },
     [self](atom::loaded, uint64_t id, std::vector<published_event>& events,
            const std::string& error) {
@@ -220,8 +219,8 @@ caf::behavior notification_hub(hub_actor* self, std::shared_ptr<event_log> store
       auto& sub = i->second;
       std::vector<frame_ptr> frames;
       if (!error.empty()) {
-        frames.push_back(std::make_shared<const std::string>(error_frame(
-          "replay_failed", "cannot read the event log: " + error)));
+        frames.push_back(std::make_shared<const std::string>(
+          error_frame("replay_failed", "cannot read the event log: " + error)));
       }
       for (auto& e : events)
         frames.push_back(std::make_shared<const std::string>(event_frame(e)));
@@ -248,7 +247,9 @@ caf::behavior notification_hub(hub_actor* self, std::shared_ptr<event_log> store
         }
       }
     },
-    [self](atom::leave, uint64_t id) { drop_session(self, id); },
+    [self](atom::leave, uint64_t id) {
+      drop_session(self, id);
+    },
   };
 }
 
@@ -256,7 +257,8 @@ caf::behavior notification_hub(hub_actor* self, std::shared_ptr<event_log> store
 
 caf::actor spawn_notification_hub(caf::local_actor* parent,
                                   std::shared_ptr<event_log> log_store,
-                                  const logger* log, metrics_registry* metrics) {
+                                  const logger* log,
+                                  metrics_registry* metrics) {
   return parent->spawn(notification_hub, std::move(log_store), log, metrics);
 }
 

@@ -36,10 +36,9 @@ public:
   virtual ~event_log() = default;
   /// Events with after < seq <= upto that match any of `topics` (all events
   /// when `topics` is empty).
-  virtual void
-  read(int64_t after, int64_t upto, std::vector<std::string> topics,
-       std::function<void(std::vector<published_event>, std::string error)>
-         done)
+  virtual void read(
+    int64_t after, int64_t upto, std::vector<std::string> topics,
+    std::function<void(std::vector<published_event>, std::string error)> done)
     = 0;
   /// The highest seq committed so far.
   virtual void last_seq(std::function<void(int64_t, std::string error)> done)

@@ -94,6 +94,22 @@ const std::vector<config_key>& config_schema() {
     int_key("orders.three_ds_timeout_ms", "900000", 100, 86400000,
             "An order waiting for the customer's 3-D Secure longer than this "
             "is compensated and cancelled."),
+    int_key("ws.max_queue_frames", "4096", 1, 10000000,
+            "Frames queued for one WebSocket client beyond this close it with "
+            "1013 (too slow); it resumes with since."),
+    int_key("ws.max_frame_bytes", "65536", 256, 16777216,
+            "Client frames larger than this get an error frame (16 times "
+            "larger closes the connection with 1009)."),
+    int_key("ws.idle_timeout_ms", "30000", 1000, 3600000,
+            "A WebSocket silent this long (no frame, no pong) is closed; "
+            "pings go out at half of it."),
+    int_key("ws.send_buffer_bytes", "0", 0, 67108864,
+            "SO_SNDBUF of each WebSocket connection; 0 = the kernel's "
+            "autotuning. A small value bounds kernel memory per subscriber "
+            "and makes a stalled client visible to the queue limit sooner."),
+    str_key("ws.customer_token_secret", "", "",
+            "HMAC key of customer tokens (POST /v1/customer_tokens); empty = "
+            "customer tokens are refused."),
     int_key("shutdown.grace_ms", "10000", 0, 600000,
             "On SIGTERM, how long in-flight requests may take to finish."),
   };
@@ -450,6 +466,11 @@ node_config to_node_config(const config_values& v) {
   c.supervisor.backoff_max_ms = v.get_int("supervisor.backoff_max_ms");
   c.shutdown_grace_ms = v.get_int("shutdown.grace_ms");
   c.orders.call_timeout_ms = v.get_int("orders.call_timeout_ms");
+  c.ws.max_queue_frames = v.get_int("ws.max_queue_frames");
+  c.ws.max_frame_bytes = v.get_int("ws.max_frame_bytes");
+  c.ws.idle_timeout_ms = v.get_int("ws.idle_timeout_ms");
+  c.ws.send_buffer_bytes = v.get_int("ws.send_buffer_bytes");
+  c.ws.customer_token_secret = v.get_string("ws.customer_token_secret");
   c.orders.three_ds_timeout_ms = v.get_int("orders.three_ds_timeout_ms");
   return c;
 }

@@ -132,6 +132,13 @@ struct node_config {
   } supervisor;
   int64_t shutdown_grace_ms = 10000;
   struct {
+    int64_t max_queue_frames = 4096;
+    int64_t max_frame_bytes = 65536;
+    int64_t idle_timeout_ms = 30000;
+    int64_t send_buffer_bytes = 0;
+    std::string customer_token_secret;
+  } ws;
+  struct {
     int64_t call_timeout_ms = 10000;
     int64_t three_ds_timeout_ms = 900000;
   } orders;

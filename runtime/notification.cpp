@@ -54,8 +54,8 @@ bool valid_topic(const std::string& topic) {
 }
 
 std::string event_frame(const published_event& e) {
-  std::string out = "{\"type\":\"event\",\"seq\":" + std::to_string(e.seq)
-                    + ",\"topic\":\"";
+  std::string out
+    = "{\"type\":\"event\",\"seq\":" + std::to_string(e.seq) + ",\"topic\":\"";
   append_json_escaped(out, primary_topic(e));
   out += "\",\"event\":\"";
   append_json_escaped(out, e.type);

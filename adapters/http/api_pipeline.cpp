@@ -35,6 +35,22 @@ bool needs_key(std::string_view path) {
 
 } // namespace
 
+bool api_key_matches(const std::vector<std::string>& keys,
+                     std::string_view key) {
+  bool ok = false;
+  for (auto& k : keys)
+    ok |= equal_constant_time(key, k);
+  return ok;
+}
+
+std::string presented_token(const api_request& req) {
+  auto value = req.header("authorization");
+  constexpr std::string_view scheme = "Bearer ";
+  if (value.size() > scheme.size() && value.substr(0, scheme.size()) == scheme)
+    return std::string{value.substr(scheme.size())};
+  return req.query_param("token");
+}
+
 api_pipeline::api_pipeline(router routes, std::vector<std::string> api_keys)
   : routes_(std::move(routes)), api_keys_(std::move(api_keys)) {
   // nop
@@ -45,11 +61,7 @@ bool api_pipeline::authorized(const api_request& req) const {
   constexpr std::string_view scheme = "Bearer ";
   if (value.size() <= scheme.size() || value.substr(0, scheme.size()) != scheme)
     return false;
-  auto key = value.substr(scheme.size());
-  bool ok = false;
-  for (auto& k : api_keys_)
-    ok |= equal_constant_time(key, k);
-  return ok;
+  return api_key_matches(api_keys_, value.substr(scheme.size()));
 }
 
 std::string api_pipeline::dispatch(api_request req,

@@ -7,6 +7,14 @@
 
 namespace kassa {
 
+/// Whether `key` is one of `keys` (compared in constant time).
+bool api_key_matches(const std::vector<std::string>& keys,
+                     std::string_view key);
+
+/// The token a request presents: `Authorization: Bearer <t>`, else
+/// `?token=<t>` (for browsers' WebSocket, which cannot set headers).
+std::string presented_token(const api_request& req);
+
 /// What every request goes through before its handler, independent of the
 /// socket: routing (404/405), API-key auth (401), content type (415) and JSON
 /// well-formedness (400). Plain code, tested without a server.

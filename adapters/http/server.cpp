@@ -17,8 +17,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "adapters/http/api_pipeline.hpp"
+#include "adapters/http/upgrade.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 
@@ -48,6 +50,8 @@ struct server_shared {
 
   counter* connections_total = nullptr;
   gauge* connections_open = nullptr;
+
+  std::vector<std::pair<std::string, std::shared_ptr<upgrade_target>>> upgrades;
 
   server_shared(http_server_options opts, const logger& lg,
                 metrics_registry& mr)
@@ -192,6 +196,24 @@ private:
       req.request_id = shared_.request_id_prefix
                        + std::to_string(shared_.next_request_id.fetch_add(1));
     request_id_ = req.request_id;
+    if (boost::beast::websocket::is_upgrade(msg)) {
+      for (auto& [path, target] : shared_.upgrades) {
+        if (path != req.path)
+          continue;
+        begin_request("upgrade");
+        if (auto refusal = target->check(req)) {
+          keep_alive_ = false;
+          write_response(std::move(*refusal));
+          return;
+        }
+        // The connection now belongs to the upgrade target.
+        record_upgrade();
+        beast::error_code ignored;
+        auto fd = stream_.release_socket().release(ignored);
+        target->take(fd, std::move(req));
+        return;
+      }
+    }
     auto generation = begin_request({});
     deadline_.expires_after(shared_.options.request_timeout);
     deadline_.async_wait(
@@ -257,6 +279,11 @@ private:
       return;
     }
     do_read();
+  }
+
+  void record_upgrade() {
+    status_ = 101;
+    record_metrics();
   }
 
   void record_metrics() {
@@ -379,6 +406,8 @@ struct http_server::impl {
       acceptor.close(ec);
     });
     signals.cancel();
+    for (auto& [path, target] : shared.upgrades)
+      target->shutdown();
     std::vector<std::shared_ptr<session>> open;
     {
       std::lock_guard guard{shared.sessions_mtx};
@@ -471,6 +500,15 @@ void http_server::run(const api_pipeline& pipeline) {
   im.ioc.run();
   for (auto& t : threads)
     t.join();
+}
+
+void http_server::add_upgrade(std::string path,
+                              std::shared_ptr<upgrade_target> target) {
+  impl_->shared.upgrades.emplace_back(std::move(path), std::move(target));
+}
+
+net::io_context& http_server::io_context() {
+  return impl_->ioc;
 }
 
 void http_server::stop() {

@@ -7,9 +7,14 @@
 
 #include "runtime/backoff.hpp"
 
+namespace boost::asio {
+class io_context;
+} // namespace boost::asio
+
 namespace kassa {
 
 class api_pipeline;
+class upgrade_target;
 class logger;
 class metrics_registry;
 
@@ -46,6 +51,12 @@ public:
 
   /// Starts the graceful shutdown from any thread.
   void stop();
+
+  /// Hands Upgrade requests (WebSocket) for `path` to `target`. Before run().
+  void add_upgrade(std::string path, std::shared_ptr<upgrade_target> target);
+
+  /// The io_context the sessions run on (for upgraded connections).
+  boost::asio::io_context& io_context();
 
 private:
   struct impl;

@@ -1,6 +1,7 @@
 #include "adapters/node/order_routes.hpp"
 
 #include <chrono>
+#include <ctime>
 #include <map>
 #include <openssl/rand.h>
 
@@ -18,6 +19,7 @@
 #include "adapters/postgres/journal.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/type_ids.hpp"
+#include "runtime/customer_token.hpp"
 
 namespace kassa {
 
@@ -433,6 +435,40 @@ void add_order_routes(router& r, const route_context& ctx) {
 }
 
 void add_event_routes(router& r, const route_context& ctx) {
+  r.add(
+    {"POST",
+     "/v1/customer_tokens",
+     "customer_tokens.create",
+     {true, true},
+     [secret = ctx.customer_token_secret](api_request& req, responder_ptr out) {
+       if (secret.empty()) {
+         out->respond(error_response(
+           409, "customer_tokens_disabled",
+           "set ws.customer_token_secret to issue customer tokens"));
+         return;
+       }
+       auto body = json::parse(req.body);
+       std::string customer;
+       int64_t ttl = 3600;
+       auto problem = check_object(body, {"customer_id", "ttl_seconds"});
+       if (!problem)
+         problem = read_string(body, "customer_id", 128, customer);
+       if (!problem && body.contains("ttl_seconds"))
+         problem = read_integer(body, "ttl_seconds", 1, 30 * 86400, ttl);
+       if (!problem && !valid_topic("customer:" + customer))
+         problem = invalid_field("customer_id", "no spaces or quotes");
+       if (problem) {
+         out->respond(std::move(*problem));
+         return;
+       }
+       auto expires = static_cast<int64_t>(std::time(nullptr)) + ttl;
+       out->respond(json_response(
+         201, json{{"token", make_customer_token(secret, customer, expires)},
+                   {"customer_id", customer},
+                   {"topic", "customer:" + customer},
+                   {"expires_at", expires}}
+                .dump()));
+     }});
   r.add({"GET",
          "/v1/events",
          "events.list",

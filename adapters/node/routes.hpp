@@ -20,6 +20,8 @@ struct route_context {
   caf::actor_system* sys = nullptr;
   /// The supervisor child for a newly created order's saga.
   std::function<child_spec(std::string order_id)> saga_spec;
+  /// HMAC key of customer tokens; empty = POST /v1/customer_tokens refuses.
+  std::string customer_token_secret;
 };
 
 /// The node's routing table (API.md). Handlers never block: they answer at

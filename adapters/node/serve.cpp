@@ -1,6 +1,7 @@
 #include "adapters/node/serve.hpp"
 
 #include <atomic>
+#include <ctime>
 #include <iostream>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "actors/order_saga.hpp"
 #include "adapters/http/api_pipeline.hpp"
 #include "adapters/http/server.hpp"
+#include "adapters/node/hub_client.hpp"
 #include "adapters/node/routes.hpp"
 #include "adapters/node/system.hpp"
 #include "adapters/postgres/connection.hpp"
@@ -27,7 +29,9 @@
 #include "adapters/postgres/saga_store.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/type_ids.hpp"
+#include "adapters/ws/ws_endpoint.hpp"
 #include "runtime/config.hpp"
+#include "runtime/customer_token.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/node_info.hpp"
@@ -173,9 +177,31 @@ int serve(const node_config& config, const logger& log) {
       server.stop();
     }
   });
-  route_context routes{root, &metrics, &sys, [saga_deps](std::string order_id) {
+  route_context routes{root, &metrics, &sys,
+                       [saga_deps](std::string order_id) {
                          return order_saga_spec(std::move(order_id), saga_deps);
-                       }};
+                       },
+                       config.ws.customer_token_secret};
+  ws_authenticator ws_auth
+    = [keys = config.http.api_keys, secret = config.ws.customer_token_secret](
+        const api_request& req) -> std::optional<ws_principal> {
+    auto token = presented_token(req);
+    if (token.empty())
+      return std::nullopt;
+    if (api_key_matches(keys, token))
+      return ws_principal{true, {}};
+    if (auto customer
+        = verify_customer_token(secret, token, std::time(nullptr)))
+      return ws_principal{false, *customer};
+    return std::nullopt;
+  };
+  ws_settings ws{static_cast<size_t>(config.ws.max_queue_frames),
+                 static_cast<size_t>(config.ws.max_frame_bytes),
+                 millis{config.ws.idle_timeout_ms},
+                 static_cast<int>(config.ws.send_buffer_bytes)};
+  server.add_upgrade("/v1/ws", make_ws_endpoint(server.io_context(), ws,
+                                                make_hub_client(root), ws_auth,
+                                                log, metrics));
   api_pipeline pipeline{make_routes(routes), config.http.api_keys};
   if (config.http.api_keys.empty())
     log.warn("http", "no API keys configured: every /v1/ request gets 401");

@@ -70,8 +70,7 @@ namespace {
 class pg_event_log : public event_log {
 public:
   explicit pg_event_log(caf::actor supervisor)
-    : supervisor_(std::move(supervisor)) {
-  }
+    : supervisor_(std::move(supervisor)) {}
 
   void read(int64_t after, int64_t upto, std::vector<std::string> topics,
             std::function<void(std::vector<published_event>, std::string)> done)

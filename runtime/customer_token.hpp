@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kassa {
+
+/// A signed token that grants one customer's topic to a browser (a member
+/// area), without the API key: "ct1.<hex customer id>.<expiry unix s>.<hex
+/// HMAC-SHA256 of the part before>". Plain code over OpenSSL's HMAC.
+std::string make_customer_token(std::string_view secret,
+                                std::string_view customer_id,
+                                int64_t expires_at_unix);
+
+/// The customer id of a valid, unexpired token; nullopt otherwise (bad
+/// shape, wrong signature, expired, empty secret).
+std::optional<std::string> verify_customer_token(std::string_view secret,
+                                                 std::string_view token,
+                                                 int64_t now_unix);
+
+/// HMAC-SHA256 of `message` under `key`, as lower-case hex.
+std::string hmac_sha256_hex(std::string_view key, std::string_view message);
+
+} // namespace kassa
