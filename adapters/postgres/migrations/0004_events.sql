@@ -18,7 +18,7 @@ CREATE TABLE events (
   order_id    text,
   customer_id text,
   data        jsonb       NOT NULL DEFAULT '{}',
-  at          timestamptz NOT NULL DEFAULT now()
+  at          timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX events_order ON events (order_id, seq);
 CREATE INDEX events_customer ON events (customer_id, seq);
