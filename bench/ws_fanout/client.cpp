@@ -54,8 +54,8 @@ double parse_at_ms(const std::string& s) {
 double now_ms() {
   using namespace std::chrono;
   return static_cast<double>(
-    duration_cast<microseconds>(system_clock::now().time_since_epoch())
-      .count())
+           duration_cast<microseconds>(system_clock::now().time_since_epoch())
+             .count())
          / 1000.0;
 }
 
@@ -78,8 +78,7 @@ std::string field_str(const std::string& frame, const char* key) {
 class subscriber : public std::enable_shared_from_this<subscriber> {
 public:
   subscriber(net::io_context& ioc, totals& t, uint16_t port, std::string token)
-    : ws_(ioc), totals_(t), port_(port), token_(std::move(token)) {
-  }
+    : ws_(ioc), totals_(t), port_(port), token_(std::move(token)) {}
 
   void start() {
     started_ = clock_type::now();
@@ -94,8 +93,8 @@ public:
             if (ec)
               return self->fail();
             self->ws_.async_write(
-              net::buffer(std::string_view{
-                R"({"op":"subscribe","topics":["orders"]})"}),
+              net::buffer(
+                std::string_view{R"({"op":"subscribe","topics":["orders"]})"}),
               [self](beast::error_code ec, std::size_t) {
                 if (ec)
                   return self->fail();
@@ -116,15 +115,15 @@ private:
   }
 
   void read() {
-    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec,
-                                                        std::size_t) {
-      if (ec)
-        return;
-      auto frame = beast::buffers_to_string(self->buffer_.data());
-      self->buffer_.consume(self->buffer_.size());
-      self->on_frame(frame);
-      self->read();
-    });
+    ws_.async_read(
+      buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec)
+          return;
+        auto frame = beast::buffers_to_string(self->buffer_.data());
+        self->buffer_.consume(self->buffer_.size());
+        self->on_frame(frame);
+        self->read();
+      });
   }
 
   void on_frame(const std::string& frame) {
