@@ -140,6 +140,16 @@ saga_event event_of(const journal_entry& e) {
   return ev;
 }
 
+/// Re-sends to itself the commands that arrived while it was busy.
+void run_deferred(saga_actor* self) {
+  auto& st = self->state;
+  while (!st.journaling && !st.deferred.empty()) {
+    auto msg = std::move(st.deferred.front());
+    st.deferred.pop_front();
+    caf::anon_send(caf::actor{self}, std::move(msg));
+  }
+}
+
 // -- journaling ---------------------------------------------------------------
 
 /// Journals `ev` and applies it once committed, then runs `then`. Nothing is
@@ -184,12 +194,7 @@ void journal(saga_actor* self, saga_event ev, json extra, Then then) {
         ++st.seq;
         st.journaling = false;
         then();
-        // Commands that waited for this write.
-        while (!st.journaling && !st.deferred.empty()) {
-          auto msg = std::move(st.deferred.front());
-          st.deferred.pop_front();
-          caf::anon_send(caf::actor{self}, std::move(msg));
-        }
+        run_deferred(self); // commands that waited for this write
       },
       [self](caf::error& err) {
         // Unknown whether it committed: restart and replay from the journal.
@@ -411,11 +416,7 @@ caf::behavior order_saga(saga_actor* self, std::string id,
            {"events", std::to_string(events.size())},
            {"status", std::string{to_string(st.logic.status())}}});
       advance(self);
-      while (!st.journaling && !st.deferred.empty()) {
-        auto msg = std::move(st.deferred.front());
-        st.deferred.pop_front();
-        caf::anon_send(caf::actor{self}, std::move(msg));
-      }
+      run_deferred(self);
     },
     [self](caf::error& err) {
       // The store could not load this saga: crash, the supervisor retries.

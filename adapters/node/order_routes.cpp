@@ -53,19 +53,7 @@ std::string new_order_id() {
 /// Runs `work` on a pool connection and answers `out` with its result.
 void db_answer(const route_context& ctx, responder_ptr out,
                std::function<api_response(pg::connection&)> work) {
-  db_job job = [out = std::move(out),
-                work = std::move(work)](pg::connection& conn) {
-    api_response answer;
-    try {
-      answer = conn.ok() ? work(conn) : pg::database_failure("not connected");
-    } catch (std::exception& e) {
-      answer = error_response(500, "internal", e.what());
-    }
-    out->respond(std::move(answer));
-    return caf::message{};
-  };
-  caf::anon_send(ctx.supervisor, atom::tell::value, std::string{"db_pool"},
-                 caf::make_message(atom::exec::value, std::move(job)));
+  submit_db_answer(ctx.supervisor, std::move(out), std::move(work));
 }
 
 std::string initial_snapshot() {

@@ -8,6 +8,7 @@
 
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/idempotency.hpp"
+#include "adapters/postgres/pool.hpp"
 #include "adapters/type_ids.hpp"
 
 namespace kassa {
@@ -109,13 +110,9 @@ public:
   }
 
   void reservation(provider_call call) override {
-    db_job job = [call](pg::connection& conn) {
-      auto result = apply_reservation(conn, call);
-      caf::anon_send(call.reply_to, result);
-      return caf::message{};
-    };
-    caf::anon_send(supervisor_, atom::tell::value, std::string{"db_pool"},
-                   caf::make_message(atom::exec::value, std::move(job)));
+    submit_db_work(supervisor_, [call](pg::connection& conn) {
+      caf::anon_send(call.reply_to, apply_reservation(conn, call));
+    });
   }
 
 private:
@@ -200,19 +197,7 @@ private:
   /// Runs `work` on a pool connection and sends its answer to `done`.
   void submit(responder_ptr done,
               std::function<api_response(pg::connection&)> work) {
-    db_job job
-      = [done = std::move(done), work = std::move(work)](pg::connection& conn) {
-          api_response answer;
-          try {
-            answer = work(conn);
-          } catch (std::exception& e) {
-            answer = error_response(500, "internal", e.what());
-          }
-          done->respond(std::move(answer));
-          return caf::message{};
-        };
-    caf::anon_send(supervisor_, atom::tell::value, std::string{"db_pool"},
-                   caf::make_message(atom::exec::value, std::move(job)));
+    submit_db_answer(supervisor_, std::move(done), std::move(work));
   }
 
   caf::actor supervisor_;

@@ -7,6 +7,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "adapters/postgres/connection.hpp"
@@ -121,6 +122,32 @@ caf::behavior db_pool(caf::stateful_actor<db_pool_state>* self,
 }
 
 } // namespace
+
+void submit_db_work(const caf::actor& supervisor,
+                    std::function<void(pg::connection&)> work) {
+  db_job job = [work = std::move(work)](pg::connection& conn) {
+    work(conn);
+    return caf::message{};
+  };
+  caf::anon_send(supervisor, atom::tell::value, std::string{"db_pool"},
+                 caf::make_message(atom::exec::value, std::move(job)));
+}
+
+void submit_db_answer(const caf::actor& supervisor, responder_ptr out,
+                      std::function<api_response(pg::connection&)> work) {
+  submit_db_work(supervisor, [out = std::move(out),
+                              work = std::move(work)](pg::connection& conn) {
+    api_response answer;
+    try {
+      answer = conn.ok() ? work(conn)
+                         : error_response(503, "database_unavailable",
+                                          "the database cannot be reached");
+    } catch (std::exception& e) {
+      answer = error_response(500, "internal", e.what());
+    }
+    out->respond(std::move(answer));
+  });
+}
 
 caf::actor spawn_db_pool(caf::local_actor* parent, db_pool_options options,
                          const logger* log, metrics_registry* metrics) {

@@ -5,6 +5,8 @@
 
 #include <caf/fwd.hpp>
 
+#include "runtime/api.hpp"
+
 namespace kassa {
 
 class logger;
@@ -19,6 +21,16 @@ class connection;
 /// reached; the job decides what to answer then. Its result is the reply to
 /// whoever sent the `(atom::exec, db_job)` request.
 using db_job = std::function<caf::message(pg::connection& conn)>;
+
+/// Runs `work` on a connection of the `db_pool` child of `supervisor` and
+/// returns at once; `work` answers whoever it must by itself.
+void submit_db_work(const caf::actor& supervisor,
+                    std::function<void(pg::connection&)> work);
+
+/// Runs `work` on a pool connection and answers `out` with its result:
+/// 503 when the database is unreachable, 500 when `work` throws.
+void submit_db_answer(const caf::actor& supervisor, responder_ptr out,
+                      std::function<api_response(pg::connection&)> work);
 
 struct db_pool_options {
   std::string url;

@@ -4,6 +4,7 @@
 #include <caf/send.hpp>
 
 #include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/pool.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/log.hpp"
@@ -81,12 +82,7 @@ public:
 
 private:
   void submit(std::function<void(pg::connection&)> work) {
-    db_job job = [work = std::move(work)](pg::connection& conn) {
-      work(conn);
-      return caf::message{};
-    };
-    caf::anon_send(supervisor_, atom::tell::value, std::string{"db_pool"},
-                   caf::make_message(atom::exec::value, std::move(job)));
+    submit_db_work(supervisor_, std::move(work));
   }
 
   caf::actor supervisor_;
