@@ -1,5 +1,7 @@
 #include "actors/order_saga_logic.hpp"
 
+#include <algorithm>
+
 #include "runtime/backoff.hpp"
 
 namespace kassa {
@@ -161,11 +163,10 @@ void saga_state::apply(const saga_event& e) {
 }
 
 bool saga_state::in_flight() const {
-  for (auto& st : steps_)
-    if (st.status == step_status::running
-        || st.status == step_status::compensating)
-      return true;
-  return false;
+  return std::any_of(steps_.begin(), steps_.end(), [](const step_state& st) {
+    return st.status == step_status::running
+           || st.status == step_status::compensating;
+  });
 }
 
 saga_decision saga_state::next() const {

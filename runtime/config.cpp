@@ -91,6 +91,16 @@ const std::vector<config_key>& config_schema() {
             "A provider call of a saga without an answer after this long "
             "counts as a transient failure and is retried (same idempotency "
             "key)."),
+    int_key("orders.max_attempts", "5", 1, 1000,
+            "Attempts of a saga step with transient failures before the "
+            "order is compensated."),
+    int_key("orders.max_compensation_attempts", "8", 1, 100000,
+            "Attempts of a compensation before the order ends failed (and "
+            "needs a person)."),
+    int_key("orders.retry_initial_ms", "50", 1, 3600000,
+            "Delay before a step's second attempt; doubles per attempt."),
+    int_key("orders.retry_max_ms", "2000", 1, 3600000,
+            "Upper bound of a step's retry delay."),
     int_key("orders.three_ds_timeout_ms", "900000", 100, 86400000,
             "An order waiting for the customer's 3-D Secure longer than this "
             "is compensated and cancelled."),
@@ -265,7 +275,10 @@ std::optional<config_error> parse_json_value(const config_key& key,
 void flatten(const nlohmann::json& j, const std::string& prefix,
              std::vector<std::pair<std::string, const nlohmann::json*>>& out) {
   for (auto& [name, value] : j.items()) {
-    auto path = prefix.empty() ? name : prefix + "." + name;
+    std::string path = prefix;
+    if (!path.empty())
+      path += '.';
+    path += name;
     // An object is a section unless the path is itself a key.
     if (value.is_object() && find_key(path) == nullptr)
       flatten(value, path, out);
@@ -466,6 +479,11 @@ node_config to_node_config(const config_values& v) {
   c.supervisor.backoff_max_ms = v.get_int("supervisor.backoff_max_ms");
   c.shutdown_grace_ms = v.get_int("shutdown.grace_ms");
   c.orders.call_timeout_ms = v.get_int("orders.call_timeout_ms");
+  c.orders.max_attempts = v.get_int("orders.max_attempts");
+  c.orders.max_compensation_attempts
+    = v.get_int("orders.max_compensation_attempts");
+  c.orders.retry_initial_ms = v.get_int("orders.retry_initial_ms");
+  c.orders.retry_max_ms = v.get_int("orders.retry_max_ms");
   c.ws.max_queue_frames = v.get_int("ws.max_queue_frames");
   c.ws.max_frame_bytes = v.get_int("ws.max_frame_bytes");
   c.ws.idle_timeout_ms = v.get_int("ws.idle_timeout_ms");

@@ -140,6 +140,10 @@ struct node_config {
   } ws;
   struct {
     int64_t call_timeout_ms = 10000;
+    int64_t max_attempts = 5;
+    int64_t max_compensation_attempts = 8;
+    int64_t retry_initial_ms = 50;
+    int64_t retry_max_ms = 2000;
     int64_t three_ds_timeout_ms = 900000;
   } orders;
 };

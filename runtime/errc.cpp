@@ -26,7 +26,7 @@ std::string to_string(errc x) {
   return "unknown_error";
 }
 
-std::string render_errc(uint8_t code, caf::atom_value,
+std::string render_errc(uint8_t code, caf::atom_value /*category*/,
                         const caf::message& context) {
   auto result = to_string(static_cast<errc>(code));
   if (!context.empty()) {

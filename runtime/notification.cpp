@@ -1,5 +1,7 @@
 #include "runtime/notification.hpp"
 
+#include <algorithm>
+
 #include "runtime/log.hpp"
 
 namespace kassa {
@@ -47,10 +49,9 @@ bool valid_topic(const std::string& topic) {
     return false;
   if (id.empty() || id.size() > 128)
     return false;
-  for (char c : id)
-    if (static_cast<unsigned char>(c) <= ' ' || c == '"' || c == '\\')
-      return false;
-  return true;
+  return std::none_of(id.begin(), id.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= ' ' || c == '"' || c == '\\';
+  });
 }
 
 std::string event_frame(const published_event& e) {

@@ -153,6 +153,10 @@ int serve(const node_config& config, const logger& log) {
   saga_deps.store = make_pg_saga_store(root, &log);
   saga_deps.log = &log;
   saga_deps.call_timeout = millis{config.orders.call_timeout_ms};
+  saga_deps.policy = saga_retry_policy{
+    static_cast<uint32_t>(config.orders.max_attempts),
+    static_cast<uint32_t>(config.orders.max_compensation_attempts),
+    millis{config.orders.retry_initial_ms}, millis{config.orders.retry_max_ms}};
   saga_deps.three_ds_timeout = millis{config.orders.three_ds_timeout_ms};
   saga_deps.metrics = &metrics;
   late.push_back({"sagas", [saga_deps](caf::local_actor* parent) {

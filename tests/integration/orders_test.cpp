@@ -222,7 +222,7 @@ TEST_CASE("kill -9 in the middle of 500 orders: every order finishes, each "
   s.start(); // a new node on the same database resumes every saga
   REQUIRE(s.settle(120s));
   auto orders = s.statuses();
-  CHECK(orders.size() >= 250);
+  CHECK(orders.size() >= ids.size());
   for (auto& id : ids)
     CHECK(orders.count(id) == 1);
   s.check_exactly_once(orders);
@@ -254,7 +254,11 @@ TEST_CASE("an unconfirmed 3-D Secure payment is compensated after the timeout",
 TEST_CASE("an order whose compensation cannot finish ends failed and is "
           "listed",
           "[orders]") {
-  shop s;
+  // Slow forward retries leave time to take the payment provider down after
+  // the charge; few compensation attempts keep the test short.
+  shop s{{"KASSA_ORDERS_RETRY_INITIAL_MS=500", "KASSA_ORDERS_RETRY_MAX_MS=500",
+          "KASSA_ORDERS_MAX_ATTEMPTS=4",
+          "KASSA_ORDERS_MAX_COMPENSATION_ATTEMPTS=3"}};
   s.add_product("vase", 3);
   REQUIRE(
     s.post("/v1/providers/sandbox-shipping/chaos", {{"outage", true}}).status
@@ -263,7 +267,7 @@ TEST_CASE("an order whose compensation cannot finish ends failed and is "
   auto id = json::parse(r.body)["id"].get<std::string>();
   // Once charged, the payment provider goes down too: the refund cannot
   // happen.
-  for (int i = 0; i < 200 && s.get("/v1/orders/" + id)["payment"].is_null();
+  for (int i = 0; i < 500 && s.get("/v1/orders/" + id)["payment"].is_null();
        ++i)
     std::this_thread::sleep_for(10ms);
   REQUIRE(
@@ -283,6 +287,6 @@ TEST_CASE("an order whose compensation cannot finish ends failed and is "
   bool saw_errors = false;
   for (auto& p : providers)
     if (p["name"] == "sandbox-payment")
-      saw_errors = p["errors"].get<int>() >= 8;
+      saw_errors = p["errors"].get<int>() >= 3;
   CHECK(saw_errors);
 }
