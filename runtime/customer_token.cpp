@@ -3,7 +3,6 @@
 #include <charconv>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <vector>
 
 namespace kassa {
@@ -39,15 +38,6 @@ std::optional<std::string> from_hex(std::string_view hex) {
 }
 
 } // namespace
-
-std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-       mac, &len);
-  return to_hex(mac, len);
-}
 
 std::string make_customer_token(std::string_view secret,
                                 std::string_view customer_id,

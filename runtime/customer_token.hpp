@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/hmac.hpp"
+
 namespace kassa {
 
 /// A signed token that grants one customer's topic to a browser (a member
@@ -19,8 +21,5 @@ std::string make_customer_token(std::string_view secret,
 std::optional<std::string> verify_customer_token(std::string_view secret,
                                                  std::string_view token,
                                                  int64_t now_unix);
-
-/// HMAC-SHA256 of `message` under `key`, as lower-case hex.
-std::string hmac_sha256_hex(std::string_view key, std::string_view message);
 
 } // namespace kassa

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+namespace kassa {
+
+enum class webhook_verdict : uint8_t {
+  valid,
+  malformed_header,      ///< no t= or no v1=
+  signature_mismatch,    ///< no v1 matches HMAC-SHA256(secret, t.payload)
+  timestamp_out_of_range ///< older (or newer) than the tolerance
+};
+
+std::string_view to_string(webhook_verdict v);
+
+/// Verifies a `Stripe-Signature` header ("t=<unix>,v1=<hex>[,v1=...]") over
+/// the raw body the way Stripe documents: HMAC-SHA256 of "<t>.<payload>"
+/// with the endpoint secret, compared in constant time against every v1,
+/// and |now - t| within `tolerance` (Stripe's default: 5 minutes).
+webhook_verdict verify_stripe_signature(
+  std::string_view payload, std::string_view header, std::string_view secret,
+  int64_t now_unix, std::chrono::seconds tolerance = std::chrono::minutes(5));
+
+} // namespace kassa
