@@ -154,15 +154,13 @@ void run_deferred(saga_actor* self) {
 
 /// Journals `ev` and applies it once committed, then runs `then`. Nothing is
 /// sent to the outside before the journal says it is durable.
-template <class Then>
-void journal(saga_actor* self, saga_event ev, json extra, Then then) {
-  auto& st = self->state;
-  st.journaling = true;
-  auto next = st.logic;
-  next.apply(ev);
+/// The journal row of `ev`, which leads to state `after`.
+journal_entry make_entry(const order_saga_state& st, const saga_state& after,
+                         const saga_event& ev, json extra, int32_t seq,
+                         bool with_snapshot) {
   journal_entry entry;
   entry.stream = st.id;
-  entry.seq = st.seq + 1;
+  entry.seq = seq;
   entry.type = std::string{to_string(ev.type)};
   if (ev.type != saga_event_type::created
       && ev.type != saga_event_type::completed
@@ -180,18 +178,40 @@ void journal(saga_actor* self, saga_event ev, json extra, Then then) {
       || ev.type == saga_event_type::compensation_failed)
     data["permanent"] = ev.permanent;
   entry.data = data.dump();
-  entry.status = std::string{to_string(next.status())};
-  entry.snapshot = snapshot_json(st, next);
+  entry.status = std::string{to_string(after.status())};
+  if (with_snapshot) // only the last row of an append updates the snapshot
+    entry.snapshot = snapshot_json(st, after);
   entry.customer = st.order.customer_id;
+  return entry;
+}
+
+/// Journals `events` in one append (one transaction) and applies them once
+/// committed, then runs `then`. Nothing is sent to the outside before the
+/// journal says it is durable.
+template <class Then>
+void journal_all(saga_actor* self,
+                 std::vector<std::pair<saga_event, json>> events, Then then) {
+  auto& st = self->state;
+  st.journaling = true;
+  auto next = st.logic;
+  std::vector<journal_entry> entries;
+  for (size_t i = 0; i < events.size(); ++i) {
+    next.apply(events[i].first);
+    entries.push_back(make_entry(st, next, events[i].first,
+                                 std::move(events[i].second),
+                                 st.seq + static_cast<int32_t>(i) + 1,
+                                 i + 1 == events.size()));
+  }
+  auto count = static_cast<int32_t>(entries.size());
   self
     ->request(st.deps.root, std::chrono::seconds(30), atom::ask::value,
               std::string{"journal"},
-              caf::make_message(atom::append::value, std::move(entry)))
+              caf::make_message(atom::append::value, std::move(entries)))
     .then(
-      [self, next, then](bool) mutable {
+      [self, next, count, then](bool) mutable {
         auto& st = self->state;
         st.logic = next;
-        ++st.seq;
+        st.seq += count;
         st.journaling = false;
         then();
         run_deferred(self); // commands that waited for this write
@@ -200,6 +220,13 @@ void journal(saga_actor* self, saga_event ev, json extra, Then then) {
         // Unknown whether it committed: restart and replay from the journal.
         self->quit(std::move(err));
       });
+}
+
+template <class Then>
+void journal(saga_actor* self, saga_event ev, json extra, Then then) {
+  std::vector<std::pair<saga_event, json>> one;
+  one.emplace_back(std::move(ev), std::move(extra));
+  journal_all(self, std::move(one), std::move(then));
 }
 
 // -- calls
@@ -313,7 +340,34 @@ void on_result(saga_actor* self, const provider_result& r) {
   bool waiting = ev.type == saga_event_type::waiting;
   // The id of the answer goes into the same journal row as its effect on
   // the saga: a redelivered answer is recognisable after any crash.
-  journal(self, std::move(ev), json{{"msg_id", r.message_id}}, [self, waiting] {
+  json extra{{"msg_id", r.message_id}};
+  // When the next step can start at once, its start goes into the same
+  // append: one commit instead of two per step.
+  auto after = st.logic;
+  after.apply(ev);
+  auto d = after.next();
+  bool chain = (d.kind == saga_decision::run_step
+                || d.kind == saga_decision::run_compensation)
+               && d.delay.count() == 0 && !st.journaling;
+  if (chain) {
+    bool comp = d.kind == saga_decision::run_compensation;
+    saga_event started;
+    started.type = comp ? saga_event_type::compensation_started
+                        : saga_event_type::step_started;
+    started.step = d.step;
+    started.attempt = d.attempt;
+    std::vector<std::pair<saga_event, json>> both;
+    both.emplace_back(std::move(ev), std::move(extra));
+    both.emplace_back(started, json::object());
+    journal_all(self, std::move(both), [self, d, comp] {
+      if (comp)
+        send_call(self, d.step, d.attempt, true);
+      else
+        run_step(self, d.step, d.attempt);
+    });
+    return;
+  }
+  journal(self, std::move(ev), std::move(extra), [self, waiting] {
     if (waiting)
       arm_three_ds_timeout(self);
     advance(self);

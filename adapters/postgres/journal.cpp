@@ -261,6 +261,17 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self, std::string url,
       flush(self);
       return rp;
     },
+    [self](atom::append,
+           std::vector<journal_entry>& entries) -> caf::response_promise {
+      // Several entries of one stream, committed together or not at all.
+      auto& st = self->state;
+      auto rp = self->make_response_promise();
+      for (auto& e : entries)
+        st.pending.push_back(std::move(e));
+      st.waiting.push_back(rp);
+      flush(self);
+      return rp;
+    },
   };
 }
 

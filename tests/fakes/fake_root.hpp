@@ -33,6 +33,12 @@ inline caf::behavior fake_root(caf::event_based_actor*,
         world->journal.push_back(msg.get_as<journal_entry>(1));
         return true;
       }
+      if (name == "journal"
+          && msg.match_element<std::vector<journal_entry>>(1)) {
+        for (auto& e : msg.get_as<std::vector<journal_entry>>(1))
+          world->journal.push_back(e);
+        return true;
+      }
       return caf::make_error(caf::sec::unexpected_message);
     },
     [world](atom::tell, const std::string& name, caf::message& msg) {
