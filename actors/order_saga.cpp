@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/inventory.hpp"
+#include "actors/order_saga_records.hpp"
 #include "actors/type_ids.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
@@ -17,33 +18,6 @@ namespace kassa {
 namespace {
 
 using json = nlohmann::json;
-
-/// The parts of the order request a saga needs.
-struct order_data {
-  std::vector<order_line> lines;
-  int64_t total_minor = 0;
-  std::string currency;
-  std::string customer_id;
-  std::string customer_email;
-  std::string payment_token;
-  std::string shipping_address;
-};
-
-order_data parse_order(const std::string& request_json) {
-  auto j = json::parse(request_json);
-  order_data d;
-  for (auto& item : j.at("items"))
-    d.lines.push_back(
-      {item.at("sku").get<std::string>(), item.at("quantity").get<int64_t>()});
-  d.total_minor = j.at("total_minor").get<int64_t>();
-  d.currency = j.at("currency").get<std::string>();
-  d.customer_id = j["customer"].value("id", "");
-  d.customer_email = j["customer"].value("email", "");
-  d.payment_token = j["payment"].value("token", "");
-  if (j.contains("shipping") && j["shipping"].contains("address"))
-    d.shipping_address = j["shipping"]["address"].dump();
-  return d;
-}
 
 struct order_saga_state {
   static inline const char* name = "order_saga";
@@ -84,62 +58,6 @@ void arm_three_ds_timeout(saga_actor* self) {
                      three_ds_timer_id(st));
 }
 
-// -- snapshots ----------------------------------------------------------------
-
-std::string snapshot_json(const order_saga_state& st, const saga_state& s) {
-  json steps = json::array();
-  for (auto& def : saga_steps()) {
-    auto& step = s.step(def.step);
-    json j{{"name", def.name},
-           {"status", to_string(step.status)},
-           {"attempts", step.attempts}};
-    if (!step.ref.empty())
-      j["provider_ref"] = step.ref;
-    if (!step.error.empty())
-      j["error"] = step.error;
-    steps.push_back(std::move(j));
-  }
-  auto ref = [&](saga_step x) {
-    return s.step(x).ref;
-  };
-  json out{{"steps", std::move(steps)}};
-  if (!ref(saga_step::create_invoice).empty())
-    out["invoice"]
-      = {{"provider", "sandbox"},
-         {"id", ref(saga_step::create_invoice)},
-         {"status", to_string(s.step(saga_step::create_invoice).status)}};
-  if (!ref(saga_step::charge_payment).empty())
-    out["payment"] = {{"provider", "sandbox"},
-                      {"id", ref(saga_step::charge_payment)},
-                      {"status", s.step(saga_step::charge_payment).status
-                                     == step_status::compensated
-                                   ? "refunded"
-                                   : "captured"}};
-  if (!ref(saga_step::create_shipment).empty())
-    out["shipment"] = {{"provider", "sandbox"},
-                       {"tracking", ref(saga_step::create_shipment)}};
-  (void)st;
-  return out.dump();
-}
-
-saga_event event_of(const journal_entry& e) {
-  saga_event ev;
-  if (auto t = parse_saga_event_type(e.type))
-    ev.type = *t;
-  if (auto s = parse_saga_step(e.step))
-    ev.step = *s;
-  ev.attempt = e.attempt;
-  if (!e.data.empty()) {
-    auto d = json::parse(e.data, nullptr, false);
-    if (d.is_object()) {
-      ev.ref = d.value("ref", "");
-      ev.error = d.value("error", "");
-      ev.permanent = d.value("permanent", false);
-    }
-  }
-  return ev;
-}
-
 /// Re-sends to itself the commands that arrived while it was busy.
 void run_deferred(saga_actor* self) {
   auto& st = self->state;
@@ -154,37 +72,6 @@ void run_deferred(saga_actor* self) {
 
 /// Journals `ev` and applies it once committed, then runs `then`. Nothing is
 /// sent to the outside before the journal says it is durable.
-/// The journal row of `ev`, which leads to state `after`.
-journal_entry make_entry(const order_saga_state& st, const saga_state& after,
-                         const saga_event& ev, json extra, int32_t seq,
-                         bool with_snapshot) {
-  journal_entry entry;
-  entry.stream = st.id;
-  entry.seq = seq;
-  entry.type = std::string{to_string(ev.type)};
-  if (ev.type != saga_event_type::created
-      && ev.type != saga_event_type::completed
-      && ev.type != saga_event_type::cancelled
-      && ev.type != saga_event_type::failed
-      && ev.type != saga_event_type::cancel_requested)
-    entry.step = std::string{to_string(ev.step)};
-  entry.attempt = ev.attempt;
-  json data = extra.is_object() ? std::move(extra) : json::object();
-  if (!ev.ref.empty())
-    data["ref"] = ev.ref;
-  if (!ev.error.empty())
-    data["error"] = ev.error;
-  if (ev.type == saga_event_type::step_failed
-      || ev.type == saga_event_type::compensation_failed)
-    data["permanent"] = ev.permanent;
-  entry.data = data.dump();
-  entry.status = std::string{to_string(after.status())};
-  if (with_snapshot) // only the last row of an append updates the snapshot
-    entry.snapshot = snapshot_json(st, after);
-  entry.customer = st.order.customer_id;
-  return entry;
-}
-
 /// Journals `events` in one append (one transaction) and applies them once
 /// committed, then runs `then`. Nothing is sent to the outside before the
 /// journal says it is durable.
@@ -197,8 +84,8 @@ void journal_all(saga_actor* self,
   std::vector<journal_entry> entries;
   for (size_t i = 0; i < events.size(); ++i) {
     next.apply(events[i].first);
-    entries.push_back(make_entry(st, next, events[i].first,
-                                 std::move(events[i].second),
+    entries.push_back(make_entry(st.id, st.order.customer_id, next,
+                                 events[i].first, std::move(events[i].second),
                                  st.seq + static_cast<int32_t>(i) + 1,
                                  i + 1 == events.size()));
   }

@@ -32,10 +32,11 @@ typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
 /// Journal protocol (adapters/postgres/journal.cpp implements it):
 /// `(atom::append, journal_entry) -> bool` answers true once the entry is
 /// committed; `(atom::append, std::vector<journal_entry>) -> bool` commits
-/// several entries in the same transaction. Each entry is also a domain event: the same transaction writes
-/// it to the notification log (`events`), and after the commit the journal
-/// publishes the events to the root's `notification_hub` child. Everything
-/// waiting in the journal's mailbox while a commit is running goes into the
-/// next transaction together (group commit), so one fsync serves many sagas.
+/// several entries in the same transaction. Each entry is also a domain event:
+/// the same transaction writes it to the notification log (`events`), and after
+/// the commit the journal publishes the events to the root's `notification_hub`
+/// child. Everything waiting in the journal's mailbox while a commit is running
+/// goes into the next transaction together (group commit), so one fsync serves
+/// many sagas.
 
 } // namespace kassa

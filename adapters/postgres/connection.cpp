@@ -29,6 +29,11 @@ bool succeeded(PGresult* res) {
 
 } // namespace
 
+std::string rfc3339_sql(std::string_view column) {
+  return "to_char(" + std::string{column}
+         + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+}
+
 result::result(pg_result* res) : res_(res, PQclear) {
   // nop
 }

@@ -14,6 +14,9 @@ struct pg_result;
 
 namespace kassa::pg {
 
+/// SQL that renders a timestamptz column as RFC 3339 UTC with milliseconds.
+std::string rfc3339_sql(std::string_view column);
+
 /// A query result: text values, NULL as nullopt.
 class result {
 public:

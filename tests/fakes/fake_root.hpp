@@ -7,7 +7,11 @@
 #include <string>
 #include <vector>
 
-#include <caf/all.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/message.hpp>
+#include <caf/result.hpp>
+#include <caf/sec.hpp>
+#include <caf/send.hpp>
 
 #include "actors/order_saga.hpp"
 #include "actors/type_ids.hpp"

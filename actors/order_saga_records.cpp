@@ -1,0 +1,110 @@
+#include "actors/order_saga_records.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace kassa {
+
+using json = nlohmann::json;
+
+order_data parse_order(const std::string& request_json) {
+  auto j = json::parse(request_json);
+  order_data d;
+  for (auto& item : j.at("items"))
+    d.lines.push_back(
+      {item.at("sku").get<std::string>(), item.at("quantity").get<int64_t>()});
+  d.total_minor = j.at("total_minor").get<int64_t>();
+  d.currency = j.at("currency").get<std::string>();
+  d.customer_id = j["customer"].value("id", "");
+  d.customer_email = j["customer"].value("email", "");
+  d.payment_token = j["payment"].value("token", "");
+  if (j.contains("shipping") && j["shipping"].contains("address"))
+    d.shipping_address = j["shipping"]["address"].dump();
+  return d;
+}
+
+std::string snapshot_json(const saga_state& s) {
+  json steps = json::array();
+  for (auto& def : saga_steps()) {
+    auto& step = s.step(def.step);
+    json j{{"name", def.name},
+           {"status", to_string(step.status)},
+           {"attempts", step.attempts}};
+    if (!step.ref.empty())
+      j["provider_ref"] = step.ref;
+    if (!step.error.empty())
+      j["error"] = step.error;
+    steps.push_back(std::move(j));
+  }
+  auto ref = [&](saga_step x) {
+    return s.step(x).ref;
+  };
+  json out{{"steps", std::move(steps)}};
+  if (!ref(saga_step::create_invoice).empty())
+    out["invoice"]
+      = {{"provider", "sandbox"},
+         {"id", ref(saga_step::create_invoice)},
+         {"status", to_string(s.step(saga_step::create_invoice).status)}};
+  if (!ref(saga_step::charge_payment).empty())
+    out["payment"] = {{"provider", "sandbox"},
+                      {"id", ref(saga_step::charge_payment)},
+                      {"status", s.step(saga_step::charge_payment).status
+                                     == step_status::compensated
+                                   ? "refunded"
+                                   : "captured"}};
+  if (!ref(saga_step::create_shipment).empty())
+    out["shipment"] = {{"provider", "sandbox"},
+                       {"tracking", ref(saga_step::create_shipment)}};
+  return out.dump();
+}
+
+saga_event event_of(const journal_entry& e) {
+  saga_event ev;
+  if (auto t = parse_saga_event_type(e.type))
+    ev.type = *t;
+  if (auto s = parse_saga_step(e.step))
+    ev.step = *s;
+  ev.attempt = e.attempt;
+  if (!e.data.empty()) {
+    auto d = json::parse(e.data, nullptr, false);
+    if (d.is_object()) {
+      ev.ref = d.value("ref", "");
+      ev.error = d.value("error", "");
+      ev.permanent = d.value("permanent", false);
+    }
+  }
+  return ev;
+}
+
+/// The journal row of `ev`, which leads to state `after`.
+journal_entry make_entry(const std::string& saga_id,
+                         const std::string& customer_id,
+                         const saga_state& after, const saga_event& ev,
+                         json extra, int32_t seq, bool with_snapshot) {
+  journal_entry entry;
+  entry.stream = saga_id;
+  entry.seq = seq;
+  entry.type = std::string{to_string(ev.type)};
+  if (ev.type != saga_event_type::created
+      && ev.type != saga_event_type::completed
+      && ev.type != saga_event_type::cancelled
+      && ev.type != saga_event_type::failed
+      && ev.type != saga_event_type::cancel_requested)
+    entry.step = std::string{to_string(ev.step)};
+  entry.attempt = ev.attempt;
+  json data = extra.is_object() ? std::move(extra) : json::object();
+  if (!ev.ref.empty())
+    data["ref"] = ev.ref;
+  if (!ev.error.empty())
+    data["error"] = ev.error;
+  if (ev.type == saga_event_type::step_failed
+      || ev.type == saga_event_type::compensation_failed)
+    data["permanent"] = ev.permanent;
+  entry.data = data.dump();
+  entry.status = std::string{to_string(after.status())};
+  if (with_snapshot) // only the last row of an append updates the snapshot
+    entry.snapshot = snapshot_json(after);
+  entry.customer = customer_id;
+  return entry;
+}
+
+} // namespace kassa

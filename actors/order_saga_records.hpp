@@ -1,0 +1,45 @@
+#pragma once
+
+// How an order saga's state becomes journal rows and snapshots and back:
+// plain conversions, kept apart from the actor (order_saga.cpp).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "actors/order_saga_logic.hpp"
+#include "actors/provider_protocol.hpp"
+#include "runtime/journal.hpp"
+
+namespace kassa {
+
+/// The parts of the order request a saga needs.
+struct order_data {
+  std::vector<order_line> lines;
+  int64_t total_minor = 0;
+  std::string currency;
+  std::string customer_id;
+  std::string customer_email;
+  std::string payment_token;
+  std::string shipping_address;
+};
+
+/// Reads the stored (normalized) order request.
+order_data parse_order(const std::string& request_json);
+
+/// The `sagas.snapshot` JSON of a state: steps, invoice, payment, shipment.
+std::string snapshot_json(const saga_state& s);
+
+/// The saga event a journal row records.
+saga_event event_of(const journal_entry& e);
+
+/// The journal row of `ev`, which leads to state `after`; only the last row
+/// of an append carries the snapshot.
+journal_entry make_entry(const std::string& saga_id,
+                         const std::string& customer_id,
+                         const saga_state& after, const saga_event& ev,
+                         nlohmann::json extra, int32_t seq, bool with_snapshot);
+
+} // namespace kassa
