@@ -1,3 +1,14 @@
+# Writes `body` to `out` only when it differs, so an unchanged generated file
+# keeps its timestamp and nothing recompiles.
+function(kassa_write_if_changed out body)
+  if(EXISTS ${out})
+    file(READ ${out} old)
+  endif()
+  if(NOT "${old}" STREQUAL "${body}")
+    file(WRITE ${out} "${body}")
+  endif()
+endfunction()
+
 # Turns adapters/postgres/migrations/NNNN_name.sql into a C++ table so the
 # kassa binary carries its schema with it (one file to deploy).
 function(kassa_embed_migrations dir out)
@@ -19,12 +30,7 @@ function(kassa_embed_migrations dir out)
     string(APPEND body "    {${version}, \"${name}\", R\"kassa_sql(${sql})kassa_sql\"},\n")
   endforeach()
   string(APPEND body "  };\n}\n\n} // namespace kassa::pg\n")
-  if(EXISTS ${out})
-    file(READ ${out} old)
-  endif()
-  if(NOT "${old}" STREQUAL "${body}")
-    file(WRITE ${out} "${body}")
-  endif()
+  kassa_write_if_changed(${out} "${body}")
 endfunction()
 
 # Turns a text file into `std::string_view <symbol>()` in namespace kassa.
@@ -34,11 +40,6 @@ function(kassa_embed_text file symbol out)
   string(APPEND body "#include <string_view>\n\nnamespace kassa {\n\n")
   string(APPEND body "std::string_view ${symbol}() {\n  return R\"kassa_text(${text})kassa_text\";\n}\n\n")
   string(APPEND body "} // namespace kassa\n")
-  if(EXISTS ${out})
-    file(READ ${out} old)
-  endif()
-  if(NOT "${old}" STREQUAL "${body}")
-    file(WRITE ${out} "${body}")
-  endif()
+  kassa_write_if_changed(${out} "${body}")
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})
 endfunction()

@@ -131,9 +131,13 @@ std::vector<std::string> sandbox_names() {
           sandbox_name(provider_kind::messaging)};
 }
 
-bool known_provider(const std::string& name) {
+/// 404 for a name that is no sandbox provider connection.
+std::optional<api_response> unknown_provider(const std::string& name) {
   auto names = sandbox_names();
-  return std::find(names.begin(), names.end(), name) != names.end();
+  if (std::find(names.begin(), names.end(), name) != names.end())
+    return std::nullopt;
+  return error_response(404, "provider_not_found",
+                        "no sandbox provider " + name);
 }
 
 } // namespace
@@ -184,9 +188,8 @@ void add_provider_routes(router& r, const route_context& ctx) {
      {true, true},
      [ctx](api_request& req, responder_ptr out) {
        auto name = std::string{req.param("name")};
-       if (!known_provider(name)) {
-         out->respond(error_response(404, "provider_not_found",
-                                     "no sandbox provider " + name));
+       if (auto missing = unknown_provider(name)) {
+         out->respond(std::move(*missing));
          return;
        }
        auto body = json::parse(req.body);
@@ -227,9 +230,8 @@ void add_provider_routes(router& r, const route_context& ctx) {
          {},
          [ctx](api_request& req, responder_ptr out) {
            auto name = std::string{req.param("name")};
-           if (!known_provider(name)) {
-             out->respond(error_response(404, "provider_not_found",
-                                         "no sandbox provider " + name));
+           if (auto missing = unknown_provider(name)) {
+             out->respond(std::move(*missing));
              return;
            }
            auto order = req.query_param("order_id");

@@ -155,9 +155,9 @@ TEST_CASE("cancel compensates what was done; 3-D Secure waits for confirm",
   auto r = s.post("/v1/orders", shop::order("cup", "tok_ok"));
   auto id = json::parse(r.body)["id"].get<std::string>();
   // Wait until the payment is done (the shipment is slow), then cancel.
-  for (int i = 0; i < 100 && s.get("/v1/orders/" + id)["payment"].is_null();
-       ++i)
-    std::this_thread::sleep_for(20ms);
+  s.wait_for(id, [](const json& o) {
+    return !o["payment"].is_null();
+  });
   auto cancel = s.post("/v1/orders/" + id + "/cancel", json::object());
   CHECK(cancel.status == 202);
   REQUIRE(s.settle());
@@ -169,12 +169,10 @@ TEST_CASE("cancel compensates what was done; 3-D Secure waits for confirm",
   // 3-D Secure.
   auto t = s.post("/v1/orders", shop::order("cup", "tok_3ds"));
   auto tid = json::parse(t.body)["id"].get<std::string>();
-  std::string status;
-  for (int i = 0; i < 200 && status != "waiting"; ++i) {
-    std::this_thread::sleep_for(20ms);
-    status = s.get("/v1/orders/" + tid)["status"];
-  }
-  REQUIRE(status == "waiting");
+  auto waiting = s.wait_for(tid, [](const json& o) {
+    return o["status"] == "waiting";
+  });
+  REQUIRE(waiting["status"] == "waiting");
   auto confirm
     = s.post("/v1/orders/" + tid + "/payment/confirm", json::object());
   CHECK(confirm.status == 202);
@@ -267,9 +265,9 @@ TEST_CASE("an order whose compensation cannot finish ends failed and is "
   auto id = json::parse(r.body)["id"].get<std::string>();
   // Once charged, the payment provider goes down too: the refund cannot
   // happen.
-  for (int i = 0; i < 500 && s.get("/v1/orders/" + id)["payment"].is_null();
-       ++i)
-    std::this_thread::sleep_for(10ms);
+  s.wait_for(id, [](const json& o) {
+    return !o["payment"].is_null();
+  });
   REQUIRE(
     s.post("/v1/providers/sandbox-payment/chaos", {{"outage", true}}).status
     == 200);

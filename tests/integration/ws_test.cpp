@@ -23,6 +23,8 @@ bool is_terminal(const std::string& event) {
 /// Reads event frames until `done` says so; counts every seq that does not
 /// grow strictly (no Catch assertions here: it may run on its own thread).
 struct event_reader {
+  explicit event_reader(ws_client& client) : ws(client) {}
+
   ws_client& ws;
   std::vector<json> events;
   std::vector<json> others;

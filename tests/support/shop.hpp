@@ -75,6 +75,20 @@ struct shop {
              {{"provider", "sandbox"}, {"address", {{"country", "HU"}}}}}};
   }
 
+  /// Polls GET /v1/orders/{id} until `done(order)` or the timeout; returns
+  /// the last order seen.
+  json wait_for(const std::string& id,
+                const std::function<bool(const json&)>& done,
+                std::chrono::milliseconds timeout = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto o = get("/v1/orders/" + id);
+    while (!done(o) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+      o = get("/v1/orders/" + id);
+    }
+    return o;
+  }
+
   /// Waits until no saga is unfinished (or the deadline).
   bool settle(std::chrono::seconds timeout = 90s) {
     auto deadline = std::chrono::steady_clock::now() + timeout;

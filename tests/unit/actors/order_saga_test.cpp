@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "actors/order_saga.hpp"
-#include "adapters/node/system.hpp"
 #include "fakes/fake_root.hpp"
+#include "fakes/test_system.hpp"
 
 using namespace kassa;
 using namespace kassa::test;
@@ -24,10 +24,7 @@ journal_entry entry(int seq, std::string type, std::string step = {},
   return e;
 }
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct fixture : test_system {
   std::shared_ptr<fake_world> world = std::make_shared<fake_world>();
   std::shared_ptr<fake_saga_store> store = std::make_shared<fake_saga_store>();
   caf::actor root;
@@ -35,11 +32,6 @@ struct fixture {
   order_saga_deps deps;
 
   fixture() {
-    register_kassa_types(cfg);
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    cfg.set("logger.verbosity", caf::atom("quiet"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     root = sys->spawn(fake_root, world);
     store->request_json = R"({"items":[{"sku":"mug","quantity":2}],
       "total_minor":3000,"currency":"HUF","customer":{"id":"c1"},
@@ -128,12 +120,10 @@ TEST_CASE_METHOD(fixture,
   reply(world->calls[0].call, provider_outcome::ok, "res");
   auto invoice = world->calls.back().call;
   REQUIRE(invoice.op == "invoice");
-  sched->advance_time(5s); // the call timeout
-  sched->run();
+  advance(5s); // the call timeout
   CHECK(world->journal.back().type == "step.failed");
   CHECK(world->journal.back().data.find("timeout") != std::string::npos);
-  sched->advance_time(50ms); // the first retry delay
-  sched->run();
+  advance(50ms); // the first retry delay
   auto lookup = world->calls.back().call;
   CHECK(lookup.op == "find_invoice");
   CHECK(lookup.idempotency_key == invoice.idempotency_key);

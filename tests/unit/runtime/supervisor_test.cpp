@@ -5,7 +5,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 #include <catch2/catch.hpp>
 
-#include "adapters/node/system.hpp"
+#include "fakes/test_system.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
@@ -39,21 +39,10 @@ caf::behavior crashing_child(caf::event_based_actor* self,
   };
 }
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct fixture : test::test_system {
   logger log{log_level::error, -1}; // fd -1: discard
   metrics_registry metrics;
   std::shared_ptr<child_stats> stats = std::make_shared<child_stats>();
-
-  fixture() {
-    register_kassa_types(cfg);
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    cfg.set("logger.verbosity", caf::atom("quiet"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
-  }
 
   caf::actor spawn(uint32_t max_restarts) {
     supervisor_options opts{"test", max_restarts, 60s, 100ms, 1000ms};
@@ -70,12 +59,6 @@ struct fixture {
   void tell(const caf::actor& sup, const char* cmd) {
     caf::anon_send(sup, atom::tell::value, std::string{"worker"},
                    caf::make_message(std::string{cmd}));
-    sched->run();
-  }
-
-  /// Advances the test clock and runs whatever became due.
-  void advance(caf::timespan t) {
-    sched->advance_time(t);
     sched->run();
   }
 
