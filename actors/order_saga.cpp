@@ -119,55 +119,12 @@ void journal(saga_actor* self, saga_event ev, json extra, Then then) {
 // -- calls
 // ----------------------------------------------------------------------
 
-/// Which actor performs a step's action or compensation, and its verb.
-std::pair<std::string, std::string>
-target_of(const order_saga_state& st, saga_step step, bool compensation) {
-  auto inventory = inventory_child_name(
-    inventory_shard(st.order.lines.empty() ? "" : st.order.lines[0].sku));
-  switch (step) {
-    case saga_step::reserve_stock:
-      return {inventory, compensation ? "release" : "reserve"};
-    case saga_step::commit_stock:
-      return {inventory, "commit"};
-    case saga_step::create_invoice:
-      return {"sandbox-invoicing", compensation ? "storno" : "invoice"};
-    case saga_step::charge_payment:
-      return {"sandbox-payment", compensation ? "refund" : "charge"};
-    case saga_step::create_shipment:
-      return {"sandbox-shipping",
-              compensation ? "cancel_shipment" : "shipment"};
-    case saga_step::notify_customer:
-      return {"sandbox-messaging", "message"};
-  }
-  return {};
-}
-
 void send_call(saga_actor* self, saga_step step, uint32_t attempt,
                bool compensation, std::string op_override = {}) {
   auto& st = self->state;
-  auto [target, op] = target_of(st, step, compensation);
-  if (!op_override.empty())
-    op = op_override;
-  provider_call call;
-  call.message_id = st.id + ":" + std::string{to_string(step)} + ":"
-                    + std::to_string(attempt) + (compensation ? ":undo" : "")
-                    + (op_override.empty() ? "" : ":" + op_override);
-  call.idempotency_key = st.id + ":" + std::string{to_string(step)}
-                         + (compensation ? ":undo" : "");
-  call.op = op;
-  call.order_id = st.id;
-  call.amount_minor = st.order.total_minor;
-  call.currency = st.order.currency;
-  call.token = st.order.payment_token;
-  call.ref = st.logic.step(step).ref;
-  call.lines = st.order.lines;
-  call.reply_to = caf::actor{self};
-  if (step == saga_step::charge_payment && st.three_ds_confirmed)
-    call.detail = "3ds_confirmed";
-  else if (step == saga_step::create_shipment)
-    call.detail = st.order.shipping_address;
-  else if (step == saga_step::notify_customer)
-    call.detail = st.order.customer_email;
+  auto target = call_target(st.order, step, compensation).first;
+  auto call = make_call(st.id, st.order, st.logic, step, attempt, compensation,
+                        st.three_ds_confirmed, op_override, caf::actor{self});
   st.expected = call.message_id;
   st.expected_step = step;
   st.expected_attempt = attempt;
@@ -176,6 +133,40 @@ void send_call(saga_actor* self, saga_step step, uint32_t attempt,
                      call.message_id);
   caf::anon_send(st.deps.root, atom::tell::value, target,
                  caf::make_message(atom::call::value, std::move(call)));
+}
+
+/// Makes sure a durable job will resume this parked saga: after `delay_ms`
+/// (when the open circuit lets probes through), also after a restart. The
+/// key names the parked attempt, so scheduling it again (on every load) adds
+/// nothing — or, with `revive`, runs a finished job again: the saga is still
+/// parked, so that run did not take.
+void schedule_resume(saga_actor* self, int64_t delay_ms, bool revive) {
+  auto& st = self->state;
+  auto step = st.logic.parked_step();
+  bool comp = st.logic.parked_compensation();
+  auto& s = st.logic.step(step);
+  job_spec spec;
+  spec.kind = "resume_saga";
+  spec.key = "resume_saga:" + st.id + ":" + std::string{to_string(step)} + ":"
+             + (comp ? "undo:" + std::to_string(s.comp_attempts)
+                     : std::to_string(s.attempts));
+  spec.payload = json{{"saga_id", st.id}, {"step", to_string(step)}}.dump();
+  spec.delay_ms = delay_ms;
+  spec.revive = revive;
+  self
+    ->request(st.deps.root, std::chrono::seconds(30), atom::ask::value,
+              std::string{"scheduler"},
+              caf::make_message(atom::schedule::value, spec))
+    .then([](bool) {},
+          [self, delay_ms, revive](caf::error& err) {
+            auto& st = self->state;
+            if (st.deps.log)
+              st.deps.log->warn(
+                "order_saga", "cannot schedule resume; retrying",
+                {{"saga_id", st.id}, {"error", self->system().render(err)}});
+            self->delayed_send(self, std::chrono::seconds(1),
+                               atom::schedule::value, delay_ms, revive);
+          });
 }
 
 /// Runs the step: an invoice retried after an unknown outcome is first looked
@@ -210,7 +201,12 @@ void on_result(saga_actor* self, const provider_result& r) {
                              : saga_event_type::step_succeeded;
       ev.ref = r.ref;
       break;
+    case provider_outcome::unavailable:
+      ev.type = saga_event_type::parked;
+      ev.error = r.error;
+      break;
     case provider_outcome::transient:
+    case provider_outcome::unknown:
     case provider_outcome::permanent:
       ev.type = compensation ? saga_event_type::compensation_failed
                              : saga_event_type::step_failed;
@@ -225,6 +221,8 @@ void on_result(saga_actor* self, const provider_result& r) {
   if (ev.type == saga_event_type::compensation_succeeded)
     ev.ref = st.logic.step(step).ref; // keep the effect's own reference
   bool waiting = ev.type == saga_event_type::waiting;
+  bool parked = ev.type == saga_event_type::parked;
+  auto retry_after = r.retry_after_ms;
   // The id of the answer goes into the same journal row as its effect on
   // the saga: a redelivered answer is recognisable after any crash.
   json extra{{"msg_id", r.message_id}};
@@ -254,11 +252,14 @@ void on_result(saga_actor* self, const provider_result& r) {
     });
     return;
   }
-  journal(self, std::move(ev), std::move(extra), [self, waiting] {
-    if (waiting)
-      arm_three_ds_timeout(self);
-    advance(self);
-  });
+  journal(self, std::move(ev), std::move(extra),
+          [self, waiting, parked, retry_after] {
+            if (waiting)
+              arm_three_ds_timeout(self);
+            if (parked)
+              schedule_resume(self, retry_after, false);
+            advance(self);
+          });
 }
 
 // -- the state machine
@@ -348,7 +349,9 @@ caf::behavior order_saga(saga_actor* self, std::string id,
           st.three_ds_confirmed = true;
       }
       st.loaded = true;
-      if (st.logic.status() == saga_status::waiting)
+      if (st.logic.parked())
+        schedule_resume(self, 0, true); // the job may have run and not taken
+      else if (st.logic.status() == saga_status::waiting)
         arm_three_ds_timeout(self); // a full period again after a restart
       if (st.deps.log && events.size() > 1)
         st.deps.log->info(
@@ -398,6 +401,35 @@ caf::behavior order_saga(saga_actor* self, std::string id,
                                       provider_outcome::transient,
                                       {},
                                       "timeout: no answer from provider"});
+    },
+    [self](atom::schedule, int64_t delay_ms, bool revive) {
+      if (self->state.logic.parked())
+        schedule_resume(self, delay_ms, revive);
+    },
+    [self, defer_while_busy](atom::resume) {
+      // A durable job: the parked step's provider may be back.
+      if (defer_while_busy())
+        return;
+      auto& st = self->state;
+      auto d = st.logic.resume_parked();
+      if (!d || !st.expected.empty())
+        return; // not parked (any more)
+      bool comp = d->kind == saga_decision::run_compensation;
+      if (d->kind != saga_decision::run_step && !comp) {
+        advance(self);
+        return;
+      }
+      saga_event ev;
+      ev.type = comp ? saga_event_type::compensation_started
+                     : saga_event_type::step_started;
+      ev.step = d->step;
+      ev.attempt = d->attempt;
+      journal(self, ev, json{{"resumed", true}}, [self, d = *d, comp] {
+        if (comp)
+          send_call(self, d.step, d.attempt, true);
+        else
+          run_step(self, d.step, d.attempt);
+      });
     },
     [self](atom::retry, int kind, saga_step step, uint32_t attempt) {
       self->state.waited = std::make_tuple(kind, step, attempt);

@@ -31,11 +31,12 @@ std::optional<saga_step> parse_saga_step(std::string_view name) {
 
 namespace {
 
-constexpr std::array<std::string_view, 12> event_names{
+constexpr std::array<std::string_view, 13> event_names{
   "order.created",       "step.started",           "step.succeeded",
   "step.failed",         "compensation.started",   "compensation.succeeded",
   "compensation.failed", "order.cancel_requested", "order.waiting",
-  "order.completed",     "order.cancelled",        "order.failed",
+  "step.parked",         "order.completed",        "order.cancelled",
+  "order.failed",
 };
 
 } // namespace
@@ -104,6 +105,7 @@ void saga_state::apply(const saga_event& e) {
       status_ = saga_status::pending;
       break;
     case saga_event_type::step_started:
+      parked_ = false;
       if (status_ == saga_status::pending || status_ == saga_status::waiting)
         status_ = saga_status::running;
       st.status = step_status::running;
@@ -117,7 +119,8 @@ void saga_state::apply(const saga_event& e) {
     case saga_event_type::step_failed:
       st.error = e.error;
       st.last_failure_transient = !e.permanent;
-      if (e.permanent || st.attempts >= policy_.max_attempts) {
+      // Attempts an open circuit refused do not count against the budget.
+      if (e.permanent || st.attempts - st.parks >= policy_.max_attempts) {
         st.status
           = def.failure_cancels ? step_status::failed : step_status::skipped;
         if (def.failure_cancels && !compensating())
@@ -127,6 +130,7 @@ void saga_state::apply(const saga_event& e) {
       }
       break;
     case saga_event_type::compensation_started:
+      parked_ = false;
       status_ = saga_status::compensating;
       st.status = step_status::compensating;
       st.comp_attempts = std::max(st.comp_attempts, e.attempt);
@@ -141,6 +145,8 @@ void saga_state::apply(const saga_event& e) {
       break;
     case saga_event_type::cancel_requested:
       cancel_requested_ = true;
+      if (parked_ && !parked_compensation_)
+        parked_ = false; // nothing to wait for: undo what is done
       if (!is_terminal(status_) && !in_flight())
         status_ = saga_status::compensating;
       break;
@@ -149,6 +155,19 @@ void saga_state::apply(const saga_event& e) {
       status_ = saga_status::waiting;
       st.status = step_status::pending;
       st.error = e.error;
+      break;
+    case saga_event_type::parked:
+      parked_ = true;
+      parked_step_ = e.step;
+      st.error = e.error;
+      parked_compensation_ = st.status == step_status::compensating;
+      if (parked_compensation_) {
+        ++st.comp_parks;
+        st.status = step_status::done; // still to undo
+      } else {
+        ++st.parks;
+        st.status = step_status::pending;
+      }
       break;
     case saga_event_type::completed:
       status_ = saga_status::completed;
@@ -169,9 +188,19 @@ bool saga_state::in_flight() const {
   });
 }
 
+std::optional<saga_decision> saga_state::resume_parked() const {
+  if (!parked_ || is_terminal(status_))
+    return std::nullopt;
+  auto copy = *this;
+  copy.parked_ = false;
+  auto d = copy.next();
+  d.delay = std::chrono::milliseconds{0};
+  return d;
+}
+
 saga_decision saga_state::next() const {
   saga_decision d;
-  if (is_terminal(status_) || status_ == saga_status::waiting)
+  if (is_terminal(status_) || status_ == saga_status::waiting || parked_)
     return d; // idle
   // A step or compensation that started and has no result: run it again.
   for (auto& def : saga_steps()) {
@@ -196,7 +225,7 @@ saga_decision saga_state::next() const {
       auto& st = steps_[i];
       if (st.status != step_status::done || def.compensation.empty())
         continue;
-      if (st.comp_attempts >= policy_.max_comp_attempts) {
+      if (st.comp_attempts - st.comp_parks >= policy_.max_comp_attempts) {
         d.kind = saga_decision::finish_failed;
         return d;
       }

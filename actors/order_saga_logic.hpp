@@ -54,6 +54,7 @@ enum class saga_event_type : uint8_t {
   compensation_failed,
   cancel_requested,
   waiting,
+  parked, ///< the provider's circuit is open: a durable job resumes the step
   completed,
   cancelled,
   failed,
@@ -102,6 +103,8 @@ struct step_state {
   step_status status = step_status::pending;
   uint32_t attempts = 0;      ///< forward attempts started
   uint32_t comp_attempts = 0; ///< compensation attempts started
+  uint32_t parks = 0;         ///< forward attempts refused by an open circuit
+  uint32_t comp_parks = 0;    ///< compensation attempts refused likewise
   std::string ref;
   std::string error;
   bool last_failure_transient = false;
@@ -142,9 +145,23 @@ public:
   /// The next thing to do, given everything applied so far.
   saga_decision next() const;
 
+  /// `waiting` while parked on an open circuit (API.md).
   saga_status status() const {
-    return status_;
+    return parked_ ? saga_status::waiting : status_;
   }
+  /// Parked: a provider's circuit was open; a job resumes it.
+  bool parked() const {
+    return parked_;
+  }
+  saga_step parked_step() const {
+    return parked_step_;
+  }
+  bool parked_compensation() const {
+    return parked_compensation_;
+  }
+  /// What to run when a parked saga is resumed (no delay): the parked step
+  /// or compensation again, or — cancelled meanwhile — the compensation.
+  std::optional<saga_decision> resume_parked() const;
   const step_state& step(saga_step s) const {
     return steps_[static_cast<size_t>(s)];
   }
@@ -164,6 +181,9 @@ private:
   saga_status status_ = saga_status::pending;
   std::array<step_state, saga_step_count> steps_{};
   bool cancel_requested_ = false;
+  bool parked_ = false;
+  saga_step parked_step_ = saga_step::reserve_stock;
+  bool parked_compensation_ = false;
 };
 
 } // namespace kassa

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/inventory.hpp"
+
 namespace kassa {
 
 using json = nlohmann::json;
@@ -105,6 +107,60 @@ journal_entry make_entry(const std::string& saga_id,
     entry.snapshot = snapshot_json(after);
   entry.customer = customer_id;
   return entry;
+}
+
+/// Which actor performs a step's action or compensation, and its verb.
+std::pair<std::string, std::string>
+call_target(const order_data& order, saga_step step, bool compensation) {
+  auto inventory = inventory_child_name(
+    inventory_shard(order.lines.empty() ? "" : order.lines[0].sku));
+  switch (step) {
+    case saga_step::reserve_stock:
+      return {inventory, compensation ? "release" : "reserve"};
+    case saga_step::commit_stock:
+      return {inventory, "commit"};
+    case saga_step::create_invoice:
+      return {"sandbox-invoicing", compensation ? "storno" : "invoice"};
+    case saga_step::charge_payment:
+      return {"sandbox-payment", compensation ? "refund" : "charge"};
+    case saga_step::create_shipment:
+      return {"sandbox-shipping",
+              compensation ? "cancel_shipment" : "shipment"};
+    case saga_step::notify_customer:
+      return {"sandbox-messaging", "message"};
+  }
+  return {};
+}
+
+provider_call make_call(const std::string& saga_id, const order_data& order,
+                        const saga_state& logic, saga_step step,
+                        uint32_t attempt, bool compensation,
+                        bool three_ds_confirmed, const std::string& op_override,
+                        caf::actor reply_to) {
+  auto op = call_target(order, step, compensation).second;
+  if (!op_override.empty())
+    op = op_override;
+  provider_call call;
+  call.message_id = saga_id + ":" + std::string{to_string(step)} + ":"
+                    + std::to_string(attempt) + (compensation ? ":undo" : "")
+                    + (op_override.empty() ? "" : ":" + op_override);
+  call.idempotency_key = saga_id + ":" + std::string{to_string(step)}
+                         + (compensation ? ":undo" : "");
+  call.op = op;
+  call.order_id = saga_id;
+  call.amount_minor = order.total_minor;
+  call.currency = order.currency;
+  call.token = order.payment_token;
+  call.ref = logic.step(step).ref;
+  call.lines = order.lines;
+  call.reply_to = std::move(reply_to);
+  if (step == saga_step::charge_payment && three_ds_confirmed)
+    call.detail = "3ds_confirmed";
+  else if (step == saga_step::create_shipment)
+    call.detail = order.shipping_address;
+  else if (step == saga_step::notify_customer)
+    call.detail = order.customer_email;
+  return call;
 }
 
 } // namespace kassa

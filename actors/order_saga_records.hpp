@@ -42,4 +42,18 @@ journal_entry make_entry(const std::string& saga_id,
                          const saga_state& after, const saga_event& ev,
                          nlohmann::json extra, int32_t seq, bool with_snapshot);
 
+/// Which actor performs a step's action or compensation (a root child
+/// name) and its verb.
+std::pair<std::string, std::string>
+call_target(const order_data& order, saga_step step, bool compensation);
+
+/// The call of `step` (or its compensation) at `attempt`, addressed to
+/// `reply_to`. `op_override` replaces the verb (`find_invoice`) and is part
+/// of the message id.
+provider_call make_call(const std::string& saga_id, const order_data& order,
+                        const saga_state& logic, saga_step step,
+                        uint32_t attempt, bool compensation,
+                        bool three_ds_confirmed, const std::string& op_override,
+                        caf::actor reply_to);
+
 } // namespace kassa

@@ -54,6 +54,8 @@ enum class provider_outcome : uint8_t {
   transient,       ///< nothing happened that matters; retry later
   permanent,       ///< refused for good (declined card, 4xx)
   action_required, ///< the customer must act (3-D Secure)
+  unknown,         ///< no answer (timeout): the effect may have happened
+  unavailable,     ///< not sent: the provider's circuit is open; park
 };
 
 struct provider_result {
@@ -61,12 +63,15 @@ struct provider_result {
   provider_outcome outcome = provider_outcome::ok;
   std::string ref;
   std::string error;
+  /// transient / unavailable: when the provider may take calls again
+  /// (Retry-After, or when an open circuit lets probes through); 0 = unknown.
+  int64_t retry_after_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, provider_result& x) {
   return f(caf::meta::type_name("kassa::provider_result"), x.message_id,
-           x.outcome, x.ref, x.error);
+           x.outcome, x.ref, x.error, x.retry_after_ms);
 }
 
 /// Sandbox behaviour set by POST /v1/providers/{name}/chaos.

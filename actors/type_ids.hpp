@@ -28,6 +28,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
   CAF_ADD_ATOM(kassa_actors, kassa::atom, subscribe, "subscribe")
   CAF_ADD_ATOM(kassa_actors, kassa::atom, unsubscribe, "unsubscr")
   CAF_ADD_ATOM(kassa_actors, kassa::atom, leave, "leave")
+  CAF_ADD_ATOM(kassa_actors, kassa::atom, resume, "resume")
 
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::product))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::stock_change))

@@ -104,6 +104,54 @@ const std::vector<config_key>& config_schema() {
     int_key("orders.three_ds_timeout_ms", "900000", 100, 86400000,
             "An order waiting for the customer's 3-D Secure longer than this "
             "is compensated and cancelled."),
+    int_key("providers.max_in_flight", "64", 1, 100000,
+            "Calls one provider connection has in flight at once; more wait "
+            "in its queue."),
+    int_key("providers.rate_per_s", "0", 0, 1000000,
+            "Calls per second a provider connection starts (token bucket); "
+            "0 = unlimited."),
+    int_key("providers.burst", "50", 1, 1000000,
+            "Token bucket size: calls that may start at once after a quiet "
+            "spell."),
+    int_key("providers.call_timeout_ms", "3000", 10, 600000,
+            "One provider call without an answer after this long has an "
+            "unknown outcome (retried only when the call is idempotent)."),
+    int_key("providers.max_attempts", "4", 1, 100,
+            "Attempts a provider connection makes for one call with "
+            "transient failures before answering the saga."),
+    int_key("providers.retry_initial_ms", "100", 1, 3600000,
+            "Upper bound of the first retry delay (full jitter); doubles per "
+            "attempt."),
+    int_key("providers.retry_max_ms", "2000", 1, 3600000,
+            "Upper bound of any retry delay."),
+    int_key("providers.retry_deadline_ms", "5000", 0, 3600000,
+            "No retry starts later than this after the first attempt; keep "
+            "it plus providers.call_timeout_ms under orders.call_timeout_ms."),
+    int_key("providers.breaker_failure_percent", "50", 1, 100,
+            "The circuit opens when this share of the calls that ended "
+            "within the window failed..."),
+    int_key("providers.breaker_min_calls", "20", 1, 1000000,
+            "...and at least this many calls ended within the window."),
+    int_key("providers.breaker_window_ms", "10000", 100, 3600000,
+            "Window over which the circuit breaker counts outcomes."),
+    int_key("providers.breaker_open_ms", "5000", 10, 3600000,
+            "An open circuit refuses calls this long (sagas park), then lets "
+            "probes through (half-open)."),
+    int_key("providers.breaker_probes", "3", 1, 1000,
+            "Probes in flight while half-open; this many successes close the "
+            "circuit, one failure opens it again."),
+    int_key("jobs.poll_interval_ms", "500", 10, 60000,
+            "How often the scheduler looks for due durable jobs."),
+    int_key("jobs.lease_ms", "30000", 1000, 3600000,
+            "A leased job not finished within this long (its node died) runs "
+            "again."),
+    int_key("jobs.max_attempts", "20", 1, 100000,
+            "Runs of a job that fail before it is marked dead."),
+    int_key("jobs.retry_initial_ms", "1000", 1, 3600000,
+            "Upper bound of the delay after a job's first failed run (full "
+            "jitter); doubles per run."),
+    int_key("jobs.retry_max_ms", "300000", 1, 86400000,
+            "Upper bound of a failed job's retry delay."),
     int_key("ws.max_queue_frames", "4096", 1, 10000000,
             "Frames queued for one WebSocket client beyond this close it with "
             "1013 (too slow); it resumes with since."),
@@ -490,6 +538,25 @@ node_config to_node_config(const config_values& v) {
   c.ws.send_buffer_bytes = v.get_int("ws.send_buffer_bytes");
   c.ws.customer_token_secret = v.get_string("ws.customer_token_secret");
   c.orders.three_ds_timeout_ms = v.get_int("orders.three_ds_timeout_ms");
+  auto& p = c.providers;
+  p.max_in_flight = v.get_int("providers.max_in_flight");
+  p.rate_per_s = v.get_int("providers.rate_per_s");
+  p.burst = v.get_int("providers.burst");
+  p.call_timeout_ms = v.get_int("providers.call_timeout_ms");
+  p.max_attempts = v.get_int("providers.max_attempts");
+  p.retry_initial_ms = v.get_int("providers.retry_initial_ms");
+  p.retry_max_ms = v.get_int("providers.retry_max_ms");
+  p.retry_deadline_ms = v.get_int("providers.retry_deadline_ms");
+  p.breaker_failure_percent = v.get_int("providers.breaker_failure_percent");
+  p.breaker_min_calls = v.get_int("providers.breaker_min_calls");
+  p.breaker_window_ms = v.get_int("providers.breaker_window_ms");
+  p.breaker_open_ms = v.get_int("providers.breaker_open_ms");
+  p.breaker_probes = v.get_int("providers.breaker_probes");
+  c.jobs.poll_interval_ms = v.get_int("jobs.poll_interval_ms");
+  c.jobs.lease_ms = v.get_int("jobs.lease_ms");
+  c.jobs.max_attempts = v.get_int("jobs.max_attempts");
+  c.jobs.retry_initial_ms = v.get_int("jobs.retry_initial_ms");
+  c.jobs.retry_max_ms = v.get_int("jobs.retry_max_ms");
   return c;
 }
 

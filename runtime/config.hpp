@@ -146,6 +146,28 @@ struct node_config {
     int64_t retry_max_ms = 2000;
     int64_t three_ds_timeout_ms = 900000;
   } orders;
+  struct {
+    int64_t max_in_flight = 64;
+    int64_t rate_per_s = 0;
+    int64_t burst = 50;
+    int64_t call_timeout_ms = 3000;
+    int64_t max_attempts = 4;
+    int64_t retry_initial_ms = 100;
+    int64_t retry_max_ms = 2000;
+    int64_t retry_deadline_ms = 5000;
+    int64_t breaker_failure_percent = 50;
+    int64_t breaker_min_calls = 20;
+    int64_t breaker_window_ms = 10000;
+    int64_t breaker_open_ms = 5000;
+    int64_t breaker_probes = 3;
+  } providers;
+  struct {
+    int64_t poll_interval_ms = 500;
+    int64_t lease_ms = 30000;
+    int64_t max_attempts = 20;
+    int64_t retry_initial_ms = 1000;
+    int64_t retry_max_ms = 300000;
+  } jobs;
 };
 
 /// Builds the typed view from validated values.

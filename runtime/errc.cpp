@@ -22,6 +22,8 @@ std::string to_string(errc x) {
       return "timeout";
     case errc::shutting_down:
       return "shutting_down";
+    case errc::invalid_job:
+      return "invalid_job";
   }
   return "unknown_error";
 }

@@ -27,6 +27,8 @@ enum class errc : uint8_t {
   timeout,
   /// The node is shutting down and takes no new work.
   shutting_down,
+  /// A durable job's payload is not what its kind needs.
+  invalid_job,
 };
 
 /// Human-readable name of an error value.

@@ -38,5 +38,7 @@ typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
 /// child. Everything waiting in the journal's mailbox while a commit is running
 /// goes into the next transaction together (group commit), so one fsync serves
 /// many sagas.
+/// `(atom::publish, std::vector<published_event>)` writes domain events that
+/// belong to no saga (provider circuit changes) with the next batch.
 
 } // namespace kassa

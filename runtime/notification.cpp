@@ -14,6 +14,8 @@ std::vector<std::string> topics_of(const published_event& e) {
   }
   if (!e.customer_id.empty())
     out.push_back("customer:" + e.customer_id);
+  if (is_provider_event(e))
+    out.emplace_back("providers");
   return out;
 }
 
@@ -25,7 +27,13 @@ std::string primary_topic(const published_event& e) {
   return "providers";
 }
 
+bool is_provider_event(const published_event& e) {
+  return e.type.rfind("provider.", 0) == 0;
+}
+
 bool matches(const std::string& topic, const published_event& e) {
+  if (topic == "providers")
+    return is_provider_event(e);
   if (topic == "orders")
     return !e.order_id.empty();
   if (topic.rfind("order:", 0) == 0)

@@ -26,7 +26,11 @@ typename Inspector::result_type inspect(Inspector& f, published_event& x) {
            x.order_id, x.customer_id, x.data, x.at);
 }
 
-/// Topics an event belongs to: "orders", "order:<id>", "customer:<id>".
+/// Provider events ("provider.circuit_opened", ...) go to `providers`.
+bool is_provider_event(const published_event& e);
+
+/// Topics an event belongs to: "orders", "order:<id>", "customer:<id>",
+/// "providers".
 std::vector<std::string> topics_of(const published_event& e);
 
 /// The topic shown in the event's frame: "order:<id>" when about an order.

@@ -12,6 +12,7 @@
 #include "runtime/api.hpp"
 #include "runtime/journal.hpp"
 #include "runtime/notification.hpp"
+#include "runtime/scheduler.hpp"
 #include "runtime/supervisor.hpp"
 
 // Local-only handles: they never cross a node boundary.
@@ -32,6 +33,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_runtime, caf::first_custom_type_id)
   CAF_ADD_ATOM(kassa_runtime, kassa::atom, ping, "ping")
   CAF_ADD_ATOM(kassa_runtime, kassa::atom, append, "append")
   CAF_ADD_ATOM(kassa_runtime, kassa::atom, publish, "publish")
+  CAF_ADD_ATOM(kassa_runtime, kassa::atom, schedule, "schedule")
+  CAF_ADD_ATOM(kassa_runtime, kassa::atom, tick, "tick")
+  CAF_ADD_ATOM(kassa_runtime, kassa::atom, leased, "leased")
+  CAF_ADD_ATOM(kassa_runtime, kassa::atom, run, "run")
 
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::responder_ptr))
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::child_spec))
@@ -39,5 +44,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_runtime, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(kassa_runtime, (std::vector<kassa::journal_entry>))
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::published_event))
   CAF_ADD_TYPE_ID(kassa_runtime, (std::vector<kassa::published_event>))
+  CAF_ADD_TYPE_ID(kassa_runtime, (kassa::job_spec))
+  CAF_ADD_TYPE_ID(kassa_runtime, (kassa::job))
+  CAF_ADD_TYPE_ID(kassa_runtime, (std::vector<kassa::job>))
 
 CAF_END_TYPE_ID_BLOCK(kassa_runtime)

@@ -15,6 +15,7 @@
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/idempotency.hpp"
+#include "adapters/postgres/job_store.hpp"
 #include "adapters/postgres/journal.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/type_ids.hpp"
@@ -80,19 +81,8 @@ void add_event_routes(router& r, const route_context& ctx) {
          [ctx](api_request& req, responder_ptr out) {
            int64_t after = 0;
            int64_t limit = 100;
-           try {
-             if (auto a = req.query_param("after"); !a.empty())
-               after = std::stoll(a);
-             if (auto l = req.query_param("limit"); !l.empty())
-               limit = std::stoll(l);
-           } catch (...) {
-             out->respond(
-               invalid_field("after", "after and limit must be integers"));
-             return;
-           }
-           if (after < 0 || limit < 1 || limit > 1000) {
-             out->respond(invalid_field(after < 0 ? "after" : "limit",
-                                        "after >= 0, limit 1 to 1000"));
+           if (auto bad = read_page(req, 1000, after, limit)) {
+             out->respond(std::move(*bad));
              return;
            }
            std::vector<std::string> topics;
@@ -117,6 +107,38 @@ void add_event_routes(router& r, const route_context& ctx) {
                   + "}";
              return json_response(200, body);
            });
+         }});
+}
+
+// -- durable jobs -------------------------------------------------------------
+
+void add_job_routes(router& r, const route_context& ctx) {
+  r.add({"GET",
+         "/v1/jobs",
+         "jobs.list",
+         {},
+         [ctx](api_request& req, responder_ptr out) {
+           int64_t after = 0;
+           int64_t limit = 100;
+           if (auto bad = read_page(req, 1000, after, limit)) {
+             out->respond(std::move(*bad));
+             return;
+           }
+           auto status = std::string{req.query_param("status")};
+           if (!status.empty() && status != "pending" && status != "running"
+               && status != "done" && status != "dead") {
+             out->respond(invalid_field(
+               "status", "must be one of pending, running, done, dead"));
+             return;
+           }
+           db_answer(
+             ctx, std::move(out), [status, after, limit](pg::connection& conn) {
+               json body;
+               if (auto err = list_jobs(conn, status, after, limit, body);
+                   !err.empty())
+                 return pg::database_failure(err);
+               return json_response(200, body.dump());
+             });
          }});
 }
 

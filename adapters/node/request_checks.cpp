@@ -87,4 +87,26 @@ std::optional<api_response> read_integer(const nlohmann::json& body,
   return std::nullopt;
 }
 
+std::optional<api_response> read_page(const api_request& req, int64_t max_limit,
+                                      int64_t& after, int64_t& limit) {
+  auto read = [&req](const char* name, int64_t& out) {
+    auto text = req.query_param(name);
+    if (text.empty())
+      return true;
+    try {
+      size_t used = 0;
+      out = std::stoll(std::string{text}, &used);
+      return used == text.size();
+    } catch (...) {
+      return false;
+    }
+  };
+  if (!read("after", after) || after < 0)
+    return invalid_field("after", "must be an integer >= 0");
+  if (!read("limit", limit) || limit < 1 || limit > max_limit)
+    return invalid_field("limit", "must be an integer from 1 to "
+                                    + std::to_string(max_limit));
+  return std::nullopt;
+}
+
 } // namespace kassa

@@ -33,4 +33,9 @@ std::optional<api_response> read_integer(const nlohmann::json& body,
                                          const char* field, int64_t min,
                                          int64_t max, int64_t& out);
 
+/// Reads the query parameters `after` (>= 0) and `limit` (1..max_limit);
+/// absent ones keep the values `after` and `limit` hold.
+std::optional<api_response> read_page(const api_request& req, int64_t max_limit,
+                                      int64_t& after, int64_t& limit);
+
 } // namespace kassa

@@ -15,6 +15,8 @@
 #include "actors/inventory.hpp"
 #include "actors/notification_hub.hpp"
 #include "actors/order_saga.hpp"
+#include "actors/provider_connection.hpp"
+#include "actors/saga_jobs.hpp"
 #include "adapters/http/api_pipeline.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/node/hub_client.hpp"
@@ -23,6 +25,7 @@
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/inventory_store.hpp"
+#include "adapters/postgres/job_store.hpp"
 #include "adapters/postgres/journal.hpp"
 #include "adapters/postgres/migrations.hpp"
 #include "adapters/postgres/pool.hpp"
@@ -35,6 +38,7 @@
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/node_info.hpp"
+#include "runtime/scheduler.hpp"
 #include "runtime/supervisor.hpp"
 
 namespace kassa {
@@ -65,6 +69,32 @@ std::string prepare_database(const node_config& config, const logger& log) {
   log.info("migrate", "schema up to date",
            {{"version", std::to_string(report.schema_version)}});
   return {};
+}
+
+/// The limits and policies of a sandbox provider's connection.
+provider_connection_options connection_options(const node_config& config,
+                                               provider_kind kind) {
+  auto& p = config.providers;
+  provider_connection_options o;
+  o.name = sandbox_name(kind);
+  o.kind = to_string(kind);
+  o.adapter = "sandbox";
+  o.max_in_flight = static_cast<uint32_t>(p.max_in_flight);
+  o.rate_per_s = static_cast<double>(p.rate_per_s);
+  o.burst = static_cast<double>(p.burst);
+  o.call_timeout = millis{p.call_timeout_ms};
+  o.retry = retry_policy{static_cast<uint32_t>(p.max_attempts),
+                         millis{p.retry_initial_ms}, millis{p.retry_max_ms},
+                         millis{p.retry_deadline_ms}};
+  o.breaker.failure_ratio
+    = static_cast<double>(p.breaker_failure_percent) / 100.0;
+  o.breaker.min_calls = static_cast<uint32_t>(p.breaker_min_calls);
+  o.breaker.window = millis{p.breaker_window_ms};
+  o.breaker.open_for = millis{p.breaker_open_ms};
+  o.breaker.probes = static_cast<uint32_t>(p.breaker_probes);
+  if (kind == provider_kind::invoicing)
+    o.unsafe_ops = {"invoice"}; // like Billingo: no idempotency key
+  return o;
 }
 
 } // namespace
@@ -133,11 +163,18 @@ int serve(const node_config& config, const logger& log) {
                       return spawn_inventory(parent, inventory_store);
                     }});
   for (auto kind : {provider_kind::payment, provider_kind::invoicing,
-                    provider_kind::shipping, provider_kind::messaging})
-    late.push_back(
-      {sandbox_name(kind), [kind, root, &metrics](caf::local_actor* parent) {
-         return spawn_sandbox_provider(parent, kind, root, &metrics);
-       }});
+                    provider_kind::shipping, provider_kind::messaging}) {
+    auto options = connection_options(config, kind);
+    late.push_back({options.name, [options, kind, root, &log,
+                                   &metrics](caf::local_actor* parent) {
+                      return spawn_provider_connection(
+                        parent, options,
+                        [kind, root](caf::local_actor* self) {
+                          return spawn_sandbox_provider(self, kind, root);
+                        },
+                        root, &log, &metrics);
+                    }});
+  }
   late.push_back(
     {"journal", [pool, root, &log, &metrics](caf::local_actor* parent) {
        return spawn_journal(parent, pool.url, pool.connect_timeout_s, root,
@@ -162,6 +199,26 @@ int serve(const node_config& config, const logger& log) {
   late.push_back({"sagas", [saga_deps](caf::local_actor* parent) {
                     return spawn_saga_supervisor(parent, saga_deps);
                   }});
+  late.push_back({"saga_jobs", [root, saga_deps](caf::local_actor* parent) {
+                    return spawn_saga_jobs(
+                      parent, root, [saga_deps](std::string id) {
+                        return order_saga_spec(std::move(id), saga_deps);
+                      });
+                  }});
+  scheduler_options jobs{millis{config.jobs.poll_interval_ms},
+                         millis{config.jobs.lease_ms},
+                         64,
+                         256,
+                         static_cast<uint32_t>(config.jobs.max_attempts),
+                         millis{config.jobs.retry_initial_ms},
+                         millis{config.jobs.retry_max_ms},
+                         {{"resume_saga", "saga_jobs"}}};
+  auto job_store = make_pg_job_store(root);
+  late.push_back(
+    {"scheduler",
+     [root, job_store, jobs, &log, &metrics](caf::local_actor* parent) {
+       return spawn_scheduler(parent, root, job_store, jobs, &log, &metrics);
+     }});
   {
     caf::scoped_actor self{sys};
     for (auto& spec : late)

@@ -17,6 +17,7 @@ std::string read_events(pg::connection& conn, int64_t after, int64_t upto,
   // Topics become three filters: all orders, some order ids, some customers.
   bool all = topics.empty();
   bool orders = false;
+  bool providers = false;
   std::string order_ids = "{";
   std::string customer_ids = "{";
   auto add = [](std::string& array, const std::string& id) {
@@ -33,6 +34,8 @@ std::string read_events(pg::connection& conn, int64_t after, int64_t upto,
   for (auto& t : topics) {
     if (t == "orders")
       orders = true;
+    else if (t == "providers")
+      providers = true;
     else if (t.rfind("order:", 0) == 0)
       add(order_ids, t.substr(6));
     else if (t.rfind("customer:", 0) == 0)
@@ -46,11 +49,11 @@ std::string read_events(pg::connection& conn, int64_t after, int64_t upto,
         "data::text, to_char(at AT TIME ZONE 'UTC', "
         "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM events WHERE seq > $1 AND "
         "($2 = 0 OR seq <= $2) AND ($3 OR ($4 AND order_id IS NOT NULL) OR "
-        "order_id = ANY($5::text[]) OR customer_id = ANY($6::text[])) "
-        "ORDER BY seq LIMIT $7",
+        "order_id = ANY($5::text[]) OR customer_id = ANY($6::text[]) OR "
+        "($8 AND type LIKE 'provider.%')) ORDER BY seq LIMIT $7",
         {std::to_string(after), std::to_string(upto), all ? "true" : "false",
          orders ? "true" : "false", order_ids, customer_ids,
-         std::to_string(limit)},
+         std::to_string(limit), providers ? "true" : "false"},
         res))
     return err->message;
   for (int i = 0; i < res.rows(); ++i) {

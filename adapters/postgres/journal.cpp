@@ -101,6 +101,7 @@ struct journal_writer_state {
 
 std::optional<std::string> write_batch(pg::connection& conn,
                                        const std::vector<journal_entry>& batch,
+                                       std::vector<published_event> extra,
                                        std::vector<published_event>& events) {
   pg::result res;
   if (auto err = conn.exec_script("BEGIN"))
@@ -161,9 +162,11 @@ std::optional<std::string> write_batch(pg::connection& conn,
   }
   // Last: the event counter's lock is held from here to the commit.
   events.clear();
-  events.reserve(batch.size());
+  events.reserve(batch.size() + extra.size());
   for (auto& e : batch)
     events.push_back(event_of(e));
+  for (auto& e : extra)
+    events.push_back(std::move(e));
   if (auto err = append_events(conn, events); !err.empty())
     return fail(err);
   if (auto err = conn.exec_script("COMMIT"))
@@ -176,14 +179,15 @@ caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
                              const logger* log) {
   return {
     [self, url, timeout_s, root,
-     log](std::vector<journal_entry>& batch) -> caf::result<bool> {
+     log](std::vector<journal_entry>& batch,
+          std::vector<published_event>& extra) -> caf::result<bool> {
       auto& conn = self->state.conn;
       if (!conn.ok()) {
         if (auto err = pg::connection::open(url, timeout_s, conn))
           return caf::make_error(errc::database_unavailable, err->message);
       }
       std::vector<published_event> events;
-      if (auto failure = write_batch(conn, batch, events)) {
+      if (auto failure = write_batch(conn, batch, std::move(extra), events)) {
         if (log)
           log->error(
             "journal", "batch commit failed",
@@ -205,6 +209,7 @@ struct journal_state {
   caf::actor writer;
   bool writing = false;
   std::vector<journal_entry> pending;
+  std::vector<published_event> pending_events; ///< not from a saga
   std::vector<caf::response_promise> waiting;
   histogram* batch_sizes = nullptr;
   counter* appended = nullptr;
@@ -212,18 +217,20 @@ struct journal_state {
 
 void flush(caf::stateful_actor<journal_state>* self) {
   auto& st = self->state;
-  if (st.writing || st.pending.empty())
+  if (st.writing || (st.pending.empty() && st.pending_events.empty()))
     return;
   st.writing = true;
   auto batch = std::move(st.pending);
+  auto extra = std::move(st.pending_events);
   auto promises = std::move(st.waiting);
   st.pending.clear();
+  st.pending_events.clear();
   st.waiting.clear();
   if (st.batch_sizes)
     st.batch_sizes->observe(static_cast<double>(batch.size()));
   if (st.appended)
     st.appended->inc(batch.size());
-  self->request(st.writer, caf::infinite, std::move(batch))
+  self->request(st.writer, caf::infinite, std::move(batch), std::move(extra))
     .then(
       [self, promises](bool) mutable {
         for (auto& rp : promises)
@@ -232,6 +239,8 @@ void flush(caf::stateful_actor<journal_state>* self) {
         flush(self);
       },
       [self, promises](caf::error& err) mutable {
+        // Events without a saga (circuit changes) are lost with the batch;
+        // they describe a moment, and the next change publishes again.
         for (auto& rp : promises)
           rp.deliver(err);
         self->state.writing = false;
@@ -271,6 +280,14 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self, std::string url,
       st.waiting.push_back(rp);
       flush(self);
       return rp;
+    },
+    [self](atom::publish, std::vector<published_event>& events) {
+      // Domain events with no journal entry (provider circuit changes):
+      // written to the log with the next batch.
+      auto& st = self->state;
+      for (auto& e : events)
+        st.pending_events.push_back(std::move(e));
+      flush(self);
     },
   };
 }

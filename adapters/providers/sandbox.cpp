@@ -9,9 +9,10 @@
 #include <caf/stateful_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/type_ids.hpp"
 #include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/pool.hpp"
 #include "adapters/type_ids.hpp"
-#include "runtime/metrics.hpp"
 
 namespace kassa {
 
@@ -151,31 +152,23 @@ struct sandbox_state {
   std::string provider;
   caf::actor supervisor;
   chaos_settings chaos;
+  /// Calls wait until the stored chaos settings are read.
+  bool chaos_loaded = false;
+  std::vector<provider_call> early;
   std::minstd_rand rng{std::random_device{}()};
-  uint64_t calls = 0;
-  uint64_t errors = 0;
-  int64_t in_flight = 0;
-  counter* calls_metric = nullptr;
-  counter* errors_metric = nullptr;
 };
 
 using sandbox_actor = caf::stateful_actor<sandbox_state>;
 
-void answer(sandbox_actor* self, const provider_call& call,
+void answer(sandbox_actor*, const provider_call& call,
             const provider_result& result) {
-  auto& st = self->state;
-  if (result.outcome == provider_outcome::transient
-      || result.outcome == provider_outcome::permanent) {
-    ++st.errors;
-    if (st.errors_metric)
-      st.errors_metric->inc();
-  }
   caf::anon_send(call.reply_to, result);
 }
 
+void handle_call(sandbox_actor* self, provider_call call);
+
 void start_effect(sandbox_actor* self, provider_call call) {
   auto& st = self->state;
-  ++st.in_flight;
   auto me = caf::actor{self};
   auto kind = st.kind;
   auto name = st.provider;
@@ -188,79 +181,129 @@ void start_effect(sandbox_actor* self, provider_call call) {
                  caf::make_message(atom::exec::value, std::move(job)));
 }
 
+void handle_call(sandbox_actor* self, provider_call call) {
+  auto& st = self->state;
+  if (!st.chaos_loaded) {
+    st.early.push_back(std::move(call));
+    return;
+  }
+  if (st.chaos.outage) {
+    answer(self, call,
+           failure(call, provider_outcome::transient,
+                   "provider error 503 (sandbox outage)"));
+    return;
+  }
+  std::uniform_real_distribution<double> unit{0.0, 1.0};
+  if (st.chaos.failure_rate > 0 && unit(st.rng) < st.chaos.failure_rate) {
+    answer(self, call,
+           failure(call, provider_outcome::transient,
+                   "provider error 503 (sandbox failure_rate)"));
+    return;
+  }
+  if (st.chaos.latency_ms > 0)
+    self->delayed_send(self, std::chrono::milliseconds(st.chaos.latency_ms),
+                       atom::exec::value, std::move(call));
+  else
+    start_effect(self, std::move(call));
+}
+
+nlohmann::json chaos_json(const chaos_settings& c) {
+  return {{"failure_rate", c.failure_rate},
+          {"latency_ms", c.latency_ms},
+          {"outage", c.outage}};
+}
+
+/// Reads the stored chaos settings (a sandbox's outage outlives a restart,
+/// as a real provider's would) and sends them to the sandbox.
+void load_chaos(sandbox_actor* self) {
+  auto me = caf::actor{self};
+  auto name = self->state.provider;
+  submit_db_work(self->state.supervisor, [me, name](pg::connection& conn) {
+    chaos_settings c;
+    pg::result res;
+    if (!conn.ok()
+        || conn.exec("SELECT failure_rate, latency_ms, outage FROM "
+                     "sandbox_chaos WHERE provider = $1",
+                     {name}, res)) {
+      caf::anon_send(me, atom::loaded::value, false, c);
+      return;
+    }
+    if (res.rows() == 1) {
+      c.failure_rate = std::stod(std::string{res.value(0, 0)});
+      c.latency_ms = std::stoll(std::string{res.value(0, 1)});
+      c.outage = res.value(0, 2) == "t";
+    }
+    caf::anon_send(me, atom::loaded::value, true, c);
+  });
+}
+
 caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
-                      caf::actor supervisor, metrics_registry* metrics) {
+                      caf::actor supervisor) {
   auto& st = self->state;
   st.kind = kind;
   st.provider = sandbox_name(kind);
   st.supervisor = std::move(supervisor);
-  if (metrics) {
-    st.calls_metric = &metrics->get_counter("kassa_provider_calls_total",
-                                            "Calls to provider connections.",
-                                            {{"provider", st.provider}});
-    st.errors_metric = &metrics->get_counter(
-      "kassa_provider_errors_total",
-      "Provider calls that failed (transient or permanent).",
-      {{"provider", st.provider}});
-  }
+  load_chaos(self);
   return {
     [self](atom::call, provider_call& call) {
+      handle_call(self, std::move(call));
+    },
+    [self](atom::loaded, bool ok, const chaos_settings& c) {
       auto& st = self->state;
-      ++st.calls;
-      if (st.calls_metric)
-        st.calls_metric->inc();
-      if (st.chaos.outage) {
-        answer(self, call,
-               failure(call, provider_outcome::transient,
-                       "provider unavailable (sandbox outage)"));
+      if (!ok) { // the database is not there yet: try again shortly
+        self->delayed_send(self, std::chrono::milliseconds(500),
+                           atom::restart::value);
         return;
       }
-      std::uniform_real_distribution<double> unit{0.0, 1.0};
-      if (st.chaos.failure_rate > 0 && unit(st.rng) < st.chaos.failure_rate) {
-        answer(self, call,
-               failure(call, provider_outcome::transient,
-                       "provider error 503 (sandbox failure_rate)"));
-        return;
-      }
-      if (st.chaos.latency_ms > 0)
-        self->delayed_send(self, std::chrono::milliseconds(st.chaos.latency_ms),
-                           atom::exec::value, std::move(call));
-      else
-        start_effect(self, std::move(call));
+      st.chaos = c;
+      st.chaos_loaded = true;
+      auto early = std::move(st.early);
+      st.early.clear();
+      for (auto& call : early)
+        handle_call(self, std::move(call));
+    },
+    [self](atom::restart) {
+      load_chaos(self);
     },
     [self](atom::exec, provider_call& call) {
       start_effect(self, std::move(call));
     },
     [self](atom::done, const provider_call& call,
            const provider_result& result) {
-      --self->state.in_flight;
       answer(self, call, result);
     },
     [self](atom::chaos, const chaos_settings& settings,
            const responder_ptr& out) {
+      auto me = caf::actor{self};
+      auto name = self->state.provider;
+      submit_db_answer(
+        self->state.supervisor, out,
+        [me, name, settings](pg::connection& conn) -> api_response {
+          pg::result res;
+          if (auto err = conn.exec(
+                "INSERT INTO sandbox_chaos (provider, failure_rate, "
+                "latency_ms, outage) VALUES ($1, $2, $3, $4) ON CONFLICT "
+                "(provider) DO UPDATE SET failure_rate = "
+                "excluded.failure_rate, "
+                "latency_ms = excluded.latency_ms, outage = excluded.outage",
+                {name, std::to_string(settings.failure_rate),
+                 std::to_string(settings.latency_ms),
+                 settings.outage ? "true" : "false"},
+                res))
+            return error_response(503, "database_unavailable", err->message);
+          // Stored first, then in effect: what a restart reads is what ran.
+          caf::anon_send(me, atom::update::value, settings);
+          auto body = chaos_json(settings);
+          body["name"] = name;
+          return json_response(200, body.dump());
+        });
+    },
+    [self](atom::update, const chaos_settings& settings) {
       self->state.chaos = settings;
-      out->respond(json_response(
-        200, nlohmann::json{{"name", self->state.provider},
-                            {"failure_rate", settings.failure_rate},
-                            {"latency_ms", settings.latency_ms},
-                            {"outage", settings.outage}}
-               .dump()));
     },
     [self](atom::info) {
       auto& st = self->state;
-      return nlohmann::json{{"name", st.provider},
-                            {"kind", to_string(st.kind)},
-                            {"adapter", "sandbox"},
-                            {"state", st.chaos.outage ? "open" : "closed"},
-                            {"in_flight", st.in_flight},
-                            {"calls", st.calls},
-                            {"errors", st.errors},
-                            {"deferred", 0},
-                            {"chaos",
-                             {{"failure_rate", st.chaos.failure_rate},
-                              {"latency_ms", st.chaos.latency_ms},
-                              {"outage", st.chaos.outage}}}}
-        .dump();
+      return nlohmann::json{{"chaos", chaos_json(st.chaos)}}.dump();
     },
   };
 }
@@ -268,9 +311,8 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
 } // namespace
 
 caf::actor spawn_sandbox_provider(caf::local_actor* parent, provider_kind kind,
-                                  caf::actor supervisor,
-                                  metrics_registry* metrics) {
-  return parent->spawn(sandbox, kind, std::move(supervisor), metrics);
+                                  caf::actor supervisor) {
+  return parent->spawn(sandbox, kind, std::move(supervisor));
 }
 
 } // namespace kassa

@@ -1,0 +1,356 @@
+#include "actors/provider_connection.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <random>
+#include <unordered_map>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/provider_protocol.hpp"
+#include "actors/type_ids.hpp"
+#include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
+#include "runtime/token_bucket.hpp"
+
+namespace kassa {
+
+namespace {
+
+using time_point = std::chrono::steady_clock::time_point;
+
+/// A caller's call and where it is in its retries.
+struct pending_call {
+  provider_call call;
+  uint32_t attempt = 1;
+  time_point first{};
+};
+
+struct connection_state {
+  static inline const char* name = "provider_connection";
+  provider_connection_options options;
+  caf::actor adapter;
+  caf::actor root;
+  const logger* log = nullptr;
+  circuit_breaker breaker;
+  token_bucket bucket;
+  std::deque<pending_call> queue;
+  /// Sent to the adapter, by the connection's own message id.
+  std::unordered_map<std::string, pending_call> in_flight;
+  /// Waiting for their retry delay, by the same ids.
+  std::unordered_map<std::string, pending_call> backing_off;
+  uint64_t next_id = 0;
+  bool pump_armed = false;
+  breaker_state last_state = breaker_state::closed;
+  std::minstd_rand rng{std::random_device{}()};
+  uint64_t calls = 0, errors = 0, retries = 0, deferred = 0;
+  counter* calls_metric = nullptr;
+  counter* errors_metric = nullptr;
+  counter* retries_metric = nullptr;
+  counter* deferred_metric = nullptr;
+  gauge* state_metric = nullptr;
+  gauge* in_flight_metric = nullptr;
+};
+
+using connection_actor = caf::stateful_actor<connection_state>;
+
+time_point now(connection_actor* self) {
+  return self->clock().now();
+}
+
+int64_t ms_until(time_point from, time_point to) {
+  return std::max<int64_t>(
+    0, std::chrono::duration_cast<millis>(to - from).count());
+}
+
+void answer(const pending_call& pc, provider_result r) {
+  r.message_id = pc.call.message_id;
+  caf::anon_send(pc.call.reply_to, std::move(r));
+}
+
+void answer_unavailable(connection_actor* self, const pending_call& pc,
+                        const std::string& why) {
+  auto& st = self->state;
+  ++st.deferred;
+  if (st.deferred_metric)
+    st.deferred_metric->inc();
+  provider_result r;
+  r.outcome = provider_outcome::unavailable;
+  r.error = "circuit_open: " + st.options.name + " is unavailable"
+            + (why.empty() ? "" : " (" + why + ")");
+  r.retry_after_ms = ms_until(now(self), st.breaker.reopens_at());
+  answer(pc, std::move(r));
+}
+
+/// Logs, exports and publishes a change of the circuit's state.
+void note_state(connection_actor* self) {
+  auto& st = self->state;
+  auto t = now(self);
+  auto s = st.breaker.state(t);
+  if (s == st.last_state)
+    return;
+  st.last_state = s;
+  if (st.state_metric)
+    st.state_metric->set(static_cast<int64_t>(s));
+  auto state = std::string{to_string(s)};
+  if (st.log)
+    st.log->log(s == breaker_state::open ? log_level::warn : log_level::info,
+                "provider", "circuit " + state,
+                {{"provider", st.options.name}});
+  published_event ev;
+  ev.type = s == breaker_state::open        ? "provider.circuit_opened"
+            : s == breaker_state::half_open ? "provider.circuit_half_open"
+                                            : "provider.circuit_closed";
+  ev.data = nlohmann::json{
+    {"provider", st.options.name},
+    {"kind", st.options.kind},
+    {"state",
+     state}}.dump();
+  caf::anon_send(
+    st.root, atom::tell::value, std::string{"journal"},
+    caf::make_message(atom::publish::value, std::vector<published_event>{ev}));
+  if (s == breaker_state::open)
+    // Probes may start then; publish half-open and let queued work go.
+    self->delayed_send(self, st.breaker.reopens_at() - t, atom::tick::value);
+}
+
+void dispatch(connection_actor* self, pending_call pc) {
+  auto& st = self->state;
+  auto id = "c" + std::to_string(++st.next_id);
+  auto fwd = pc.call;
+  fwd.message_id = id;
+  fwd.reply_to = caf::actor{self};
+  st.in_flight.emplace(id, std::move(pc));
+  ++st.calls;
+  if (st.calls_metric)
+    st.calls_metric->inc();
+  if (st.in_flight_metric)
+    st.in_flight_metric->set(static_cast<int64_t>(st.in_flight.size()));
+  self->send(st.adapter, atom::call::value, std::move(fwd));
+  self->delayed_send(self, st.options.call_timeout, atom::timeout::value, id);
+}
+
+/// Starts as many queued calls as the limits allow.
+void pump(connection_actor* self) {
+  auto& st = self->state;
+  while (!st.queue.empty() && st.in_flight.size() < st.options.max_in_flight) {
+    auto t = now(self);
+    if (auto wait = st.bucket.wait_time(t); wait.count() > 0) {
+      if (!st.pump_armed) {
+        st.pump_armed = true;
+        self->delayed_send(self, wait, atom::exec::value);
+      }
+      return;
+    }
+    if (!st.breaker.allow(t)) {
+      note_state(self);
+      if (st.breaker.state(t) == breaker_state::half_open)
+        return; // probes are out; their answers decide
+      while (!st.queue.empty()) {
+        answer_unavailable(self, st.queue.front(), {});
+        st.queue.pop_front();
+      }
+      return;
+    }
+    note_state(self); // open → half-open happens inside allow()
+    st.bucket.try_take(t);
+    auto pc = std::move(st.queue.front());
+    st.queue.pop_front();
+    dispatch(self, std::move(pc));
+  }
+}
+
+bool repeatable(const connection_state& st, const pending_call& pc,
+                provider_outcome outcome) {
+  if (outcome == provider_outcome::transient)
+    return true; // the provider said nothing happened
+  auto& unsafe = st.options.unsafe_ops;
+  return !pc.call.idempotency_key.empty()
+         && std::find(unsafe.begin(), unsafe.end(), pc.call.op) == unsafe.end();
+}
+
+void on_answer(connection_actor* self, pending_call pc, provider_result r) {
+  auto& st = self->state;
+  auto t = now(self);
+  if (st.in_flight_metric)
+    st.in_flight_metric->set(static_cast<int64_t>(st.in_flight.size()));
+  if (r.outcome != provider_outcome::transient
+      && r.outcome != provider_outcome::unknown) {
+    // A decline is a healthy provider saying no.
+    st.breaker.on_success(t);
+    note_state(self);
+    answer(pc, std::move(r));
+    return;
+  }
+  st.breaker.on_failure(t);
+  ++st.errors;
+  if (st.errors_metric)
+    st.errors_metric->inc();
+  note_state(self);
+  if (st.breaker.state(t) == breaker_state::open) {
+    answer_unavailable(self, pc, r.error);
+    return;
+  }
+  std::uniform_real_distribution<double> unit{0.0, 1.0};
+  std::optional<millis> retry_after;
+  if (r.retry_after_ms > 0)
+    retry_after = millis{r.retry_after_ms};
+  auto elapsed = std::chrono::duration_cast<millis>(t - pc.first);
+  auto delay = repeatable(st, pc, r.outcome)
+                 ? next_retry_delay(st.options.retry, pc.attempt, elapsed,
+                                    unit(st.rng), retry_after)
+                 : std::nullopt;
+  if (!delay) {
+    answer(pc, std::move(r)); // the saga's own policy takes over
+    return;
+  }
+  ++st.retries;
+  if (st.retries_metric)
+    st.retries_metric->inc();
+  ++pc.attempt;
+  auto id = "r" + std::to_string(++st.next_id);
+  st.backing_off.emplace(id, std::move(pc));
+  self->delayed_send(self, *delay, atom::retry::value, id);
+}
+
+caf::behavior provider_connection(connection_actor* self,
+                                  provider_connection_options options,
+                                  adapter_factory make_adapter, caf::actor root,
+                                  const logger* log,
+                                  metrics_registry* metrics) {
+  auto& st = self->state;
+  st.options = std::move(options);
+  st.breaker = circuit_breaker{st.options.breaker};
+  st.bucket = token_bucket{st.options.rate_per_s, st.options.burst};
+  st.root = std::move(root);
+  st.log = log;
+  st.adapter = make_adapter(self);
+  self->link_to(st.adapter); // an adapter crash restarts the connection
+  if (metrics) {
+    metric_labels labels{{"provider", st.options.name}};
+    st.calls_metric = &metrics->get_counter("kassa_provider_calls_total",
+                                            "Calls sent to providers.", labels);
+    st.errors_metric = &metrics->get_counter(
+      "kassa_provider_errors_total",
+      "Provider calls that failed transiently or timed out.", labels);
+    st.retries_metric = &metrics->get_counter(
+      "kassa_provider_retries_total",
+      "Provider calls retried by their connection.", labels);
+    st.deferred_metric = &metrics->get_counter(
+      "kassa_provider_deferred_total",
+      "Calls refused while the circuit was open (parked by the saga).", labels);
+    st.state_metric = &metrics->get_gauge(
+      "kassa_provider_circuit_state",
+      "Circuit breaker state: 0 closed, 1 open, 2 half-open.", labels);
+    st.in_flight_metric = &metrics->get_gauge(
+      "kassa_provider_in_flight", "Provider calls awaiting an answer.", labels);
+  }
+  return {
+    [self](atom::call, provider_call& call) {
+      auto& st = self->state;
+      pending_call pc{std::move(call), 1, now(self)};
+      if (st.queue.size() >= st.options.max_queue) {
+        provider_result r;
+        r.outcome = provider_outcome::transient;
+        r.error = "overloaded: " + st.options.name + " has "
+                  + std::to_string(st.queue.size()) + " calls queued";
+        answer(pc, std::move(r));
+        return;
+      }
+      st.queue.push_back(std::move(pc));
+      pump(self);
+    },
+    [self](provider_result& r) {
+      auto& st = self->state;
+      auto i = st.in_flight.find(r.message_id);
+      if (i == st.in_flight.end())
+        return; // answered after its timeout: already handled as unknown
+      auto pc = std::move(i->second);
+      st.in_flight.erase(i);
+      on_answer(self, std::move(pc), std::move(r));
+      pump(self);
+    },
+    [self](atom::timeout, const std::string& id) {
+      auto& st = self->state;
+      auto i = st.in_flight.find(id);
+      if (i == st.in_flight.end())
+        return;
+      auto pc = std::move(i->second);
+      st.in_flight.erase(i);
+      provider_result r;
+      r.outcome = provider_outcome::unknown;
+      r.error = "timeout: no answer from " + st.options.name + " within "
+                + std::to_string(st.options.call_timeout.count()) + " ms";
+      on_answer(self, std::move(pc), std::move(r));
+      pump(self);
+    },
+    [self](atom::retry, const std::string& id) {
+      auto& st = self->state;
+      auto i = st.backing_off.find(id);
+      if (i == st.backing_off.end())
+        return;
+      // Ahead of new calls: it has waited already.
+      st.queue.push_front(std::move(i->second));
+      st.backing_off.erase(i);
+      pump(self);
+    },
+    [self](atom::exec) {
+      self->state.pump_armed = false;
+      pump(self);
+    },
+    [self](atom::tick) {
+      note_state(self);
+      pump(self);
+    },
+    [self](atom::chaos, chaos_settings& settings, responder_ptr& out) {
+      self->send(self->state.adapter, atom::chaos::value, std::move(settings),
+                 std::move(out));
+    },
+    [self](atom::info) -> caf::response_promise {
+      auto rp = self->make_response_promise();
+      auto& st = self->state;
+      auto fill = [self](nlohmann::json j) {
+        auto& st = self->state;
+        auto t = now(self);
+        j["name"] = st.options.name;
+        j["kind"] = st.options.kind;
+        j["adapter"] = st.options.adapter;
+        j["state"] = std::string{to_string(st.breaker.state(t))};
+        j["in_flight"] = st.in_flight.size();
+        j["queued"] = st.queue.size() + st.backing_off.size();
+        j["calls"] = st.calls;
+        j["errors"] = st.errors;
+        j["retries"] = st.retries;
+        j["deferred"] = st.deferred;
+        return j.dump();
+      };
+      self->request(st.adapter, std::chrono::seconds(5), atom::info::value)
+        .then(
+          [rp, fill](const std::string& adapter_info) mutable {
+            auto j = nlohmann::json::parse(adapter_info, nullptr, false);
+            rp.deliver(fill(j.is_object() ? j : nlohmann::json::object()));
+          },
+          [rp, fill](caf::error&) mutable {
+            rp.deliver(fill(nlohmann::json::object()));
+          });
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_provider_connection(caf::local_actor* parent,
+                                     provider_connection_options options,
+                                     adapter_factory make_adapter,
+                                     caf::actor root, const logger* log,
+                                     metrics_registry* metrics) {
+  return parent->spawn(provider_connection, std::move(options),
+                       std::move(make_adapter), std::move(root), log, metrics);
+}
+
+} // namespace kassa

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "runtime/circuit_breaker.hpp"
+#include "runtime/retry.hpp"
+
+namespace kassa {
+
+class logger;
+class metrics_registry;
+
+/// Limits and policies of one provider account.
+struct provider_connection_options {
+  std::string name;    ///< "sandbox-payment", "stripe", ...
+  std::string kind;    ///< payment | invoicing | shipping | messaging
+  std::string adapter; ///< sandbox | stripe | billingo
+  uint32_t max_in_flight = 64;
+  double rate_per_s = 0; ///< 0 = unlimited
+  double burst = 50;
+  millis call_timeout{3000};
+  retry_policy retry{4, millis{100}, millis{2000}, millis{5000}};
+  breaker_options breaker;
+  size_t max_queue = 100000;
+  /// Operations that must not be repeated after an unknown outcome (no
+  /// idempotency key at the provider: Billingo's invoice). The saga looks
+  /// such an effect up before trying again.
+  std::vector<std::string> unsafe_ops;
+};
+
+/// Creates the adapter actor the connection drives. The adapter speaks
+/// `(atom::call, provider_call)` → `provider_result` to `call.reply_to`,
+/// `(atom::info) -> std::string` (a JSON object merged into the
+/// connection's own), and optionally `(atom::chaos, chaos_settings,
+/// responder_ptr)` (sandboxes).
+using adapter_factory = std::function<caf::actor(caf::local_actor* parent)>;
+
+/// One provider account under supervision: sagas call it, it calls the
+/// adapter. It caps calls in flight, rate-limits them (token bucket), gives
+/// each a timeout, retries transient failures with full-jitter backoff
+/// within a deadline (honouring Retry-After), and keeps a circuit breaker:
+/// while the circuit is open it answers `provider_outcome::unavailable` at
+/// once with `retry_after_ms`, and the saga parks the step as a durable job.
+/// Circuit changes are logged, exported as `kassa_provider_circuit_state`
+/// and published as `provider.circuit_*` events on the `providers` topic
+/// (through the root's `journal`). Protocol:
+/// - `(atom::call, provider_call)`: answers `provider_result` with the
+///   caller's message id to `call.reply_to`.
+/// - `(atom::info) -> std::string`: JSON for GET /v1/providers.
+/// - `(atom::chaos, chaos_settings, responder_ptr)`: passed to the adapter.
+caf::actor spawn_provider_connection(caf::local_actor* parent,
+                                     provider_connection_options options,
+                                     adapter_factory make_adapter,
+                                     caf::actor root, const logger* log,
+                                     metrics_registry* metrics);
+
+} // namespace kassa

@@ -1,0 +1,143 @@
+#include "adapters/postgres/job_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/pool.hpp"
+
+namespace kassa {
+
+namespace {
+
+class pg_job_store : public job_store {
+public:
+  explicit pg_job_store(caf::actor supervisor)
+    : supervisor_(std::move(supervisor)) {}
+
+  void schedule(job_spec spec, std::function<void(std::string)> done) override {
+    submit_db_work(supervisor_, [spec, done](pg::connection& conn) {
+      if (!conn.ok())
+        return done("database unavailable");
+      pg::result res;
+      auto err = conn.exec(
+        "INSERT INTO jobs (kind, key, payload, run_at) VALUES ($1, $2, "
+        "$3::jsonb, now() + $4::bigint * interval '1 millisecond') "
+        "ON CONFLICT (key) DO UPDATE SET status = 'pending', run_at = "
+        "excluded.run_at, attempts = 0, last_error = NULL, updated_at = now() "
+        "WHERE $5 AND jobs.status = 'done'",
+        {spec.kind, spec.key, spec.payload.empty() ? "{}" : spec.payload,
+         std::to_string(spec.delay_ms), spec.revive ? "true" : "false"},
+        res);
+      done(err ? err->message : std::string{});
+    });
+  }
+
+  void lease(int limit, millis lease_for,
+             std::function<void(std::vector<job>, std::string)> done) override {
+    submit_db_work(supervisor_, [limit, lease_for, done](pg::connection& conn) {
+      if (!conn.ok())
+        return done({}, "database unavailable");
+      pg::result res;
+      // SKIP LOCKED: another scheduler leasing at the same moment takes
+      // other rows instead of waiting for these.
+      if (auto err = conn.exec(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, "
+            "lease_until = now() + $2::bigint * interval '1 millisecond', "
+            "updated_at = now() WHERE id IN (SELECT id FROM jobs WHERE "
+            "status IN ('pending', 'running') AND run_at <= now() AND "
+            "(status = 'pending' OR lease_until < now()) ORDER BY run_at "
+            "LIMIT $1 FOR UPDATE SKIP LOCKED) "
+            "RETURNING id, kind, key, payload::text, attempts",
+            {std::to_string(limit), std::to_string(lease_for.count())}, res))
+        return done({}, err->message);
+      std::vector<job> jobs;
+      for (int r = 0; r < res.rows(); ++r)
+        jobs.push_back(job{std::stoll(std::string{res.value(r, 0)}),
+                           std::string{res.value(r, 1)},
+                           std::string{res.value(r, 2)},
+                           std::string{res.value(r, 3)},
+                           std::stoi(std::string{res.value(r, 4)})});
+      done(std::move(jobs), {});
+    });
+  }
+
+  void finish(int64_t id, job_outcome outcome) override {
+    submit_db_work(supervisor_, [id, outcome](pg::connection& conn) {
+      if (!conn.ok())
+        return; // the lease expires and the job runs again
+      pg::result res;
+      std::optional<std::string> error;
+      if (!outcome.error.empty())
+        error = outcome.error;
+      switch (outcome.kind) {
+        case job_outcome::done:
+          conn.exec("UPDATE jobs SET status = 'done', lease_until = NULL, "
+                    "updated_at = now() WHERE id = $1",
+                    {std::to_string(id)}, res);
+          break;
+        case job_outcome::retry:
+          conn.exec(
+            "UPDATE jobs SET status = 'pending', lease_until = NULL, "
+            "run_at = now() + $2::bigint * interval '1 millisecond', "
+            "last_error = $3, updated_at = now() WHERE id = $1",
+            {std::to_string(id), std::to_string(outcome.delay.count()), error},
+            res);
+          break;
+        case job_outcome::dead:
+          conn.exec("UPDATE jobs SET status = 'dead', lease_until = NULL, "
+                    "last_error = $2, updated_at = now() WHERE id = $1",
+                    {std::to_string(id), error}, res);
+          break;
+      }
+    });
+  }
+
+private:
+  caf::actor supervisor_;
+};
+
+} // namespace
+
+std::shared_ptr<job_store> make_pg_job_store(caf::actor supervisor) {
+  return std::make_shared<pg_job_store>(std::move(supervisor));
+}
+
+std::string list_jobs(pg::connection& conn, const std::string& status,
+                      int64_t after, int64_t limit, nlohmann::json& out) {
+  pg::result res;
+  std::optional<std::string> status_param;
+  if (!status.empty())
+    status_param = status;
+  if (auto err = conn.exec(
+        "SELECT id, kind, key, payload::text, status, "
+          + pg::rfc3339_sql("run_at") + ", attempts, last_error, "
+          + pg::rfc3339_sql("created_at") + ", " + pg::rfc3339_sql("updated_at")
+          + " FROM jobs WHERE ($1::text IS NULL OR status = $1) AND id > $2 "
+            "ORDER BY id LIMIT $3",
+        {status_param, std::to_string(after), std::to_string(limit)}, res))
+    return err->message;
+  auto jobs = nlohmann::json::array();
+  int64_t last = 0;
+  for (int r = 0; r < res.rows(); ++r) {
+    last = std::stoll(std::string{res.value(r, 0)});
+    jobs.push_back({
+      {"id", last},
+      {"kind", res.value(r, 1)},
+      {"key", res.value(r, 2)},
+      {"payload", nlohmann::json::parse(res.value(r, 3), nullptr, false)},
+      {"status", res.value(r, 4)},
+      {"run_at", res.value(r, 5)},
+      {"attempts", std::stoi(std::string{res.value(r, 6)})},
+      {"last_error", res.is_null(r, 7) ? nlohmann::json(nullptr)
+                                       : nlohmann::json(res.value(r, 7))},
+      {"created_at", res.value(r, 8)},
+      {"updated_at", res.value(r, 9)},
+    });
+  }
+  out = {{"jobs", std::move(jobs)},
+         {"next_after", res.rows() == limit ? nlohmann::json(last)
+                                            : nlohmann::json(nullptr)}};
+  return {};
+}
+
+} // namespace kassa

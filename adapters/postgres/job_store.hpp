@@ -1,0 +1,27 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+#include "runtime/scheduler.hpp"
+
+namespace kassa {
+
+namespace pg {
+class connection;
+} // namespace pg
+
+/// Jobs in PostgreSQL (table `jobs`); work goes to the supervisor's pool.
+std::shared_ptr<job_store> make_pg_job_store(caf::actor supervisor);
+
+/// GET /v1/jobs: jobs with `status` (empty = any) and id > `after`, oldest
+/// first, at most `limit`, as `{"jobs":[...],"next_after":id|null}`.
+/// Blocking (runs on a pool connection); empty string = ok.
+std::string list_jobs(pg::connection& conn, const std::string& status,
+                      int64_t after, int64_t limit, nlohmann::json& out);
+
+} // namespace kassa
