@@ -7,6 +7,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/type_ids.hpp"
@@ -155,6 +156,7 @@ struct sandbox_state {
   /// Calls wait until the stored chaos settings are read.
   bool chaos_loaded = false;
   std::vector<provider_call> early;
+  std::vector<caf::typed_response_promise<std::string>> early_info;
   std::minstd_rand rng{std::random_device{}()};
 };
 
@@ -213,6 +215,10 @@ nlohmann::json chaos_json(const chaos_settings& c) {
           {"outage", c.outage}};
 }
 
+std::string info_json(const sandbox_state& st) {
+  return nlohmann::json{{"chaos", chaos_json(st.chaos)}}.dump();
+}
+
 /// Reads the stored chaos settings (a sandbox's outage outlives a restart,
 /// as a real provider's would) and sends them to the sandbox.
 void load_chaos(sandbox_actor* self) {
@@ -261,6 +267,9 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
       st.early.clear();
       for (auto& call : early)
         handle_call(self, std::move(call));
+      for (auto& rp : st.early_info)
+        rp.deliver(info_json(st));
+      st.early_info.clear();
     },
     [self](atom::restart) {
       load_chaos(self);
@@ -301,9 +310,13 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
     [self](atom::update, const chaos_settings& settings) {
       self->state.chaos = settings;
     },
-    [self](atom::info) {
+    [self](atom::info) -> caf::result<std::string> {
       auto& st = self->state;
-      return nlohmann::json{{"chaos", chaos_json(st.chaos)}}.dump();
+      if (st.chaos_loaded)
+        return info_json(st);
+      // Not yet known: answer once the stored settings are read.
+      st.early_info.push_back(self->make_response_promise<std::string>());
+      return st.early_info.back();
     },
   };
 }

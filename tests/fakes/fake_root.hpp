@@ -1,7 +1,8 @@
 #pragma once
 
-// A stand-in for the root supervisor as a saga sees it: journal appends are
-// acknowledged and recorded; provider calls are recorded, not performed.
+// A stand-in for the root supervisor as a saga sees it: journal appends and
+// scheduled jobs are acknowledged and recorded; provider calls are recorded,
+// not performed.
 
 #include <memory>
 #include <string>
@@ -26,6 +27,7 @@ struct recorded_call {
 struct fake_world {
   std::vector<journal_entry> journal;
   std::vector<recorded_call> calls;
+  std::vector<job_spec> jobs;
 };
 
 inline caf::behavior fake_root(caf::event_based_actor*,
@@ -41,6 +43,10 @@ inline caf::behavior fake_root(caf::event_based_actor*,
           && msg.match_element<std::vector<journal_entry>>(1)) {
         for (auto& e : msg.get_as<std::vector<journal_entry>>(1))
           world->journal.push_back(e);
+        return true;
+      }
+      if (name == "scheduler" && msg.match_element<job_spec>(1)) {
+        world->jobs.push_back(msg.get_as<job_spec>(1));
         return true;
       }
       return caf::make_error(caf::sec::unexpected_message);

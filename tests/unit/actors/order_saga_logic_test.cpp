@@ -271,3 +271,60 @@ TEST_CASE("names round-trip", "[saga]") {
   }
   CHECK_FALSE(parse_saga_step("nope"));
 }
+
+TEST_CASE("a parked step waits, does not use up attempts, and resumes",
+          "[saga_logic]") {
+  saga_state s{saga_retry_policy{2, 2, 10ms, 10ms}};
+  s.apply(E(saga_event_type::created));
+  s.apply(E(saga_event_type::step_started, saga_step::reserve_stock, 1));
+  s.apply(E(saga_event_type::step_succeeded, saga_step::reserve_stock, 1));
+  // Ten parks of create_invoice: far more than max_attempts (2).
+  for (uint32_t a = 1; a <= 10; ++a) {
+    s.apply(E(saga_event_type::step_started, saga_step::create_invoice, a));
+    s.apply(E(saga_event_type::parked, saga_step::create_invoice, a));
+    CHECK(s.status() == saga_status::waiting);
+    CHECK(s.parked());
+    CHECK(s.next().kind == saga_decision::idle);
+    auto r = s.resume_parked();
+    REQUIRE(r);
+    CHECK(r->kind == saga_decision::run_step);
+    CHECK(r->step == saga_step::create_invoice);
+    CHECK(r->attempt == a + 1);
+    CHECK(r->delay.count() == 0);
+  }
+  // A real transient failure after the parks still gets its retry.
+  s.apply(E(saga_event_type::step_started, saga_step::create_invoice, 11));
+  CHECK_FALSE(s.parked());
+  CHECK(s.status() == saga_status::running);
+  s.apply(E(saga_event_type::step_failed, saga_step::create_invoice, 11));
+  CHECK(s.status() == saga_status::running);
+  CHECK(s.next().kind == saga_decision::run_step);
+}
+
+TEST_CASE("a cancel while parked undoes what is done; a parked compensation "
+          "resumes as a compensation",
+          "[saga_logic]") {
+  saga_state s;
+  s.apply(E(saga_event_type::created));
+  s.apply(E(saga_event_type::step_started, saga_step::reserve_stock, 1));
+  s.apply(E(saga_event_type::step_succeeded, saga_step::reserve_stock, 1));
+  s.apply(E(saga_event_type::step_started, saga_step::create_invoice, 1));
+  s.apply(E(saga_event_type::parked, saga_step::create_invoice, 1));
+  s.apply(E(saga_event_type::cancel_requested));
+  CHECK_FALSE(s.parked());
+  auto d = s.next();
+  REQUIRE(d.kind == saga_decision::run_compensation);
+  CHECK(d.step == saga_step::reserve_stock);
+  s.apply(
+    E(saga_event_type::compensation_started, saga_step::reserve_stock, 1));
+  s.apply(E(saga_event_type::parked, saga_step::reserve_stock, 1));
+  CHECK(s.parked());
+  CHECK(s.parked_compensation());
+  CHECK(s.status() == saga_status::waiting);
+  CHECK(s.next().kind == saga_decision::idle);
+  auto r = s.resume_parked();
+  REQUIRE(r);
+  CHECK(r->kind == saga_decision::run_compensation);
+  CHECK(r->step == saga_step::reserve_stock);
+  CHECK(r->attempt == 2);
+}

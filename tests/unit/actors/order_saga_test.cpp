@@ -177,3 +177,63 @@ TEST_CASE_METHOD(fixture,
   CHECK(last().type == "order.cancelled");
   CHECK(last().status == "cancelled");
 }
+
+TEST_CASE_METHOD(fixture,
+                 "an open circuit parks the step as a durable job; the job "
+                 "resumes it",
+                 "[order_saga]") {
+  start();
+  reply(world->calls.back().call, provider_outcome::ok, "res");
+  reply(world->calls.back().call, provider_outcome::ok, "inv");
+  auto charge = world->calls.back().call;
+  REQUIRE(charge.op == "charge");
+  caf::anon_send(charge.reply_to,
+                 provider_result{charge.message_id,
+                                 provider_outcome::unavailable,
+                                 {},
+                                 "circuit_open: sandbox-payment",
+                                 1500});
+  sched->run();
+  CHECK(last().type == "step.parked");
+  CHECK(last().status == "waiting");
+  REQUIRE(world->jobs.size() == 1);
+  CHECK(world->jobs[0].kind == "resume_saga");
+  CHECK(world->jobs[0].key == "resume_saga:ord_t:charge_payment:1");
+  CHECK(world->jobs[0].delay_ms == 1500);
+  CHECK_FALSE(world->jobs[0].revive);
+  // Parked: no retry timer runs it again by itself.
+  auto calls = world->calls.size();
+  advance(60s);
+  CHECK(world->calls.size() == calls);
+  // The job wakes it: the same step again, journaled first.
+  caf::anon_send(charge.reply_to, atom::resume::value);
+  sched->run();
+  CHECK(last().type == "step.started");
+  CHECK(last().step == "charge_payment");
+  CHECK(last().attempt == 2);
+  REQUIRE(world->calls.size() == calls + 1);
+  CHECK(world->calls.back().call.op == "charge");
+  CHECK(world->calls.back().call.idempotency_key == "ord_t:charge_payment");
+  // A second wake for the same park changes nothing.
+  caf::anon_send(charge.reply_to, atom::resume::value);
+  sched->run();
+  CHECK(world->calls.size() == calls + 1);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a saga loaded while parked makes sure its job exists and "
+                 "waits",
+                 "[order_saga]") {
+  store->events
+    = {entry(1, "order.created"), entry(2, "step.started", "reserve_stock", 1),
+       entry(3, "step.succeeded", "reserve_stock", 1, R"({"ref":"r"})"),
+       entry(4, "step.started", "create_invoice", 1),
+       entry(5, "step.parked", "create_invoice", 1,
+             R"({"error":"circuit_open"})")};
+  start();
+  CHECK(world->calls.empty());
+  CHECK(world->journal.empty());
+  REQUIRE(world->jobs.size() == 1);
+  CHECK(world->jobs[0].key == "resume_saga:ord_t:create_invoice:1");
+  CHECK(world->jobs[0].revive);
+}
