@@ -19,12 +19,15 @@ order_data parse_order(const std::string& request_json) {
   d.customer_id = j["customer"].value("id", "");
   d.customer_email = j["customer"].value("email", "");
   d.payment_token = j["payment"].value("token", "");
+  d.payment_provider = j["payment"].value("provider", "sandbox");
+  if (j.contains("invoicing") && j["invoicing"].is_object())
+    d.invoicing_provider = j["invoicing"].value("provider", "sandbox");
   if (j.contains("shipping") && j["shipping"].contains("address"))
     d.shipping_address = j["shipping"]["address"].dump();
   return d;
 }
 
-std::string snapshot_json(const saga_state& s) {
+std::string snapshot_json(const saga_state& s, const order_data& order) {
   json steps = json::array();
   for (auto& def : saga_steps()) {
     auto& step = s.step(def.step);
@@ -43,11 +46,11 @@ std::string snapshot_json(const saga_state& s) {
   json out{{"steps", std::move(steps)}};
   if (!ref(saga_step::create_invoice).empty())
     out["invoice"]
-      = {{"provider", "sandbox"},
+      = {{"provider", order.invoicing_provider},
          {"id", ref(saga_step::create_invoice)},
          {"status", to_string(s.step(saga_step::create_invoice).status)}};
   if (!ref(saga_step::charge_payment).empty())
-    out["payment"] = {{"provider", "sandbox"},
+    out["payment"] = {{"provider", order.payment_provider},
                       {"id", ref(saga_step::charge_payment)},
                       {"status", s.step(saga_step::charge_payment).status
                                      == step_status::compensated
@@ -78,8 +81,7 @@ saga_event event_of(const journal_entry& e) {
 }
 
 /// The journal row of `ev`, which leads to state `after`.
-journal_entry make_entry(const std::string& saga_id,
-                         const std::string& customer_id,
+journal_entry make_entry(const std::string& saga_id, const order_data& order,
                          const saga_state& after, const saga_event& ev,
                          json extra, int32_t seq, bool with_snapshot) {
   journal_entry entry;
@@ -104,8 +106,8 @@ journal_entry make_entry(const std::string& saga_id,
   entry.data = data.dump();
   entry.status = std::string{to_string(after.status())};
   if (with_snapshot) // only the last row of an append updates the snapshot
-    entry.snapshot = snapshot_json(after);
-  entry.customer = customer_id;
+    entry.snapshot = snapshot_json(after, order);
+  entry.customer = order.customer_id;
   return entry;
 }
 
@@ -120,9 +122,12 @@ call_target(const order_data& order, saga_step step, bool compensation) {
     case saga_step::commit_stock:
       return {inventory, "commit"};
     case saga_step::create_invoice:
-      return {"sandbox-invoicing", compensation ? "storno" : "invoice"};
+      return {order.invoicing_provider == "billingo" ? "billingo"
+                                                     : "sandbox-invoicing",
+              compensation ? "storno" : "invoice"};
     case saga_step::charge_payment:
-      return {"sandbox-payment", compensation ? "refund" : "charge"};
+      return {order.payment_provider == "stripe" ? "stripe" : "sandbox-payment",
+              compensation ? "refund" : "charge"};
     case saga_step::create_shipment:
       return {"sandbox-shipping",
               compensation ? "cancel_shipment" : "shipment"};
@@ -160,6 +165,9 @@ provider_call make_call(const std::string& saga_id, const order_data& order,
     call.detail = order.shipping_address;
   else if (step == saga_step::notify_customer)
     call.detail = order.customer_email;
+  else if (step == saga_step::create_invoice)
+    call.detail
+      = order.customer_email.empty() ? order.customer_id : order.customer_email;
   return call;
 }
 

@@ -24,21 +24,22 @@ struct order_data {
   std::string customer_email;
   std::string payment_token;
   std::string shipping_address;
+  std::string payment_provider = "sandbox";   ///< sandbox | stripe
+  std::string invoicing_provider = "sandbox"; ///< sandbox | billingo
 };
 
 /// Reads the stored (normalized) order request.
 order_data parse_order(const std::string& request_json);
 
 /// The `sagas.snapshot` JSON of a state: steps, invoice, payment, shipment.
-std::string snapshot_json(const saga_state& s);
+std::string snapshot_json(const saga_state& s, const order_data& order);
 
 /// The saga event a journal row records.
 saga_event event_of(const journal_entry& e);
 
 /// The journal row of `ev`, which leads to state `after`; only the last row
 /// of an append carries the snapshot.
-journal_entry make_entry(const std::string& saga_id,
-                         const std::string& customer_id,
+journal_entry make_entry(const std::string& saga_id, const order_data& order,
                          const saga_state& after, const saga_event& ev,
                          nlohmann::json extra, int32_t seq, bool with_snapshot);
 

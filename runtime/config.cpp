@@ -140,6 +140,31 @@ const std::vector<config_key>& config_schema() {
     int_key("providers.breaker_probes", "3", 1, 1000,
             "Probes in flight while half-open; this many successes close the "
             "circuit, one failure opens it again."),
+    str_key("providers.ca_file", "", "",
+            "PEM file of CAs trusted for provider HTTPS (a test CA); empty = "
+            "the system's trust store. Certificates are always verified."),
+    str_key("orders.payment_provider", "sandbox", "sandbox|stripe",
+            "Payment provider of an order that names none."),
+    str_key("orders.invoicing_provider", "sandbox", "sandbox|billingo",
+            "Invoicing provider of new orders."),
+    str_key("stripe.base_url", "https://api.stripe.com", "",
+            "Stripe API base URL."),
+    str_key("stripe.secret_key", "", "",
+            "Stripe secret key; empty (and no file) = no Stripe connection."),
+    str_key("stripe.secret_key_file", "", "",
+            "File holding the Stripe secret key (read at start)."),
+    str_key("stripe.webhook_secret", "", "",
+            "Signing secret of POST /v1/webhooks/stripe; empty = the "
+            "endpoint answers 404."),
+    str_key("billingo.base_url", "https://api.billingo.hu/v3", "",
+            "Billingo API v3 base URL."),
+    str_key("billingo.api_key", "", "",
+            "Billingo API key (X-API-KEY); empty (and no file) = no Billingo "
+            "connection."),
+    str_key("billingo.api_key_file", "", "",
+            "File holding the Billingo API key (read at start)."),
+    int_key("billingo.block_id", "0", 0, 2147483647,
+            "Billingo document block invoices are issued in."),
     int_key("jobs.poll_interval_ms", "500", 10, 60000,
             "How often the scheduler looks for due durable jobs."),
     int_key("jobs.lease_ms", "30000", 1000, 3600000,
@@ -537,6 +562,17 @@ node_config to_node_config(const config_values& v) {
   c.ws.idle_timeout_ms = v.get_int("ws.idle_timeout_ms");
   c.ws.send_buffer_bytes = v.get_int("ws.send_buffer_bytes");
   c.ws.customer_token_secret = v.get_string("ws.customer_token_secret");
+  c.providers.ca_file = v.get_string("providers.ca_file");
+  c.orders.payment_provider = v.get_string("orders.payment_provider");
+  c.orders.invoicing_provider = v.get_string("orders.invoicing_provider");
+  c.stripe.base_url = v.get_string("stripe.base_url");
+  c.stripe.secret_key = v.get_string("stripe.secret_key");
+  c.stripe.secret_key_file = v.get_string("stripe.secret_key_file");
+  c.stripe.webhook_secret = v.get_string("stripe.webhook_secret");
+  c.billingo.base_url = v.get_string("billingo.base_url");
+  c.billingo.api_key = v.get_string("billingo.api_key");
+  c.billingo.api_key_file = v.get_string("billingo.api_key_file");
+  c.billingo.block_id = v.get_int("billingo.block_id");
   c.orders.three_ds_timeout_ms = v.get_int("orders.three_ds_timeout_ms");
   auto& p = c.providers;
   p.max_in_flight = v.get_int("providers.max_in_flight");

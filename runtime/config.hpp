@@ -145,7 +145,21 @@ struct node_config {
     int64_t retry_initial_ms = 50;
     int64_t retry_max_ms = 2000;
     int64_t three_ds_timeout_ms = 900000;
+    std::string payment_provider = "sandbox";
+    std::string invoicing_provider = "sandbox";
   } orders;
+  struct {
+    std::string base_url;
+    std::string secret_key;
+    std::string secret_key_file;
+    std::string webhook_secret;
+  } stripe;
+  struct {
+    std::string base_url;
+    std::string api_key;
+    std::string api_key_file;
+    int64_t block_id = 0;
+  } billingo;
   struct {
     int64_t max_in_flight = 64;
     int64_t rate_per_s = 0;
@@ -160,6 +174,7 @@ struct node_config {
     int64_t breaker_window_ms = 10000;
     int64_t breaker_open_ms = 5000;
     int64_t breaker_probes = 3;
+    std::string ca_file;
   } providers;
   struct {
     int64_t poll_interval_ms = 500;

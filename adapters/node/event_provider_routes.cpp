@@ -165,44 +165,43 @@ std::optional<api_response> unknown_provider(const std::string& name) {
 } // namespace
 
 void add_provider_routes(router& r, const route_context& ctx) {
-  r.add(
-    {"GET",
-     "/v1/providers",
-     "providers.list",
-     {},
-     [ctx](api_request&, responder_ptr out) {
-       // A short-lived actor gathers every connection's answer.
-       ctx.sys->spawn(
-         [](caf::event_based_actor* self, caf::actor root, responder_ptr out) {
-           auto names = sandbox_names();
-           auto results
-             = std::make_shared<std::vector<std::string>>(names.size());
-           auto pending = std::make_shared<size_t>(names.size());
-           for (size_t i = 0; i < names.size(); ++i)
-             self
-               ->request(root, std::chrono::seconds(5), atom::ask::value,
-                         names[i], caf::make_message(atom::info::value))
-               .then(
-                 [=](const std::string& info) {
-                   (*results)[i] = info;
-                   if (--*pending == 0) {
-                     std::string body = "{\"providers\":[";
-                     for (size_t k = 0; k < results->size(); ++k)
-                       body += (k ? "," : "") + (*results)[k];
-                     out->respond(json_response(200, body + "]}"));
-                   }
-                 },
-                 [=](caf::error&) {
-                   if (*pending != 0) {
-                     *pending = 0;
-                     out->respond(
-                       error_response(503, "provider_unavailable",
-                                      "a provider connection did not answer"));
-                   }
-                 });
-         },
-         ctx.supervisor, std::move(out));
-     }});
+  r.add({"GET",
+         "/v1/providers",
+         "providers.list",
+         {},
+         [ctx](api_request&, responder_ptr out) {
+           // A short-lived actor gathers every connection's answer.
+           ctx.sys->spawn(
+             [](caf::event_based_actor* self, caf::actor root,
+                std::vector<std::string> names, responder_ptr out) {
+               auto results
+                 = std::make_shared<std::vector<std::string>>(names.size());
+               auto pending = std::make_shared<size_t>(names.size());
+               for (size_t i = 0; i < names.size(); ++i)
+                 self
+                   ->request(root, std::chrono::seconds(5), atom::ask::value,
+                             names[i], caf::make_message(atom::info::value))
+                   .then(
+                     [=](const std::string& info) {
+                       (*results)[i] = info;
+                       if (--*pending == 0) {
+                         std::string body = "{\"providers\":[";
+                         for (size_t k = 0; k < results->size(); ++k)
+                           body += (k ? "," : "") + (*results)[k];
+                         out->respond(json_response(200, body + "]}"));
+                       }
+                     },
+                     [=](caf::error&) {
+                       if (*pending != 0) {
+                         *pending = 0;
+                         out->respond(error_response(
+                           503, "provider_unavailable",
+                           "a provider connection did not answer"));
+                       }
+                     });
+             },
+             ctx.supervisor, ctx.providers, std::move(out));
+         }});
   r.add(
     {"POST",
      "/v1/providers/{name}/chaos",

@@ -60,7 +60,8 @@ std::string initial_snapshot() {
 }
 
 /// Validates POST /v1/orders; fills `normalized` (items merged by SKU).
-std::optional<api_response> validate_order(const json& body, json& normalized) {
+std::optional<api_response> validate_order(const route_context& ctx,
+                                           const json& body, json& normalized) {
   if (auto p = check_object(body, {"customer", "items", "payment", "shipping"}))
     return p;
   auto customer = body.find("customer");
@@ -99,11 +100,14 @@ std::optional<api_response> validate_order(const json& body, json& normalized) {
   std::string token;
   if (read_string(*payment, "token", 128, token))
     return invalid_field("payment.token", "required string");
-  auto provider = payment->value("provider", "sandbox");
-  if (provider != "sandbox")
-    return invalid_field("payment.provider", "unknown payment provider "
-                                               + provider
-                                               + " (configured: sandbox)");
+  if (payment->contains("provider") && !(*payment)["provider"].is_string())
+    return invalid_field("payment.provider", "must be a string");
+  auto provider = payment->value("provider", ctx.payment_provider);
+  if (provider != "sandbox" && !(provider == "stripe" && ctx.stripe))
+    return invalid_field("payment.provider",
+                         "unknown payment provider " + provider
+                           + (ctx.stripe ? " (configured: sandbox, stripe)"
+                                         : " (configured: sandbox)"));
   auto method = payment->value("method", "card");
   if (method != "card")
     return invalid_field("payment.method", "must be card");
@@ -119,12 +123,12 @@ std::optional<api_response> validate_order(const json& body, json& normalized) {
   json lines = json::array();
   for (auto& [sku, quantity] : merged)
     lines.push_back({{"sku", sku}, {"quantity", quantity}});
-  normalized
-    = {{"customer", *customer},
-       {"items", lines},
-       {"payment",
-        {{"provider", "sandbox"}, {"method", method}, {"token", token}}},
-       {"shipping", shipping}};
+  normalized = {
+    {"customer", *customer},
+    {"items", lines},
+    {"payment", {{"provider", provider}, {"method", method}, {"token", token}}},
+    {"invoicing", {{"provider", ctx.invoicing_provider}}},
+    {"shipping", shipping}};
   return std::nullopt;
 }
 
@@ -227,6 +231,9 @@ json order_view(const pg::result& res, int row) {
 
 /// Sends a command to the live saga of `id` after checking it exists and
 /// is not finished (a finished saga is no longer running).
+
+} // namespace
+
 void saga_command(const route_context& ctx, const std::string& id,
                   caf::atom_value command, responder_ptr out) {
   auto root = ctx.supervisor;
@@ -258,8 +265,6 @@ void saga_command(const route_context& ctx, const std::string& id,
                  caf::make_message(atom::exec::value, std::move(job)));
 }
 
-} // namespace
-
 void add_order_routes(router& r, const route_context& ctx) {
   r.add(
     {"POST",
@@ -272,7 +277,7 @@ void add_order_routes(router& r, const route_context& ctx) {
        idempotency idem;
        auto problem = read_idempotency(req, "orders.create", idem);
        if (!problem)
-         problem = validate_order(body, normalized);
+         problem = validate_order(ctx, body, normalized);
        if (problem) {
          out->respond(std::move(*problem));
          return;

@@ -74,6 +74,7 @@ router make_routes(const route_context& ctx) {
   add_provider_routes(r, ctx);
   add_event_routes(r, ctx);
   add_job_routes(r, ctx);
+  add_webhook_routes(r, ctx);
   return r;
 }
 

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 
@@ -22,6 +23,15 @@ struct route_context {
   std::function<child_spec(std::string order_id)> saga_spec;
   /// HMAC key of customer tokens; empty = POST /v1/customer_tokens refuses.
   std::string customer_token_secret;
+  /// Every provider connection (root child names), for GET /v1/providers.
+  std::vector<std::string> providers;
+  /// An order's payment provider when it names none; whether Stripe is
+  /// configured; the invoicing provider of new orders.
+  std::string payment_provider = "sandbox";
+  bool stripe = false;
+  std::string invoicing_provider = "sandbox";
+  /// Signing secret of POST /v1/webhooks/stripe; empty = 404.
+  std::string stripe_webhook_secret;
 };
 
 /// The node's routing table (API.md). Handlers never block: they answer at

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "actors/provider_connection.hpp"
 #include "actors/saga_jobs.hpp"
 #include "adapters/http/api_pipeline.hpp"
+#include "adapters/http/client.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/node/hub_client.hpp"
 #include "adapters/node/routes.hpp"
@@ -30,7 +32,9 @@
 #include "adapters/postgres/migrations.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/postgres/saga_store.hpp"
+#include "adapters/providers/billingo.hpp"
 #include "adapters/providers/sandbox.hpp"
+#include "adapters/providers/stripe.hpp"
 #include "adapters/type_ids.hpp"
 #include "adapters/ws/ws_endpoint.hpp"
 #include "runtime/config.hpp"
@@ -71,14 +75,16 @@ std::string prepare_database(const node_config& config, const logger& log) {
   return {};
 }
 
-/// The limits and policies of a sandbox provider's connection.
+/// The limits and policies of a provider connection.
 provider_connection_options connection_options(const node_config& config,
-                                               provider_kind kind) {
+                                               std::string name,
+                                               provider_kind kind,
+                                               std::string adapter) {
   auto& p = config.providers;
   provider_connection_options o;
-  o.name = sandbox_name(kind);
+  o.name = std::move(name);
   o.kind = to_string(kind);
-  o.adapter = "sandbox";
+  o.adapter = std::move(adapter);
   o.max_in_flight = static_cast<uint32_t>(p.max_in_flight);
   o.rate_per_s = static_cast<double>(p.rate_per_s);
   o.burst = static_cast<double>(p.burst);
@@ -95,6 +101,76 @@ provider_connection_options connection_options(const node_config& config,
   if (kind == provider_kind::invoicing)
     o.unsafe_ops = {"invoice"}; // like Billingo: no idempotency key
   return o;
+}
+
+/// A configured real provider: its connection's options and adapter.
+struct real_provider {
+  provider_connection_options options;
+  adapter_factory make_adapter;
+};
+
+/// A secret from its file (trimmed), else the value itself.
+std::string read_secret(const std::string& value, const std::string& file,
+                        const char* key, std::string& failure) {
+  if (file.empty())
+    return value;
+  std::ifstream in{file};
+  if (!in) {
+    failure = std::string{key} + ": cannot read " + file;
+    return {};
+  }
+  std::string text{std::istreambuf_iterator<char>{in}, {}};
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.pop_back();
+  return text;
+}
+
+/// Stripe and Billingo connections for what the configuration enables.
+std::string make_real_providers(const node_config& config,
+                                std::vector<real_provider>& out) {
+  std::string failure;
+  auto client_for = [&](const std::string& base_url, const char* key) {
+    http_client_options o;
+    o.base_url = base_url;
+    o.ca_file = config.providers.ca_file;
+    o.timeout = millis{config.providers.call_timeout_ms};
+    std::string error;
+    auto client = http_client::make(o, error);
+    if (!client && failure.empty())
+      failure = std::string{key} + ": " + error;
+    return client;
+  };
+  auto stripe_key
+    = read_secret(config.stripe.secret_key, config.stripe.secret_key_file,
+                  "stripe.secret_key_file", failure);
+  if (!stripe_key.empty()) {
+    auto client = client_for(config.stripe.base_url, "stripe.base_url");
+    if (!client)
+      return failure;
+    out.push_back(
+      {connection_options(config, "stripe", provider_kind::payment, "stripe"),
+       [client, stripe_key](caf::local_actor* self) {
+         return spawn_stripe_adapter(self, client, stripe_key);
+       }});
+  }
+  auto billingo_key
+    = read_secret(config.billingo.api_key, config.billingo.api_key_file,
+                  "billingo.api_key_file", failure);
+  if (!billingo_key.empty()) {
+    auto client = client_for(config.billingo.base_url, "billingo.base_url");
+    if (!client)
+      return failure;
+    billingo_settings settings;
+    settings.api_key = billingo_key;
+    settings.block_id = config.billingo.block_id;
+    auto options = connection_options(config, "billingo",
+                                      provider_kind::invoicing, "billingo");
+    options.unsafe_ops = {"invoice"}; // no idempotency key at Billingo
+    out.push_back({options, [client, settings](caf::local_actor* self) {
+                     return spawn_billingo_adapter(self, client, settings);
+                   }});
+  }
+  return failure;
 }
 
 } // namespace
@@ -118,6 +194,30 @@ int serve(const node_config& config, const logger& log) {
   if (config.cluster.port != 0 || !config.cluster.seeds.empty())
     log.warn("node", "cluster.port and cluster.seeds are accepted but "
                      "clustering is not implemented yet; running alone");
+  // Real provider adapters (their HTTP clients own an I/O thread each).
+  std::vector<real_provider> real_providers;
+  if (auto failure = make_real_providers(config, real_providers);
+      !failure.empty()) {
+    std::cerr << "kassa serve: " << failure << '\n';
+    log.error("node", failure);
+    return 2;
+  }
+  bool stripe_enabled = false;
+  bool billingo_enabled = false;
+  for (auto& p : real_providers) {
+    stripe_enabled |= p.options.name == "stripe";
+    billingo_enabled |= p.options.name == "billingo";
+  }
+  if (config.orders.payment_provider == "stripe" && !stripe_enabled) {
+    std::cerr << "kassa serve: orders.payment_provider: stripe needs "
+                 "stripe.secret_key or stripe.secret_key_file\n";
+    return 2;
+  }
+  if (config.orders.invoicing_provider == "billingo" && !billingo_enabled) {
+    std::cerr << "kassa serve: orders.invoicing_provider: billingo needs "
+                 "billingo.api_key or billingo.api_key_file\n";
+    return 2;
+  }
   metrics_registry metrics;
   // Declared before the actor system so it outlives every actor that might
   // still post an answer to one of its connections.
@@ -164,7 +264,8 @@ int serve(const node_config& config, const logger& log) {
                     }});
   for (auto kind : {provider_kind::payment, provider_kind::invoicing,
                     provider_kind::shipping, provider_kind::messaging}) {
-    auto options = connection_options(config, kind);
+    auto options
+      = connection_options(config, sandbox_name(kind), kind, "sandbox");
     late.push_back({options.name, [options, kind, root, &log,
                                    &metrics](caf::local_actor* parent) {
                       return spawn_provider_connection(
@@ -214,6 +315,19 @@ int serve(const node_config& config, const logger& log) {
                          millis{config.jobs.retry_max_ms},
                          {{"resume_saga", "saga_jobs"}}};
   auto job_store = make_pg_job_store(root);
+  std::vector<std::string> provider_names;
+  for (auto& spec : late)
+    if (spec.name.rfind("sandbox-", 0) == 0)
+      provider_names.push_back(spec.name);
+  for (auto& real : real_providers) {
+    provider_names.push_back(real.options.name);
+    late.push_back({real.options.name,
+                    [real, root, &log, &metrics](caf::local_actor* parent) {
+                      return spawn_provider_connection(parent, real.options,
+                                                       real.make_adapter, root,
+                                                       &log, &metrics);
+                    }});
+  }
   late.push_back(
     {"scheduler",
      [root, job_store, jobs, &log, &metrics](caf::local_actor* parent) {
@@ -238,11 +352,18 @@ int serve(const node_config& config, const logger& log) {
       server.stop();
     }
   });
-  route_context routes{root, &metrics, &sys,
+  route_context routes{root,
+                       &metrics,
+                       &sys,
                        [saga_deps](std::string order_id) {
                          return order_saga_spec(std::move(order_id), saga_deps);
                        },
-                       config.ws.customer_token_secret};
+                       config.ws.customer_token_secret,
+                       provider_names,
+                       config.orders.payment_provider,
+                       stripe_enabled,
+                       config.orders.invoicing_provider,
+                       config.stripe.webhook_secret};
   ws_authenticator ws_auth
     = [keys = config.http.api_keys, secret = config.ws.customer_token_secret](
         const api_request& req) -> std::optional<ws_principal> {
@@ -273,6 +394,7 @@ int serve(const node_config& config, const logger& log) {
   server.run(pipeline);
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();
+  real_providers.clear(); // their I/O threads stop while the system exists
   log.info("node", "stopped");
   return escalated ? 1 : 0;
 }

@@ -36,16 +36,20 @@ struct fixture : test_system {
     options.breaker.open_for = 5s;
     options.breaker.probes = 1;
     auto rec = s;
-    root = sys->spawn([rec](caf::event_based_actor*) -> caf::behavior {
-      return {[rec](atom::tell, const std::string&, caf::message& msg) {
-        rec->published.push_back(msg);
-      }};
-    });
-    caller = sys->spawn([rec](caf::event_based_actor*) -> caf::behavior {
-      return {[rec](const provider_result& r) {
-        rec->answers.push_back(r);
-      }};
-    });
+    root = sys->spawn(
+      [rec](caf::event_based_actor*, int) -> caf::behavior {
+        return {[rec](atom::tell, const std::string&, caf::message& msg) {
+          rec->published.push_back(msg);
+        }};
+      },
+      0); // CAF 0.17.6: function actors need an argument (UBSan)
+    caller = sys->spawn(
+      [rec](caf::event_based_actor*, int) -> caf::behavior {
+        return {[rec](const provider_result& r) {
+          rec->answers.push_back(r);
+        }};
+      },
+      0);
   }
 
   ~fixture() {
@@ -65,7 +69,7 @@ struct fixture : test_system {
           self, opts,
           [rec](caf::local_actor* parent) {
             return parent->spawn(
-              [rec](caf::event_based_actor*) -> caf::behavior {
+              [rec](caf::event_based_actor*, int) -> caf::behavior {
                 return {
                   [rec](atom::call, const provider_call& c) {
                     rec->adapter_calls.push_back(c);
@@ -74,7 +78,8 @@ struct fixture : test_system {
                     return std::string{R"({"extra":1})"};
                   },
                 };
-              });
+              },
+              0);
           },
           r, nullptr, nullptr);
       },

@@ -1,0 +1,258 @@
+// Contract tests: the Stripe and Billingo adapters' real requests go to a
+// Prism mock of each provider's official OpenAPI spec (specs/, see
+// SOURCES.md), which validates every request; a request Prism rejects comes
+// back 422 with an `sl-violations` header. `Prefer: code=` makes Prism answer
+// with the spec's 429/5xx responses, which exercises the error mapping.
+// scripts/test installs Prism locally (tests/contract/node_modules) and sets
+// PRISM_BIN.
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <cstdlib>
+#include <future>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+#include <catch2/catch.hpp>
+
+#include "actors/type_ids.hpp"
+#include "adapters/http/client.hpp"
+#include "adapters/node/system.hpp"
+#include "adapters/providers/billingo.hpp"
+#include "adapters/providers/stripe.hpp"
+#include "support/node_process.hpp"
+
+using namespace kassa;
+using namespace kassa::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool port_open(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok
+    = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+/// One Prism mock server for the life of the test process.
+struct prism_server {
+  uint16_t port = free_port();
+  std::unique_ptr<process> proc;
+
+  explicit prism_server(const std::string& spec) {
+    const char* bin = std::getenv("PRISM_BIN");
+    if (!bin || !*bin)
+      FAIL("PRISM_BIN is not set: run the contract tests through "
+           "scripts/test, which installs Prism into tests/contract");
+    const char* path = std::getenv("PATH");
+    const char* home = std::getenv("HOME");
+    proc = std::make_unique<process>(
+      std::vector<std::string>{
+        "mock", "-h", "127.0.0.1", "-p", std::to_string(port), "--errors",
+        std::string{KASSA_SOURCE_DIR} + "/tests/contract/specs/" + spec},
+      std::vector<std::string>{std::string{"PATH="} + (path ? path : ""),
+                               std::string{"HOME="} + (home ? home : "/tmp")},
+      bin);
+    auto deadline = std::chrono::steady_clock::now() + 90s;
+    while (!port_open(port)) {
+      if (std::chrono::steady_clock::now() > deadline)
+        FAIL("Prism did not start:\n" << proc->output());
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  ~prism_server() {
+    proc->signal(SIGTERM);
+    proc->wait_exit(10s);
+  }
+
+  std::shared_ptr<http_client> client(header_pairs extra = {}) {
+    http_client_options o;
+    o.base_url = "http://127.0.0.1:" + std::to_string(port);
+    o.timeout = 20s;
+    o.default_headers = std::move(extra);
+    std::string error;
+    auto c = http_client::make(o, error);
+    REQUIRE(c);
+    return c;
+  }
+};
+
+http_outcome exchange(http_client& c, http_call call) {
+  std::promise<http_outcome> p;
+  auto f = p.get_future();
+  c.send(std::move(call), [&p](http_outcome out) {
+    p.set_value(std::move(out));
+  });
+  REQUIRE(f.wait_for(30s) == std::future_status::ready);
+  return f.get();
+}
+
+/// Sent and accepted as valid by the spec.
+void check_valid(const http_outcome& out) {
+  INFO("status " << out.status << " error " << out.error << " violations "
+                 << out.header("sl-violations"));
+  CHECK(out.status >= 200);
+  CHECK(out.status < 300);
+  CHECK(out.header("sl-violations").empty());
+}
+
+provider_call order_call(std::string op) {
+  provider_call c;
+  c.message_id = "ord_c1:" + op + ":1";
+  c.idempotency_key = "ord_c1:" + op;
+  c.op = std::move(op);
+  c.order_id = "ord_c1";
+  c.amount_minor = 1250000;
+  c.currency = "HUF";
+  c.token = "pm_card_visa";
+  c.ref = "pi_3Nk";
+  c.detail = "c1@example.test";
+  return c;
+}
+
+/// Runs an adapter's whole operation with a scoped actor as the saga.
+template <class Perform>
+provider_result perform(Perform run, provider_call call) {
+  caf::actor_system_config cfg;
+  register_kassa_types(cfg);
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  call.reply_to = caf::actor_cast<caf::actor>(self);
+  run(std::move(call));
+  provider_result result;
+  self->receive(
+    [&](const provider_result& r) {
+      result = r;
+    },
+    caf::after(30s) >>
+      [] {
+        FAIL("no answer from the adapter");
+      });
+  return result;
+}
+
+const std::string secret = "sk_test_contract";
+
+} // namespace
+
+TEST_CASE("the Stripe adapter's requests satisfy Stripe's spec",
+          "[contract][stripe]") {
+  static prism_server prism{"stripe-payments.prism.openapi.json"};
+  auto client = prism.client();
+
+  SECTION("the mock rejects what the spec does not allow") {
+    auto bad = stripe_request(order_call("charge"), secret);
+    bad.body = "currency=huf"; // no amount
+    auto out = exchange(*client, bad);
+    CHECK(out.status == 422);
+    CHECK_FALSE(out.header("sl-violations").empty());
+  }
+  SECTION("create-and-confirm, capture, cancel, refund, retrieve") {
+    for (auto op : {"charge", "capture", "void", "refund"}) {
+      INFO(op);
+      auto call = order_call(op);
+      auto request = stripe_request(call, secret);
+      REQUIRE_FALSE(request.target.empty());
+      auto out = exchange(*client, request);
+      check_valid(out);
+      auto r = stripe_result(call, out);
+      CHECK(r.message_id == call.message_id);
+      CHECK_FALSE(r.ref.empty());
+    }
+    check_valid(exchange(*client, stripe_retrieve("pi_3Nk", secret)));
+  }
+  SECTION("the whole 3-D Secure confirmation runs both requests") {
+    auto call = order_call("charge");
+    call.detail = "3ds_confirmed";
+    auto r = perform(
+      [&](provider_call c) {
+        stripe_perform(client, secret, std::move(c));
+      },
+      call);
+    CHECK(r.message_id == call.message_id);
+    // The mock's example intent is `canceled`: a readable, final answer.
+    CHECK(r.outcome == provider_outcome::permanent);
+    CHECK_FALSE(r.ref.empty());
+  }
+  SECTION("429 is transient, 5xx an unknown outcome") {
+    auto limited = prism.client({{"Prefer", "code=429"}});
+    auto call = order_call("refund");
+    auto out = exchange(*limited, stripe_request(call, secret));
+    CHECK(out.status == 429);
+    CHECK(stripe_result(call, out).outcome == provider_outcome::transient);
+    auto broken = prism.client({{"Prefer", "code=500"}});
+    out = exchange(*broken, stripe_request(call, secret));
+    CHECK(out.status == 500);
+    CHECK(stripe_result(call, out).outcome == provider_outcome::unknown);
+  }
+}
+
+TEST_CASE("the Billingo adapter's requests satisfy Billingo's spec",
+          "[contract][billingo]") {
+  static prism_server prism{"billingo-v3.openapi.yaml"};
+  auto client = prism.client();
+  billingo_settings s;
+  s.api_key = "billingo-contract-key";
+  s.block_id = 42;
+
+  SECTION("the mock rejects what the spec does not allow") {
+    auto bad = billingo_create_invoice(s, order_call("invoice"), 7);
+    bad.body = R"({"partner_id":7})"; // required fields missing
+    auto out = exchange(*client, bad);
+    CHECK(out.status == 422);
+    CHECK_FALSE(out.header("sl-violations").empty());
+  }
+  SECTION("partner lookup and creation, invoice, lookup by order, storno") {
+    auto call = order_call("invoice");
+    check_valid(exchange(*client, billingo_find_partner(s, call)));
+    check_valid(exchange(*client, billingo_create_partner(s, call)));
+    check_valid(exchange(*client, billingo_create_invoice(s, call, 7)));
+    check_valid(exchange(*client, billingo_find_invoice(s, call)));
+    auto storno = order_call("storno");
+    storno.ref = "12";
+    check_valid(exchange(*client, billingo_cancel(s, storno)));
+  }
+  SECTION("the whole invoice operation answers with the document id") {
+    auto r = perform(
+      [&](provider_call c) {
+        billingo_perform(client, s, std::move(c));
+      },
+      order_call("invoice"));
+    INFO(r.error);
+    CHECK(r.outcome == provider_outcome::ok);
+    CHECK_FALSE(r.ref.empty());
+  }
+  SECTION("429 and 5xx: transient, except a 5xx on a create (unknown)") {
+    auto call = order_call("invoice");
+    auto limited = prism.client({{"Prefer", "code=429"}});
+    auto out = exchange(*limited, billingo_find_invoice(s, call));
+    CHECK(out.status == 429);
+    CHECK(billingo_failure(call, out, false).outcome
+          == provider_outcome::transient);
+    auto broken = prism.client({{"Prefer", "code=500"}});
+    out = exchange(*broken, billingo_create_invoice(s, call, 7));
+    CHECK(out.status == 500);
+    CHECK(billingo_failure(call, out, true).outcome
+          == provider_outcome::unknown);
+    out = exchange(*broken, billingo_find_invoice(s, call));
+    CHECK(billingo_failure(call, out, false).outcome
+          == provider_outcome::transient);
+    auto invalid = prism.client({{"Prefer", "code=422"}});
+    out = exchange(*invalid, billingo_create_invoice(s, call, 7));
+    CHECK(out.status == 422);
+    auto r = billingo_failure(call, out, true);
+    CHECK(r.outcome == provider_outcome::permanent);
+    CHECK(r.error.rfind("billingo 422", 0) == 0);
+  }
+}
