@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <future>
 #include <netinet/in.h>
+#include <set>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "adapters/providers/billingo.hpp"
 #include "adapters/providers/stripe.hpp"
 #include "support/node_process.hpp"
+#include "support/shop.hpp"
 
 using namespace kassa;
 using namespace kassa::test;
@@ -255,4 +257,63 @@ TEST_CASE("the Billingo adapter's requests satisfy Billingo's spec",
     CHECK(r.outcome == provider_outcome::permanent);
     CHECK(r.error.rfind("billingo 422", 0) == 0);
   }
+}
+
+TEST_CASE("orders run through the Billingo and Stripe adapters of a real node "
+          "against the mocks",
+          "[contract][orders]") {
+  static prism_server billingo{"billingo-v3.openapi.yaml"};
+  static prism_server stripe{"stripe-payments.prism.openapi.json"};
+  shop s{
+    {"KASSA_BILLINGO_API_KEY=billingo-contract-key",
+     "KASSA_BILLINGO_BASE_URL=http://127.0.0.1:"
+       + std::to_string(billingo.port),
+     "KASSA_BILLINGO_BLOCK_ID=42", "KASSA_ORDERS_INVOICING_PROVIDER=billingo",
+     "KASSA_STRIPE_SECRET_KEY=sk_test_contract",
+     "KASSA_STRIPE_BASE_URL=http://127.0.0.1:" + std::to_string(stripe.port),
+     "KASSA_PROVIDERS_CALL_TIMEOUT_MS=20000"}};
+  auto names = std::set<std::string>{};
+  auto providers = s.get("/v1/providers");
+  for (auto& p : providers["providers"])
+    names.insert(p["name"].get<std::string>() + "/"
+                 + p["adapter"].get<std::string>());
+  CHECK(names.count("stripe/stripe") == 1);
+  CHECK(names.count("billingo/billingo") == 1);
+  s.add_product("pen", 10);
+
+  // Invoiced by Billingo, paid in the sandbox: completed.
+  auto r = s.post("/v1/orders", shop::order("pen", "tok_ok"));
+  REQUIRE(r.status == 202);
+  auto paid = json::parse(r.body)["id"].get<std::string>();
+  auto o = s.wait_for(
+    paid,
+    [](const json& o) {
+      return o["status"] == "completed";
+    },
+    60s);
+  INFO(o.dump());
+  CHECK(o["status"] == "completed");
+  CHECK(o["invoice"]["provider"] == "billingo");
+  CHECK(o["invoice"]["id"] == "0"); // the mock's example document
+
+  // Paid through Stripe: the mock's example intent is `canceled`, a
+  // decline, so the Billingo invoice is cancelled (storno) and stock freed.
+  auto order = shop::order("pen", "pm_card_visa");
+  order["payment"]["provider"] = "stripe";
+  r = s.post("/v1/orders", order);
+  REQUIRE(r.status == 202);
+  auto declined = json::parse(r.body)["id"].get<std::string>();
+  o = s.wait_for(
+    declined,
+    [](const json& o) {
+      return o["status"] == "cancelled";
+    },
+    60s);
+  INFO(o.dump());
+  CHECK(o["status"] == "cancelled");
+  CHECK(o["steps"][1]["status"] == "compensated"); // the invoice
+  CHECK(o["steps"][2]["status"] == "failed");      // the payment
+  CHECK(o["steps"][2]["error"].get<std::string>().find("card_declined")
+        != std::string::npos);
+  CHECK(s.get("/v1/products/pen")["reserved"] == 0);
 }

@@ -1,0 +1,94 @@
+// POST /v1/webhooks/stripe against a real node: a signed
+// payment_intent.succeeded finishes an order waiting for 3-D Secure; the
+// same event again changes nothing; bad or stale signatures are refused.
+
+#include <ctime>
+
+#include "runtime/hmac.hpp"
+#include "support/shop.hpp"
+
+using namespace kassa::test;
+
+namespace {
+
+const std::string secret = "whsec_kassa_test";
+
+http_reply deliver(shop& s, const std::string& body, const std::string& key,
+                   std::time_t t) {
+  auto ts = std::to_string(t);
+  auto sig = kassa::hmac_sha256_hex(key, ts + "." + body);
+  // No API key: the signature is the authentication.
+  return http_request(s.port, "POST", "/v1/webhooks/stripe",
+                      {{"Content-Type", "application/json"},
+                       {"Stripe-Signature", "t=" + ts + ",v1=" + sig}},
+                      body);
+}
+
+std::string succeeded_event(const std::string& event_id,
+                            const std::string& order_id) {
+  return json{{"id", event_id},
+              {"object", "event"},
+              {"type", "payment_intent.succeeded"},
+              {"data",
+               {{"object",
+                 {{"id", "pi_test"},
+                  {"object", "payment_intent"},
+                  {"status", "succeeded"},
+                  {"metadata", {{"order_id", order_id}}}}}}}}
+    .dump();
+}
+
+} // namespace
+
+TEST_CASE("a signed Stripe webhook confirms 3-D Secure once; bad signatures "
+          "are refused",
+          "[webhooks]") {
+  shop s{{"KASSA_STRIPE_WEBHOOK_SECRET=" + secret}};
+  s.add_product("scarf", 5);
+  auto r = s.post("/v1/orders", shop::order("scarf", "tok_3ds"));
+  auto id = json::parse(r.body)["id"].get<std::string>();
+  auto o = s.wait_for(id, [](const json& o) {
+    return o["status"] == "waiting";
+  });
+  REQUIRE(o["status"] == "waiting");
+  auto body = succeeded_event("evt_1", id);
+  auto now = std::time(nullptr);
+
+  auto wrong = deliver(s, body, "whsec_other", now);
+  CHECK(wrong.status == 400);
+  CHECK(json::parse(wrong.body)["error"]["code"] == "invalid_signature");
+  auto stale = deliver(s, body, secret, now - 3600);
+  CHECK(stale.status == 400);
+  auto first = deliver(s, body, secret, now);
+  CHECK(first.status == 200);
+  CHECK(json::parse(first.body)["result"] == "confirmed");
+  // Stripe delivers again (it did not see the 200, say): nothing happens.
+  auto again = deliver(s, body, secret, now);
+  CHECK(again.status == 200);
+  CHECK(json::parse(again.body)["result"] == "duplicate");
+  REQUIRE(s.settle(30s));
+  CHECK(s.get("/v1/orders/" + id)["status"] == "completed");
+  s.check_exactly_once(s.statuses());
+
+  // A body changed after signing does not verify.
+  auto ts = std::to_string(now);
+  auto sig = kassa::hmac_sha256_hex(secret, ts + "." + body);
+  auto changed = succeeded_event("evt_2", id);
+  auto forged = http_request(s.port, "POST", "/v1/webhooks/stripe",
+                             {{"Content-Type", "application/json"},
+                              {"Stripe-Signature", "t=" + ts + ",v1=" + sig}},
+                             changed);
+  CHECK(forged.status == 400);
+  // Events kassa does not act on are acknowledged, so Stripe stops sending.
+  auto other = json{{"id", "evt_3"}, {"type", "charge.refunded"}}.dump();
+  auto ignored = deliver(s, other, secret, now);
+  CHECK(ignored.status == 200);
+  CHECK(json::parse(ignored.body)["result"] == "ignored");
+}
+
+TEST_CASE("without a webhook secret the endpoint is not there", "[webhooks]") {
+  shop s;
+  auto r = http_request(s.port, "POST", "/v1/webhooks/stripe",
+                        {{"Content-Type", "application/json"}}, "{}");
+  CHECK(r.status == 404);
+}
