@@ -39,17 +39,6 @@ http_outcome get(http_client_options o, std::string target = "/") {
   return f.get();
 }
 
-bool port_open(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  ::close(fd);
-  return ok;
-}
-
 /// A certificate for "localhost" signed by itself, in a fresh directory.
 struct test_certificate {
   std::filesystem::path dir;

@@ -31,6 +31,18 @@ uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
+bool port_open(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok
+    = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
 process::process(std::vector<std::string> args, std::vector<std::string> env,
                  std::string program) {
   static std::atomic<int> counter{0};

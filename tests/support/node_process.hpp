@@ -13,6 +13,9 @@ namespace kassa::test {
 /// A free TCP port on 127.0.0.1 (bound once and released).
 uint16_t free_port();
 
+/// Whether something accepts TCP connections on 127.0.0.1:port.
+bool port_open(uint16_t port);
+
 /// Runs a program (by default the kassa binary) as a child process with
 /// exactly the given environment; its stdout and stderr go to a temp file.
 class process {
