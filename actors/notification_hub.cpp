@@ -47,38 +47,42 @@ struct hub_state {
 
 using hub_actor = caf::stateful_actor<hub_state>;
 
-/// Fans a run of consecutive events out: one encoded frame per event, one
-/// push per subscriber per run.
+/// Fans a run of consecutive events out, in seq order: one encoded frame per
+/// event, shared by every subscriber; each goes straight into the
+/// subscriber's inbox (the session coalesces what piles up into one write).
 void fan_out(hub_actor* self, const std::vector<published_event>& events) {
   auto& st = self->state;
-  std::unordered_map<uint64_t, std::vector<frame_ptr>> out;
+  std::vector<subscriber*> targets;
   for (auto& e : events) {
-    frame_ptr frame;
-    std::vector<uint64_t> targets;
+    targets.clear();
+    size_t lists = 0;
     for (auto& topic : topics_of(e)) {
       auto i = st.by_topic.find(topic);
-      if (i != st.by_topic.end())
-        targets.insert(targets.end(), i->second.begin(), i->second.end());
+      if (i == st.by_topic.end())
+        continue;
+      ++lists;
+      for (auto id : i->second)
+        targets.push_back(&st.subscribers[id]);
     }
-    std::sort(targets.begin(), targets.end());
-    targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
-    for (auto id : targets) {
-      auto& sub = st.subscribers[id];
-      if (e.seq <= sub.floor)
+    if (lists > 1) { // subscribed to several of the event's topics: once
+      std::sort(targets.begin(), targets.end());
+      targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+    }
+    frame_ptr frame;
+    uint64_t sent = 0;
+    for (auto* sub : targets) {
+      if (e.seq <= sub->floor)
         continue;
       if (!frame)
         frame = std::make_shared<const std::string>(event_frame(e));
-      out[id].push_back(frame);
+      ++sent;
+      if (sub->catching_up > 0)
+        sub->pending.push_back(frame);
+      else
+        sub->sink->push(frame);
     }
-  }
-  for (auto& [id, frames] : out) {
-    auto& sub = st.subscribers[id];
-    if (st.delivered_frames)
-      st.delivered_frames->inc(frames.size());
-    if (sub.catching_up > 0)
-      sub.pending.insert(sub.pending.end(), frames.begin(), frames.end());
-    else
-      sub.sink->push(std::move(frames));
+    if (st.delivered_frames && sent > 0)
+      st.delivered_frames->inc(sent);
   }
 }
 

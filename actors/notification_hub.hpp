@@ -25,6 +25,8 @@ public:
   /// Frames in seq order. The same encoded frame is shared by every
   /// subscriber that gets it.
   virtual void push(std::vector<frame_ptr> frames) = 0;
+  /// One frame (the live fan-out's case: no vector per subscriber).
+  virtual void push(frame_ptr frame) = 0;
 };
 
 using event_sink_ptr = std::shared_ptr<event_sink>;

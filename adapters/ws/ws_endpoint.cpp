@@ -7,12 +7,9 @@
 
 #include "adapters/ws/ws_endpoint.hpp"
 
-#include <array>
 #include <atomic>
 #include <deque>
 #include <mutex>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <unistd.h>
 #include <vector>
 
@@ -23,6 +20,7 @@
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
+#include "adapters/ws/ws_frames.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/notification.hpp"
@@ -36,44 +34,7 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-enum opcode : uint8_t {
-  op_continuation = 0x0,
-  op_text = 0x1,
-  op_binary = 0x2,
-  op_close = 0x8,
-  op_ping = 0x9,
-  op_pong = 0xA,
-};
-
-/// Sec-WebSocket-Accept of a client key (RFC 6455 §4.2.2).
-std::string accept_key(std::string_view key) {
-  std::string text{key};
-  text += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
-       digest);
-  unsigned char out[64];
-  auto n = EVP_EncodeBlock(out, digest, SHA_DIGEST_LENGTH);
-  return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
-}
-
-/// The header of an unmasked server frame with FIN set.
-std::string frame_header(uint8_t op, size_t length) {
-  std::string h;
-  h += static_cast<char>(0x80 | op);
-  if (length < 126) {
-    h += static_cast<char>(length);
-  } else if (length <= 0xFFFF) {
-    h += static_cast<char>(126);
-    h += static_cast<char>((length >> 8) & 0xFF);
-    h += static_cast<char>(length & 0xFF);
-  } else {
-    h += static_cast<char>(127);
-    for (int shift = 56; shift >= 0; shift -= 8)
-      h += static_cast<char>((static_cast<uint64_t>(length) >> shift) & 0xFF);
-  }
-  return h;
-}
+using namespace kassa::ws;
 
 struct endpoint_shared {
   endpoint_shared(ws_settings s, std::shared_ptr<hub_client> h,
@@ -140,14 +101,34 @@ public:
 
   // -- event_sink: any thread ------------------------------------------------
 
+  // Frames land in an inbox; only the first one since the last drain posts
+  // to the session's strand. While the I/O thread works through a fan-out to
+  // thousands of sessions, later events pile up in each inbox and leave
+  // together in the session's next writev: one post and one send per
+  // session per round, however many events arrived meanwhile.
   void push(std::vector<frame_ptr> frames) override {
-    net::post(socket_.get_executor(),
-              [self = shared_from_this(), frames = std::move(frames)] {
-                for (auto& f : frames)
-                  if (!self->enqueue(f))
-                    return;
-                self->flush();
-              });
+    bool post = false;
+    {
+      std::lock_guard guard{inbox_mutex_};
+      inbox_.insert(inbox_.end(), std::make_move_iterator(frames.begin()),
+                    std::make_move_iterator(frames.end()));
+      post = !drain_posted_;
+      drain_posted_ = true;
+    }
+    if (post)
+      post_drain();
+  }
+
+  void push(frame_ptr frame) override {
+    bool post = false;
+    {
+      std::lock_guard guard{inbox_mutex_};
+      inbox_.push_back(std::move(frame));
+      post = !drain_posted_;
+      drain_posted_ = true;
+    }
+    if (post)
+      post_drain();
   }
 
 private:
@@ -156,6 +137,21 @@ private:
     uint8_t op;
     bool raw; ///< bytes as they are (the 101 response)
   };
+
+  void post_drain() {
+    net::post(socket_.get_executor(), [self = shared_from_this()] {
+      std::vector<frame_ptr> batch;
+      {
+        std::lock_guard guard{self->inbox_mutex_};
+        batch.swap(self->inbox_);
+        self->drain_posted_ = false;
+      }
+      for (auto& f : batch)
+        if (!self->enqueue(std::move(f)))
+          return;
+      self->flush();
+    });
+  }
 
   // -- reading
   // -----------------------------------------------------------------
@@ -191,47 +187,16 @@ private:
     size_t pos = 0;
     auto hard_limit = shared_->settings.max_frame_bytes * 16;
     while (!closing_) {
-      size_t avail = rbuf_.size() - pos;
-      if (avail < 2)
+      auto f = decode_client_frame(
+        std::string_view{rbuf_.data() + pos, rbuf_.size() - pos}, hard_limit);
+      if (f.status == decoded_frame::incomplete)
         break;
-      auto* p = reinterpret_cast<const unsigned char*>(rbuf_.data() + pos);
-      bool fin = (p[0] & 0x80) != 0;
-      uint8_t op = p[0] & 0x0F;
-      bool masked = (p[1] & 0x80) != 0;
-      uint64_t len = p[1] & 0x7F;
-      size_t header = 2;
-      if (len == 126) {
-        if (avail < 4)
-          break;
-        len = (uint64_t{p[2]} << 8) | p[3];
-        header = 4;
-      } else if (len == 127) {
-        if (avail < 10)
-          break;
-        len = 0;
-        for (int i = 0; i < 8; ++i)
-          len = (len << 8) | p[2 + i];
-        header = 10;
-      }
-      if (!masked) {
-        close(1002, "client frames must be masked");
+      if (f.status == decoded_frame::violation) {
+        close(f.close_code, f.reason);
         break;
       }
-      if (len > hard_limit || (op >= 0x8 && (len > 125 || !fin))) {
-        close(len > hard_limit ? 1009 : 1002,
-              len > hard_limit ? "frame too large" : "bad control frame");
-        break;
-      }
-      if (avail < header + 4 + len)
-        break;
-      std::array<unsigned char, 4> mask{p[header], p[header + 1], p[header + 2],
-                                        p[header + 3]};
-      std::string payload(rbuf_.data() + pos + header + 4,
-                          static_cast<size_t>(len));
-      for (size_t i = 0; i < payload.size(); ++i)
-        payload[i] = static_cast<char>(payload[i] ^ mask[i % 4]);
-      pos += header + 4 + static_cast<size_t>(len);
-      on_frame(fin, op, std::move(payload));
+      pos += f.consumed;
+      on_frame(f.fin, f.op, std::move(f.payload));
     }
     rbuf_.erase(rbuf_.begin(), rbuf_.begin() + static_cast<long>(pos));
   }
@@ -500,6 +465,9 @@ private:
   bool message_is_text_ = true;
   std::deque<outgoing> queue_;
   size_t in_flight_ = 0;
+  std::mutex inbox_mutex_; ///< guards inbox_ and drain_posted_ (any thread)
+  std::vector<frame_ptr> inbox_;
+  bool drain_posted_ = false;
   std::vector<std::string> headers_;
   std::vector<net::const_buffer> buffers_;
   std::chrono::steady_clock::time_point last_rx_;
