@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <sys/resource.h>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -197,9 +198,20 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(t.failed), connect_s);
   std::fflush(stdout);
   t.measuring = true;
+  auto cpu_seconds = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec)
+           + static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec)
+               / 1e6;
+  };
+  auto cpu0 = cpu_seconds();
   auto m0 = clock_type::now();
   ioc.run_for(std::chrono::seconds(seconds));
   auto measured = std::chrono::duration<double>(clock_type::now() - m0).count();
+  // Shows whether the load client could be the bottleneck.
+  std::printf("client process: %.0f%% of one core while measuring\n",
+              100 * (cpu_seconds() - cpu0) / measured);
   std::printf("subscribers %d (connected %llu, failed %llu), connect all "
               "%.2f s, per connection p50 %.1f ms p99 %.1f ms\n",
               n, static_cast<unsigned long long>(t.connected),
