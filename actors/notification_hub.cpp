@@ -29,6 +29,39 @@ struct subscriber {
   /// Replays in progress; live frames wait in `pending` meanwhile.
   int catching_up = 0;
   std::vector<frame_ptr> pending;
+  /// The fan-out run this subscriber last got frames in, and how many.
+  uint64_t run = 0;
+  size_t run_frames = 0;
+};
+
+/// Who is subscribed to one topic: the ids, and a flat list of the
+/// subscribers rebuilt only after a change (a fan-out walks it per event).
+struct topic_members {
+  std::set<uint64_t> ids;
+  std::vector<subscriber*> list;
+  bool dirty = true;
+
+  void insert(uint64_t id) {
+    dirty |= ids.insert(id).second;
+  }
+  void erase(uint64_t id) {
+    dirty |= ids.erase(id) > 0;
+  }
+  bool empty() const {
+    return ids.empty();
+  }
+  const std::vector<subscriber*>&
+  subscribers(std::unordered_map<uint64_t, subscriber>& all) {
+    if (dirty) {
+      list.clear();
+      list.reserve(ids.size());
+      for (auto id : ids)
+        if (auto i = all.find(id); i != all.end())
+          list.push_back(&i->second);
+      dirty = false;
+    }
+    return list;
+  }
 };
 
 struct hub_state {
@@ -40,18 +73,25 @@ struct hub_state {
   std::map<int64_t, published_event> early; ///< overtook a lower seq
   bool gap_check_armed = false;
   std::unordered_map<uint64_t, subscriber> subscribers;
-  std::unordered_map<std::string, std::set<uint64_t>> by_topic;
+  uint64_t run = 0; ///< fan-out runs so far
+  std::unordered_map<std::string, topic_members> by_topic;
   counter* delivered_frames = nullptr;
   gauge* subscriber_count = nullptr;
 };
 
 using hub_actor = caf::stateful_actor<hub_state>;
 
-/// Fans a run of consecutive events out, in seq order: one encoded frame per
-/// event, shared by every subscriber; each goes straight into the
-/// subscriber's inbox (the session coalesces what piles up into one write).
+/// Fans a run of consecutive events out, in seq order, encoding each event
+/// once. Every subscriber that gets all of the run's frames (the usual case:
+/// everyone on `orders`) gets the same shared chunk — one push per
+/// subscriber per run, whatever the number of events; the others get their
+/// own selection.
 void fan_out(hub_actor* self, const std::vector<published_event>& events) {
   auto& st = self->state;
+  ++st.run;
+  std::vector<frame_ptr> frames; // one per event with a subscriber
+  std::vector<const published_event*> sources;
+  std::vector<subscriber*> touched; // subscribers with a frame in this run
   std::vector<subscriber*> targets;
   for (auto& e : events) {
     targets.clear();
@@ -61,29 +101,57 @@ void fan_out(hub_actor* self, const std::vector<published_event>& events) {
       if (i == st.by_topic.end())
         continue;
       ++lists;
-      for (auto id : i->second)
-        targets.push_back(&st.subscribers[id]);
+      auto& members = i->second.subscribers(st.subscribers);
+      targets.insert(targets.end(), members.begin(), members.end());
     }
     if (lists > 1) { // subscribed to several of the event's topics: once
       std::sort(targets.begin(), targets.end());
       targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
     }
-    frame_ptr frame;
-    uint64_t sent = 0;
+    bool encoded = false;
     for (auto* sub : targets) {
       if (e.seq <= sub->floor)
         continue;
-      if (!frame)
-        frame = std::make_shared<const std::string>(event_frame(e));
-      ++sent;
-      if (sub->catching_up > 0)
-        sub->pending.push_back(frame);
-      else
-        sub->sink->push(frame);
+      if (!encoded) {
+        encoded = true;
+        frames.push_back(std::make_shared<const std::string>(event_frame(e)));
+        sources.push_back(&e);
+      }
+      if (sub->run != st.run) {
+        sub->run = st.run;
+        sub->run_frames = 0;
+        touched.push_back(sub);
+      }
+      ++sub->run_frames;
     }
-    if (st.delivered_frames && sent > 0)
-      st.delivered_frames->inc(sent);
   }
+  if (touched.empty())
+    return;
+  auto all = std::make_shared<const std::vector<frame_ptr>>(frames);
+  uint64_t sent = 0;
+  for (auto* sub : touched) {
+    frame_chunk chunk = all;
+    if (sub->run_frames != frames.size()) {
+      auto own = std::make_shared<std::vector<frame_ptr>>();
+      for (size_t k = 0; k < frames.size(); ++k) {
+        bool wanted = sources[k]->seq > sub->floor
+                      && std::any_of(sub->topics.begin(), sub->topics.end(),
+                                     [&](const std::string& t) {
+                                       return matches(t, *sources[k]);
+                                     });
+        if (wanted)
+          own->push_back(frames[k]);
+      }
+      chunk = std::move(own);
+    }
+    sent += chunk->size();
+    if (sub->catching_up > 0)
+      sub->pending.insert(sub->pending.end(), chunk->begin(), chunk->end());
+    else
+      sub->sink->push(std::move(chunk));
+  }
+  if (st.delivered_frames)
+    st.delivered_frames->inc(sent);
 }
 
 void deliver_ready(hub_actor* self) {
@@ -233,7 +301,8 @@ caf::behavior notification_hub(hub_actor* self,
         sub.pending.clear();
       }
       if (!frames.empty())
-        sub.sink->push(std::move(frames));
+        sub.sink->push(
+          std::make_shared<const std::vector<frame_ptr>>(std::move(frames)));
     },
     [self](atom::unsubscribe, uint64_t id,
            const std::vector<std::string>& topics) {

@@ -16,17 +16,17 @@ class logger;
 class metrics_registry;
 
 using frame_ptr = std::shared_ptr<const std::string>;
+/// A run of frames, shared between subscribers.
+using frame_chunk = std::shared_ptr<const std::vector<frame_ptr>>;
 
 /// The outgoing side of one subscriber (a WebSocket session implements it).
 /// Thread-safe and never blocking: frames are queued for the connection.
 class event_sink {
 public:
   virtual ~event_sink() = default;
-  /// Frames in seq order. The same encoded frame is shared by every
-  /// subscriber that gets it.
-  virtual void push(std::vector<frame_ptr> frames) = 0;
-  /// One frame (the live fan-out's case: no vector per subscriber).
-  virtual void push(frame_ptr frame) = 0;
+  /// Frames in seq order. A chunk (and each encoded frame in it) is shared
+  /// by every subscriber that gets it.
+  virtual void push(frame_chunk frames) = 0;
 };
 
 using event_sink_ptr = std::shared_ptr<event_sink>;

@@ -80,11 +80,10 @@ public:
   void start(std::string accept) {
     net::dispatch(socket_.get_executor(), [self = shared_from_this(),
                                            accept = std::move(accept)] {
-      auto response = std::make_shared<const std::string>(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-        "Connection: Upgrade\r\nServer: kassa\r\nSec-WebSocket-Accept: "
-        + accept + "\r\n\r\n");
-      self->queue_.push_back({response, 0, true});
+      self->pending_ += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: "
+                        "websocket\r\nConnection: Upgrade\r\nServer: "
+                        "kassa\r\nSec-WebSocket-Accept: "
+                        + accept + "\r\n\r\n";
       self->flush();
       self->last_rx_ = std::chrono::steady_clock::now();
       self->arm_timer();
@@ -101,29 +100,18 @@ public:
 
   // -- event_sink: any thread ------------------------------------------------
 
-  // Frames land in an inbox; only the first one since the last drain posts
-  // to the session's strand. While the I/O thread works through a fan-out to
-  // thousands of sessions, later events pile up in each inbox and leave
-  // together in the session's next writev: one post and one send per
-  // session per round, however many events arrived meanwhile.
-  void push(std::vector<frame_ptr> frames) override {
+  // Frames land in an inbox; only the first chunk since the last drain
+  // posts to the session's strand. While the I/O thread works through a
+  // fan-out to thousands of sessions, later events pile up in each inbox and
+  // leave together in the session's next write: one post and one send per
+  // session per round, however many events arrived meanwhile. A chunk is
+  // shared by every subscriber that gets all of it, so pushing costs one
+  // reference per session, not one per frame.
+  void push(frame_chunk chunk) override {
     bool post = false;
     {
       std::lock_guard guard{inbox_mutex_};
-      inbox_.insert(inbox_.end(), std::make_move_iterator(frames.begin()),
-                    std::make_move_iterator(frames.end()));
-      post = !drain_posted_;
-      drain_posted_ = true;
-    }
-    if (post)
-      post_drain();
-  }
-
-  void push(frame_ptr frame) override {
-    bool post = false;
-    {
-      std::lock_guard guard{inbox_mutex_};
-      inbox_.push_back(std::move(frame));
+      inbox_.push_back(std::move(chunk));
       post = !drain_posted_;
       drain_posted_ = true;
     }
@@ -132,23 +120,18 @@ public:
   }
 
 private:
-  struct outgoing {
-    frame_ptr payload;
-    uint8_t op;
-    bool raw; ///< bytes as they are (the 101 response)
-  };
-
   void post_drain() {
     net::post(socket_.get_executor(), [self = shared_from_this()] {
-      std::vector<frame_ptr> batch;
+      std::vector<frame_chunk> batch;
       {
         std::lock_guard guard{self->inbox_mutex_};
         batch.swap(self->inbox_);
         self->drain_posted_ = false;
       }
-      for (auto& f : batch)
-        if (!self->enqueue(std::move(f)))
-          return;
+      for (auto& chunk : batch)
+        for (auto& f : *chunk)
+          if (!self->enqueue(*f))
+            return;
       self->flush();
     });
   }
@@ -265,7 +248,7 @@ private:
     }
     auto op = frame.value("op", std::string{});
     if (op == "ping") {
-      enqueue(std::make_shared<const std::string>(R"({"type":"pong"})"));
+      enqueue(std::string_view{R"({"type":"pong"})"});
       return;
     }
     if (op != "subscribe" && op != "unsubscribe") {
@@ -299,7 +282,7 @@ private:
              {"topics", topics}};
     if (op == "unsubscribe") {
       shared_->hub->unsubscribe(id_, topics);
-      enqueue(std::make_shared<const std::string>(ack.dump()));
+      enqueue(std::string_view{ack.dump()});
       return;
     }
     int64_t since = -1;
@@ -312,58 +295,59 @@ private:
     }
     // The ack is queued before any event of this subscription: the hub's
     // frames arrive through a post to this strand, after it.
-    enqueue(std::make_shared<const std::string>(ack.dump()));
+    enqueue(std::string_view{ack.dump()});
     subscribed_ = true;
     shared_->hub->subscribe(id_, shared_from_this(), std::move(topics), since);
   }
 
   void reply_error(std::string_view code, std::string_view message) {
-    enqueue(std::make_shared<const std::string>(error_frame(code, message)));
+    enqueue(std::string_view{error_frame(code, message)});
   }
 
   // -- writing
   // -----------------------------------------------------------------
 
   /// Queues a text frame; false once the client is closed or cut off.
-  bool enqueue(frame_ptr frame) {
+  bool enqueue(std::string_view payload) {
     if (closing_)
       return false;
-    if (queue_.size() >= shared_->settings.max_queue_frames) {
+    if (pending_frames_ + in_flight_frames_
+        >= shared_->settings.max_queue_frames) {
       shared_->slow_closed->inc();
       close(1013, "too slow: queue full; reconnect and subscribe with since");
       return false;
     }
-    queue_.push_back({std::move(frame), op_text, false});
+    append_frame(op_text, payload);
+    ++pending_frames_;
     return true;
   }
 
-  void enqueue_control(uint8_t op, std::string payload) {
-    queue_.push_back(
-      {std::make_shared<const std::string>(std::move(payload)), op, false});
+  bool enqueue(const frame_ptr& frame) {
+    return enqueue(std::string_view{*frame});
   }
 
-  /// One writev of everything queued (if no write is in flight).
+  void enqueue_control(uint8_t op, std::string_view payload) {
+    append_frame(op, payload);
+  }
+
+  /// Header and payload go into the pending bytes: one contiguous buffer,
+  /// so a write is one send() whatever the number of frames.
+  void append_frame(uint8_t op, std::string_view payload) {
+    append_frame_header(pending_, op, payload.size());
+    pending_.append(payload);
+  }
+
+  /// Writes everything pending (unless a write is in flight).
   void flush() {
-    if (writing_ || queue_.empty() || !socket_.is_open())
+    if (writing_ || pending_.empty() || !socket_.is_open())
       return;
     writing_ = true;
-    in_flight_ = queue_.size();
-    headers_.clear();
-    headers_.reserve(in_flight_);
-    buffers_.clear();
-    buffers_.reserve(in_flight_ * 2);
-    for (size_t i = 0; i < in_flight_; ++i) {
-      auto& item = queue_[i];
-      if (item.raw) {
-        headers_.emplace_back();
-      } else {
-        headers_.push_back(frame_header(item.op, item.payload->size()));
-        buffers_.emplace_back(net::buffer(headers_.back()));
-      }
-      buffers_.emplace_back(net::buffer(*item.payload));
-    }
+    in_flight_.swap(pending_);
+    pending_.clear();
+    in_flight_frames_ = pending_frames_;
+    pending_frames_ = 0;
     shared_->writes->inc();
-    net::async_write(socket_, buffers_,
+    net::async_write(socket_, net::buffer(in_flight_),
                      [self = shared_from_this()](error_code ec, std::size_t) {
                        self->on_written(ec);
                      });
@@ -371,14 +355,13 @@ private:
 
   void on_written(error_code ec) {
     writing_ = false;
-    queue_.erase(queue_.begin(),
-                 queue_.begin() + static_cast<long>(in_flight_));
-    in_flight_ = 0;
+    in_flight_.clear();
+    in_flight_frames_ = 0;
     if (ec) {
       finish();
       return;
     }
-    if (close_sent_ && queue_.empty()) {
+    if (close_sent_ && pending_.empty()) {
       error_code ignored;
       socket_.shutdown(tcp::socket::shutdown_send, ignored);
       finish();
@@ -392,14 +375,14 @@ private:
     if (closing_)
       return;
     closing_ = true;
-    // Frames already handed to the kernel stay; the others are dropped.
-    queue_.erase(queue_.begin() + static_cast<long>(in_flight_), queue_.end());
+    // Bytes already handed to the kernel stay; the others are dropped.
+    pending_.clear();
+    pending_frames_ = 0;
     std::string payload;
     payload += static_cast<char>((code >> 8) & 0xFF);
     payload += static_cast<char>(code & 0xFF);
     payload += reason.substr(0, 120);
-    queue_.push_back({std::make_shared<const std::string>(std::move(payload)),
-                      op_close, false});
+    append_frame(op_close, payload);
     close_sent_ = true;
     // A client that reads nothing never lets the close frame out: give it
     // a few seconds, then drop the connection.
@@ -463,13 +446,13 @@ private:
   std::string message_;
   bool in_message_ = false;
   bool message_is_text_ = true;
-  std::deque<outgoing> queue_;
-  size_t in_flight_ = 0;
+  std::string pending_;   ///< framed bytes not yet written
+  std::string in_flight_; ///< the bytes of the write in flight
+  size_t pending_frames_ = 0;
+  size_t in_flight_frames_ = 0;
   std::mutex inbox_mutex_; ///< guards inbox_ and drain_posted_ (any thread)
-  std::vector<frame_ptr> inbox_;
+  std::vector<frame_chunk> inbox_;
   bool drain_posted_ = false;
-  std::vector<std::string> headers_;
-  std::vector<net::const_buffer> buffers_;
   std::chrono::steady_clock::time_point last_rx_;
   bool writing_ = false;
   bool closing_ = false;

@@ -19,6 +19,11 @@ std::string accept_key(std::string_view key) {
 
 std::string frame_header(uint8_t op, size_t length) {
   std::string h;
+  append_frame_header(h, op, length);
+  return h;
+}
+
+void append_frame_header(std::string& h, uint8_t op, size_t length) {
   h += static_cast<char>(0x80 | op);
   if (length < 126) {
     h += static_cast<char>(length);
@@ -31,7 +36,6 @@ std::string frame_header(uint8_t op, size_t length) {
     for (int shift = 56; shift >= 0; shift -= 8)
       h += static_cast<char>((static_cast<uint64_t>(length) >> shift) & 0xFF);
   }
-  return h;
 }
 
 decoded_frame decode_client_frame(std::string_view bytes, uint64_t max_bytes) {

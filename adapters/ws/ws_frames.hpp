@@ -26,6 +26,9 @@ std::string accept_key(std::string_view key);
 /// The header of an unmasked server frame with FIN set.
 std::string frame_header(uint8_t op, size_t length);
 
+/// The same header, appended to `out` (no allocation of its own).
+void append_frame_header(std::string& out, uint8_t op, size_t length);
+
 /// One client frame taken from the front of a buffer.
 struct decoded_frame {
   enum status_t : uint8_t {

@@ -223,7 +223,10 @@ TEST_CASE("customer tokens grant only their customer's topic", "[ws]") {
   // Its own orders reach it.
   s.add_product("ws-hat", 10);
   s.post("/v1/orders", shop::order("ws-hat", "tok_ok")); // customer c1
-  auto first = json::parse(*ws.next());
+  auto event = ws.next();
+  REQUIRE(event); // (says so, rather than dereferencing nothing)
+  auto first = json::parse(*event);
+  INFO(*event);
   CHECK(first["event"] == "order.created");
   CHECK(first["data"]["order_id"].is_string());
   // Forged and tampered tokens, and no token at all, are refused at the door.
