@@ -2,6 +2,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "actors/type_ids.hpp"
@@ -27,9 +28,28 @@ namespace {
 struct inventory_state {
   static inline const char* name = "inventory";
   std::shared_ptr<inventory_store> store;
+  /// Reservation calls waiting for the batch in flight to commit.
+  std::vector<provider_call> queued;
+  bool writing = false;
 };
 
-caf::behavior inventory(caf::stateful_actor<inventory_state>* self,
+using inventory_actor = caf::stateful_actor<inventory_state>;
+
+/// Everything queued goes into one transaction, like the journal.
+void write_batch(inventory_actor* self) {
+  auto& st = self->state;
+  if (st.writing || st.queued.empty())
+    return;
+  st.writing = true;
+  auto batch = std::move(st.queued);
+  st.queued.clear();
+  auto me = caf::actor{self};
+  st.store->reservations(std::move(batch), [me] {
+    caf::anon_send(me, atom::done::value);
+  });
+}
+
+caf::behavior inventory(inventory_actor* self,
                         std::shared_ptr<inventory_store> store) {
   self->state.store = std::move(store);
   return {
@@ -46,7 +66,12 @@ caf::behavior inventory(caf::stateful_actor<inventory_state>* self,
                                       std::move(out));
     },
     [self](atom::call, provider_call& call) {
-      self->state.store->reservation(std::move(call));
+      self->state.queued.push_back(std::move(call));
+      write_batch(self);
+    },
+    [self](atom::done) {
+      self->state.writing = false;
+      write_batch(self);
     },
   };
 }

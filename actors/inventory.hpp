@@ -69,10 +69,14 @@ public:
   virtual void change_stock(std::string sku, stock_change change,
                             idempotency idem, responder_ptr done)
     = 0;
-  /// Reservations of an order (`call.op`: reserve, release, commit), all
-  /// lines in one transaction; idempotent per order. Answers a
-  /// `provider_result` to `call.reply_to`.
-  virtual void reservation(provider_call call) = 0;
+  /// Reservations of orders (`call.op`: reserve, release, commit), every
+  /// call of the batch in ONE transaction (group commit: a hot product row
+  /// is locked once per batch, not once per order); idempotent per order.
+  /// Answers each call's `provider_result` to its `reply_to`, then calls
+  /// `done` (from another thread).
+  virtual void reservations(std::vector<provider_call> calls,
+                            std::function<void()> done)
+    = 0;
 };
 
 /// Number of inventory shards; a SKU's shard is `inventory_shard(sku)`.

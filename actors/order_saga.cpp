@@ -29,6 +29,7 @@ struct order_saga_state {
   bool loaded = false;
   bool journaling = false;
   bool three_ds_confirmed = false;
+  bool idle = false; ///< reported to the supervisor as waiting
   /// The call in flight: its message id, step, attempt and whether it is a
   /// compensation; empty id = none.
   std::string expected;
@@ -44,6 +45,18 @@ struct order_saga_state {
 using saga_actor = caf::stateful_actor<order_saga_state>;
 
 void advance(saga_actor* self);
+
+/// Tells the saga supervisor whether this saga waits for the outside world
+/// (3-D Secure, a parked step): a waiting saga gives its running slot back
+/// (orders.max_active_sagas), so waiting orders never block new ones.
+void report_idle(saga_actor* self, bool idle) {
+  auto& st = self->state;
+  if (st.idle == idle)
+    return;
+  st.idle = idle;
+  caf::anon_send(st.deps.root, atom::tell::value, std::string{"sagas"},
+                 caf::make_message(atom::idle::value, st.id, idle));
+}
 
 /// The id of the 3-D Secure deadline of the current charge attempt.
 std::string three_ds_timer_id(const order_saga_state& st) {
@@ -87,6 +100,16 @@ void journal_all(saga_actor* self,
     entries.push_back(make_entry(
       st.id, st.order, next, events[i].first, std::move(events[i].second),
       st.seq + static_cast<int32_t>(i) + 1, i + 1 == events.size()));
+  }
+  if (st.seq == 1 && !entries.empty()) {
+    // The first append after `order.created` (seq 1, written when the
+    // order was accepted) also puts that event into the notification log.
+    entries.front().prior_event_type = "order.created";
+    entries.front().prior_event_data = json{
+      {"order_id", st.id},
+      {"status", "pending"},
+      {"total_minor", st.order.total_minor},
+      {"currency", st.order.currency}}.dump();
   }
   auto count = static_cast<int32_t>(entries.size());
   self
@@ -257,6 +280,8 @@ void on_result(saga_actor* self, const provider_result& r) {
               arm_three_ds_timeout(self);
             if (parked)
               schedule_resume(self, retry_after, false);
+            if (waiting || parked)
+              report_idle(self, true);
             advance(self);
           });
 }
@@ -283,6 +308,7 @@ void advance(saga_actor* self) {
         return;
       }
       st.waited.reset();
+      report_idle(self, false); // e.g. compensating after a 3-D Secure wait
       saga_event ev;
       bool compensation = d.kind == saga_decision::run_compensation;
       ev.type = compensation ? saga_event_type::compensation_started
@@ -352,6 +378,8 @@ caf::behavior order_saga(saga_actor* self, std::string id,
         schedule_resume(self, 0, true); // the job may have run and not taken
       else if (st.logic.status() == saga_status::waiting)
         arm_three_ds_timeout(self); // a full period again after a restart
+      if (st.logic.status() == saga_status::waiting)
+        report_idle(self, true);
       if (st.deps.log && events.size() > 1)
         st.deps.log->info(
           "order_saga", "resumed from journal",
@@ -413,6 +441,7 @@ caf::behavior order_saga(saga_actor* self, std::string id,
       auto d = st.logic.resume_parked();
       if (!d || !st.expected.empty())
         return; // not parked (any more)
+      report_idle(self, false);
       bool comp = d->kind == saga_decision::run_compensation;
       if (d->kind != saga_decision::run_step && !comp) {
         advance(self);
@@ -474,6 +503,7 @@ caf::behavior order_saga(saga_actor* self, std::string id,
         return;
       }
       st.three_ds_confirmed = true;
+      report_idle(self, false);
       saga_event ev;
       ev.type = saga_event_type::step_started;
       ev.step = saga_step::charge_payment;
@@ -509,7 +539,8 @@ caf::actor spawn_saga_supervisor(caf::local_actor* parent,
                           std::chrono::seconds(60),
                           std::chrono::milliseconds(100),
                           std::chrono::seconds(5),
-                          false};
+                          false,
+                          deps.max_active};
   auto sup
     = spawn_supervisor(parent->system(), opts, {}, deps.log, deps.metrics);
   deps.store->unfinished([sup, deps](std::vector<std::string> ids) {

@@ -43,6 +43,8 @@ struct order_saga_deps {
   std::chrono::milliseconds three_ds_timeout{900000};
   const logger* log = nullptr;
   metrics_registry* metrics = nullptr;
+  /// Sagas working at once (0 = no limit); see supervisor_options.
+  size_t max_active = 1000;
 };
 
 /// One order saga. On start it loads its request and journal (through the

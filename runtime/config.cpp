@@ -143,6 +143,11 @@ const std::vector<config_key>& config_schema() {
     str_key("providers.ca_file", "", "",
             "PEM file of CAs trusted for provider HTTPS (a test CA); empty = "
             "the system's trust store. Certificates are always verified."),
+    int_key("orders.max_active_sagas", "1000", 0, 10000000,
+            "Sagas working at once; more orders wait (pending) for a slot, "
+            "so an overload queues instead of timing out. Sagas waiting "
+            "for 3-D Secure or a parked provider hold no slot. 0 = no "
+            "limit."),
     str_key("orders.payment_provider", "sandbox", "sandbox|stripe",
             "Payment provider of an order that names none."),
     str_key("orders.invoicing_provider", "sandbox", "sandbox|billingo",
@@ -564,6 +569,7 @@ node_config to_node_config(const config_values& v) {
   c.ws.customer_token_secret = v.get_string("ws.customer_token_secret");
   c.providers.ca_file = v.get_string("providers.ca_file");
   c.orders.payment_provider = v.get_string("orders.payment_provider");
+  c.orders.max_active_sagas = v.get_int("orders.max_active_sagas");
   c.orders.invoicing_provider = v.get_string("orders.invoicing_provider");
   c.stripe.base_url = v.get_string("stripe.base_url");
   c.stripe.secret_key = v.get_string("stripe.secret_key");

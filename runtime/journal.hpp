@@ -21,12 +21,17 @@ struct journal_entry {
   std::string status;   ///< snapshot: the stream's status after this event
   std::string snapshot; ///< snapshot: JSON object
   std::string customer; ///< customer id, for the event's topics
+  /// A domain event published just before this entry's own, in the same
+  /// transaction: a new saga's `order.created` rides on its first append.
+  std::string prior_event_type;
+  std::string prior_event_data; ///< JSON object
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
   return f(caf::meta::type_name("kassa::journal_entry"), x.stream, x.seq,
-           x.type, x.step, x.attempt, x.data, x.status, x.snapshot, x.customer);
+           x.type, x.step, x.attempt, x.data, x.status, x.snapshot, x.customer,
+           x.prior_event_type, x.prior_event_data);
 }
 
 /// Journal protocol (adapters/postgres/journal.cpp implements it):

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -39,6 +40,10 @@ struct supervisor_state {
   const logger* log = nullptr;
   metrics_registry* metrics = nullptr;
   std::map<std::string, supervised_child> children;
+  /// Children holding a running slot (options.max_running), and children
+  /// added while none was free, in order.
+  std::set<std::string> active;
+  std::deque<std::string> waiting;
 };
 
 using supervisor_pointer = caf::stateful_actor<supervisor_state>*;
@@ -51,7 +56,10 @@ counter* restart_counter(supervisor_state& st, const std::string& child) {
   return &st.metrics->get_counter(
     "kassa_actor_restarts_total",
     "Restarts of supervised actors after a crash.",
-    {{"supervisor", st.options.name}, {"child", child}});
+    // Children of a non-escalating supervisor are many and short-lived
+    // (sagas): one series for all of them, not one per order.
+    {{"supervisor", st.options.name},
+     {"child", st.options.escalate ? child : std::string{"*"}}});
 }
 
 void deliver(const caf::actor& child, caf::message msg,
@@ -82,6 +90,33 @@ caf::actor start_child(supervisor_pointer self, supervised_child& child) {
   return handle;
 }
 
+bool has_room(const supervisor_state& st) {
+  return st.options.max_running == 0
+         || st.active.size() < st.options.max_running;
+}
+
+/// Starts waiting children while slots are free.
+void start_waiting(supervisor_pointer self) {
+  auto& st = self->state;
+  while (has_room(st) && !st.waiting.empty()) {
+    auto name = std::move(st.waiting.front());
+    st.waiting.pop_front();
+    auto i = st.children.find(name);
+    if (i == st.children.end() || i->second.handle)
+      continue;
+    st.active.insert(name);
+    start_child(self, i->second);
+  }
+}
+
+/// Removes a child for good and hands its slot on.
+void forget(supervisor_pointer self, const std::string& name) {
+  auto& st = self->state;
+  st.children.erase(name);
+  st.active.erase(name);
+  start_waiting(self);
+}
+
 void on_child_exit(supervisor_pointer self, supervised_child& child,
                    const caf::error& reason) {
   auto& st = self->state;
@@ -91,7 +126,7 @@ void on_child_exit(supervisor_pointer self, supervised_child& child,
       st.log->info(
         "supervisor", "child finished",
         {{"supervisor", st.options.name}, {"child", child.spec.name}});
-    st.children.erase(std::string{child.spec.name});
+    forget(self, std::string{child.spec.name});
     return;
   }
   auto now = self->clock().now();
@@ -106,7 +141,7 @@ void on_child_exit(supervisor_pointer self, supervised_child& child,
                       {{"supervisor", st.options.name},
                        {"child", child.spec.name},
                        {"reason", reason_text}});
-      st.children.erase(std::string{child.spec.name});
+      forget(self, std::string{child.spec.name});
       return;
     }
     if (st.log)
@@ -172,7 +207,9 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
   st.options = std::move(options);
   st.log = log;
   st.metrics = metrics;
-  auto add_child = [self](child_spec spec) -> caf::actor {
+  /// The child's handle; null when it waits for a slot (`queued`) or its
+  /// factory failed.
+  auto add_child = [self](child_spec spec, bool* queued) -> caf::actor {
     auto& st = self->state;
     auto name = spec.name;
     auto [i, added] = st.children.try_emplace(
@@ -186,10 +223,17 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
     if (!added)
       return i->second.handle;
     restart_counter(st, name);
+    if (!has_room(st)) {
+      st.waiting.push_back(name);
+      if (queued)
+        *queued = true;
+      return nullptr;
+    }
+    st.active.insert(name);
     return start_child(self, i->second);
   };
   for (auto& spec : specs)
-    add_child(std::move(spec));
+    add_child(std::move(spec), nullptr);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     auto& st = self->state;
     for (auto& [name, child] : st.children) {
@@ -211,10 +255,20 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
       return i->second.handle;
     },
     [add_child](atom::add, child_spec& spec) -> caf::result<caf::actor> {
-      auto handle = add_child(std::move(spec));
-      if (!handle)
+      bool queued = false;
+      auto handle = add_child(std::move(spec), &queued);
+      if (!handle && !queued)
         return caf::make_error(errc::unknown_child, "factory failed");
-      return handle;
+      return handle; // null while it waits for a running slot
+    },
+    [self](atom::idle, const std::string& name, bool idle) {
+      auto& st = self->state;
+      if (idle) {
+        st.active.erase(name);
+        start_waiting(self);
+      } else if (st.children.count(name) > 0) {
+        st.active.insert(name); // may go over the limit for a while
+      }
     },
     [self](atom::tell, const std::string& name, caf::message& msg) {
       route_to_child(self, name, std::move(msg), caf::response_promise{});

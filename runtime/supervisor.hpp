@@ -28,6 +28,11 @@ struct supervisor_options {
   /// false: a child over budget is dropped (logged) instead of escalating —
   /// for supervisors of many independent children such as sagas.
   bool escalate = true;
+  /// At most this many children run at once (0 = no limit); a child added
+  /// beyond it waits, its messages held, until a running one finishes or
+  /// reports itself idle with `(atom::idle, name, true)` — backpressure for
+  /// supervisors of many children such as sagas.
+  size_t max_running = 0;
 };
 
 /// Starts one child. Called once at start and again after every crash; the
@@ -50,6 +55,9 @@ struct child_spec {
 ///   callers need no handle that a restart would make stale.
 /// - `(atom::ask, std::string name, caf::message) -> <the child's answer>`:
 ///   the same as a request; the child answers the original requester.
+/// - `(atom::idle, std::string name, bool idle)`: the child waits for the
+///   outside world (true) and gives its running slot back, or works again
+///   (false).
 /// A child that exits normally is removed; any other exit (an exception, an
 /// error) is a crash and triggers a restart after the backoff delay.
 caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_options options,

@@ -133,8 +133,7 @@ std::optional<api_response> validate_order(const route_context& ctx,
 }
 
 /// In one transaction: prices, the saga row, its first journal entry.
-api_response create_order(pg::connection& conn, json request,
-                          std::vector<published_event>& events) {
+api_response create_order(pg::connection& conn, json request) {
   std::vector<std::string> skus;
   for (auto& item : request["items"])
     skus.push_back(item["sku"].get<std::string>());
@@ -185,20 +184,9 @@ api_response create_order(pg::connection& conn, json request,
                            "VALUES ($1, 1, 'order.created')",
                            {id}, res))
     return pg::database_failure(err->message);
-  // The event goes into the notification log in this same transaction.
-  published_event created;
-  created.type = "order.created";
-  created.order_id = id;
-  created.customer_id = request["customer"]["id"].get<std::string>();
-  created.data = json{
-    {"order_id", id},
-    {"status", "pending"},
-    {"total_minor", total},
-    {"currency",
-     currency}}.dump();
-  events.push_back(std::move(created));
-  if (auto err = append_events(conn, events); !err.empty())
-    return pg::database_failure(err);
+  // No event here: `order.created` goes into the notification log with the
+  // saga's first journal append (see order_saga.cpp), so that creating an
+  // order never waits for the log's sequence lock behind a journal commit.
   return json_response(202, json{{"id", id},
                                  {"status", "pending"},
                                  {"total_minor", total},
@@ -285,10 +273,8 @@ void add_order_routes(router& r, const route_context& ctx) {
        auto root = ctx.supervisor;
        auto spec = ctx.saga_spec;
        db_job job = [out, idem, normalized, root, spec](pg::connection& conn) {
-         std::vector<published_event> events;
          auto answer = pg::run_idempotent(conn, idem, [&](pg::connection& c) {
-           events.clear();
-           return create_order(c, normalized, events);
+           return create_order(c, normalized);
          });
          bool replay = false;
          for (auto& [k, v] : answer.headers)
@@ -299,9 +285,6 @@ void add_order_routes(router& r, const route_context& ctx) {
            auto id = json::parse(answer.body)["id"].get<std::string>();
            caf::anon_send(root, atom::tell::value, std::string{"sagas"},
                           caf::make_message(atom::add::value, spec(id)));
-           caf::anon_send(
-             root, atom::tell::value, std::string{"notification_hub"},
-             caf::make_message(atom::publish::value, std::move(events)));
          }
          out->respond(std::move(answer));
          return caf::message{};

@@ -297,6 +297,7 @@ int serve(const node_config& config, const logger& log) {
     millis{config.orders.retry_initial_ms}, millis{config.orders.retry_max_ms}};
   saga_deps.three_ds_timeout = millis{config.orders.three_ds_timeout_ms};
   saga_deps.metrics = &metrics;
+  saga_deps.max_active = static_cast<size_t>(config.orders.max_active_sagas);
   late.push_back({"sagas", [saga_deps](caf::local_actor* parent) {
                     return spawn_saga_supervisor(parent, saga_deps);
                   }});

@@ -62,8 +62,10 @@ long result::affected() const {
   return text && *text ? std::stol(text) : 0;
 }
 
-connection::connection(connection&& other) noexcept : conn_(other.conn_) {
+connection::connection(connection&& other) noexcept
+  : conn_(other.conn_), prepared_(std::move(other.prepared_)) {
   other.conn_ = nullptr;
+  other.prepared_.clear();
 }
 
 connection& connection::operator=(connection&& other) noexcept {
@@ -71,7 +73,9 @@ connection& connection::operator=(connection&& other) noexcept {
     if (conn_ != nullptr)
       PQfinish(conn_);
     conn_ = other.conn_;
+    prepared_ = std::move(other.prepared_);
     other.conn_ = nullptr;
+    other.prepared_.clear();
   }
   return *this;
 }
@@ -119,8 +123,30 @@ connection::exec(std::string_view sql,
   values.reserve(params.size());
   for (auto& p : params)
     values.push_back(p ? p->c_str() : nullptr);
-  auto res = PQexecParams(conn_, query.c_str(), static_cast<int>(params.size()),
-                          nullptr, values.data(), nullptr, nullptr, 0);
+  // Statements worth keeping: few parameters (multi-row inserts vary in
+  // length) and a bounded number per connection.
+  constexpr size_t max_prepared = 256;
+  constexpr size_t max_params = 16;
+  pg_result* res = nullptr;
+  auto known = prepared_.find(query);
+  if (known == prepared_.end() && params.size() <= max_params
+      && prepared_.size() < max_prepared) {
+    auto name = "k" + std::to_string(prepared_.size());
+    auto prep = PQprepare(conn_, name.c_str(), query.c_str(),
+                          static_cast<int>(params.size()), nullptr);
+    bool ok = prep != nullptr && PQresultStatus(prep) == PGRES_COMMAND_OK;
+    if (prep != nullptr)
+      PQclear(prep);
+    if (ok)
+      known = prepared_.emplace(query, std::move(name)).first;
+  }
+  if (known != prepared_.end())
+    res = PQexecPrepared(conn_, known->second.c_str(),
+                         static_cast<int>(params.size()), values.data(),
+                         nullptr, nullptr, 0);
+  else
+    res = PQexecParams(conn_, query.c_str(), static_cast<int>(params.size()),
+                       nullptr, values.data(), nullptr, nullptr, 0);
   if (res == nullptr || !succeeded(res)) {
     auto err = error_of(conn_, res);
     if (res != nullptr)

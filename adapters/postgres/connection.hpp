@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 struct pg_conn;
@@ -57,7 +58,10 @@ public:
   bool ok() const;
 
   /// Runs one statement with text parameters ($1, $2, ...). Parameters that
-  /// are nullopt are sent as NULL.
+  /// are nullopt are sent as NULL. A statement text seen before runs as a
+  /// prepared statement of this connection (parsed and planned once: most
+  /// of a short statement's server CPU); large or one-off texts (many
+  /// parameters, e.g. multi-row inserts) are not kept.
   std::optional<error>
   exec(std::string_view sql,
        const std::vector<std::optional<std::string>>& params, result& out);
@@ -67,6 +71,8 @@ public:
 
 private:
   pg_conn* conn_ = nullptr;
+  /// Statement text → prepared statement name, per connection.
+  std::unordered_map<std::string, std::string> prepared_;
 };
 
 } // namespace kassa::pg

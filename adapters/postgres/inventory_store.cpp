@@ -109,29 +109,113 @@ public:
     });
   }
 
-  void reservation(provider_call call) override {
-    submit_db_work(supervisor_, [call](pg::connection& conn) {
-      caf::anon_send(call.reply_to, apply_reservation(conn, call));
+  void reservations(std::vector<provider_call> calls,
+                    std::function<void()> done) override {
+    submit_db_work(supervisor_, [calls = std::move(calls),
+                                 done = std::move(done)](pg::connection& conn) {
+      auto results = apply_batch(conn, calls);
+      for (size_t i = 0; i < calls.size(); ++i)
+        caf::anon_send(calls[i].reply_to, std::move(results[i]));
+      done();
     });
   }
 
 private:
-  static provider_result apply_reservation(pg::connection& conn,
-                                           const provider_call& call) {
-    provider_result r{call.message_id, provider_outcome::ok, {}, {}};
-    auto fail = [&](provider_outcome outcome, std::string error) {
+  /// `{"a","b"}`: a text[] literal.
+  static std::string text_array(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (auto& item : items) {
+      if (out.size() > 1)
+        out += ',';
+      out += '"';
+      for (char c : item) {
+        if (c == '"' || c == '\\')
+          out += '\\';
+        out += c;
+      }
+      out += '"';
+    }
+    return out + "}";
+  }
+
+  /// Every call in one transaction: product rows are locked once, in SKU
+  /// order (so two batches never deadlock), and each call runs inside its
+  /// own savepoint, so one refused reservation undoes only itself.
+  static std::vector<provider_result>
+  apply_batch(pg::connection& conn, const std::vector<provider_call>& calls) {
+    std::vector<provider_result> results;
+    results.reserve(calls.size());
+    auto all_failed = [&](std::string error) {
+      results.clear();
+      for (auto& call : calls)
+        results.push_back(
+          {call.message_id, provider_outcome::transient, {}, error, 0});
+      return results;
+    };
+    if (!conn.ok())
+      return all_failed("database unavailable");
+    if (auto err = conn.exec_script("BEGIN"))
+      return all_failed(err->message);
+    auto abort = [&](const std::string& error) {
       conn.exec_script("ROLLBACK");
-      r.outcome = outcome;
+      return all_failed(error);
+    };
+    pg::result res;
+    std::vector<std::string> orders;
+    std::vector<std::string> skus;
+    for (auto& call : calls) {
+      orders.push_back(call.order_id);
+      for (auto& line : call.lines)
+        skus.push_back(line.sku);
+    }
+    if (auto err = conn.exec("SELECT DISTINCT sku FROM reservations WHERE "
+                             "order_id = ANY($1::text[])",
+                             {text_array(orders)}, res))
+      return abort(err->message);
+    for (int i = 0; i < res.rows(); ++i)
+      skus.emplace_back(res.value(i, 0));
+    std::sort(skus.begin(), skus.end());
+    skus.erase(std::unique(skus.begin(), skus.end()), skus.end());
+    if (auto err = conn.exec("SELECT sku FROM products WHERE sku = "
+                             "ANY($1::text[]) ORDER BY sku FOR UPDATE",
+                             {text_array(skus)}, res))
+      return abort(err->message);
+    for (auto& call : calls) {
+      if (auto err = conn.exec_script("SAVEPOINT call"))
+        return abort(err->message);
+      std::optional<std::string> sql_error;
+      auto r = apply_reservation(conn, call, sql_error);
+      if (sql_error)
+        return abort(*sql_error);
+      if (auto err = conn.exec_script(r.outcome == provider_outcome::ok
+                                        ? "RELEASE SAVEPOINT call"
+                                        : "ROLLBACK TO SAVEPOINT call"))
+        return abort(err->message);
+      results.push_back(std::move(r));
+    }
+    if (auto err = conn.exec_script("COMMIT"))
+      return all_failed(err->message);
+    return results;
+  }
+
+  /// One call's statements, inside the batch's transaction. A database
+  /// error sets `sql_error` (the batch rolls back); a refusal (no product,
+  /// not enough stock) is the result.
+  static provider_result
+  apply_reservation(pg::connection& conn, const provider_call& call,
+                    std::optional<std::string>& sql_error) {
+    provider_result r{call.message_id, provider_outcome::ok, {}, {}, 0};
+    auto refuse = [&](std::string error) {
+      r.outcome = provider_outcome::permanent;
       r.error = std::move(error);
       return r;
     };
-    if (!conn.ok())
-      return fail(provider_outcome::transient, "database unavailable");
-    if (auto err = conn.exec_script("BEGIN"))
-      return fail(provider_outcome::transient, err->message);
+    auto failed = [&](const pg::error& err) {
+      sql_error = err.message;
+      return r;
+    };
     pg::result res;
     if (call.op == "reserve") {
-      // Lines in SKU order so concurrent orders lock rows in one order.
       auto lines = call.lines;
       std::sort(lines.begin(), lines.end(), [](auto& a, auto& b) {
         return a.sku < b.sku;
@@ -142,26 +226,24 @@ private:
               "SELECT $1, $2, $3, 'held' WHERE EXISTS (SELECT 1 FROM products "
               "WHERE sku = $2) ON CONFLICT DO NOTHING",
               {call.order_id, line.sku, std::to_string(line.quantity)}, res))
-          return fail(provider_outcome::transient, err->message);
+          return failed(*err);
         if (res.affected() == 0) {
           // Either reserved before (a retry: nothing to do) or no product.
           if (auto err = conn.exec("SELECT 1 FROM reservations WHERE "
                                    "order_id = $1 AND sku = $2",
                                    {call.order_id, line.sku}, res))
-            return fail(provider_outcome::transient, err->message);
+            return failed(*err);
           if (res.rows() == 0)
-            return fail(provider_outcome::permanent,
-                        "unknown_sku: no product " + line.sku);
+            return refuse("unknown_sku: no product " + line.sku);
           continue;
         }
         if (auto err = conn.exec(
               "UPDATE products SET reserved = reserved + $2, updated_at = "
               "now() WHERE sku = $1 AND stock - reserved >= $2",
               {line.sku, std::to_string(line.quantity)}, res))
-          return fail(provider_outcome::transient, err->message);
+          return failed(*err);
         if (res.affected() == 0)
-          return fail(provider_outcome::permanent,
-                      "insufficient_stock: not enough " + line.sku);
+          return refuse("insufficient_stock: not enough " + line.sku);
       }
     } else if (call.op == "release" || call.op == "commit") {
       bool commit = call.op == "commit";
@@ -171,7 +253,7 @@ private:
               + "', updated_at = now() WHERE order_id = $1 AND status = "
                 "'held' RETURNING sku, quantity",
             {call.order_id}, res))
-        return fail(provider_outcome::transient, err->message);
+        return failed(*err);
       auto held = res;
       for (int i = 0; i < held.rows(); ++i) {
         pg::result ignored;
@@ -182,18 +264,16 @@ private:
               sql,
               {std::string{held.value(i, 0)}, std::string{held.value(i, 1)}},
               ignored))
-          return fail(provider_outcome::transient, err->message);
+          return failed(*err);
       }
     } else {
-      return fail(provider_outcome::permanent,
-                  "unsupported inventory operation " + call.op);
+      return refuse("unsupported inventory operation " + call.op);
     }
-    if (auto err = conn.exec_script("COMMIT"))
-      return fail(provider_outcome::transient, err->message);
     r.ref = call.order_id;
     return r;
   }
 
+private:
   /// Runs `work` on a pool connection and sends its answer to `done`.
   void submit(responder_ptr done,
               std::function<api_response(pg::connection&)> work) {

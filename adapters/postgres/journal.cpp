@@ -163,8 +163,17 @@ std::optional<std::string> write_batch(pg::connection& conn,
   // Last: the event counter's lock is held from here to the commit.
   events.clear();
   events.reserve(batch.size() + extra.size());
-  for (auto& e : batch)
+  for (auto& e : batch) {
+    if (!e.prior_event_type.empty()) {
+      published_event prior;
+      prior.type = e.prior_event_type;
+      prior.order_id = e.stream;
+      prior.customer_id = e.customer;
+      prior.data = e.prior_event_data.empty() ? "{}" : e.prior_event_data;
+      events.push_back(std::move(prior));
+    }
     events.push_back(event_of(e));
+  }
   for (auto& e : extra)
     events.push_back(std::move(e));
   if (auto err = append_events(conn, events); !err.empty())

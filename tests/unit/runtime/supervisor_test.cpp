@@ -286,3 +286,44 @@ TEST_CASE_METHOD(fixture, "ask reaches the child across a restart",
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   sched->run();
 }
+
+TEST_CASE_METHOD(fixture,
+                 "past max_running, added children wait with their messages "
+                 "held until a slot frees",
+                 "[supervisor]") {
+  supervisor_options opts{"limited", 5, 60s, 100ms, 1000ms, false, 1};
+  auto sup = spawn_supervisor(*sys, opts, {}, &log, &metrics);
+  auto a = std::make_shared<child_stats>();
+  auto b = std::make_shared<child_stats>();
+  auto c = std::make_shared<child_stats>();
+  auto spec = [](std::string name, std::shared_ptr<child_stats> st) {
+    return child_spec{std::move(name), [st](caf::local_actor* parent) {
+                        return parent->spawn(crashing_child, st);
+                      }};
+  };
+  auto say = [&](const char* child, const char* cmd) {
+    caf::anon_send(sup, atom::tell::value, std::string{child},
+                   caf::make_message(std::string{cmd}));
+    sched->run();
+  };
+  caf::anon_send(sup, atom::add::value, spec("a", a));
+  caf::anon_send(sup, atom::add::value, spec("b", b));
+  caf::anon_send(sup, atom::add::value, spec("c", c));
+  sched->run();
+  CHECK(a->starts == 1);
+  CHECK(b->starts == 0); // waits for a slot
+  say("b", "record");    // held, not lost
+  CHECK(b->records == 0);
+  say("a", "quit"); // a finishes: b gets the slot and its message
+  CHECK(b->starts == 1);
+  CHECK(b->records == 1);
+  CHECK(c->starts == 0);
+  // b waits for the outside world: its slot goes to c.
+  caf::anon_send(sup, atom::idle::value, std::string{"b"}, true);
+  sched->run();
+  CHECK(c->starts == 1);
+  say("b", "record"); // an idle child still gets its messages
+  CHECK(b->records == 2);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  sched->run();
+}
