@@ -1,5 +1,6 @@
 #include "adapters/providers/sandbox.hpp"
 
+#include <algorithm>
 #include <openssl/rand.h>
 #include <random>
 
@@ -156,6 +157,9 @@ struct sandbox_state {
   /// Calls wait until the stored chaos settings are read.
   bool chaos_loaded = false;
   std::vector<provider_call> early;
+  /// Effects waiting for the ledger batch in flight to commit.
+  std::vector<provider_call> queued;
+  bool writing = false;
   std::vector<caf::typed_response_promise<std::string>> early_info;
   std::minstd_rand rng{std::random_device{}()};
 };
@@ -169,18 +173,48 @@ void answer(sandbox_actor*, const provider_call& call,
 
 void handle_call(sandbox_actor* self, provider_call call);
 
-void start_effect(sandbox_actor* self, provider_call call) {
+/// Performs every queued effect in one transaction (group commit, like the
+/// journal): one commit serves many orders. Each effect is in the ledger
+/// once the transaction commits, and only then is it answered.
+void write_batch(sandbox_actor* self) {
   auto& st = self->state;
+  if (st.writing || st.queued.empty())
+    return;
+  st.writing = true;
+  auto batch = std::move(st.queued);
+  st.queued.clear();
   auto me = caf::actor{self};
   auto kind = st.kind;
   auto name = st.provider;
-  db_job job = [me, kind, name, call](pg::connection& conn) {
-    auto result = perform(conn, kind, name, call);
-    caf::anon_send(me, atom::done::value, call, result);
-    return caf::message{};
-  };
-  caf::anon_send(st.supervisor, atom::tell::value, std::string{"db_pool"},
-                 caf::make_message(atom::exec::value, std::move(job)));
+  submit_db_work(st.supervisor, [me, kind, name, batch = std::move(batch)](
+                                  pg::connection& conn) {
+    std::vector<provider_result> results;
+    results.reserve(batch.size());
+    bool began = conn.ok() && !conn.exec_script("BEGIN");
+    for (auto& call : batch)
+      results.push_back(began ? perform(conn, kind, name, call)
+                              : failure(call, provider_outcome::transient,
+                                        "database unavailable"));
+    // A statement that failed aborted the whole transaction (COMMIT would
+    // then roll back silently): nothing of this batch happened.
+    bool failed = std::any_of(results.begin(), results.end(), [](auto& r) {
+      return r.outcome == provider_outcome::transient;
+    });
+    if (began && (failed || conn.exec_script("COMMIT"))) {
+      conn.exec_script("ROLLBACK");
+      for (size_t i = 0; i < batch.size(); ++i)
+        results[i] = failure(batch[i], provider_outcome::transient,
+                             "ledger write failed; nothing was recorded");
+    }
+    for (size_t i = 0; i < batch.size(); ++i)
+      caf::anon_send(me, atom::done::value, batch[i], results[i]);
+    caf::anon_send(me, atom::tick::value);
+  });
+}
+
+void start_effect(sandbox_actor* self, provider_call call) {
+  self->state.queued.push_back(std::move(call));
+  write_batch(self);
 }
 
 void handle_call(sandbox_actor* self, provider_call call) {
@@ -280,6 +314,10 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
     [self](atom::done, const provider_call& call,
            const provider_result& result) {
       answer(self, call, result);
+    },
+    [self](atom::tick) { // the batch in flight committed (or not)
+      self->state.writing = false;
+      write_batch(self);
     },
     [self](atom::chaos, const chaos_settings& settings,
            const responder_ptr& out) {
