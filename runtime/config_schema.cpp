@@ -1,0 +1,203 @@
+#include "runtime/config.hpp"
+
+// The schema table: every key a node understands, its default, range,
+// environment twin, flag and meaning. config/README.md is checked against
+// this table by a test; loading and validation are in config.cpp.
+
+namespace kassa {
+
+namespace {
+
+using ct = config_type;
+
+config_key int_key(std::string_view key, std::string_view def, int64_t min,
+                   int64_t max, std::string_view description,
+                   std::string_view flag = {}) {
+  return {key, ct::integer, def, min, max, {}, flag, {}, description};
+}
+
+config_key str_key(std::string_view key, std::string_view def,
+                   std::string_view choices, std::string_view description,
+                   std::string_view flag = {},
+                   std::string_view env_alias = {}) {
+  return {key, ct::string, def, 0, 0, choices, flag, env_alias, description};
+}
+
+config_key list_key(std::string_view key, std::string_view description,
+                    std::string_view flag = {},
+                    std::string_view env_alias = {}) {
+  return {key, ct::string_list, "", 0, 0, {}, flag, env_alias, description};
+}
+
+} // namespace
+
+const std::vector<config_key>& config_schema() {
+  static const std::vector<config_key> schema = {
+    str_key("node.id", "", "",
+            "Name of this node in logs, metrics and the cluster; empty = "
+            "host name and process id.",
+            "--node-id"),
+    str_key("http.bind", "127.0.0.1", "",
+            "Address the HTTP/WebSocket listener binds to."),
+    int_key("http.port", "8080", 1, 65535,
+            "Port of the HTTP/WebSocket listener.", "--http-port"),
+    list_key("http.api_keys",
+             "API keys accepted as `Authorization: Bearer <key>` on /v1/. "
+             "Empty = every /v1/ request is refused with 401.",
+             {}, "KASSA_API_KEYS"),
+    int_key("http.io_threads", "1", 1, 64,
+            "Asio threads that run the HTTP sessions."),
+    int_key("http.body_limit_bytes", "1048576", 1024, 1073741824,
+            "Largest request body accepted; larger ones get 413."),
+    int_key("http.request_timeout_ms", "30000", 100, 3600000,
+            "Deadline to answer a request once it is read; past it the "
+            "client gets 504 and a late answer is dropped."),
+    int_key("http.idle_timeout_ms", "60000", 100, 3600000,
+            "A connection that sends nothing (or not a whole request) for "
+            "this long is closed."),
+    str_key("database.url", "", "",
+            "PostgreSQL connection string (libpq URI or key=value). Required "
+            "by `serve` and `migrate`.",
+            "--database-url"),
+    int_key("database.pool_size", "4", 1, 64,
+            "Connections in the query pool (each one a detached actor)."),
+    int_key("database.connect_timeout_s", "5", 1, 300,
+            "Seconds to wait for a database connection."),
+    int_key("cluster.port", "0", 0, 65535,
+            "Port for CAF's middleman between nodes; 0 = no cluster "
+            "(single node).",
+            "--cluster-port"),
+    list_key("cluster.seeds", "Other nodes to join, as host:port.", "--seeds",
+             "KASSA_SEEDS"),
+    str_key("scheduler.policy", "stealing", "stealing|sharing",
+            "CAF scheduler: work stealing or a shared queue."),
+    int_key("scheduler.threads", "2", 1, 256, "CAF worker threads."),
+    str_key("log.level", "info", "debug|info|warn|error",
+            "Lowest level written to stderr."),
+    int_key("supervisor.max_restarts", "5", 0, 10000,
+            "Restarts of one child allowed within supervisor.window_ms before "
+            "the supervisor gives up and escalates to its parent."),
+    int_key("supervisor.window_ms", "60000", 1, 86400000,
+            "Window over which restarts are counted."),
+    int_key("supervisor.backoff_initial_ms", "100", 0, 3600000,
+            "Delay before the first restart; doubles per consecutive crash."),
+    int_key("supervisor.backoff_max_ms", "10000", 0, 3600000,
+            "Upper bound of the restart delay."),
+    int_key("orders.call_timeout_ms", "10000", 100, 600000,
+            "A provider call of a saga without an answer after this long "
+            "counts as a transient failure and is retried (same idempotency "
+            "key)."),
+    int_key("orders.max_attempts", "5", 1, 1000,
+            "Attempts of a saga step with transient failures before the "
+            "order is compensated."),
+    int_key("orders.max_compensation_attempts", "8", 1, 100000,
+            "Attempts of a compensation before the order ends failed (and "
+            "needs a person)."),
+    int_key("orders.retry_initial_ms", "50", 1, 3600000,
+            "Delay before a step's second attempt; doubles per attempt."),
+    int_key("orders.retry_max_ms", "2000", 1, 3600000,
+            "Upper bound of a step's retry delay."),
+    int_key("orders.three_ds_timeout_ms", "900000", 100, 86400000,
+            "An order waiting for the customer's 3-D Secure longer than this "
+            "is compensated and cancelled."),
+    int_key("providers.max_in_flight", "64", 1, 100000,
+            "Calls one provider connection has in flight at once; more wait "
+            "in its queue."),
+    int_key("providers.rate_per_s", "0", 0, 1000000,
+            "Calls per second a provider connection starts (token bucket); "
+            "0 = unlimited."),
+    int_key("providers.burst", "50", 1, 1000000,
+            "Token bucket size: calls that may start at once after a quiet "
+            "spell."),
+    int_key("providers.call_timeout_ms", "3000", 10, 600000,
+            "One provider call without an answer after this long has an "
+            "unknown outcome (retried only when the call is idempotent)."),
+    int_key("providers.max_attempts", "4", 1, 100,
+            "Attempts a provider connection makes for one call with "
+            "transient failures before answering the saga."),
+    int_key("providers.retry_initial_ms", "100", 1, 3600000,
+            "Upper bound of the first retry delay (full jitter); doubles per "
+            "attempt."),
+    int_key("providers.retry_max_ms", "2000", 1, 3600000,
+            "Upper bound of any retry delay."),
+    int_key("providers.retry_deadline_ms", "5000", 0, 3600000,
+            "No retry starts later than this after the first attempt; keep "
+            "it plus providers.call_timeout_ms under orders.call_timeout_ms."),
+    int_key("providers.breaker_failure_percent", "50", 1, 100,
+            "The circuit opens when this share of the calls that ended "
+            "within the window failed..."),
+    int_key("providers.breaker_min_calls", "20", 1, 1000000,
+            "...and at least this many calls ended within the window."),
+    int_key("providers.breaker_window_ms", "10000", 100, 3600000,
+            "Window over which the circuit breaker counts outcomes."),
+    int_key("providers.breaker_open_ms", "5000", 10, 3600000,
+            "An open circuit refuses calls this long (sagas park), then lets "
+            "probes through (half-open)."),
+    int_key("providers.breaker_probes", "3", 1, 1000,
+            "Probes in flight while half-open; this many successes close the "
+            "circuit, one failure opens it again."),
+    str_key("providers.ca_file", "", "",
+            "PEM file of CAs trusted for provider HTTPS (a test CA); empty = "
+            "the system's trust store. Certificates are always verified."),
+    int_key("orders.max_active_sagas", "1000", 0, 10000000,
+            "Sagas working at once; more orders wait (pending) for a slot, "
+            "so an overload queues instead of timing out. Sagas waiting "
+            "for 3-D Secure or a parked provider hold no slot. 0 = no "
+            "limit."),
+    str_key("orders.payment_provider", "sandbox", "sandbox|stripe",
+            "Payment provider of an order that names none."),
+    str_key("orders.invoicing_provider", "sandbox", "sandbox|billingo",
+            "Invoicing provider of new orders."),
+    str_key("stripe.base_url", "https://api.stripe.com", "",
+            "Stripe API base URL."),
+    str_key("stripe.secret_key", "", "",
+            "Stripe secret key; empty (and no file) = no Stripe connection."),
+    str_key("stripe.secret_key_file", "", "",
+            "File holding the Stripe secret key (read at start)."),
+    str_key("stripe.webhook_secret", "", "",
+            "Signing secret of POST /v1/webhooks/stripe; empty = the "
+            "endpoint answers 404."),
+    str_key("billingo.base_url", "https://api.billingo.hu/v3", "",
+            "Billingo API v3 base URL."),
+    str_key("billingo.api_key", "", "",
+            "Billingo API key (X-API-KEY); empty (and no file) = no Billingo "
+            "connection."),
+    str_key("billingo.api_key_file", "", "",
+            "File holding the Billingo API key (read at start)."),
+    int_key("billingo.block_id", "0", 0, 2147483647,
+            "Billingo document block invoices are issued in."),
+    int_key("jobs.poll_interval_ms", "500", 10, 60000,
+            "How often the scheduler looks for due durable jobs."),
+    int_key("jobs.lease_ms", "30000", 1000, 3600000,
+            "A leased job not finished within this long (its node died) runs "
+            "again."),
+    int_key("jobs.max_attempts", "20", 1, 100000,
+            "Runs of a job that fail before it is marked dead."),
+    int_key("jobs.retry_initial_ms", "1000", 1, 3600000,
+            "Upper bound of the delay after a job's first failed run (full "
+            "jitter); doubles per run."),
+    int_key("jobs.retry_max_ms", "300000", 1, 86400000,
+            "Upper bound of a failed job's retry delay."),
+    int_key("ws.max_queue_frames", "4096", 1, 10000000,
+            "Frames queued for one WebSocket client beyond this close it with "
+            "1013 (too slow); it resumes with since."),
+    int_key("ws.max_frame_bytes", "65536", 256, 16777216,
+            "Client frames larger than this get an error frame (16 times "
+            "larger closes the connection with 1009)."),
+    int_key("ws.idle_timeout_ms", "30000", 1000, 3600000,
+            "A WebSocket silent this long (no frame, no pong) is closed; "
+            "pings go out at half of it."),
+    int_key("ws.send_buffer_bytes", "0", 0, 67108864,
+            "SO_SNDBUF of each WebSocket connection; 0 = the kernel's "
+            "autotuning. A small value bounds kernel memory per subscriber "
+            "and makes a stalled client visible to the queue limit sooner."),
+    str_key("ws.customer_token_secret", "", "",
+            "HMAC key of customer tokens (POST /v1/customer_tokens); empty = "
+            "customer tokens are refused."),
+    int_key("shutdown.grace_ms", "10000", 0, 600000,
+            "On SIGTERM, how long in-flight requests may take to finish."),
+  };
+  return schema;
+}
+
+} // namespace kassa
