@@ -381,7 +381,8 @@ int serve(const node_config& config, const logger& log) {
   ws_settings ws{static_cast<size_t>(config.ws.max_queue_frames),
                  static_cast<size_t>(config.ws.max_frame_bytes),
                  millis{config.ws.idle_timeout_ms},
-                 static_cast<int>(config.ws.send_buffer_bytes)};
+                 static_cast<int>(config.ws.send_buffer_bytes),
+                 config.http.io_threads};
   server.add_upgrade("/v1/ws", make_ws_endpoint(server.io_context(), ws,
                                                 make_hub_client(root), ws_auth,
                                                 log, metrics));

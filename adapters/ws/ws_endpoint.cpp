@@ -484,7 +484,11 @@ public:
 
   void take(int fd, api_request req) override {
     auto who = shared_->auth(req);
-    tcp::socket socket{net::make_strand(ioc_)};
+    // One I/O thread serializes everything already; more need a strand per
+    // session.
+    tcp::socket socket = shared_->settings.io_threads > 1
+                           ? tcp::socket{net::make_strand(ioc_)}
+                           : tcp::socket{ioc_.get_executor()};
     error_code ec;
     socket.assign(tcp::v4(), fd, ec);
     if (ec || !who) {
