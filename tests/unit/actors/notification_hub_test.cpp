@@ -1,0 +1,104 @@
+#include <caf/all.hpp>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/notification_hub.hpp"
+#include "actors/type_ids.hpp"
+#include "fakes/test_system.hpp"
+
+using namespace kassa;
+using namespace kassa::test;
+
+namespace {
+
+/// Records the chunks it is handed.
+struct recording_sink : event_sink {
+  std::vector<frame_chunk> chunks;
+  void push(frame_chunk frames) override {
+    chunks.push_back(std::move(frames));
+  }
+  std::vector<int64_t> seqs() const {
+    std::vector<int64_t> out;
+    for (auto& c : chunks)
+      for (auto& f : *c)
+        out.push_back(nlohmann::json::parse(*f)["seq"].get<int64_t>());
+    return out;
+  }
+};
+
+/// An empty log at seq 0 (nothing to replay).
+struct empty_log : event_log {
+  void read(int64_t, int64_t, std::vector<std::string>,
+            std::function<void(std::vector<published_event>, std::string)> done)
+    override {
+    done({}, {});
+  }
+  void last_seq(std::function<void(int64_t, std::string)> done) override {
+    done(0, {});
+  }
+};
+
+published_event order_event(int64_t seq, std::string order,
+                            std::string customer) {
+  published_event e;
+  e.seq = seq;
+  e.type = "step.started";
+  e.order_id = std::move(order);
+  e.customer_id = std::move(customer);
+  e.data = "{}";
+  return e;
+}
+
+} // namespace
+
+TEST_CASE("a run of events reaches each subscriber once, in order, sharing "
+          "one chunk among those that get all of it",
+          "[notification_hub]") {
+  test_system t;
+  caf::actor hub;
+  t.sys->spawn(
+    [&](caf::event_based_actor* self, int) {
+      hub = spawn_notification_hub(self, std::make_shared<empty_log>(), nullptr,
+                                   nullptr);
+    },
+    0);
+  t.sched->run();
+  auto all1 = std::make_shared<recording_sink>();
+  auto all2 = std::make_shared<recording_sink>();
+  auto c2 = std::make_shared<recording_sink>();
+  auto both = std::make_shared<recording_sink>(); // orders and customer:c2
+  auto subscribe
+    = [&](uint64_t id, event_sink_ptr sink, std::vector<std::string> topics) {
+        caf::anon_send(hub, atom::subscribe::value, id, std::move(sink),
+                       std::move(topics), int64_t{-1});
+        t.sched->run();
+      };
+  subscribe(1, all1, {"orders"});
+  subscribe(2, all2, {"orders"});
+  subscribe(3, c2, {"customer:c2"});
+  subscribe(4, both, {"orders", "customer:c2"});
+  caf::anon_send(hub, atom::publish::value,
+                 std::vector<published_event>{order_event(1, "o1", "c1"),
+                                              order_event(2, "o2", "c2"),
+                                              order_event(3, "o1", "c1")});
+  t.sched->run();
+  REQUIRE(all1->chunks.size() == 1);
+  CHECK(all1->seqs() == std::vector<int64_t>{1, 2, 3});
+  CHECK(all1->chunks[0] == all2->chunks[0]);            // the same shared chunk
+  CHECK(both->seqs() == std::vector<int64_t>{1, 2, 3}); // no duplicate
+  CHECK(c2->seqs() == std::vector<int64_t>{2});         // its own selection
+  CHECK(c2->chunks[0] != all1->chunks[0]);
+  CHECK(*c2->chunks[0]->at(0) == *all1->chunks[0]->at(1)); // same bytes
+  // A later event that overtook one before it waits for it.
+  caf::anon_send(hub, atom::publish::value,
+                 std::vector<published_event>{order_event(5, "o2", "c2")});
+  t.sched->run();
+  CHECK(all1->seqs().size() == 3);
+  caf::anon_send(hub, atom::publish::value,
+                 std::vector<published_event>{order_event(4, "o1", "c1")});
+  t.sched->run();
+  CHECK(all1->seqs() == std::vector<int64_t>{1, 2, 3, 4, 5});
+  CHECK(c2->seqs() == std::vector<int64_t>{2, 5});
+  caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
+  t.sched->run();
+}
