@@ -6,6 +6,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/type_ids.hpp"
+#include "runtime/group_commit.hpp"
 
 namespace kassa {
 
@@ -29,8 +30,7 @@ struct inventory_state {
   static inline const char* name = "inventory";
   std::shared_ptr<inventory_store> store;
   /// Reservation calls waiting for the batch in flight to commit.
-  std::vector<provider_call> queued;
-  bool writing = false;
+  group_commit_queue<provider_call> queue;
 };
 
 using inventory_actor = caf::stateful_actor<inventory_state>;
@@ -38,13 +38,11 @@ using inventory_actor = caf::stateful_actor<inventory_state>;
 /// Everything queued goes into one transaction, like the journal.
 void write_batch(inventory_actor* self) {
   auto& st = self->state;
-  if (st.writing || st.queued.empty())
+  auto batch = st.queue.take();
+  if (!batch)
     return;
-  st.writing = true;
-  auto batch = std::move(st.queued);
-  st.queued.clear();
   auto me = caf::actor{self};
-  st.store->reservations(std::move(batch), [me] {
+  st.store->reservations(std::move(*batch), [me] {
     caf::anon_send(me, atom::done::value);
   });
 }
@@ -66,11 +64,11 @@ caf::behavior inventory(inventory_actor* self,
                                       std::move(out));
     },
     [self](atom::call, provider_call& call) {
-      self->state.queued.push_back(std::move(call));
+      self->state.queue.push(std::move(call));
       write_batch(self);
     },
     [self](atom::done) {
-      self->state.writing = false;
+      self->state.queue.done();
       write_batch(self);
     },
   };

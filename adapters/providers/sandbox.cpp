@@ -15,6 +15,7 @@
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/type_ids.hpp"
+#include "runtime/group_commit.hpp"
 
 namespace kassa {
 
@@ -158,8 +159,7 @@ struct sandbox_state {
   bool chaos_loaded = false;
   std::vector<provider_call> early;
   /// Effects waiting for the ledger batch in flight to commit.
-  std::vector<provider_call> queued;
-  bool writing = false;
+  group_commit_queue<provider_call> queue;
   std::vector<caf::typed_response_promise<std::string>> early_info;
   std::minstd_rand rng{std::random_device{}()};
 };
@@ -178,11 +178,10 @@ void handle_call(sandbox_actor* self, provider_call call);
 /// once the transaction commits, and only then is it answered.
 void write_batch(sandbox_actor* self) {
   auto& st = self->state;
-  if (st.writing || st.queued.empty())
+  auto next = st.queue.take();
+  if (!next)
     return;
-  st.writing = true;
-  auto batch = std::move(st.queued);
-  st.queued.clear();
+  auto batch = std::move(*next);
   auto me = caf::actor{self};
   auto kind = st.kind;
   auto name = st.provider;
@@ -213,7 +212,7 @@ void write_batch(sandbox_actor* self) {
 }
 
 void start_effect(sandbox_actor* self, provider_call call) {
-  self->state.queued.push_back(std::move(call));
+  self->state.queue.push(std::move(call));
   write_batch(self);
 }
 
@@ -316,7 +315,7 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
       answer(self, call, result);
     },
     [self](atom::tick) { // the batch in flight committed (or not)
-      self->state.writing = false;
+      self->state.queue.done();
       write_batch(self);
     },
     [self](atom::chaos, const chaos_settings& settings,
