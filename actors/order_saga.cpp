@@ -1,6 +1,8 @@
 #include "actors/order_saga.hpp"
 
 #include <deque>
+#include <memory>
+#include <utility>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
@@ -346,13 +348,24 @@ void advance(saga_actor* self) {
   }
 }
 
-caf::behavior order_saga(saga_actor* self, std::string id,
-                         order_saga_deps deps) {
+caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
+                         std::string created_request) {
   auto& st = self->state;
   st.id = std::move(id);
   st.deps = std::move(deps);
   st.logic = saga_state{st.deps.policy};
-  st.deps.store->load(st.id, caf::actor{self});
+  if (created_request.empty()) {
+    st.deps.store->load(st.id, caf::actor{self});
+  } else {
+    // Just created: the journal holds `order.created` and nothing else.
+    journal_entry created;
+    created.stream = st.id;
+    created.seq = 1;
+    created.type = "order.created";
+    created.data = "{}";
+    self->send(self, atom::loaded::value, std::move(created_request),
+               std::vector<journal_entry>{std::move(created)});
+  }
   auto defer_while_busy = [self]() -> bool {
     auto& st = self->state;
     if (!st.loaded || st.journaling) {
@@ -520,15 +533,22 @@ caf::behavior order_saga(saga_actor* self, std::string id,
 } // namespace
 
 caf::actor spawn_order_saga(caf::local_actor* parent, std::string order_id,
-                            const order_saga_deps& deps) {
-  return parent->spawn(order_saga, std::move(order_id), deps);
+                            const order_saga_deps& deps,
+                            std::string created_request) {
+  return parent->spawn(order_saga, std::move(order_id), deps,
+                       std::move(created_request));
 }
 
-child_spec order_saga_spec(std::string order_id, order_saga_deps deps) {
+child_spec order_saga_spec(std::string order_id, order_saga_deps deps,
+                           std::string created_request) {
   auto name = order_id;
+  // The factory runs on the supervisor, once per (re)start: only the first
+  // start may use the request handed over at creation.
+  auto first_start = std::make_shared<std::string>(std::move(created_request));
   return child_spec{std::move(name),
-                    [order_id, deps](caf::local_actor* parent) {
-                      return spawn_order_saga(parent, order_id, deps);
+                    [order_id, deps, first_start](caf::local_actor* parent) {
+                      return spawn_order_saga(parent, order_id, deps,
+                                              std::exchange(*first_start, {}));
                     }};
 }
 

@@ -57,11 +57,18 @@ struct order_saga_deps {
 ///   message id; stale or duplicate answers are ignored).
 /// - `(atom::cancel, responder_ptr)`: 202, or 409 once shipped or finished.
 /// - `(atom::confirm, responder_ptr)`: the customer finished 3-D Secure.
+/// `created_request`: the request of an order created a moment ago (its
+/// journal is `order.created` alone), so the new saga need not read back
+/// what was just written; empty = load from the store.
 caf::actor spawn_order_saga(caf::local_actor* parent, std::string order_id,
-                            const order_saga_deps& deps);
+                            const order_saga_deps& deps,
+                            std::string created_request = {});
 
-/// The child name (the order id) and factory for the saga supervisor.
-child_spec order_saga_spec(std::string order_id, order_saga_deps deps);
+/// The child name (the order id) and factory for the saga supervisor. With
+/// `created_request`, the first start skips the load (see above); a restart
+/// always loads from the journal.
+child_spec order_saga_spec(std::string order_id, order_saga_deps deps,
+                           std::string created_request = {});
 
 /// Spawns the supervisor of all sagas: it restarts a crashed saga (which
 /// resumes from its journal) and, at start, asks the store for every

@@ -1,9 +1,6 @@
 #include "adapters/node/order_routes.hpp"
 
-#include <chrono>
-#include <ctime>
 #include <map>
-#include <openssl/rand.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -11,7 +8,6 @@
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/order_saga_logic.hpp"
 #include "adapters/node/request_checks.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/event_log.hpp"
@@ -31,32 +27,10 @@ std::string ts(const char* column) {
   return pg::rfc3339_sql(column);
 }
 
-/// Time-ordered ids: "ord_" + 12 hex digits of milliseconds + 8 random.
-std::string new_order_id() {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count();
-  unsigned char rnd[4];
-  RAND_bytes(rnd, sizeof(rnd));
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "ord_%012llx%02x%02x%02x%02x",
-                static_cast<unsigned long long>(ms), rnd[0], rnd[1], rnd[2],
-                rnd[3]);
-  return buf;
-}
-
 /// Runs `work` on a pool connection and answers `out` with its result.
 void db_answer(const route_context& ctx, responder_ptr out,
                std::function<api_response(pg::connection&)> work) {
   submit_db_answer(ctx.supervisor, std::move(out), std::move(work));
-}
-
-std::string initial_snapshot() {
-  json steps = json::array();
-  for (auto& def : saga_steps())
-    steps.push_back(
-      {{"name", def.name}, {"status", "pending"}, {"attempts", 0}});
-  return json{{"steps", steps}}.dump();
 }
 
 /// Validates POST /v1/orders; fills `normalized` (items merged by SKU).
@@ -132,69 +106,6 @@ std::optional<api_response> validate_order(const route_context& ctx,
   return std::nullopt;
 }
 
-/// In one transaction: prices, the saga row, its first journal entry.
-api_response create_order(pg::connection& conn, json request) {
-  std::vector<std::string> skus;
-  for (auto& item : request["items"])
-    skus.push_back(item["sku"].get<std::string>());
-  std::string array = "{";
-  for (size_t i = 0; i < skus.size(); ++i)
-    array += (i ? "," : "") + json(skus[i]).dump();
-  array += "}";
-  pg::result res;
-  if (auto err = conn.exec("SELECT sku, price_minor, currency FROM products "
-                           "WHERE sku = ANY($1::text[])",
-                           {array}, res))
-    return pg::database_failure(err->message);
-  std::map<std::string, std::pair<int64_t, std::string>> prices;
-  for (int i = 0; i < res.rows(); ++i)
-    prices[std::string{res.value(i, 0)}] = {
-      std::stoll(std::string{res.value(i, 1)}), std::string{res.value(i, 2)}};
-  int64_t total = 0;
-  std::string currency;
-  auto& items = request["items"];
-  for (size_t i = 0; i < items.size(); ++i) {
-    auto sku = items[i]["sku"].get<std::string>();
-    auto p = prices.find(sku);
-    if (p == prices.end())
-      return invalid_field("items[" + std::to_string(i) + "].sku",
-                           "no product " + sku);
-    if (!currency.empty() && currency != p->second.second)
-      return invalid_field("items[" + std::to_string(i) + "].sku",
-                           "all items must share one currency");
-    currency = p->second.second;
-    auto quantity = items[i]["quantity"].get<int64_t>();
-    items[i]["unit_price_minor"] = p->second.first;
-    total += p->second.first * quantity;
-  }
-  request["total_minor"] = total;
-  request["currency"] = currency;
-  auto id = new_order_id();
-  if (auto err = conn.exec(
-        "INSERT INTO sagas (id, status, customer_id, total_minor, currency, "
-        "request, snapshot, last_seq) VALUES ($1, 'pending', $2, $3, $4, "
-        "$5::jsonb, $6::jsonb, 1) RETURNING "
-          + ts("created_at"),
-        {id, request["customer"]["id"].get<std::string>(),
-         std::to_string(total), currency, request.dump(), initial_snapshot()},
-        res))
-    return pg::database_failure(err->message);
-  auto created_at = std::string{res.value(0, 0)};
-  if (auto err = conn.exec("INSERT INTO saga_events (saga_id, seq, type) "
-                           "VALUES ($1, 1, 'order.created')",
-                           {id}, res))
-    return pg::database_failure(err->message);
-  // No event here: `order.created` goes into the notification log with the
-  // saga's first journal append (see order_saga.cpp), so that creating an
-  // order never waits for the log's sequence lock behind a journal commit.
-  return json_response(202, json{{"id", id},
-                                 {"status", "pending"},
-                                 {"total_minor", total},
-                                 {"currency", currency},
-                                 {"created_at", created_at}}
-                              .dump());
-}
-
 std::string order_columns() {
   return "id, status, request::text, snapshot::text, total_minor, currency, "
          + ts("created_at") + ", " + ts("updated_at");
@@ -254,44 +165,27 @@ void saga_command(const route_context& ctx, const std::string& id,
 }
 
 void add_order_routes(router& r, const route_context& ctx) {
-  r.add(
-    {"POST",
-     "/v1/orders",
-     "orders.create",
-     {true, true},
-     [ctx](api_request& req, responder_ptr out) {
-       auto body = json::parse(req.body);
-       json normalized;
-       idempotency idem;
-       auto problem = read_idempotency(req, "orders.create", idem);
-       if (!problem)
-         problem = validate_order(ctx, body, normalized);
-       if (problem) {
-         out->respond(std::move(*problem));
-         return;
-       }
-       auto root = ctx.supervisor;
-       auto spec = ctx.saga_spec;
-       db_job job = [out, idem, normalized, root, spec](pg::connection& conn) {
-         auto answer = pg::run_idempotent(conn, idem, [&](pg::connection& c) {
-           return create_order(c, normalized);
-         });
-         bool replay = false;
-         for (auto& [k, v] : answer.headers)
-           replay |= k == "Idempotent-Replayed";
-         if (answer.status == 202 && !replay) {
-           // Committed: start its saga. (If the node dies first, the
-           // saga supervisor finds it unfinished at the next start.)
-           auto id = json::parse(answer.body)["id"].get<std::string>();
-           caf::anon_send(root, atom::tell::value, std::string{"sagas"},
-                          caf::make_message(atom::add::value, spec(id)));
-         }
-         out->respond(std::move(answer));
-         return caf::message{};
-       };
-       caf::anon_send(root, atom::tell::value, std::string{"db_pool"},
-                      caf::make_message(atom::exec::value, std::move(job)));
-     }});
+  r.add({"POST",
+         "/v1/orders",
+         "orders.create",
+         {true, true},
+         [ctx](api_request& req, responder_ptr out) {
+           auto body = json::parse(req.body);
+           json normalized;
+           idempotency idem;
+           auto problem = read_idempotency(req, "orders.create", idem);
+           if (!problem)
+             problem = validate_order(ctx, body, normalized);
+           if (problem) {
+             out->respond(std::move(*problem));
+             return;
+           }
+           // The intake group-commits creations (order_intake.hpp).
+           caf::anon_send(
+             ctx.supervisor, atom::tell::value, std::string{"order_intake"},
+             caf::make_message(atom::create::value, normalized.dump(),
+                               std::move(idem), std::move(out)));
+         }});
   r.add({"GET",
          "/v1/orders/{id}",
          "orders.get",

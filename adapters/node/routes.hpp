@@ -19,8 +19,6 @@ struct route_context {
   caf::actor supervisor;
   metrics_registry* metrics = nullptr;
   caf::actor_system* sys = nullptr;
-  /// The supervisor child for a newly created order's saga.
-  std::function<child_spec(std::string order_id)> saga_spec;
   /// HMAC key of customer tokens; empty = POST /v1/customer_tokens refuses.
   std::string customer_token_secret;
   /// Every provider connection (root child names), for GET /v1/providers.

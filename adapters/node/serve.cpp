@@ -30,6 +30,7 @@
 #include "adapters/postgres/job_store.hpp"
 #include "adapters/postgres/journal.hpp"
 #include "adapters/postgres/migrations.hpp"
+#include "adapters/postgres/order_intake.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/postgres/saga_store.hpp"
 #include "adapters/providers/billingo.hpp"
@@ -301,6 +302,15 @@ int serve(const node_config& config, const logger& log) {
   late.push_back({"sagas", [saga_deps](caf::local_actor* parent) {
                     return spawn_saga_supervisor(parent, saga_deps);
                   }});
+  late.push_back(
+    {"order_intake", [root, saga_deps, &metrics](caf::local_actor* parent) {
+       return spawn_order_intake(
+         parent, root,
+         [saga_deps](std::string id, std::string request) {
+           return order_saga_spec(std::move(id), saga_deps, std::move(request));
+         },
+         &metrics);
+     }});
   late.push_back({"saga_jobs", [root, saga_deps](caf::local_actor* parent) {
                     return spawn_saga_jobs(
                       parent, root, [saga_deps](std::string id) {
@@ -356,9 +366,6 @@ int serve(const node_config& config, const logger& log) {
   route_context routes{root,
                        &metrics,
                        &sys,
-                       [saga_deps](std::string order_id) {
-                         return order_saga_spec(std::move(order_id), saga_deps);
-                       },
                        config.ws.customer_token_secret,
                        provider_names,
                        config.orders.payment_provider,

@@ -1,11 +1,13 @@
 #include "adapters/postgres/inventory_store.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include <caf/message.hpp>
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
+#include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/idempotency.hpp"
 #include "adapters/postgres/pool.hpp"
@@ -121,26 +123,24 @@ public:
   }
 
 private:
-  /// `{"a","b"}`: a text[] literal.
-  static std::string text_array(const std::vector<std::string>& items) {
-    std::string out = "{";
-    for (auto& item : items) {
-      if (out.size() > 1)
-        out += ',';
-      out += '"';
-      for (char c : item) {
-        if (c == '"' || c == '\\')
-          out += '\\';
-        out += c;
-      }
-      out += '"';
-    }
-    return out + "}";
-  }
+  struct stock_row {
+    int64_t stock = 0;
+    int64_t reserved = 0;
+    bool changed = false;
+  };
+  struct reservation_row {
+    int64_t quantity = 0;
+    std::string status;
+    bool is_new = false;
+    bool changed = false;
+  };
+  using reservation_key = std::pair<std::string, std::string>; // order, sku
 
-  /// Every call in one transaction: product rows are locked once, in SKU
-  /// order (so two batches never deadlock), and each call runs inside its
-  /// own savepoint, so one refused reservation undoes only itself.
+  /// The batch, set-based: the product rows are locked once, in SKU order
+  /// (two batches never deadlock), every call is decided in memory against
+  /// the locked rows (a refused call changes nothing), and the outcome is
+  /// written with one statement per table — a handful of statements per
+  /// batch however many orders it holds.
   static std::vector<provider_result>
   apply_batch(pg::connection& conn, const std::vector<provider_call>& calls) {
     std::vector<provider_result> results;
@@ -160,6 +160,25 @@ private:
       conn.exec_script("ROLLBACK");
       return all_failed(error);
     };
+    std::map<std::string, stock_row> products;
+    std::map<reservation_key, reservation_row> held;
+    if (auto err = load(conn, calls, products, held))
+      return abort(err->message);
+    for (auto& call : calls)
+      results.push_back(decide(call, products, held));
+    if (auto err = store(conn, products, held))
+      return abort(err->message);
+    if (auto err = conn.exec_script("COMMIT"))
+      return all_failed(err->message);
+    return results;
+  }
+
+  /// Locks the products the batch touches and reads the orders'
+  /// reservations (after the lock, so they cannot change under us).
+  static std::optional<pg::error>
+  load(pg::connection& conn, const std::vector<provider_call>& calls,
+       std::map<std::string, stock_row>& products,
+       std::map<reservation_key, reservation_row>& reservations) {
     pg::result res;
     std::vector<std::string> orders;
     std::vector<std::string> skus;
@@ -168,109 +187,173 @@ private:
       for (auto& line : call.lines)
         skus.push_back(line.sku);
     }
+    auto orders_param = pg::text_array(orders);
     if (auto err = conn.exec("SELECT DISTINCT sku FROM reservations WHERE "
                              "order_id = ANY($1::text[])",
-                             {text_array(orders)}, res))
-      return abort(err->message);
+                             {orders_param}, res))
+      return err;
     for (int i = 0; i < res.rows(); ++i)
       skus.emplace_back(res.value(i, 0));
     std::sort(skus.begin(), skus.end());
     skus.erase(std::unique(skus.begin(), skus.end()), skus.end());
-    if (auto err = conn.exec("SELECT sku FROM products WHERE sku = "
-                             "ANY($1::text[]) ORDER BY sku FOR UPDATE",
-                             {text_array(skus)}, res))
-      return abort(err->message);
-    for (auto& call : calls) {
-      if (auto err = conn.exec_script("SAVEPOINT call"))
-        return abort(err->message);
-      std::optional<std::string> sql_error;
-      auto r = apply_reservation(conn, call, sql_error);
-      if (sql_error)
-        return abort(*sql_error);
-      if (auto err = conn.exec_script(r.outcome == provider_outcome::ok
-                                        ? "RELEASE SAVEPOINT call"
-                                        : "ROLLBACK TO SAVEPOINT call"))
-        return abort(err->message);
-      results.push_back(std::move(r));
+    auto lock = [&](const std::vector<std::string>& which) {
+      return conn.exec("SELECT sku, stock, reserved FROM products WHERE sku = "
+                       "ANY($1::text[]) ORDER BY sku FOR UPDATE",
+                       {pg::text_array(which)}, res);
+    };
+    auto read_locked = [&] {
+      for (int i = 0; i < res.rows(); ++i)
+        products[std::string{res.value(i, 0)}]
+          = {std::stoll(std::string{res.value(i, 1)}),
+             std::stoll(std::string{res.value(i, 2)}), false};
+    };
+    if (auto err = lock(skus))
+      return err;
+    read_locked();
+    if (auto err = conn.exec("SELECT order_id, sku, quantity, status FROM "
+                             "reservations WHERE order_id = ANY($1::text[]) "
+                             "FOR UPDATE",
+                             {orders_param}, res))
+      return err;
+    std::vector<std::string> late; // reserved by another shard meanwhile
+    for (int i = 0; i < res.rows(); ++i) {
+      reservation_key key{std::string{res.value(i, 0)},
+                          std::string{res.value(i, 1)}};
+      if (!std::binary_search(skus.begin(), skus.end(), key.second))
+        late.push_back(key.second);
+      reservations[key] = {std::stoll(std::string{res.value(i, 2)}),
+                           std::string{res.value(i, 3)}, false, false};
     }
-    if (auto err = conn.exec_script("COMMIT"))
-      return all_failed(err->message);
-    return results;
+    if (!late.empty()) {
+      if (auto err = lock(late))
+        return err;
+      read_locked();
+    }
+    return std::nullopt;
   }
 
-  /// One call's statements, inside the batch's transaction. A database
-  /// error sets `sql_error` (the batch rolls back); a refusal (no product,
-  /// not enough stock) is the result.
+  /// One call against the locked rows: applied to `products`/`held`, or
+  /// refused with them untouched.
   static provider_result
-  apply_reservation(pg::connection& conn, const provider_call& call,
-                    std::optional<std::string>& sql_error) {
-    provider_result r{call.message_id, provider_outcome::ok, {}, {}, 0};
+  decide(const provider_call& call, std::map<std::string, stock_row>& products,
+         std::map<reservation_key, reservation_row>& reservations) {
+    provider_result r{
+      call.message_id, provider_outcome::ok, call.order_id, {}, 0};
     auto refuse = [&](std::string error) {
       r.outcome = provider_outcome::permanent;
+      r.ref.clear();
       r.error = std::move(error);
       return r;
     };
-    auto failed = [&](const pg::error& err) {
-      sql_error = err.message;
-      return r;
-    };
-    pg::result res;
     if (call.op == "reserve") {
-      auto lines = call.lines;
-      std::sort(lines.begin(), lines.end(), [](auto& a, auto& b) {
-        return a.sku < b.sku;
-      });
-      for (auto& line : lines) {
-        if (auto err = conn.exec(
-              "INSERT INTO reservations (order_id, sku, quantity, status) "
-              "SELECT $1, $2, $3, 'held' WHERE EXISTS (SELECT 1 FROM products "
-              "WHERE sku = $2) ON CONFLICT DO NOTHING",
-              {call.order_id, line.sku, std::to_string(line.quantity)}, res))
-          return failed(*err);
-        if (res.affected() == 0) {
-          // Either reserved before (a retry: nothing to do) or no product.
-          if (auto err = conn.exec("SELECT 1 FROM reservations WHERE "
-                                   "order_id = $1 AND sku = $2",
-                                   {call.order_id, line.sku}, res))
-            return failed(*err);
-          if (res.rows() == 0)
-            return refuse("unknown_sku: no product " + line.sku);
-          continue;
-        }
-        if (auto err = conn.exec(
-              "UPDATE products SET reserved = reserved + $2, updated_at = "
-              "now() WHERE sku = $1 AND stock - reserved >= $2",
-              {line.sku, std::to_string(line.quantity)}, res))
-          return failed(*err);
-        if (res.affected() == 0)
-          return refuse("insufficient_stock: not enough " + line.sku);
+      std::map<std::string, int64_t> wanted; // SKU order, repeats summed
+      for (auto& line : call.lines) {
+        if (line.quantity <= 0)
+          return refuse("invalid_quantity: " + line.sku);
+        wanted[line.sku] += line.quantity;
       }
-    } else if (call.op == "release" || call.op == "commit") {
-      bool commit = call.op == "commit";
-      if (auto err = conn.exec(
-            std::string{"UPDATE reservations SET status = '"}
-              + (commit ? "committed" : "released")
-              + "', updated_at = now() WHERE order_id = $1 AND status = "
-                "'held' RETURNING sku, quantity",
-            {call.order_id}, res))
-        return failed(*err);
-      auto held = res;
-      for (int i = 0; i < held.rows(); ++i) {
-        pg::result ignored;
-        auto sql = std::string{"UPDATE products SET reserved = reserved - $2"}
-                   + (commit ? ", stock = stock - $2" : "")
-                   + ", updated_at = now() WHERE sku = $1";
-        if (auto err = conn.exec(
-              sql,
-              {std::string{held.value(i, 0)}, std::string{held.value(i, 1)}},
-              ignored))
-          return failed(*err);
+      auto tentative = products;
+      std::vector<reservation_key> added;
+      for (auto& [sku, quantity] : wanted) {
+        reservation_key key{call.order_id, sku};
+        if (reservations.count(key))
+          continue; // reserved before: a retry, nothing to do
+        auto p = tentative.find(sku);
+        if (p == tentative.end())
+          return refuse("unknown_sku: no product " + sku);
+        if (p->second.stock - p->second.reserved < quantity)
+          return refuse("insufficient_stock: not enough " + sku);
+        p->second.reserved += quantity;
+        p->second.changed = true;
+        added.push_back(key);
       }
-    } else {
-      return refuse("unsupported inventory operation " + call.op);
+      products = std::move(tentative);
+      for (auto& key : added)
+        reservations[key] = {wanted[key.second], "held", true, true};
+      return r;
     }
-    r.ref = call.order_id;
-    return r;
+    if (call.op == "release" || call.op == "commit") {
+      bool commit = call.op == "commit";
+      for (auto it = reservations.lower_bound({call.order_id, {}});
+           it != reservations.end() && it->first.first == call.order_id; ++it) {
+        auto& row = it->second;
+        if (row.status != "held")
+          continue;
+        row.status = commit ? "committed" : "released";
+        row.changed = true;
+        auto& p = products[it->first.second];
+        p.reserved -= row.quantity;
+        if (commit)
+          p.stock -= row.quantity;
+        p.changed = true;
+      }
+      return r;
+    }
+    return refuse("unsupported inventory operation " + call.op);
+  }
+
+  /// Writes what `decide` changed: new reservations, status changes and
+  /// product rows, one statement each.
+  static std::optional<pg::error>
+  store(pg::connection& conn, const std::map<std::string, stock_row>& products,
+        const std::map<reservation_key, reservation_row>& reservations) {
+    pg::result res;
+    std::vector<std::string> new_orders, new_skus, new_status;
+    std::vector<int64_t> new_quantities;
+    std::vector<std::string> upd_orders, upd_skus, upd_status;
+    for (auto& [key, row] : reservations) {
+      if (!row.changed)
+        continue;
+      auto& orders = row.is_new ? new_orders : upd_orders;
+      auto& skus = row.is_new ? new_skus : upd_skus;
+      auto& status = row.is_new ? new_status : upd_status;
+      orders.push_back(key.first);
+      skus.push_back(key.second);
+      status.push_back(row.status);
+      if (row.is_new)
+        new_quantities.push_back(row.quantity);
+    }
+    std::vector<std::string> skus;
+    std::vector<int64_t> stock, reserved;
+    for (auto& [sku, row] : products) {
+      if (!row.changed)
+        continue;
+      skus.push_back(sku);
+      stock.push_back(row.stock);
+      reserved.push_back(row.reserved);
+    }
+    if (!skus.empty()) {
+      if (auto err = conn.exec(
+            "UPDATE products AS p SET stock = v.stock, reserved = v.reserved, "
+            "updated_at = now() FROM unnest($1::text[], $2::bigint[], "
+            "$3::bigint[]) AS v(sku, stock, reserved) WHERE p.sku = v.sku",
+            {pg::text_array(skus), pg::int_array(stock),
+             pg::int_array(reserved)},
+            res))
+        return err;
+    }
+    if (!new_orders.empty()) {
+      if (auto err = conn.exec(
+            "INSERT INTO reservations (order_id, sku, quantity, status) "
+            "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], "
+            "$4::text[])",
+            {pg::text_array(new_orders), pg::text_array(new_skus),
+             pg::int_array(new_quantities), pg::text_array(new_status)},
+            res))
+        return err;
+    }
+    if (!upd_orders.empty()) {
+      if (auto err = conn.exec(
+            "UPDATE reservations AS r SET status = v.status, updated_at = "
+            "now() FROM unnest($1::text[], $2::text[], $3::text[]) AS "
+            "v(order_id, sku, status) WHERE r.order_id = v.order_id AND "
+            "r.sku = v.sku",
+            {pg::text_array(upd_orders), pg::text_array(upd_skus),
+             pg::text_array(upd_status)},
+            res))
+        return err;
+    }
+    return std::nullopt;
   }
 
 private:

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <openssl/rand.h>
 #include <random>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <caf/actor.hpp>
 #include <caf/event_based_actor.hpp>
@@ -12,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/type_ids.hpp"
+#include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/type_ids.hpp"
@@ -56,97 +59,213 @@ provider_result failure(const provider_call& call, provider_outcome outcome,
   return {call.message_id, outcome, {}, std::move(error)};
 }
 
-/// Inserts one ledger row; with a key, a repeat returns the first row's ref
-/// and adds nothing (the provider deduplicated).
-provider_result record(pg::connection& conn, const std::string& provider,
-                       const provider_call& call, const std::string& op,
-                       const char* ref_prefix, int64_t amount,
-                       const std::string& key) {
-  pg::result res;
-  std::optional<std::string> idem;
+/// What one call asks of the ledger.
+struct ledger_plan {
+  enum class kind { answered, effect, lookup } what = kind::answered;
+  provider_result answer;         ///< when answered without the ledger
+  std::string op;                 ///< effect: the ledger op
+  std::string ref;                ///< effect: the new row's ref
+  int64_t amount = 0;             ///< effect
+  std::optional<std::string> key; ///< effect: dedup key (none: always new)
+};
+
+ledger_plan effect(const char* op, const char* ref_prefix, int64_t amount,
+                   std::string key) {
+  ledger_plan p;
+  p.what = ledger_plan::kind::effect;
+  p.op = op;
+  p.ref = random_ref(ref_prefix);
+  p.amount = amount;
   if (!key.empty())
-    idem = key;
-  if (auto err = conn.exec(
-        "INSERT INTO sandbox_ledger (provider, op, ref, order_id, "
-        "amount_minor, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6) "
-        "ON CONFLICT (provider, idempotency_key) DO NOTHING RETURNING ref",
-        {provider, op, random_ref(ref_prefix), call.order_id,
-         std::to_string(amount), idem},
-        res))
-    return failure(call, provider_outcome::transient, err->message);
-  if (res.rows() == 1)
-    return {
-      call.message_id, provider_outcome::ok, std::string{res.value(0, 0)}, {}};
-  if (auto err = conn.exec("SELECT ref FROM sandbox_ledger WHERE provider = "
-                           "$1 AND idempotency_key = $2",
-                           {provider, key}, res))
-    return failure(call, provider_outcome::transient, err->message);
-  return {call.message_id,
-          provider_outcome::ok,
-          res.rows() ? std::string{res.value(0, 0)} : std::string{},
-          {}};
+    p.key = std::move(key);
+  return p;
 }
 
-provider_result perform(pg::connection& conn, provider_kind kind,
-                        const std::string& name, const provider_call& call) {
-  if (!conn.ok())
-    return failure(call, provider_outcome::transient, "database unavailable");
+ledger_plan answered(provider_result r) {
+  ledger_plan p;
+  p.answer = std::move(r);
+  return p;
+}
+
+/// Decides, without the database, what a call does: a refusal, an effect
+/// (a ledger row; with a key a repeat returns the first row's ref and adds
+/// nothing, as the provider deduplicates) or a lookup.
+ledger_plan plan(provider_kind kind, const std::string& name,
+                 const provider_call& call) {
   auto& op = call.op;
   switch (kind) {
     case provider_kind::payment:
       if (op == "charge") {
         if (call.token == "tok_decline")
-          return failure(call, provider_outcome::permanent,
-                         "card_declined: the card was declined");
+          return answered(failure(call, provider_outcome::permanent,
+                                  "card_declined: the card was declined"));
         if (call.token == "tok_3ds" && call.detail != "3ds_confirmed")
-          return failure(call, provider_outcome::action_required,
-                         "requires_action: 3-D Secure authentication");
+          return answered(
+            failure(call, provider_outcome::action_required,
+                    "requires_action: 3-D Secure authentication"));
         if (call.token != "tok_ok" && call.token != "tok_3ds")
-          return failure(call, provider_outcome::permanent,
-                         "invalid_token: unknown payment token");
-        return record(conn, name, call, "charge", "pi_", call.amount_minor,
-                      call.idempotency_key);
+          return answered(failure(call, provider_outcome::permanent,
+                                  "invalid_token: unknown payment token"));
+        return effect("charge", "pi_", call.amount_minor, call.idempotency_key);
       }
       if (op == "refund")
-        return record(conn, name, call, "refund", "re_", call.amount_minor,
-                      call.idempotency_key);
+        return effect("refund", "re_", call.amount_minor, call.idempotency_key);
       break;
     case provider_kind::invoicing:
       if (op == "find_invoice") {
-        pg::result res;
-        if (auto err = conn.exec(
-              "SELECT ref FROM sandbox_ledger WHERE provider = $1 AND "
-              "order_id = $2 AND op = 'invoice' ORDER BY id LIMIT 1",
-              {name, call.order_id}, res))
-          return failure(call, provider_outcome::transient, err->message);
-        return {call.message_id,
-                provider_outcome::ok,
-                res.rows() ? std::string{res.value(0, 0)} : std::string{},
-                {}};
+        ledger_plan p;
+        p.what = ledger_plan::kind::lookup;
+        return p;
       }
       if (op == "invoice") // Billingo has no idempotency key
-        return record(conn, name, call, "invoice", "inv_", call.amount_minor,
-                      {});
+        return effect("invoice", "inv_", call.amount_minor, {});
       if (op == "storno") // cancelling a cancelled document changes nothing
-        return record(conn, name, call, "storno", "sto_", call.amount_minor,
+        return effect("storno", "sto_", call.amount_minor,
                       "storno:" + call.ref);
       break;
     case provider_kind::shipping:
       if (op == "shipment")
-        return record(conn, name, call, "shipment", "shp_", 0,
-                      call.idempotency_key);
+        return effect("shipment", "shp_", 0, call.idempotency_key);
       if (op == "cancel_shipment")
-        return record(conn, name, call, "cancel_shipment", "shc_", 0,
-                      call.idempotency_key);
+        return effect("cancel_shipment", "shc_", 0, call.idempotency_key);
       break;
     case provider_kind::messaging:
       if (op == "message")
-        return record(conn, name, call, "message", "msg_", 0,
-                      call.idempotency_key);
+        return effect("message", "msg_", 0, call.idempotency_key);
       break;
   }
-  return failure(call, provider_outcome::permanent,
-                 "unsupported operation " + op + " for " + name);
+  return answered(failure(call, provider_outcome::permanent,
+                          "unsupported operation " + op + " for " + name));
+}
+
+/// The ledger statements of a batch, set-based: one INSERT for every effect
+/// (conflicting keys add nothing), one SELECT for the refs of the repeats,
+/// one for the invoice lookups — after the inserts, so a lookup also sees
+/// an invoice issued earlier in the same batch. Fills `results`; an error
+/// is a database failure (the caller rolls back).
+std::optional<pg::error> apply_plans(pg::connection& conn,
+                                     const std::string& name,
+                                     const std::vector<provider_call>& batch,
+                                     std::vector<ledger_plan>& plans,
+                                     std::vector<provider_result>& results) {
+  std::vector<std::string> ops, refs, orders;
+  std::vector<int64_t> amounts;
+  std::vector<std::optional<std::string>> keys;
+  std::vector<std::string> lookups;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& p = plans[i];
+    if (p.what == ledger_plan::kind::effect) {
+      ops.push_back(p.op);
+      refs.push_back(p.ref);
+      orders.push_back(batch[i].order_id);
+      amounts.push_back(p.amount);
+      keys.push_back(p.key);
+    } else if (p.what == ledger_plan::kind::lookup) {
+      lookups.push_back(batch[i].order_id);
+    }
+  }
+  pg::result res;
+  std::unordered_set<std::string> inserted;
+  std::unordered_map<std::string, std::string> first_ref; // key -> ref
+  if (!ops.empty()) {
+    if (auto err = conn.exec(
+          "INSERT INTO sandbox_ledger (provider, op, ref, order_id, "
+          "amount_minor, idempotency_key) SELECT $1, u.* FROM "
+          "unnest($2::text[], $3::text[], $4::text[], $5::bigint[], "
+          "$6::text[]) AS u ON CONFLICT (provider, idempotency_key) DO "
+          "NOTHING RETURNING ref",
+          {name, pg::text_array(ops), pg::text_array(refs),
+           pg::text_array(orders), pg::int_array(amounts),
+           pg::text_array(keys)},
+          res))
+      return err;
+    for (int r = 0; r < res.rows(); ++r)
+      inserted.emplace(res.value(r, 0));
+    std::vector<std::string> repeats;
+    for (size_t i = 0; i < refs.size(); ++i)
+      if (!inserted.count(refs[i]) && keys[i])
+        repeats.push_back(*keys[i]);
+    if (!repeats.empty()) {
+      if (auto err = conn.exec("SELECT idempotency_key, ref FROM "
+                               "sandbox_ledger WHERE provider = $1 AND "
+                               "idempotency_key = ANY($2::text[])",
+                               {name, pg::text_array(repeats)}, res))
+        return err;
+      for (int r = 0; r < res.rows(); ++r)
+        first_ref.emplace(res.value(r, 0), res.value(r, 1));
+    }
+  }
+  std::unordered_map<std::string, std::string> invoices; // order -> ref
+  if (!lookups.empty()) {
+    if (auto err = conn.exec(
+          "SELECT DISTINCT ON (order_id) order_id, ref FROM sandbox_ledger "
+          "WHERE provider = $1 AND op = 'invoice' AND order_id = "
+          "ANY($2::text[]) ORDER BY order_id, id",
+          {name, pg::text_array(lookups)}, res))
+      return err;
+    for (int r = 0; r < res.rows(); ++r)
+      invoices.emplace(res.value(r, 0), res.value(r, 1));
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& p = plans[i];
+    auto& call = batch[i];
+    if (p.what == ledger_plan::kind::answered) {
+      results.push_back(std::move(p.answer));
+    } else if (p.what == ledger_plan::kind::lookup) {
+      auto it = invoices.find(call.order_id);
+      results.push_back({call.message_id,
+                         provider_outcome::ok,
+                         it == invoices.end() ? std::string{} : it->second,
+                         {}});
+    } else if (inserted.count(p.ref) || !p.key) {
+      results.push_back({call.message_id, provider_outcome::ok, p.ref, {}});
+    } else {
+      auto it = first_ref.find(*p.key);
+      results.push_back({call.message_id,
+                         provider_outcome::ok,
+                         it == first_ref.end() ? std::string{} : it->second,
+                         {}});
+    }
+  }
+  return std::nullopt;
+}
+
+/// Answers a batch: refusals at once, everything else in one transaction.
+std::vector<provider_result>
+perform_batch(pg::connection& conn, provider_kind kind, const std::string& name,
+              const std::vector<provider_call>& batch) {
+  std::vector<ledger_plan> plans;
+  plans.reserve(batch.size());
+  bool needs_db = false;
+  for (auto& call : batch) {
+    plans.push_back(plan(kind, name, call));
+    needs_db |= plans.back().what != ledger_plan::kind::answered;
+  }
+  std::vector<provider_result> results;
+  results.reserve(batch.size());
+  auto all_failed = [&](const std::string& why) {
+    results.clear();
+    for (auto& call : batch)
+      results.push_back(failure(call, provider_outcome::transient, why));
+    return results;
+  };
+  if (!needs_db) {
+    for (auto& p : plans)
+      results.push_back(std::move(p.answer));
+    return results;
+  }
+  if (!conn.ok() || conn.exec_script("BEGIN"))
+    return all_failed("database unavailable");
+  if (auto err = apply_plans(conn, name, batch, plans, results)) {
+    conn.exec_script("ROLLBACK");
+    return all_failed("ledger write failed; nothing was recorded: "
+                      + err->message);
+  }
+  if (conn.exec_script("COMMIT")) {
+    conn.exec_script("ROLLBACK");
+    return all_failed("ledger write failed; nothing was recorded");
+  }
+  return results;
 }
 
 struct sandbox_state {
@@ -187,24 +306,7 @@ void write_batch(sandbox_actor* self) {
   auto name = st.provider;
   submit_db_work(st.supervisor, [me, kind, name, batch = std::move(batch)](
                                   pg::connection& conn) {
-    std::vector<provider_result> results;
-    results.reserve(batch.size());
-    bool began = conn.ok() && !conn.exec_script("BEGIN");
-    for (auto& call : batch)
-      results.push_back(began ? perform(conn, kind, name, call)
-                              : failure(call, provider_outcome::transient,
-                                        "database unavailable"));
-    // A statement that failed aborted the whole transaction (COMMIT would
-    // then roll back silently): nothing of this batch happened.
-    bool failed = std::any_of(results.begin(), results.end(), [](auto& r) {
-      return r.outcome == provider_outcome::transient;
-    });
-    if (began && (failed || conn.exec_script("COMMIT"))) {
-      conn.exec_script("ROLLBACK");
-      for (size_t i = 0; i < batch.size(); ++i)
-        results[i] = failure(batch[i], provider_outcome::transient,
-                             "ledger write failed; nothing was recorded");
-    }
+    auto results = perform_batch(conn, kind, name, batch);
     for (size_t i = 0; i < batch.size(); ++i)
       caf::anon_send(me, atom::done::value, batch[i], results[i]);
     caf::anon_send(me, atom::tick::value);

@@ -1,0 +1,54 @@
+#include "adapters/postgres/arrays.hpp"
+
+namespace kassa::pg {
+
+namespace {
+
+void append_quoted(std::string& out, const std::string& item) {
+  out += '"';
+  for (char c : item) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+} // namespace
+
+std::string text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (auto& item : items) {
+    if (out.size() > 1)
+      out += ',';
+    append_quoted(out, item);
+  }
+  return out + "}";
+}
+
+std::string text_array(const std::vector<std::optional<std::string>>& items) {
+  std::string out = "{";
+  bool first = true;
+  for (auto& item : items) {
+    if (!first)
+      out += ',';
+    first = false;
+    if (item)
+      append_quoted(out, *item);
+    else
+      out += "NULL"; // unquoted: SQL NULL, not the text "NULL"
+  }
+  return out + "}";
+}
+
+std::string int_array(const std::vector<int64_t>& items) {
+  std::string out = "{";
+  for (auto item : items) {
+    if (out.size() > 1)
+      out += ',';
+    out += std::to_string(item);
+  }
+  return out + "}";
+}
+
+} // namespace kassa::pg

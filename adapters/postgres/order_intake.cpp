@@ -1,0 +1,377 @@
+#include "adapters/postgres/order_intake.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <openssl/rand.h>
+#include <set>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/inventory.hpp"
+#include "actors/order_saga_logic.hpp"
+#include "actors/type_ids.hpp"
+#include "adapters/postgres/arrays.hpp"
+#include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/idempotency.hpp"
+#include "adapters/postgres/pool.hpp"
+#include "adapters/type_ids.hpp"
+#include "runtime/group_commit.hpp"
+#include "runtime/metrics.hpp"
+
+namespace kassa {
+
+namespace {
+
+using json = nlohmann::json;
+
+/// Time-ordered ids: "ord_" + 12 hex digits of milliseconds + 8 random.
+std::string new_order_id() {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
+  unsigned char rnd[4];
+  RAND_bytes(rnd, sizeof(rnd));
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "ord_%012llx%02x%02x%02x%02x",
+                static_cast<unsigned long long>(ms), rnd[0], rnd[1], rnd[2],
+                rnd[3]);
+  return buf;
+}
+
+std::string initial_snapshot() {
+  json steps = json::array();
+  for (auto& def : saga_steps())
+    steps.push_back(
+      {{"name", def.name}, {"status", "pending"}, {"attempts", 0}});
+  return json{{"steps", steps}}.dump();
+}
+
+api_response invalid_item(size_t i, const std::string& why) {
+  auto field = "items[" + std::to_string(i) + "].sku";
+  return error_response(422, "invalid_field", field + ": " + why, field);
+}
+
+using price_list = std::map<std::string, std::pair<int64_t, std::string>>;
+
+/// Adds unit prices, total and currency to `request`, or says why not.
+std::optional<api_response> price_order(json& request,
+                                        const price_list& prices) {
+  int64_t total = 0;
+  std::string currency;
+  auto& items = request["items"];
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto sku = items[i]["sku"].get<std::string>();
+    auto p = prices.find(sku);
+    if (p == prices.end())
+      return invalid_item(i, "no product " + sku);
+    if (!currency.empty() && currency != p->second.second)
+      return invalid_item(i, "all items must share one currency");
+    currency = p->second.second;
+    items[i]["unit_price_minor"] = p->second.first;
+    total += p->second.first * items[i]["quantity"].get<int64_t>();
+  }
+  request["total_minor"] = total;
+  request["currency"] = currency;
+  return std::nullopt;
+}
+
+struct intake_item {
+  std::string request;
+  idempotency idem;
+  responder_ptr out;
+};
+
+/// What became of one item of a batch.
+struct intake_outcome {
+  enum class kind { fresh, replay } what = kind::fresh;
+  api_response answer;
+  std::string order_id; ///< set when an order was created
+  std::string request;  ///< the stored request of a created order
+};
+
+std::string key_of(const idempotency& idem) {
+  return idem.scope + '\n' + idem.key;
+}
+
+/// The batch in one transaction. Items whose key was seen before (in an
+/// earlier commit or earlier in this batch) are `replay`: their answers are
+/// read after the commit.
+std::optional<pg::error> write_orders(pg::connection& conn,
+                                      const std::vector<intake_item>& batch,
+                                      std::vector<intake_outcome>& outcomes) {
+  pg::result res;
+  // 1. Claim the keys; a key already there belongs to an earlier request.
+  std::vector<std::string> scopes, keys, hashes;
+  std::set<std::string> in_batch;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& idem = batch[i].idem;
+    if (idem.key.empty())
+      continue;
+    if (!in_batch.insert(key_of(idem)).second) {
+      outcomes[i].what = intake_outcome::kind::replay;
+      continue;
+    }
+    scopes.push_back(idem.scope);
+    keys.push_back(idem.key);
+    hashes.push_back(idem.request_hash);
+  }
+  std::set<std::string> claimed;
+  if (!keys.empty()) {
+    if (auto err = conn.exec(
+          "INSERT INTO idempotency_keys (scope, key, request_hash) SELECT * "
+          "FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO "
+          "NOTHING RETURNING scope, key",
+          {pg::text_array(scopes), pg::text_array(keys),
+           pg::text_array(hashes)},
+          res))
+      return err;
+    for (int r = 0; r < res.rows(); ++r)
+      claimed.insert(std::string{res.value(r, 0)} + '\n'
+                     + std::string{res.value(r, 1)});
+  }
+  std::vector<size_t> fresh;
+  std::vector<json> requests(batch.size());
+  std::vector<std::string> skus;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& idem = batch[i].idem;
+    if (outcomes[i].what == intake_outcome::kind::replay)
+      continue;
+    if (!idem.key.empty() && !claimed.count(key_of(idem))) {
+      outcomes[i].what = intake_outcome::kind::replay;
+      continue;
+    }
+    fresh.push_back(i);
+    requests[i] = json::parse(batch[i].request);
+    for (auto& item : requests[i]["items"])
+      skus.push_back(item["sku"].get<std::string>());
+  }
+  if (fresh.empty())
+    return std::nullopt;
+  // 2. Prices.
+  if (auto err = conn.exec("SELECT sku, price_minor, currency FROM products "
+                           "WHERE sku = ANY($1::text[])",
+                           {pg::text_array(skus)}, res))
+    return err;
+  price_list prices;
+  for (int r = 0; r < res.rows(); ++r)
+    prices[std::string{res.value(r, 0)}] = {
+      std::stoll(std::string{res.value(r, 1)}), std::string{res.value(r, 2)}};
+  // 3. The sagas and their first journal entries.
+  std::vector<std::string> ids, customers, currencies, stored;
+  std::vector<int64_t> totals;
+  for (auto i : fresh) {
+    if (auto refused = price_order(requests[i], prices)) {
+      outcomes[i].answer = std::move(*refused);
+      continue;
+    }
+    auto& o = outcomes[i];
+    o.order_id = new_order_id();
+    o.request = requests[i].dump();
+    ids.push_back(o.order_id);
+    customers.push_back(requests[i]["customer"]["id"].get<std::string>());
+    totals.push_back(requests[i]["total_minor"].get<int64_t>());
+    currencies.push_back(requests[i]["currency"].get<std::string>());
+    stored.push_back(o.request);
+  }
+  if (!ids.empty()) {
+    if (auto err = conn.exec(
+          "INSERT INTO sagas (id, status, customer_id, total_minor, currency, "
+          "request, snapshot, last_seq) SELECT v.id, 'pending', v.customer, "
+          "v.total, v.currency, v.request::jsonb, $6::jsonb, 1 FROM "
+          "unnest($1::text[], $2::text[], $3::bigint[], $4::text[], "
+          "$5::text[]) AS v(id, customer, total, currency, request)",
+          {pg::text_array(ids), pg::text_array(customers),
+           pg::int_array(totals), pg::text_array(currencies),
+           pg::text_array(stored), initial_snapshot()},
+          res))
+      return err;
+    // No notification event here: `order.created` goes into the log with
+    // the saga's first journal append (see order_saga.cpp).
+    if (auto err = conn.exec("INSERT INTO saga_events (saga_id, seq, type) "
+                             "SELECT id, 1, 'order.created' FROM "
+                             "unnest($1::text[]) AS id",
+                             {pg::text_array(ids)}, res))
+      return err;
+    if (auto err = conn.exec("SELECT " + pg::rfc3339_sql("now()"), {}, res))
+      return err;
+    std::string created_at{res.value(0, 0)};
+    for (auto i : fresh) {
+      auto& o = outcomes[i];
+      if (o.order_id.empty())
+        continue;
+      o.answer
+        = json_response(202, json{{"id", o.order_id},
+                                  {"status", "pending"},
+                                  {"total_minor", requests[i]["total_minor"]},
+                                  {"currency", requests[i]["currency"]},
+                                  {"created_at", created_at}}
+                               .dump());
+    }
+  }
+  // 4. The answers under their keys, for replays.
+  std::vector<std::string> answer_scopes, answer_keys, bodies;
+  std::vector<int64_t> statuses;
+  for (auto i : fresh) {
+    if (batch[i].idem.key.empty())
+      continue;
+    answer_scopes.push_back(batch[i].idem.scope);
+    answer_keys.push_back(batch[i].idem.key);
+    statuses.push_back(outcomes[i].answer.status);
+    bodies.push_back(outcomes[i].answer.body);
+  }
+  if (!answer_keys.empty()) {
+    if (auto err = conn.exec(
+          "UPDATE idempotency_keys AS k SET status = v.status, response = "
+          "v.response FROM unnest($1::text[], $2::text[], $3::int[], "
+          "$4::text[]) AS v(scope, key, status, response) WHERE k.scope = "
+          "v.scope AND k.key = v.key",
+          {pg::text_array(answer_scopes), pg::text_array(answer_keys),
+           pg::int_array(statuses), pg::text_array(bodies)},
+          res))
+      return err;
+  }
+  return std::nullopt;
+}
+
+/// Answers of the replayed items, from the committed keys.
+void answer_replays(pg::connection& conn, const std::vector<intake_item>& batch,
+                    std::vector<intake_outcome>& outcomes) {
+  std::vector<std::string> scopes, keys;
+  for (size_t i = 0; i < batch.size(); ++i)
+    if (outcomes[i].what == intake_outcome::kind::replay) {
+      scopes.push_back(batch[i].idem.scope);
+      keys.push_back(batch[i].idem.key);
+    }
+  if (keys.empty())
+    return;
+  pg::result res;
+  std::map<std::string, int> rows;
+  auto err = conn.exec(
+    "SELECT k.scope, k.key, k.request_hash, k.status, k.response FROM "
+    "idempotency_keys AS k JOIN unnest($1::text[], $2::text[]) AS v(scope, "
+    "key) ON k.scope = v.scope AND k.key = v.key",
+    {pg::text_array(scopes), pg::text_array(keys)}, res);
+  if (!err)
+    for (int r = 0; r < res.rows(); ++r)
+      rows[std::string{res.value(r, 0)} + '\n' + std::string{res.value(r, 1)}]
+        = r;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& o = outcomes[i];
+    if (o.what != intake_outcome::kind::replay)
+      continue;
+    auto row = rows.find(key_of(batch[i].idem));
+    if (err) {
+      o.answer = pg::database_failure(err->message);
+    } else if (row == rows.end()) {
+      o.answer = pg::database_failure("idempotency record vanished");
+    } else if (res.value(row->second, 2) != batch[i].idem.request_hash) {
+      o.answer = error_response(422, "idempotency_key_reused",
+                                "this Idempotency-Key was used with a "
+                                "different request",
+                                "Idempotency-Key");
+    } else {
+      o.answer.status = std::stoi(std::string{res.value(row->second, 3)});
+      o.answer.body = std::string{res.value(row->second, 4)};
+      o.answer.headers.emplace_back("Idempotent-Replayed", "true");
+    }
+  }
+}
+
+std::vector<intake_outcome>
+create_orders(pg::connection& conn, const std::vector<intake_item>& batch) {
+  std::vector<intake_outcome> outcomes(batch.size());
+  auto all_failed = [&](const std::string& why) {
+    for (auto& o : outcomes)
+      o = intake_outcome{
+        intake_outcome::kind::fresh, pg::database_failure(why), {}, {}};
+    return outcomes;
+  };
+  if (!conn.ok())
+    return all_failed("not connected");
+  if (auto err = conn.exec_script("BEGIN"))
+    return all_failed(err->message);
+  if (auto err = write_orders(conn, batch, outcomes)) {
+    conn.exec_script("ROLLBACK");
+    return all_failed(err->message);
+  }
+  if (auto err = conn.exec_script("COMMIT"))
+    return all_failed(err->message);
+  answer_replays(conn, batch, outcomes);
+  return outcomes;
+}
+
+struct intake_state {
+  static inline const char* name = "order_intake";
+  caf::actor root;
+  new_saga_spec saga_spec;
+  group_commit_queue<intake_item> queue;
+  histogram* batch_sizes = nullptr;
+};
+
+using intake_actor = caf::stateful_actor<intake_state>;
+
+void write_batch(intake_actor* self) {
+  auto& st = self->state;
+  auto next = st.queue.take();
+  if (!next)
+    return;
+  if (st.batch_sizes)
+    st.batch_sizes->observe(static_cast<double>(next->size()));
+  auto me = caf::actor{self};
+  auto root = st.root;
+  auto spec = st.saga_spec;
+  submit_db_work(
+    root, [me, root, spec, batch = std::move(*next)](pg::connection& conn) {
+      auto outcomes = create_orders(conn, batch);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        auto& o = outcomes[i];
+        // Committed: start its saga. (If the node dies first, the saga
+        // supervisor finds it unfinished at the next start.)
+        if (!o.order_id.empty() && o.answer.status == 202)
+          caf::anon_send(
+            root, atom::tell::value, std::string{"sagas"},
+            caf::make_message(atom::add::value, spec(o.order_id, o.request)));
+        batch[i].out->respond(std::move(o.answer));
+      }
+      caf::anon_send(me, atom::done::value);
+    });
+}
+
+caf::behavior order_intake(intake_actor* self, caf::actor root,
+                           new_saga_spec saga_spec, metrics_registry* metrics) {
+  auto& st = self->state;
+  st.root = std::move(root);
+  st.saga_spec = std::move(saga_spec);
+  if (metrics)
+    st.batch_sizes = &metrics->get_histogram(
+      "kassa_order_intake_batch_size", "Orders created per transaction.", {},
+      {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024});
+  return {
+    [self](atom::create, std::string& request, idempotency& idem,
+           responder_ptr& out) {
+      self->state.queue.push(
+        {std::move(request), std::move(idem), std::move(out)});
+      write_batch(self);
+    },
+    [self](atom::done) {
+      self->state.queue.done();
+      write_batch(self);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_order_intake(caf::local_actor* parent, caf::actor root,
+                              new_saga_spec saga_spec,
+                              metrics_registry* metrics) {
+  return parent->spawn(order_intake, std::move(root), std::move(saga_spec),
+                       metrics);
+}
+
+} // namespace kassa

@@ -1,0 +1,27 @@
+#include <catch2/catch.hpp>
+
+#include "adapters/postgres/arrays.hpp"
+
+using namespace kassa::pg;
+
+TEST_CASE("text arrays quote every element and escape quotes and backslashes",
+          "[pg][arrays]") {
+  CHECK(text_array(std::vector<std::string>{}) == "{}");
+  CHECK(text_array(std::vector<std::string>{"a", ""}) == R"({"a",""})");
+  CHECK(text_array(std::vector<std::string>{R"(x"y\z)", "a,b", "{}"})
+        == R"({"x\"y\\z","a,b","{}"})");
+  // The word NULL is text when quoted.
+  CHECK(text_array(std::vector<std::string>{"NULL"}) == R"({"NULL"})");
+}
+
+TEST_CASE("nullable text arrays write SQL NULL unquoted", "[pg][arrays]") {
+  std::vector<std::optional<std::string>> items{"k1", std::nullopt, "NULL"};
+  CHECK(text_array(items) == R"({"k1",NULL,"NULL"})");
+  CHECK(text_array(std::vector<std::optional<std::string>>{std::nullopt})
+        == "{NULL}");
+}
+
+TEST_CASE("integer arrays", "[pg][arrays]") {
+  CHECK(int_array({}) == "{}");
+  CHECK(int_array({1, -2, 9007199254740993}) == "{1,-2,9007199254740993}");
+}
