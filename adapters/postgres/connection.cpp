@@ -124,13 +124,17 @@ connection::exec(std::string_view sql,
   for (auto& p : params)
     values.push_back(p ? p->c_str() : nullptr);
   // Statements worth keeping: few parameters (multi-row inserts vary in
-  // length) and a bounded number per connection.
+  // length) and a bounded number per connection. Not `= ANY($n)`: its best
+  // plan depends on how many values the array holds (an index probe each,
+  // or a scan), which the generic plan of a prepared statement cannot know
+  // — measured: it settled on sequential scans of `reservations`.
   constexpr size_t max_prepared = 256;
   constexpr size_t max_params = 16;
   pg_result* res = nullptr;
   auto known = prepared_.find(query);
   if (known == prepared_.end() && params.size() <= max_params
-      && prepared_.size() < max_prepared) {
+      && prepared_.size() < max_prepared
+      && query.find("ANY($") == std::string::npos) {
     auto name = "k" + std::to_string(prepared_.size());
     auto prep = PQprepare(conn_, name.c_str(), query.c_str(),
                           static_cast<int>(params.size()), nullptr);

@@ -1,5 +1,6 @@
 #include "adapters/postgres/journal.hpp"
 
+#include <chrono>
 #include <map>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include <caf/stateful_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/errc.hpp"
@@ -17,13 +19,6 @@
 #include "runtime/notification.hpp"
 
 namespace kassa {
-
-namespace {
-
-/// Rows per INSERT statement (6 parameters each, under libpq's 65535).
-constexpr size_t rows_per_statement = 1000;
-
-} // namespace
 
 std::string append_events(pg::connection& conn,
                           std::vector<published_event>& events) {
@@ -36,34 +31,39 @@ std::string append_events(pg::connection& conn,
     return err->message;
   auto first = std::stoll(std::string{res.value(0, 0)})
                - static_cast<int64_t>(events.size()) + 1;
-  for (size_t off = 0; off < events.size(); off += rows_per_statement) {
-    auto end = std::min(events.size(), off + rows_per_statement);
-    std::string sql = "INSERT INTO events (seq, type, order_id, customer_id, "
-                      "data) VALUES ";
-    std::vector<std::optional<std::string>> params;
-    for (size_t i = off; i < end; ++i) {
-      auto& e = events[i];
-      e.seq = first + static_cast<int64_t>(i);
-      auto n = params.size();
-      sql += i == off ? "(" : ",(";
-      for (int k = 1; k <= 5; ++k)
-        sql += "$" + std::to_string(n + k) + (k == 5 ? "::jsonb)" : ",");
-      params.emplace_back(std::to_string(e.seq));
-      params.emplace_back(e.type);
-      params.emplace_back(e.order_id.empty()
-                            ? std::nullopt
-                            : std::optional<std::string>{e.order_id});
-      params.emplace_back(e.customer_id.empty()
-                            ? std::nullopt
-                            : std::optional<std::string>{e.customer_id});
-      params.emplace_back(e.data.empty() ? std::string{"{}"} : e.data);
-    }
-    sql += " RETURNING to_char(at AT TIME ZONE 'UTC', "
-           "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
-    if (auto err = conn.exec(sql, params, res))
-      return err->message;
-    for (int r = 0; r < res.rows(); ++r)
-      events[off + static_cast<size_t>(r)].at = std::string{res.value(r, 0)};
+  std::vector<int64_t> seqs;
+  std::vector<std::string> types, data;
+  std::vector<std::optional<std::string>> orders, customers;
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto& e = events[i];
+    e.seq = first + static_cast<int64_t>(i);
+    seqs.push_back(e.seq);
+    types.push_back(e.type);
+    orders.push_back(e.order_id.empty()
+                       ? std::nullopt
+                       : std::optional<std::string>{e.order_id});
+    customers.push_back(e.customer_id.empty()
+                          ? std::nullopt
+                          : std::optional<std::string>{e.customer_id});
+    data.push_back(e.data.empty() ? std::string{"{}"} : e.data);
+  }
+  // Array parameters: one statement text for any batch, prepared once.
+  if (auto err = conn.exec(
+        "INSERT INTO events (seq, type, order_id, customer_id, data) SELECT "
+        "v.seq, v.type, v.order_id, v.customer_id, v.data::jsonb FROM "
+        "unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) "
+        "AS v(seq, type, order_id, customer_id, data) RETURNING seq, "
+          + pg::rfc3339_sql("at"),
+        {pg::int_array(seqs), pg::text_array(types), pg::text_array(orders),
+         pg::text_array(customers), pg::text_array(data)},
+        res))
+    return err->message;
+  // `at` is clock_timestamp() at insert: each row its own, matched by seq.
+  for (int r = 0; r < res.rows(); ++r) {
+    auto seq = std::stoll(std::string{res.value(r, 0)});
+    auto i = seq - first;
+    if (i >= 0 && i < static_cast<int64_t>(events.size()))
+      events[static_cast<size_t>(i)].at = std::string{res.value(r, 1)};
   }
   return {};
 }
@@ -110,27 +110,29 @@ std::optional<std::string> write_batch(pg::connection& conn,
     conn.exec_script("ROLLBACK");
     return why;
   };
-  for (size_t off = 0; off < batch.size(); off += rows_per_statement) {
-    auto end = std::min(batch.size(), off + rows_per_statement);
-    std::string sql = "INSERT INTO saga_events (saga_id, seq, type, step, "
-                      "attempt, data) VALUES ";
-    std::vector<std::optional<std::string>> params;
-    params.reserve((end - off) * 6);
-    for (size_t i = off; i < end; ++i) {
-      auto& e = batch[i];
-      auto n = params.size();
-      sql += (i == off ? "(" : ",(");
-      for (int k = 1; k <= 6; ++k)
-        sql += "$" + std::to_string(n + k) + (k == 6 ? "::jsonb)" : ",");
-      params.emplace_back(e.stream);
-      params.emplace_back(std::to_string(e.seq));
-      params.emplace_back(e.type);
-      params.emplace_back(e.step.empty() ? std::nullopt
-                                         : std::optional<std::string>{e.step});
-      params.emplace_back(std::to_string(e.attempt));
-      params.emplace_back(e.data.empty() ? std::string{"{}"} : e.data);
+  {
+    std::vector<std::string> streams, types, data;
+    std::vector<std::optional<std::string>> steps;
+    std::vector<int64_t> seqs, attempts;
+    for (auto& e : batch) {
+      streams.push_back(e.stream);
+      seqs.push_back(e.seq);
+      types.push_back(e.type);
+      steps.push_back(e.step.empty() ? std::nullopt
+                                     : std::optional<std::string>{e.step});
+      attempts.push_back(e.attempt);
+      data.push_back(e.data.empty() ? std::string{"{}"} : e.data);
     }
-    if (auto err = conn.exec(sql, params, res))
+    if (auto err = conn.exec(
+          "INSERT INTO saga_events (saga_id, seq, type, step, attempt, data) "
+          "SELECT v.saga_id, v.seq, v.type, v.step, v.attempt, v.data::jsonb "
+          "FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], "
+          "$5::int[], $6::text[]) AS v(saga_id, seq, type, step, attempt, "
+          "data)",
+          {pg::text_array(streams), pg::int_array(seqs), pg::text_array(types),
+           pg::text_array(steps), pg::int_array(attempts),
+           pg::text_array(data)},
+          res))
       return fail(err->message);
   }
   // The last snapshot of each stream in this batch.
@@ -139,25 +141,23 @@ std::optional<std::string> write_batch(pg::connection& conn,
     if (!e.status.empty())
       last[e.stream] = &e;
   if (!last.empty()) {
-    std::string sql = "UPDATE sagas AS s SET status = v.status, snapshot = "
-                      "v.snapshot::jsonb, last_seq = v.seq::int, updated_at = "
-                      "now() FROM (VALUES ";
-    std::vector<std::optional<std::string>> params;
-    bool first = true;
+    std::vector<std::string> ids, statuses, snapshots;
+    std::vector<int64_t> seqs;
     for (auto& [stream, e] : last) {
-      auto n = params.size();
-      sql += first ? "(" : ",(";
-      first = false;
-      sql += "$" + std::to_string(n + 1) + ",$" + std::to_string(n + 2) + ",$"
-             + std::to_string(n + 3) + ",$" + std::to_string(n + 4) + ")";
-      params.emplace_back(stream);
-      params.emplace_back(e->status);
-      params.emplace_back(e->snapshot.empty() ? std::string{"{}"}
+      ids.push_back(stream);
+      statuses.push_back(e->status);
+      snapshots.push_back(e->snapshot.empty() ? std::string{"{}"}
                                               : e->snapshot);
-      params.emplace_back(std::to_string(e->seq));
+      seqs.push_back(e->seq);
     }
-    sql += ") AS v(id, status, snapshot, seq) WHERE s.id = v.id";
-    if (auto err = conn.exec(sql, params, res))
+    if (auto err = conn.exec(
+          "UPDATE sagas AS s SET status = v.status, snapshot = "
+          "v.snapshot::jsonb, last_seq = v.seq, updated_at = now() FROM "
+          "unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS v(id, "
+          "status, snapshot, seq) WHERE s.id = v.id",
+          {pg::text_array(ids), pg::text_array(statuses),
+           pg::text_array(snapshots), pg::int_array(seqs)},
+          res))
       return fail(err->message);
   }
   // Last: the event counter's lock is held from here to the commit.
@@ -221,6 +221,7 @@ struct journal_state {
   std::vector<published_event> pending_events; ///< not from a saga
   std::vector<caf::response_promise> waiting;
   histogram* batch_sizes = nullptr;
+  histogram* commit_seconds = nullptr;
   counter* appended = nullptr;
 };
 
@@ -239,9 +240,14 @@ void flush(caf::stateful_actor<journal_state>* self) {
     st.batch_sizes->observe(static_cast<double>(batch.size()));
   if (st.appended)
     st.appended->inc(batch.size());
+  auto started = std::chrono::steady_clock::now();
   self->request(st.writer, caf::infinite, std::move(batch), std::move(extra))
     .then(
-      [self, promises](bool) mutable {
+      [self, promises, started](bool) mutable {
+        if (auto* h = self->state.commit_seconds)
+          h->observe(std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - started)
+                       .count());
         for (auto& rp : promises)
           rp.deliver(true);
         self->state.writing = false;
@@ -267,6 +273,10 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self, std::string url,
     st.batch_sizes = &metrics->get_histogram(
       "kassa_journal_batch_size", "Journal entries committed per transaction.",
       {}, {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024});
+    st.commit_seconds = &metrics->get_histogram(
+      "kassa_journal_commit_seconds",
+      "Time from handing a batch to the writer to its commit.", {},
+      {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1});
     st.appended = &metrics->get_counter("kassa_journal_entries_total",
                                         "Journal entries committed.");
   }
