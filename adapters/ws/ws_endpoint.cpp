@@ -36,6 +36,17 @@ namespace {
 
 using namespace kassa::ws;
 
+class ws_session;
+
+/// With one I/O thread: the sessions that got frames since the I/O thread
+/// last looked, drained by one posted job. A fan-out round to 10,000
+/// sessions is then one post (one wake-up of the I/O thread), not 10,000.
+struct drain_queue {
+  std::mutex mutex;
+  std::vector<std::shared_ptr<ws_session>> sessions;
+  bool posted = false;
+};
+
 struct endpoint_shared {
   endpoint_shared(ws_settings s, std::shared_ptr<hub_client> h,
                   ws_authenticator a, const logger& lg, metrics_registry& m)
@@ -58,6 +69,12 @@ struct endpoint_shared {
   gauge* sessions_open;
   counter* slow_closed;
   counter* writes;
+  net::io_context* ioc = nullptr;
+  /// Set when `settings.io_threads == 1` (sessions without strands).
+  std::unique_ptr<drain_queue> drains;
+
+  /// From any thread: `session` has frames in its inbox.
+  void schedule_drain(std::shared_ptr<ws_session> session);
   std::atomic<uint64_t> next_id{1};
 };
 
@@ -115,26 +132,32 @@ public:
       post = !drain_posted_;
       drain_posted_ = true;
     }
-    if (post)
-      post_drain();
+    if (!post)
+      return;
+    if (shared_->drains)
+      shared_->schedule_drain(shared_from_this());
+    else
+      net::post(socket_.get_executor(), [self = shared_from_this()] {
+        self->drain_inbox();
+      });
+  }
+
+  /// On the session's executor: frames from the inbox into one write.
+  void drain_inbox() {
+    std::vector<frame_chunk> batch;
+    {
+      std::lock_guard guard{inbox_mutex_};
+      batch.swap(inbox_);
+      drain_posted_ = false;
+    }
+    for (auto& chunk : batch)
+      for (auto& f : *chunk)
+        if (!enqueue(*f))
+          return;
+    flush();
   }
 
 private:
-  void post_drain() {
-    net::post(socket_.get_executor(), [self = shared_from_this()] {
-      std::vector<frame_chunk> batch;
-      {
-        std::lock_guard guard{self->inbox_mutex_};
-        batch.swap(self->inbox_);
-        self->drain_posted_ = false;
-      }
-      for (auto& chunk : batch)
-        for (auto& f : *chunk)
-          if (!self->enqueue(*f))
-            return;
-      self->flush();
-    });
-  }
 
   // -- reading
   // -----------------------------------------------------------------
@@ -337,10 +360,26 @@ private:
     pending_.append(payload);
   }
 
-  /// Writes everything pending (unless a write is in flight).
+  /// Writes everything pending (unless a write is in flight). First at once
+  /// (the socket is non-blocking): usually the kernel takes it all, and no
+  /// asynchronous operation — with its completion to schedule — is needed.
   void flush() {
     if (writing_ || pending_.empty() || !socket_.is_open())
       return;
+    error_code ec;
+    auto n = socket_.write_some(net::buffer(pending_), ec);
+    if (ec && ec != net::error::would_block && ec != net::error::try_again) {
+      finish();
+      return;
+    }
+    shared_->writes->inc();
+    if (n == pending_.size()) {
+      pending_.clear();
+      pending_frames_ = 0;
+      after_write();
+      return;
+    }
+    pending_.erase(0, n); // the rest waits until the socket can take it
     writing_ = true;
     in_flight_.swap(pending_);
     pending_.clear();
@@ -361,13 +400,19 @@ private:
       finish();
       return;
     }
+    if (!after_write())
+      flush();
+  }
+
+  /// After the bytes of a close frame left: shut down. True when done.
+  bool after_write() {
     if (close_sent_ && pending_.empty()) {
       error_code ignored;
       socket_.shutdown(tcp::socket::shutdown_send, ignored);
       finish();
-      return;
+      return true;
     }
-    flush();
+    return false;
   }
 
   /// Sends a close frame after what is being written, drops the rest.
@@ -461,6 +506,26 @@ private:
   bool left_ = false;
 };
 
+void endpoint_shared::schedule_drain(std::shared_ptr<ws_session> session) {
+  {
+    std::lock_guard guard{drains->mutex};
+    drains->sessions.push_back(std::move(session));
+    if (drains->posted)
+      return;
+    drains->posted = true;
+  }
+  net::post(*ioc, [this] {
+    std::vector<std::shared_ptr<ws_session>> ready;
+    {
+      std::lock_guard guard{drains->mutex};
+      ready.swap(drains->sessions);
+      drains->posted = false;
+    }
+    for (auto& s : ready)
+      s->drain_inbox();
+  });
+}
+
 class ws_endpoint : public upgrade_target {
 public:
   ws_endpoint(net::io_context& ioc, std::shared_ptr<endpoint_shared> shared)
@@ -495,6 +560,7 @@ public:
       ::close(fd);
       return;
     }
+    socket.non_blocking(true, ec); // flush() writes at once when it can
     if (shared_->settings.send_buffer_bytes > 0)
       socket.set_option(
         net::socket_base::send_buffer_size(shared_->settings.send_buffer_bytes),
@@ -538,6 +604,9 @@ make_ws_endpoint(net::io_context& ioc, ws_settings settings,
                  const logger& log, metrics_registry& metrics) {
   auto shared = std::make_shared<endpoint_shared>(
     settings, std::move(hub), std::move(auth), log, metrics);
+  shared->ioc = &ioc;
+  if (settings.io_threads <= 1)
+    shared->drains = std::make_unique<drain_queue>();
   return std::make_shared<ws_endpoint>(ioc, std::move(shared));
 }
 
