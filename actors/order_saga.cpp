@@ -193,6 +193,29 @@ void schedule_resume(saga_actor* self, int64_t delay_ms, bool revive) {
           });
 }
 
+bool is_finish(const saga_decision& d) {
+  return d.kind == saga_decision::finish_completed
+         || d.kind == saga_decision::finish_cancelled
+         || d.kind == saga_decision::finish_failed;
+}
+
+/// The terminal event of a finish decision (counted in the metrics).
+saga_event finish_event(saga_actor* self, const saga_decision& d) {
+  auto& st = self->state;
+  saga_event ev;
+  ev.type
+    = d.kind == saga_decision::finish_completed   ? saga_event_type::completed
+      : d.kind == saga_decision::finish_cancelled ? saga_event_type::cancelled
+                                                  : saga_event_type::failed;
+  if (st.deps.metrics)
+    st.deps.metrics
+      ->get_counter("kassa_sagas_finished_total",
+                    "Sagas that reached a terminal state.",
+                    {{"status", std::string{to_string(ev.type)}}})
+      .inc();
+  return ev;
+}
+
 /// Runs the step: an invoice retried after an unknown outcome is first looked
 /// up by order (Billingo has no idempotency key).
 void run_step(saga_actor* self, saga_step step, uint32_t attempt) {
@@ -251,10 +274,20 @@ void on_result(saga_actor* self, const provider_result& r) {
   // the saga: a redelivered answer is recognisable after any crash.
   json extra{{"msg_id", r.message_id}};
   // When the next step can start at once, its start goes into the same
-  // append: one commit instead of two per step.
+  // append: one commit instead of two per step; so does the terminal event
+  // after the last step.
   auto after = st.logic;
   after.apply(ev);
   auto d = after.next();
+  if (is_finish(d) && !st.journaling) {
+    std::vector<std::pair<saga_event, json>> both;
+    both.emplace_back(std::move(ev), std::move(extra));
+    both.emplace_back(finish_event(self, d), json::object());
+    journal_all(self, std::move(both), [self] {
+      advance(self);
+    });
+    return;
+  }
   bool chain = (d.kind == saga_decision::run_step
                 || d.kind == saga_decision::run_compensation)
                && d.delay.count() == 0 && !st.journaling;
@@ -328,18 +361,7 @@ void advance(saga_actor* self) {
     case saga_decision::finish_completed:
     case saga_decision::finish_cancelled:
     case saga_decision::finish_failed: {
-      saga_event ev;
-      ev.type = d.kind == saga_decision::finish_completed
-                  ? saga_event_type::completed
-                : d.kind == saga_decision::finish_cancelled
-                  ? saga_event_type::cancelled
-                  : saga_event_type::failed;
-      if (st.deps.metrics)
-        st.deps.metrics
-          ->get_counter("kassa_sagas_finished_total",
-                        "Sagas that reached a terminal state.",
-                        {{"status", std::string{to_string(ev.type)}}})
-          .inc();
+      auto ev = finish_event(self, d);
       journal(self, ev, json::object(), [self] {
         advance(self);
       });
