@@ -145,7 +145,7 @@ private:
   apply_batch(pg::connection& conn, const std::vector<provider_call>& calls) {
     std::vector<provider_result> results;
     results.reserve(calls.size());
-    auto all_failed = [&](std::string error) {
+    auto all_failed = [&](const std::string& error) {
       results.clear();
       for (auto& call : calls)
         results.push_back(
@@ -256,7 +256,7 @@ private:
       std::vector<reservation_key> added;
       for (auto& [sku, quantity] : wanted) {
         reservation_key key{call.order_id, sku};
-        if (reservations.count(key))
+        if (reservations.contains(key))
           continue; // reserved before: a retry, nothing to do
         auto p = tentative.find(sku);
         if (p == tentative.end())
@@ -298,9 +298,13 @@ private:
   store(pg::connection& conn, const std::map<std::string, stock_row>& products,
         const std::map<reservation_key, reservation_row>& reservations) {
     pg::result res;
-    std::vector<std::string> new_orders, new_skus, new_status;
+    std::vector<std::string> new_orders;
+    std::vector<std::string> new_skus;
+    std::vector<std::string> new_status;
     std::vector<int64_t> new_quantities;
-    std::vector<std::string> upd_orders, upd_skus, upd_status;
+    std::vector<std::string> upd_orders;
+    std::vector<std::string> upd_skus;
+    std::vector<std::string> upd_status;
     for (auto& [key, row] : reservations) {
       if (!row.changed)
         continue;
@@ -314,7 +318,8 @@ private:
         new_quantities.push_back(row.quantity);
     }
     std::vector<std::string> skus;
-    std::vector<int64_t> stock, reserved;
+    std::vector<int64_t> stock;
+    std::vector<int64_t> reserved;
     for (auto& [sku, row] : products) {
       if (!row.changed)
         continue;
@@ -356,7 +361,6 @@ private:
     return std::nullopt;
   }
 
-private:
   /// Runs `work` on a pool connection and sends its answer to `done`.
   void submit(responder_ptr done,
               std::function<api_response(pg::connection&)> work) {

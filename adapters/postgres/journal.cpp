@@ -32,8 +32,10 @@ std::string append_events(pg::connection& conn,
   auto first = std::stoll(std::string{res.value(0, 0)})
                - static_cast<int64_t>(events.size()) + 1;
   std::vector<int64_t> seqs;
-  std::vector<std::string> types, data;
-  std::vector<std::optional<std::string>> orders, customers;
+  std::vector<std::string> types;
+  std::vector<std::string> data;
+  std::vector<std::optional<std::string>> orders;
+  std::vector<std::optional<std::string>> customers;
   for (size_t i = 0; i < events.size(); ++i) {
     auto& e = events[i];
     e.seq = first + static_cast<int64_t>(i);
@@ -111,9 +113,12 @@ std::optional<std::string> write_batch(pg::connection& conn,
     return why;
   };
   {
-    std::vector<std::string> streams, types, data;
+    std::vector<std::string> streams;
+    std::vector<std::string> types;
+    std::vector<std::string> data;
     std::vector<std::optional<std::string>> steps;
-    std::vector<int64_t> seqs, attempts;
+    std::vector<int64_t> seqs;
+    std::vector<int64_t> attempts;
     for (auto& e : batch) {
       streams.push_back(e.stream);
       seqs.push_back(e.seq);
@@ -141,7 +146,9 @@ std::optional<std::string> write_batch(pg::connection& conn,
     if (!e.status.empty())
       last[e.stream] = &e;
   if (!last.empty()) {
-    std::vector<std::string> ids, statuses, snapshots;
+    std::vector<std::string> ids;
+    std::vector<std::string> statuses;
+    std::vector<std::string> snapshots;
     std::vector<int64_t> seqs;
     for (auto& [stream, e] : last) {
       ids.push_back(stream);

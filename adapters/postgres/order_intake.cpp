@@ -106,7 +106,9 @@ std::optional<pg::error> write_orders(pg::connection& conn,
                                       std::vector<intake_outcome>& outcomes) {
   pg::result res;
   // 1. Claim the keys; a key already there belongs to an earlier request.
-  std::vector<std::string> scopes, keys, hashes;
+  std::vector<std::string> scopes;
+  std::vector<std::string> keys;
+  std::vector<std::string> hashes;
   std::set<std::string> in_batch;
   for (size_t i = 0; i < batch.size(); ++i) {
     auto& idem = batch[i].idem;
@@ -141,7 +143,7 @@ std::optional<pg::error> write_orders(pg::connection& conn,
     auto& idem = batch[i].idem;
     if (outcomes[i].what == intake_outcome::kind::replay)
       continue;
-    if (!idem.key.empty() && !claimed.count(key_of(idem))) {
+    if (!idem.key.empty() && !claimed.contains(key_of(idem))) {
       outcomes[i].what = intake_outcome::kind::replay;
       continue;
     }
@@ -162,7 +164,10 @@ std::optional<pg::error> write_orders(pg::connection& conn,
     prices[std::string{res.value(r, 0)}] = {
       std::stoll(std::string{res.value(r, 1)}), std::string{res.value(r, 2)}};
   // 3. The sagas and their first journal entries.
-  std::vector<std::string> ids, customers, currencies, stored;
+  std::vector<std::string> ids;
+  std::vector<std::string> customers;
+  std::vector<std::string> currencies;
+  std::vector<std::string> stored;
   std::vector<int64_t> totals;
   for (auto i : fresh) {
     if (auto refused = price_order(requests[i], prices)) {
@@ -214,7 +219,9 @@ std::optional<pg::error> write_orders(pg::connection& conn,
     }
   }
   // 4. The answers under their keys, for replays.
-  std::vector<std::string> answer_scopes, answer_keys, bodies;
+  std::vector<std::string> answer_scopes;
+  std::vector<std::string> answer_keys;
+  std::vector<std::string> bodies;
   std::vector<int64_t> statuses;
   for (auto i : fresh) {
     if (batch[i].idem.key.empty())
@@ -241,7 +248,8 @@ std::optional<pg::error> write_orders(pg::connection& conn,
 /// Answers of the replayed items, from the committed keys.
 void answer_replays(pg::connection& conn, const std::vector<intake_item>& batch,
                     std::vector<intake_outcome>& outcomes) {
-  std::vector<std::string> scopes, keys;
+  std::vector<std::string> scopes;
+  std::vector<std::string> keys;
   for (size_t i = 0; i < batch.size(); ++i)
     if (outcomes[i].what == intake_outcome::kind::replay) {
       scopes.push_back(batch[i].idem.scope);

@@ -148,7 +148,9 @@ std::optional<pg::error> apply_plans(pg::connection& conn,
                                      const std::vector<provider_call>& batch,
                                      std::vector<ledger_plan>& plans,
                                      std::vector<provider_result>& results) {
-  std::vector<std::string> ops, refs, orders;
+  std::vector<std::string> ops;
+  std::vector<std::string> refs;
+  std::vector<std::string> orders;
   std::vector<int64_t> amounts;
   std::vector<std::optional<std::string>> keys;
   std::vector<std::string> lookups;
@@ -183,7 +185,7 @@ std::optional<pg::error> apply_plans(pg::connection& conn,
       inserted.emplace(res.value(r, 0));
     std::vector<std::string> repeats;
     for (size_t i = 0; i < refs.size(); ++i)
-      if (!inserted.count(refs[i]) && keys[i])
+      if (!inserted.contains(refs[i]) && keys[i])
         repeats.push_back(*keys[i]);
     if (!repeats.empty()) {
       if (auto err = conn.exec("SELECT idempotency_key, ref FROM "
@@ -217,7 +219,7 @@ std::optional<pg::error> apply_plans(pg::connection& conn,
                          provider_outcome::ok,
                          it == invoices.end() ? std::string{} : it->second,
                          {}});
-    } else if (inserted.count(p.ref) || !p.key) {
+    } else if (inserted.contains(p.ref) || !p.key) {
       results.push_back({call.message_id, provider_outcome::ok, p.ref, {}});
     } else {
       auto it = first_ref.find(*p.key);
