@@ -3,6 +3,7 @@
 #include <caf/message.hpp>
 #include <caf/send.hpp>
 
+#include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/type_ids.hpp"
@@ -18,31 +19,18 @@ std::string read_events(pg::connection& conn, int64_t after, int64_t upto,
   bool all = topics.empty();
   bool orders = false;
   bool providers = false;
-  std::string order_ids = "{";
-  std::string customer_ids = "{";
-  auto add = [](std::string& array, const std::string& id) {
-    if (array.size() > 1)
-      array += ',';
-    array += '"';
-    for (char c : id) {
-      if (c == '"' || c == '\\')
-        array += '\\';
-      array += c;
-    }
-    array += '"';
-  };
+  std::vector<std::string> order_ids;
+  std::vector<std::string> customer_ids;
   for (auto& t : topics) {
     if (t == "orders")
       orders = true;
     else if (t == "providers")
       providers = true;
     else if (t.rfind("order:", 0) == 0)
-      add(order_ids, t.substr(6));
+      order_ids.push_back(t.substr(6));
     else if (t.rfind("customer:", 0) == 0)
-      add(customer_ids, t.substr(9));
+      customer_ids.push_back(t.substr(9));
   }
-  order_ids += '}';
-  customer_ids += '}';
   pg::result res;
   if (auto err = conn.exec(
         "SELECT seq, type, coalesce(order_id, ''), coalesce(customer_id, ''), "
@@ -52,8 +40,9 @@ std::string read_events(pg::connection& conn, int64_t after, int64_t upto,
         "order_id = ANY($5::text[]) OR customer_id = ANY($6::text[]) OR "
         "($8 AND type LIKE 'provider.%')) ORDER BY seq LIMIT $7",
         {std::to_string(after), std::to_string(upto), all ? "true" : "false",
-         orders ? "true" : "false", order_ids, customer_ids,
-         std::to_string(limit), providers ? "true" : "false"},
+         orders ? "true" : "false", pg::text_array(order_ids),
+         pg::text_array(customer_ids), std::to_string(limit),
+         providers ? "true" : "false"},
         res))
     return err->message;
   for (int i = 0; i < res.rows(); ++i) {
