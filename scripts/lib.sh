@@ -11,7 +11,7 @@ KASSA_PACKAGES=(
   build-essential cmake ccache pkg-config
   libcaf-dev libboost-dev libboost-system-dev libssl-dev
   nlohmann-json3-dev libpq-dev postgresql catch2
-  curl procps openssl
+  curl procps openssl libjemalloc-dev
 )
 
 # Installs what is missing (and only that) with apt.
