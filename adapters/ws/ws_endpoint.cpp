@@ -11,6 +11,7 @@
 #include <deque>
 #include <mutex>
 #include <unistd.h>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -20,6 +21,7 @@
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
+#include "adapters/ws/ws_commands.hpp"
 #include "adapters/ws/ws_frames.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
@@ -158,7 +160,6 @@ public:
   }
 
 private:
-
   // -- reading
   // -----------------------------------------------------------------
 
@@ -264,63 +265,30 @@ private:
   }
 
   void handle(const std::string& text) {
-    auto frame = json::parse(text, nullptr, false);
-    if (frame.is_discarded() || !frame.is_object()) {
-      reply_error("malformed_frame", "a frame must be a JSON object");
+    auto parsed
+      = parse_client_command(text, who_.full_access, who_.customer_id);
+    if (auto* err = std::get_if<command_error>(&parsed)) {
+      reply_error(err->code, err->message);
       return;
     }
-    auto op = frame.value("op", std::string{});
-    if (op == "ping") {
+    auto& cmd = std::get<client_command>(parsed);
+    if (cmd.what == client_command::kind::ping) {
       enqueue(std::string_view{R"({"type":"pong"})"});
       return;
     }
-    if (op != "subscribe" && op != "unsubscribe") {
-      reply_error("unknown_op", "op must be subscribe, unsubscribe or ping");
-      return;
-    }
-    auto topics_json = frame.find("topics");
-    if (topics_json == frame.end() || !topics_json->is_array()
-        || topics_json->empty() || topics_json->size() > 100) {
-      reply_error("invalid_topics",
-                  "topics must be an array of 1 to 100 topic names");
-      return;
-    }
-    std::vector<std::string> topics;
-    for (auto& t : *topics_json) {
-      if (!t.is_string() || !valid_topic(t.get<std::string>())) {
-        reply_error("invalid_topics",
-                    "unknown topic " + t.dump()
-                      + " (orders, order:<id>, customer:<id>, providers)");
-        return;
-      }
-      auto topic = t.get<std::string>();
-      if (!who_.full_access && topic != "customer:" + who_.customer_id) {
-        reply_error("forbidden",
-                    "this token grants only customer:" + who_.customer_id);
-        return;
-      }
-      topics.push_back(std::move(topic));
-    }
-    json ack{{"type", op == "subscribe" ? "subscribed" : "unsubscribed"},
-             {"topics", topics}};
-    if (op == "unsubscribe") {
-      shared_->hub->unsubscribe(id_, topics);
-      enqueue(std::string_view{ack.dump()});
-      return;
-    }
-    int64_t since = -1;
-    if (auto s = frame.find("since"); s != frame.end()) {
-      if (!s->is_number_integer() || s->get<int64_t>() < 0) {
-        reply_error("invalid_since", "since must be a seq (an integer >= 0)");
-        return;
-      }
-      since = s->get<int64_t>();
-    }
+    bool subscribe = cmd.what == client_command::kind::subscribe;
+    json ack{{"type", subscribe ? "subscribed" : "unsubscribed"},
+             {"topics", cmd.topics}};
     // The ack is queued before any event of this subscription: the hub's
-    // frames arrive through a post to this strand, after it.
+    // frames reach this session through its drain, after it.
     enqueue(std::string_view{ack.dump()});
+    if (!subscribe) {
+      shared_->hub->unsubscribe(id_, cmd.topics);
+      return;
+    }
     subscribed_ = true;
-    shared_->hub->subscribe(id_, shared_from_this(), std::move(topics), since);
+    shared_->hub->subscribe(id_, shared_from_this(), std::move(cmd.topics),
+                            cmd.since);
   }
 
   void reply_error(std::string_view code, std::string_view message) {
