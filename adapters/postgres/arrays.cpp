@@ -41,6 +41,16 @@ std::string text_array(const std::vector<std::optional<std::string>>& items) {
   return out + "}";
 }
 
+std::optional<std::string> null_if_empty(const std::string& value) {
+  if (value.empty())
+    return std::nullopt;
+  return value;
+}
+
+std::string json_or_empty_object(const std::string& value) {
+  return value.empty() ? std::string{"{}"} : value;
+}
+
 std::string int_array(const std::vector<int64_t>& items) {
   std::string out = "{";
   for (auto item : items) {

@@ -20,4 +20,10 @@ std::string text_array(const std::vector<std::optional<std::string>>& items);
 /// `{1,2,3}`.
 std::string int_array(const std::vector<int64_t>& items);
 
+/// An element of a nullable text column: empty = NULL.
+std::optional<std::string> null_if_empty(const std::string& value);
+
+/// An element of a `jsonb` column that is never NULL: empty = `{}`.
+std::string json_or_empty_object(const std::string& value);
+
 } // namespace kassa::pg

@@ -41,13 +41,9 @@ std::string append_events(pg::connection& conn,
     e.seq = first + static_cast<int64_t>(i);
     seqs.push_back(e.seq);
     types.push_back(e.type);
-    orders.push_back(e.order_id.empty()
-                       ? std::nullopt
-                       : std::optional<std::string>{e.order_id});
-    customers.push_back(e.customer_id.empty()
-                          ? std::nullopt
-                          : std::optional<std::string>{e.customer_id});
-    data.push_back(e.data.empty() ? std::string{"{}"} : e.data);
+    orders.push_back(pg::null_if_empty(e.order_id));
+    customers.push_back(pg::null_if_empty(e.customer_id));
+    data.push_back(pg::json_or_empty_object(e.data));
   }
   // Array parameters: one statement text for any batch, prepared once.
   if (auto err = conn.exec(
@@ -123,10 +119,9 @@ std::optional<std::string> write_batch(pg::connection& conn,
       streams.push_back(e.stream);
       seqs.push_back(e.seq);
       types.push_back(e.type);
-      steps.push_back(e.step.empty() ? std::nullopt
-                                     : std::optional<std::string>{e.step});
+      steps.push_back(pg::null_if_empty(e.step));
       attempts.push_back(e.attempt);
-      data.push_back(e.data.empty() ? std::string{"{}"} : e.data);
+      data.push_back(pg::json_or_empty_object(e.data));
     }
     if (auto err = conn.exec(
           "INSERT INTO saga_events (saga_id, seq, type, step, attempt, data) "
@@ -153,8 +148,7 @@ std::optional<std::string> write_batch(pg::connection& conn,
     for (auto& [stream, e] : last) {
       ids.push_back(stream);
       statuses.push_back(e->status);
-      snapshots.push_back(e->snapshot.empty() ? std::string{"{}"}
-                                              : e->snapshot);
+      snapshots.push_back(pg::json_or_empty_object(e->snapshot));
       seqs.push_back(e->seq);
     }
     if (auto err = conn.exec(

@@ -25,3 +25,11 @@ TEST_CASE("integer arrays", "[pg][arrays]") {
   CHECK(int_array({}) == "{}");
   CHECK(int_array({1, -2, 9007199254740993}) == "{1,-2,9007199254740993}");
 }
+
+TEST_CASE("column helpers: empty text is NULL, empty JSON is an object",
+          "[pg][arrays]") {
+  CHECK_FALSE(null_if_empty("").has_value());
+  CHECK(null_if_empty("o1") == std::optional<std::string>{"o1"});
+  CHECK(json_or_empty_object("") == "{}");
+  CHECK(json_or_empty_object(R"({"a":1})") == R"({"a":1})");
+}
