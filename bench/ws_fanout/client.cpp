@@ -1,29 +1,34 @@
 // bench/ws_fanout load client: N WebSocket subscribers in one process on one
-// epoll loop (Boost.Asio), each subscribed to `orders`. It checks that every
-// connection sees every event exactly once (the log is gap-free, so seqs must
-// be consecutive) and measures delivery latency from the event's `at`.
+// epoll loop, each subscribed to `orders`. It checks that every connection
+// sees every event exactly once (the log is gap-free, so seqs must be
+// consecutive) and measures delivery latency from the event's `at`.
+//
+// Written on plain epoll and non-blocking sockets rather than Beast: the
+// client shares the two cores with the node, and every microsecond it spends
+// per received frame is taken from the node it measures. One recv() per
+// readable socket, frames parsed in place, the one reply it owes (pong) sent
+// at once.
 //
 //   ws_fanout_client PORT TOKEN SUBSCRIBERS SECONDS
 
 #include <algorithm>
+#include <arpa/inet.h>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <sys/resource.h>
 #include <cstdlib>
-#include <memory>
+#include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string>
+#include <string_view>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <unordered_map>
 #include <vector>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
-
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
@@ -34,17 +39,28 @@ struct totals {
   uint64_t duplicates = 0;
   uint64_t connected = 0;
   uint64_t failed = 0;
+  uint64_t closed = 0;
   std::vector<double> latencies_ms; // sampled
+  /// First arrival of each seq in this process: latency to the FIRST
+  /// subscriber (commit, hub, first send) against the spread of a round.
+  struct arrivals {
+    double first_ms = 0; ///< since the event's `at`
+    double first_at = 0; ///< wall clock of the first and last arrival
+    double last_at = 0;
+  };
+  std::unordered_map<int64_t, arrivals> by_seq;
   std::vector<double> connect_ms;
   bool measuring = false;
 };
 
 /// Milliseconds since the epoch of "YYYY-MM-DDTHH:MM:SS.mmmZ".
-double parse_at_ms(const std::string& s) {
+double parse_at_ms(std::string_view s) {
   std::tm tm{};
   int ms = 0;
-  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
-                  &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms)
+  std::string text{s};
+  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year,
+                  &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+                  &ms)
       != 7)
     return 0;
   tm.tm_year -= 1900;
@@ -60,75 +76,156 @@ double now_ms() {
          / 1000.0;
 }
 
-int64_t field_int(const std::string& frame, const char* key) {
+int64_t field_int(std::string_view frame, std::string_view key) {
   auto p = frame.find(key);
-  if (p == std::string::npos)
+  if (p == std::string_view::npos)
     return -1;
-  return std::strtoll(frame.c_str() + p + std::strlen(key), nullptr, 10);
+  int64_t v = 0;
+  for (p += key.size(); p < frame.size() && frame[p] >= '0' && frame[p] <= '9';
+       ++p)
+    v = v * 10 + (frame[p] - '0');
+  return v;
 }
 
-std::string field_str(const std::string& frame, const char* key) {
+std::string_view field_str(std::string_view frame, std::string_view key) {
   auto p = frame.find(key);
-  if (p == std::string::npos)
+  if (p == std::string_view::npos)
     return {};
-  p += std::strlen(key);
+  p += key.size();
   auto e = frame.find('"', p);
-  return frame.substr(p, e - p);
+  return frame.substr(p, e == std::string_view::npos ? 0 : e - p);
 }
 
-class subscriber : public std::enable_shared_from_this<subscriber> {
-public:
-  subscriber(net::io_context& ioc, totals& t, uint16_t port, std::string token)
-    : ws_(ioc), totals_(t), port_(port), token_(std::move(token)) {}
+/// A client frame: FIN + opcode, masked (RFC 6455 §5.3), payload < 126.
+std::string masked_frame(uint8_t op, std::string_view payload) {
+  std::string f;
+  f += static_cast<char>(0x80 | op);
+  f += static_cast<char>(0x80 | payload.size());
+  const char mask[4] = {0x12, 0x34, 0x56, 0x78};
+  f.append(mask, 4);
+  for (size_t i = 0; i < payload.size(); ++i)
+    f += static_cast<char>(payload[i] ^ mask[i % 4]);
+  return f;
+}
 
-  void start() {
-    started_ = clock_type::now();
-    ws_.next_layer().async_connect(
-      tcp::endpoint{net::ip::make_address("127.0.0.1"), port_},
-      [self = shared_from_this()](beast::error_code ec) {
-        if (ec)
-          return self->fail();
-        self->ws_.async_handshake(
-          "127.0.0.1", "/v1/ws?token=" + self->token_,
-          [self](beast::error_code ec) {
-            if (ec)
-              return self->fail();
-            self->ws_.async_write(
-              net::buffer(
-                std::string_view{R"({"op":"subscribe","topics":["orders"]})"}),
-              [self](beast::error_code ec, std::size_t) {
-                if (ec)
-                  return self->fail();
-                self->totals_.connected++;
-                self->totals_.connect_ms.push_back(
-                  std::chrono::duration<double, std::milli>(clock_type::now()
-                                                            - self->started_)
-                    .count());
-                self->read();
-              });
-          });
-      });
+class subscriber {
+public:
+  enum class phase { connecting, upgrading, open, done };
+
+  subscriber(totals& t, int fd) : totals_(t), fd_(fd) {}
+
+  int fd() const {
+    return fd_;
   }
+  phase state() const {
+    return phase_;
+  }
+
+  /// The socket became writable (connected): send the upgrade request.
+  void on_connected(const std::string& request) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0 || !send_all(request))
+      return fail();
+    phase_ = phase::upgrading;
+  }
+
+  /// The socket is readable: one recv, every complete frame handled.
+  void on_readable() {
+    char buf[64 * 1024];
+    for (;;) {
+      auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+      if (n <= 0) {
+        if (phase_ != phase::done) {
+          phase_ == phase::open ? ++totals_.closed : ++totals_.failed;
+          phase_ = phase::done;
+        }
+        return;
+      }
+      rbuf_.append(buf, static_cast<size_t>(n));
+      if (phase_ == phase::upgrading && !on_upgrade())
+        return;
+      if (phase_ == phase::open)
+        parse_frames();
+      if (static_cast<size_t>(n) < sizeof buf)
+        return; // drained: the next readiness says when there is more
+    }
+  }
+
+  clock_type::time_point started;
 
 private:
-  void fail() {
-    totals_.failed++;
+  bool on_upgrade() {
+    auto end = rbuf_.find("\r\n\r\n");
+    if (end == std::string::npos)
+      return false;
+    if (rbuf_.compare(0, 12, "HTTP/1.1 101") != 0) {
+      fail();
+      return false;
+    }
+    rbuf_.erase(0, end + 4);
+    if (!send_all(
+          masked_frame(0x1, R"({"op":"subscribe","topics":["orders"]})"))) {
+      fail();
+      return false;
+    }
+    phase_ = phase::open;
+    totals_.connected++;
+    totals_.connect_ms.push_back(
+      std::chrono::duration<double, std::milli>(clock_type::now() - started)
+        .count());
+    return true;
   }
 
-  void read() {
-    ws_.async_read(
-      buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec)
+  void parse_frames() {
+    size_t pos = 0;
+    while (rbuf_.size() - pos >= 2) {
+      auto b0 = static_cast<uint8_t>(rbuf_[pos]);
+      auto b1 = static_cast<uint8_t>(rbuf_[pos + 1]);
+      size_t header = 2;
+      uint64_t len = b1 & 0x7F;
+      if (len == 126) {
+        if (rbuf_.size() - pos < 4)
+          break;
+        len = (static_cast<uint64_t>(static_cast<uint8_t>(rbuf_[pos + 2])) << 8)
+              | static_cast<uint8_t>(rbuf_[pos + 3]);
+        header = 4;
+      } else if (len == 127) {
+        if (rbuf_.size() - pos < 10)
+          break;
+        len = 0;
+        for (int i = 0; i < 8; ++i)
+          len = (len << 8) | static_cast<uint8_t>(rbuf_[pos + 2 + i]);
+        header = 10;
+      }
+      if (rbuf_.size() - pos < header + len)
+        break;
+      std::string_view payload{rbuf_.data() + pos + header,
+                               static_cast<size_t>(len)};
+      switch (b0 & 0x0F) {
+        case 0x1:
+          on_frame(payload);
+          break;
+        case 0x9: // ping: the node drops peers it does not hear from
+          send_all(masked_frame(0xA, payload));
+          break;
+        case 0x8:
+          phase_ = phase::done;
+          ++totals_.closed;
           return;
-        auto frame = beast::buffers_to_string(self->buffer_.data());
-        self->buffer_.consume(self->buffer_.size());
-        self->on_frame(frame);
-        self->read();
-      });
+        default:
+          break;
+      }
+      pos += header + len;
+    }
+    rbuf_.erase(0, pos);
   }
 
-  void on_frame(const std::string& frame) {
-    if (frame.compare(0, 15, R"({"type":"event")") != 0)
+  void on_frame(std::string_view frame) {
+    if (frame.substr(0, 15) != R"({"type":"event")")
       return;
     auto seq = field_int(frame, R"("seq":)");
     if (last_seq_ > 0) {
@@ -141,20 +238,48 @@ private:
     if (!totals_.measuring)
       return;
     totals_.events++;
+    auto now = now_ms();
+    auto [seen, first] = totals_.by_seq.try_emplace(seq);
+    seen->second.last_at = now;
     // Sample latency on every 16th event per connection to keep it cheap.
-    if ((++count_ & 15) == 0) {
-      auto at = parse_at_ms(field_str(frame, R"("at":")"));
-      if (at > 0)
-        totals_.latencies_ms.push_back(now_ms() - at);
+    bool sampled = (++count_ & 15) == 0;
+    if (!first && !sampled)
+      return;
+    auto at = parse_at_ms(field_str(frame, R"("at":")"));
+    if (at <= 0)
+      return;
+    if (first) {
+      seen->second.first_at = now;
+      seen->second.first_ms = now - at;
     }
+    if (sampled)
+      totals_.latencies_ms.push_back(now - at);
   }
 
-  websocket::stream<tcp::socket> ws_;
-  beast::flat_buffer buffer_;
+  bool send_all(const std::string& bytes) const {
+    size_t off = 0;
+    while (off < bytes.size()) {
+      auto n
+        = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return false; // tiny writes to a fresh socket: never EAGAIN here
+      off += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  void fail() {
+    if (phase_ != phase::done)
+      totals_.failed++;
+    phase_ = phase::done;
+  }
+
   totals& totals_;
-  uint16_t port_;
-  std::string token_;
-  clock_type::time_point started_;
+  int fd_;
+  phase phase_ = phase::connecting;
+  std::string rbuf_;
   int64_t last_seq_ = 0;
   uint64_t count_ = 0;
 };
@@ -164,6 +289,13 @@ double percentile(std::vector<double> v, double p) {
     return 0;
   std::sort(v.begin(), v.end());
   return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec)
+         + static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 } // namespace
@@ -177,20 +309,76 @@ int main(int argc, char** argv) {
   std::string token = argv[2];
   int n = std::atoi(argv[3]);
   int seconds = std::atoi(argv[4]);
-  net::io_context ioc{1};
+  std::string request = "GET /v1/ws?token=" + token
+                        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: "
+                          "websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                          "Sec-WebSocket-Version: 13\r\n\r\n";
+  int ep = epoll_create1(0);
   totals t;
-  std::vector<std::shared_ptr<subscriber>> subs;
+  std::vector<subscriber> subs;
+  subs.reserve(static_cast<size_t>(n));
+  std::unordered_map<int, subscriber*> by_fd;
+  std::vector<epoll_event> ready(1024);
+
+  // Handles what is ready within `timeout_ms`; returns the count.
+  auto poll_once = [&](int timeout_ms) {
+    int k = epoll_wait(ep, ready.data(), static_cast<int>(ready.size()),
+                       timeout_ms);
+    for (int i = 0; i < k; ++i) {
+      auto* s
+        = static_cast<subscriber*>(ready[static_cast<size_t>(i)].data.ptr);
+      auto ev = ready[static_cast<size_t>(i)].events;
+      if (s->state() == subscriber::phase::connecting) {
+        if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+          s->on_connected(request);
+          epoll_event e{};
+          e.events = EPOLLIN;
+          e.data.ptr = s;
+          epoll_ctl(ep, EPOLL_CTL_MOD, s->fd(), &e);
+        }
+        continue;
+      }
+      if (s->state() != subscriber::phase::done)
+        s->on_readable();
+      if (s->state() == subscriber::phase::done)
+        epoll_ctl(ep, EPOLL_CTL_DEL, s->fd(), nullptr);
+    }
+    return k;
+  };
+
   auto t0 = clock_type::now();
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   // Connect in waves of 500 so the listen backlog is never the limit.
   for (int i = 0; i < n; ++i) {
-    subs.push_back(std::make_shared<subscriber>(ioc, t, port, token));
-    subs.back()->start();
-    if (i % 500 == 499)
-      ioc.run_for(std::chrono::milliseconds(50));
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+      t.failed++;
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    subs.emplace_back(t, fd);
+    auto& s = subs.back();
+    s.started = clock_type::now();
+    // Non-blocking: EINPROGRESS; the outcome arrives as EPOLLOUT.
+    (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    epoll_event e{};
+    e.events = EPOLLOUT;
+    e.data.ptr = &s;
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+    if (i % 500 == 499) {
+      auto wave = clock_type::now();
+      while (clock_type::now() - wave < std::chrono::milliseconds(50))
+        poll_once(10);
+    }
   }
   while (t.connected + t.failed < static_cast<uint64_t>(n)
          && clock_type::now() - t0 < std::chrono::seconds(60))
-    ioc.run_for(std::chrono::milliseconds(50));
+    poll_once(50);
   auto connect_s
     = std::chrono::duration<double>(clock_type::now() - t0).count();
   std::printf("READY %llu connected, %llu failed in %.2f s\n",
@@ -198,32 +386,54 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(t.failed), connect_s);
   std::fflush(stdout);
   t.measuring = true;
-  auto cpu_seconds = [] {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec)
-           + static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec)
-               / 1e6;
-  };
   auto cpu0 = cpu_seconds();
   auto m0 = clock_type::now();
-  ioc.run_for(std::chrono::seconds(seconds));
+  auto deadline = m0 + std::chrono::seconds(seconds);
+  // SPIN_US: after a burst, keep polling this long before sleeping in
+  // epoll_wait again (a sleeping reader is woken by the sender for every
+  // frame, and on loopback the sender pays for that wake-up).
+  const char* spin_env = std::getenv("SPIN_US");
+  auto spin
+    = std::chrono::microseconds(spin_env != nullptr ? std::atoi(spin_env) : 0);
+  auto last_work = clock_type::now();
+  while (clock_type::now() < deadline) {
+    bool spinning = clock_type::now() - last_work < spin;
+    if (poll_once(spinning ? 0 : 10) > 0)
+      last_work = clock_type::now();
+  }
   auto measured = std::chrono::duration<double>(clock_type::now() - m0).count();
   // Shows whether the load client could be the bottleneck.
   std::printf("client process: %.0f%% of one core while measuring\n",
               100 * (cpu_seconds() - cpu0) / measured);
-  std::printf("subscribers %d (connected %llu, failed %llu), connect all "
-              "%.2f s, per connection p50 %.1f ms p99 %.1f ms\n",
+  std::printf("subscribers %d (connected %llu, failed %llu, closed by the "
+              "node %llu), connect all %.2f s, per connection p50 %.1f ms p99 "
+              "%.1f ms\n",
               n, static_cast<unsigned long long>(t.connected),
-              static_cast<unsigned long long>(t.failed), connect_s,
+              static_cast<unsigned long long>(t.failed),
+              static_cast<unsigned long long>(t.closed), connect_s,
               percentile(t.connect_ms, 0.5), percentile(t.connect_ms, 0.99));
   std::printf("delivered %.0f events/s over %.1f s; latency from event time "
               "p50 %.1f ms p99 %.1f ms (%zu samples)\n",
               static_cast<double>(t.events) / measured, measured,
               percentile(t.latencies_ms, 0.5), percentile(t.latencies_ms, 0.99),
               t.latencies_ms.size());
+  // Where the latency comes from: reaching the first subscriber (commit,
+  // hub, first write) and the spread from first to last subscriber.
+  std::vector<double> first_ms;
+  std::vector<double> spread_ms;
+  for (auto& [seq, a] : t.by_seq) {
+    first_ms.push_back(a.first_ms);
+    spread_ms.push_back(a.last_at - a.first_at);
+  }
+  std::printf("per event: first subscriber p50 %.1f ms p99 %.1f ms; first to "
+              "last subscriber p50 %.1f ms p99 %.1f ms\n",
+              percentile(first_ms, 0.5), percentile(first_ms, 0.99),
+              percentile(spread_ms, 0.5), percentile(spread_ms, 0.99));
   std::printf("missing %llu, duplicated %llu\n",
               static_cast<unsigned long long>(t.missing),
               static_cast<unsigned long long>(t.duplicates));
-  return t.missing == 0 && t.duplicates == 0 ? 0 : 1;
+  for (auto& s : subs)
+    ::close(s.fd());
+  ::close(ep);
+  return t.missing == 0 && t.duplicates == 0 && t.closed == 0 ? 0 : 1;
 }
