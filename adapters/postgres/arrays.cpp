@@ -51,6 +51,14 @@ std::string json_or_empty_object(const std::string& value) {
   return value.empty() ? std::string{"{}"} : value;
 }
 
+bool joins_array_parameter(std::string_view sql) {
+  if (sql.find("ANY($") != std::string_view::npos
+      || sql.find("JOIN unnest(") != std::string_view::npos)
+    return true;
+  bool changes_rows = sql.starts_with("UPDATE") || sql.starts_with("DELETE");
+  return changes_rows && sql.find("unnest(") != std::string_view::npos;
+}
+
 std::string int_array(const std::vector<int64_t>& items) {
   std::string out = "{";
   for (auto item : items) {

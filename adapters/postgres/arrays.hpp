@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kassa::pg {
@@ -23,7 +24,16 @@ std::string int_array(const std::vector<int64_t>& items);
 /// An element of a nullable text column: empty = NULL.
 std::optional<std::string> null_if_empty(const std::string& value);
 
-/// An element of a `jsonb` column that is never NULL: empty = `{}`.
+/// An element of a JSON column that is never NULL: empty = `{}`.
 std::string json_or_empty_object(const std::string& value);
+
+/// True when `sql` looks rows of a table up by an array parameter
+/// (`= ANY($n)`, `JOIN unnest(...)`, `UPDATE ... FROM unnest(...)`): its best
+/// plan depends on how many values the array holds (an index probe each, or
+/// a scan), which a prepared statement's generic plan cannot know. Measured:
+/// generic plans chosen while a table was small kept scanning `reservations`
+/// and `idempotency_keys` sequentially once they were large. Such statements
+/// are planned per call instead. Inserting from `unnest` needs no lookup.
+bool joins_array_parameter(std::string_view sql);
 
 } // namespace kassa::pg

@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include "adapters/postgres/arrays.hpp"
+
 namespace kassa::pg {
 
 namespace {
@@ -124,17 +126,14 @@ connection::exec(std::string_view sql,
   for (auto& p : params)
     values.push_back(p ? p->c_str() : nullptr);
   // Statements worth keeping: few parameters (multi-row inserts vary in
-  // length) and a bounded number per connection. Not `= ANY($n)`: its best
-  // plan depends on how many values the array holds (an index probe each,
-  // or a scan), which the generic plan of a prepared statement cannot know
-  // — measured: it settled on sequential scans of `reservations`.
+  // length) and a bounded number per connection — not those whose plan
+  // depends on an array parameter's length (pg::joins_array_parameter).
   constexpr size_t max_prepared = 256;
   constexpr size_t max_params = 16;
   pg_result* res = nullptr;
   auto known = prepared_.find(query);
   if (known == prepared_.end() && params.size() <= max_params
-      && prepared_.size() < max_prepared
-      && query.find("ANY($") == std::string::npos) {
+      && prepared_.size() < max_prepared && !joins_array_parameter(query)) {
     auto name = "k" + std::to_string(prepared_.size());
     auto prep = PQprepare(conn_, name.c_str(), query.c_str(),
                           static_cast<int>(params.size()), nullptr);

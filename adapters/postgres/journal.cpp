@@ -48,7 +48,7 @@ std::string append_events(pg::connection& conn,
   // Array parameters: one statement text for any batch, prepared once.
   if (auto err = conn.exec(
         "INSERT INTO events (seq, type, order_id, customer_id, data) SELECT "
-        "v.seq, v.type, v.order_id, v.customer_id, v.data::jsonb FROM "
+        "v.seq, v.type, v.order_id, v.customer_id, v.data::json FROM "
         "unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) "
         "AS v(seq, type, order_id, customer_id, data) RETURNING seq, "
           + pg::rfc3339_sql("at"),
@@ -125,7 +125,7 @@ std::optional<std::string> write_batch(pg::connection& conn,
     }
     if (auto err = conn.exec(
           "INSERT INTO saga_events (saga_id, seq, type, step, attempt, data) "
-          "SELECT v.saga_id, v.seq, v.type, v.step, v.attempt, v.data::jsonb "
+          "SELECT v.saga_id, v.seq, v.type, v.step, v.attempt, v.data::json "
           "FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], "
           "$5::int[], $6::text[]) AS v(saga_id, seq, type, step, attempt, "
           "data)",
@@ -153,7 +153,7 @@ std::optional<std::string> write_batch(pg::connection& conn,
     }
     if (auto err = conn.exec(
           "UPDATE sagas AS s SET status = v.status, snapshot = "
-          "v.snapshot::jsonb, last_seq = v.seq, updated_at = now() FROM "
+          "v.snapshot::json, last_seq = v.seq, updated_at = now() FROM "
           "unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS v(id, "
           "status, snapshot, seq) WHERE s.id = v.id",
           {pg::text_array(ids), pg::text_array(statuses),

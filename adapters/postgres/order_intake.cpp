@@ -187,7 +187,7 @@ std::optional<pg::error> write_orders(pg::connection& conn,
     if (auto err = conn.exec(
           "INSERT INTO sagas (id, status, customer_id, total_minor, currency, "
           "request, snapshot, last_seq) SELECT v.id, 'pending', v.customer, "
-          "v.total, v.currency, v.request::jsonb, $6::jsonb, 1 FROM "
+          "v.total, v.currency, v.request::json, $6::json, 1 FROM "
           "unnest($1::text[], $2::text[], $3::bigint[], $4::text[], "
           "$5::text[]) AS v(id, customer, total, currency, request)",
           {pg::text_array(ids), pg::text_array(customers),

@@ -26,6 +26,22 @@ TEST_CASE("integer arrays", "[pg][arrays]") {
   CHECK(int_array({1, -2, 9007199254740993}) == "{1,-2,9007199254740993}");
 }
 
+TEST_CASE("statements that look rows up by an array are planned per call",
+          "[pg][arrays]") {
+  CHECK(joins_array_parameter("SELECT sku FROM products WHERE sku = "
+                              "ANY($1::text[]) FOR UPDATE"));
+  CHECK(joins_array_parameter("UPDATE reservations AS r SET status = "
+                              "v.status FROM unnest($1::text[], $2::text[]) "
+                              "AS v(order_id, status) WHERE r.order_id = "
+                              "v.order_id"));
+  CHECK(joins_array_parameter("SELECT k.key FROM idempotency_keys AS k JOIN "
+                              "unnest($1::text[]) AS v(key) ON k.key = v.key"));
+  CHECK_FALSE(joins_array_parameter(
+    "INSERT INTO events (seq, type) SELECT * FROM unnest($1::bigint[], "
+    "$2::text[])"));
+  CHECK_FALSE(joins_array_parameter("SELECT status FROM sagas WHERE id = $1"));
+}
+
 TEST_CASE("column helpers: empty text is NULL, empty JSON is an object",
           "[pg][arrays]") {
   CHECK_FALSE(null_if_empty("").has_value());
