@@ -16,7 +16,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <sys/resource.h>
 #include <unordered_map>
 #include <vector>
 
@@ -24,6 +23,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+
+#include "bench/bench_stats.hpp"
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -212,19 +213,8 @@ struct watcher : std::enable_shared_from_this<watcher> {
   bench_state& st;
 };
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty())
-    return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec)
-         + static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
+using kassa::bench::cpu_seconds;
+using kassa::bench::percentile;
 
 } // namespace
 

@@ -23,11 +23,12 @@
 #include <string>
 #include <string_view>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <unordered_map>
 #include <vector>
+
+#include "bench/bench_stats.hpp"
 
 using clock_type = std::chrono::steady_clock;
 
@@ -284,19 +285,8 @@ private:
   uint64_t count_ = 0;
 };
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty())
-    return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec)
-         + static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
+using kassa::bench::cpu_seconds;
+using kassa::bench::percentile;
 
 } // namespace
 
