@@ -154,7 +154,7 @@ private:
     };
     if (!conn.ok())
       return all_failed("database unavailable");
-    if (auto err = conn.exec_script("BEGIN"))
+    if (auto err = conn.exec_script(pg::begin_keyed_transaction))
       return all_failed(err->message);
     auto abort = [&](const std::string& error) {
       conn.exec_script("ROLLBACK");

@@ -301,7 +301,7 @@ create_orders(pg::connection& conn, const std::vector<intake_item>& batch) {
   };
   if (!conn.ok())
     return all_failed("not connected");
-  if (auto err = conn.exec_script("BEGIN"))
+  if (auto err = conn.exec_script(pg::begin_keyed_transaction))
     return all_failed(err->message);
   if (auto err = write_orders(conn, batch, outcomes)) {
     conn.exec_script("ROLLBACK");
