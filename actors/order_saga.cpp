@@ -99,9 +99,9 @@ void journal_all(saga_actor* self,
   std::vector<journal_entry> entries;
   for (size_t i = 0; i < events.size(); ++i) {
     next.apply(events[i].first);
-    entries.push_back(make_entry(
-      st.id, st.order, next, events[i].first, std::move(events[i].second),
-      st.seq + static_cast<int32_t>(i) + 1, i + 1 == events.size()));
+    entries.push_back(make_entry(st.id, st.order, next, events[i].first,
+                                 std::move(events[i].second),
+                                 st.seq + static_cast<int32_t>(i) + 1));
   }
   if (st.seq == 1 && !entries.empty()) {
     // The first append after `order.created` (seq 1, written when the

@@ -83,7 +83,7 @@ saga_event event_of(const journal_entry& e) {
 /// The journal row of `ev`, which leads to state `after`.
 journal_entry make_entry(const std::string& saga_id, const order_data& order,
                          const saga_state& after, const saga_event& ev,
-                         json extra, int32_t seq, bool with_snapshot) {
+                         json extra, int32_t seq) {
   journal_entry entry;
   entry.stream = saga_id;
   entry.seq = seq;
@@ -105,10 +105,16 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
     data["permanent"] = ev.permanent;
   entry.data = data.dump();
   entry.status = std::string{to_string(after.status())};
-  if (with_snapshot) // only the last row of an append updates the snapshot
-    entry.snapshot = snapshot_json(after, order);
   entry.customer = order.customer_id;
   return entry;
+}
+
+saga_state fold_journal(const std::vector<journal_entry>& entries,
+                        saga_retry_policy policy) {
+  saga_state s{policy};
+  for (auto& e : entries)
+    s.apply(event_of(e));
+  return s;
 }
 
 /// Which actor performs a step's action or compensation, and its verb.

@@ -1,6 +1,6 @@
 #pragma once
 
-// How an order saga's state becomes journal rows and snapshots and back:
+// How an order saga's state becomes journal rows and views and back:
 // plain conversions, kept apart from the actor (order_saga.cpp).
 
 #include <cstdint>
@@ -31,17 +31,22 @@ struct order_data {
 /// Reads the stored (normalized) order request.
 order_data parse_order(const std::string& request_json);
 
-/// The `sagas.snapshot` JSON of a state: steps, invoice, payment, shipment.
+/// The view of a state that `GET /v1/orders` shows: steps, invoice, payment,
+/// shipment (JSON). Folded from the journal when an order is read.
 std::string snapshot_json(const saga_state& s, const order_data& order);
 
 /// The saga event a journal row records.
 saga_event event_of(const journal_entry& e);
 
-/// The journal row of `ev`, which leads to state `after`; only the last row
-/// of an append carries the snapshot.
+/// The journal row of `ev`, which leads to state `after`.
 journal_entry make_entry(const std::string& saga_id, const order_data& order,
                          const saga_state& after, const saga_event& ev,
-                         nlohmann::json extra, int32_t seq, bool with_snapshot);
+                         nlohmann::json extra, int32_t seq);
+
+/// The state a saga's journal rows lead to under `policy` (whether a failed
+/// attempt was the last one depends on it: use the sagas' own).
+saga_state fold_journal(const std::vector<journal_entry>& entries,
+                        saga_retry_policy policy);
 
 /// Which actor performs a step's action or compensation (a root child
 /// name) and its verb.

@@ -8,9 +8,10 @@
 
 namespace kassa {
 
-/// One journaled transition of a saga (or any event-sourced stream) plus
-/// the snapshot it leads to. The journal writes the event and updates the
-/// stream's snapshot row in the same transaction.
+/// One journaled transition of a saga (or any event-sourced stream) and the
+/// status it leads to. The journal writes the event and the stream's status
+/// row in the same transaction; views of the stream are folded from its
+/// entries when read.
 struct journal_entry {
   std::string stream; ///< saga id
   int32_t seq = 0;    ///< 1, 2, ... per stream (primary key with stream)
@@ -18,8 +19,7 @@ struct journal_entry {
   std::string step;   ///< empty when not about a step
   uint32_t attempt = 0;
   std::string data;     ///< JSON object
-  std::string status;   ///< snapshot: the stream's status after this event
-  std::string snapshot; ///< snapshot: JSON object
+  std::string status;   ///< the stream's status after this event
   std::string customer; ///< customer id, for the event's topics
   /// A domain event published just before this entry's own, in the same
   /// transaction: a new saga's `order.created` rides on its first append.
@@ -30,7 +30,7 @@ struct journal_entry {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
   return f(caf::meta::type_name("kassa::journal_entry"), x.stream, x.seq,
-           x.type, x.step, x.attempt, x.data, x.status, x.snapshot, x.customer,
+           x.type, x.step, x.attempt, x.data, x.status, x.customer,
            x.prior_event_type, x.prior_event_data);
 }
 

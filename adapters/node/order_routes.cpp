@@ -8,14 +8,17 @@
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/order_saga_records.hpp"
 #include "adapters/node/request_checks.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/idempotency.hpp"
 #include "adapters/postgres/journal.hpp"
+#include "adapters/postgres/saga_store.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/customer_token.hpp"
+#include "runtime/journal.hpp"
 
 namespace kassa {
 
@@ -107,25 +110,48 @@ std::optional<api_response> validate_order(const route_context& ctx,
 }
 
 std::string order_columns() {
-  return "id, status, request::text, snapshot::text, total_minor, currency, "
-         + ts("created_at") + ", " + ts("updated_at");
+  return "id, status, request::text, total_minor, currency, " + ts("created_at")
+         + ", " + ts("updated_at");
 }
 
-json order_view(const pg::result& res, int row) {
-  auto request = json::parse(res.value(row, 2));
-  auto snapshot = json::parse(res.value(row, 3));
+/// An order as the API shows it: its row, and the steps, invoice, payment
+/// and shipment folded from its journal (`journal`: its saga_events rows).
+json order_view(const pg::result& res, int row,
+                const std::vector<journal_entry>& journal,
+                const saga_retry_policy& policy) {
+  std::string request_text{res.value(row, 2)};
+  auto request = json::parse(request_text);
+  auto view = json::parse(
+    snapshot_json(fold_journal(journal, policy), parse_order(request_text)));
   json j{{"id", res.value(row, 0)},
          {"status", res.value(row, 1)},
          {"customer", request["customer"]},
          {"items", request["items"]},
-         {"total_minor", std::stoll(std::string{res.value(row, 4)})},
-         {"currency", res.value(row, 5)},
-         {"steps", snapshot.value("steps", json::array())},
-         {"created_at", res.value(row, 6)},
-         {"updated_at", res.value(row, 7)}};
+         {"total_minor", std::stoll(std::string{res.value(row, 3)})},
+         {"currency", res.value(row, 4)},
+         {"steps", view.value("steps", json::array())},
+         {"created_at", res.value(row, 5)},
+         {"updated_at", res.value(row, 6)}};
   for (auto key : {"invoice", "payment", "shipment"})
-    j[key] = snapshot.contains(key) ? snapshot[key] : json(nullptr);
+    j[key] = view.contains(key) ? view[key] : json(nullptr);
   return j;
+}
+
+/// The views of the orders in `res` (one journal read for all of them).
+std::optional<pg::error> order_views(pg::connection& conn,
+                                     const pg::result& res,
+                                     const saga_retry_policy& policy,
+                                     json& out) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < res.rows(); ++i)
+    ids.emplace_back(res.value(i, 0));
+  std::map<std::string, std::vector<journal_entry>> journals;
+  if (auto err = read_saga_journals(conn, ids, journals))
+    return err;
+  for (int i = 0; i < res.rows(); ++i)
+    out.push_back(
+      order_view(res, i, journals[ids[static_cast<size_t>(i)]], policy));
+  return std::nullopt;
 }
 
 /// Sends a command to the live saga of `id` after checking it exists and
@@ -192,7 +218,8 @@ void add_order_routes(router& r, const route_context& ctx) {
          {},
          [ctx](api_request& req, responder_ptr out) {
            auto id = std::string{req.param("id")};
-           db_answer(ctx, std::move(out), [id](pg::connection& conn) {
+           auto policy = ctx.saga_policy;
+           db_answer(ctx, std::move(out), [id, policy](pg::connection& conn) {
              pg::result res;
              if (auto err = conn.exec("SELECT " + order_columns()
                                         + " FROM sagas WHERE id = $1",
@@ -200,7 +227,10 @@ void add_order_routes(router& r, const route_context& ctx) {
                return pg::database_failure(err->message);
              if (res.rows() == 0)
                return error_response(404, "order_not_found", "no order " + id);
-             return json_response(200, order_view(res, 0).dump());
+             json one = json::array();
+             if (auto err = order_views(conn, res, policy, one))
+               return pg::database_failure(err->message);
+             return json_response(200, one[0].dump());
            });
          }});
   r.add({"GET",
@@ -241,8 +271,8 @@ void add_order_routes(router& r, const route_context& ctx) {
                    {status, after, std::to_string(limit)}, res))
                return pg::database_failure(err->message);
              json orders = json::array();
-             for (int i = 0; i < res.rows(); ++i)
-               orders.push_back(order_view(res, i));
+             if (auto err = order_views(conn, res, ctx.saga_policy, orders))
+               return pg::database_failure(err->message);
              json page{{"orders", orders}, {"next", nullptr}};
              if (res.rows() == limit)
                page["next"] = res.value(res.rows() - 1, 0);

@@ -6,6 +6,7 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/order_saga_logic.hpp"
 #include "adapters/http/router.hpp"
 #include "runtime/supervisor.hpp"
 
@@ -30,6 +31,9 @@ struct route_context {
   std::string invoicing_provider = "sandbox";
   /// Signing secret of POST /v1/webhooks/stripe; empty = 404.
   std::string stripe_webhook_secret;
+  /// The sagas' retry policy: an order's steps are folded from its journal
+  /// with it when read.
+  saga_retry_policy saga_policy;
 };
 
 /// The node's routing table (API.md). Handlers never block: they answer at

@@ -371,7 +371,8 @@ int serve(const node_config& config, const logger& log) {
                        config.orders.payment_provider,
                        stripe_enabled,
                        config.orders.invoicing_provider,
-                       config.stripe.webhook_secret};
+                       config.stripe.webhook_secret,
+                       saga_deps.policy};
   ws_authenticator ws_auth
     = [keys = config.http.api_keys, secret = config.ws.customer_token_secret](
         const api_request& req) -> std::optional<ws_principal> {

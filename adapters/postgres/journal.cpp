@@ -135,7 +135,10 @@ std::optional<std::string> write_batch(pg::connection& conn,
           res))
       return fail(err->message);
   }
-  // The last snapshot of each stream in this batch.
+  // The last status of each stream in this batch. (Only the status row:
+  // the per-step view is folded from `saga_events` when an order is read —
+  // rewriting a ~1 kB snapshot on every append was the costliest statement
+  // of the journal.)
   std::map<std::string, const journal_entry*> last;
   for (auto& e : batch)
     if (!e.status.empty())
@@ -143,21 +146,17 @@ std::optional<std::string> write_batch(pg::connection& conn,
   if (!last.empty()) {
     std::vector<std::string> ids;
     std::vector<std::string> statuses;
-    std::vector<std::string> snapshots;
     std::vector<int64_t> seqs;
     for (auto& [stream, e] : last) {
       ids.push_back(stream);
       statuses.push_back(e->status);
-      snapshots.push_back(pg::json_or_empty_object(e->snapshot));
       seqs.push_back(e->seq);
     }
     if (auto err = conn.exec(
-          "UPDATE sagas AS s SET status = v.status, snapshot = "
-          "v.snapshot::json, last_seq = v.seq, updated_at = now() FROM "
-          "unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS v(id, "
-          "status, snapshot, seq) WHERE s.id = v.id",
-          {pg::text_array(ids), pg::text_array(statuses),
-           pg::text_array(snapshots), pg::int_array(seqs)},
+          "UPDATE sagas AS s SET status = v.status, last_seq = v.seq, "
+          "updated_at = now() FROM unnest($1::text[], $2::text[], $3::int[]) "
+          "AS v(id, status, seq) WHERE s.id = v.id",
+          {pg::text_array(ids), pg::text_array(statuses), pg::int_array(seqs)},
           res))
       return fail(err->message);
   }

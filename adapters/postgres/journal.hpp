@@ -12,7 +12,7 @@ class metrics_registry;
 
 /// Spawns the journal (see runtime/journal.hpp): an event-based front that
 /// batches appends and a detached writer with its own connection that
-/// commits each batch in one transaction (saga_events rows + sagas snapshot
+/// commits each batch in one transaction (saga_events rows + sagas status
 /// update). A failed batch answers an error to each of its callers.
 /// `root` receives `(tell, "notification_hub", (publish, events))` after each
 /// commit.

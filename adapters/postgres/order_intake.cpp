@@ -43,14 +43,6 @@ std::string new_order_id() {
   return buf;
 }
 
-std::string initial_snapshot() {
-  json steps = json::array();
-  for (auto& def : saga_steps())
-    steps.push_back(
-      {{"name", def.name}, {"status", "pending"}, {"attempts", 0}});
-  return json{{"steps", steps}}.dump();
-}
-
 api_response invalid_item(size_t i, const std::string& why) {
   auto field = "items[" + std::to_string(i) + "].sku";
   return error_response(422, "invalid_field", field + ": " + why, field);
@@ -186,13 +178,13 @@ std::optional<pg::error> write_orders(pg::connection& conn,
   if (!ids.empty()) {
     if (auto err = conn.exec(
           "INSERT INTO sagas (id, status, customer_id, total_minor, currency, "
-          "request, snapshot, last_seq) SELECT v.id, 'pending', v.customer, "
-          "v.total, v.currency, v.request::json, $6::json, 1 FROM "
+          "request, last_seq) SELECT v.id, 'pending', v.customer, "
+          "v.total, v.currency, v.request::json, 1 FROM "
           "unnest($1::text[], $2::text[], $3::bigint[], $4::text[], "
           "$5::text[]) AS v(id, customer, total, currency, request)",
           {pg::text_array(ids), pg::text_array(customers),
            pg::int_array(totals), pg::text_array(currencies),
-           pg::text_array(stored), initial_snapshot()},
+           pg::text_array(stored)},
           res))
       return err;
     // No notification event here: `order.created` goes into the log with

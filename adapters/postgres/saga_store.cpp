@@ -3,13 +3,40 @@
 #include <caf/message.hpp>
 #include <caf/send.hpp>
 
+#include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/errc.hpp"
+#include "runtime/journal.hpp"
 #include "runtime/log.hpp"
 
 namespace kassa {
+
+std::optional<pg::error>
+read_saga_journals(pg::connection& conn, const std::vector<std::string>& ids,
+                   std::map<std::string, std::vector<journal_entry>>& out) {
+  if (ids.empty())
+    return std::nullopt;
+  pg::result res;
+  if (auto err = conn.exec(
+        "SELECT saga_id, seq, type, coalesce(step, ''), attempt, data::text "
+        "FROM saga_events WHERE saga_id = ANY($1::text[]) ORDER BY saga_id, "
+        "seq",
+        {pg::text_array(ids)}, res))
+    return err;
+  for (int i = 0; i < res.rows(); ++i) {
+    journal_entry e;
+    e.stream = std::string{res.value(i, 0)};
+    e.seq = std::stoi(std::string{res.value(i, 1)});
+    e.type = std::string{res.value(i, 2)};
+    e.step = std::string{res.value(i, 3)};
+    e.attempt = static_cast<uint32_t>(std::stoul(std::string{res.value(i, 4)}));
+    e.data = std::string{res.value(i, 5)};
+    out[e.stream].push_back(std::move(e));
+  }
+  return std::nullopt;
+}
 
 namespace {
 
@@ -33,26 +60,11 @@ public:
       if (res.rows() == 0)
         return fail("no saga " + order_id);
       std::string request{res.value(0, 0)};
-      if (auto err = conn.exec(
-            "SELECT seq, type, coalesce(step, ''), attempt, data::text FROM "
-            "saga_events WHERE saga_id = $1 ORDER BY seq",
-            {order_id}, res))
+      std::map<std::string, std::vector<journal_entry>> journals;
+      if (auto err = read_saga_journals(conn, {order_id}, journals))
         return fail(err->message);
-      std::vector<journal_entry> events;
-      events.reserve(static_cast<size_t>(res.rows()));
-      for (int i = 0; i < res.rows(); ++i) {
-        journal_entry e;
-        e.stream = order_id;
-        e.seq = std::stoi(std::string{res.value(i, 0)});
-        e.type = std::string{res.value(i, 1)};
-        e.step = std::string{res.value(i, 2)};
-        e.attempt
-          = static_cast<uint32_t>(std::stoul(std::string{res.value(i, 3)}));
-        e.data = std::string{res.value(i, 4)};
-        events.push_back(std::move(e));
-      }
       caf::anon_send(reply_to, atom::loaded::value, std::move(request),
-                     std::move(events));
+                     std::move(journals[order_id]));
     });
   }
 
