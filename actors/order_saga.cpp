@@ -1,6 +1,5 @@
 #include "actors/order_saga.hpp"
 
-#include <deque>
 #include <memory>
 #include <utility>
 
@@ -10,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/inventory.hpp"
+#include "actors/order_saga_actor.hpp"
 #include "actors/order_saga_records.hpp"
 #include "actors/type_ids.hpp"
 #include "runtime/log.hpp"
@@ -20,58 +20,9 @@ namespace kassa {
 namespace {
 
 using json = nlohmann::json;
-
-struct order_saga_state {
-  static inline const char* name = "order_saga";
-  std::string id;
-  order_saga_deps deps;
-  order_data order;
-  saga_state logic;
-  int32_t seq = 0;
-  bool loaded = false;
-  bool journaling = false;
-  bool three_ds_confirmed = false;
-  bool idle = false; ///< reported to the supervisor as waiting
-  /// The call in flight: its message id, step, attempt and whether it is a
-  /// compensation; empty id = none.
-  std::string expected;
-  saga_step expected_step = saga_step::reserve_stock;
-  uint32_t expected_attempt = 0;
-  bool expected_compensation = false;
-  /// The retry delay already waited for (kind, step, attempt).
-  std::optional<std::tuple<int, saga_step, uint32_t>> waited;
-  /// Commands that arrived while a journal write was in flight.
-  std::deque<caf::message> deferred;
-};
-
-using saga_actor = caf::stateful_actor<order_saga_state>;
+using namespace saga_detail;
 
 void advance(saga_actor* self);
-
-/// Tells the saga supervisor whether this saga waits for the outside world
-/// (3-D Secure, a parked step): a waiting saga gives its running slot back
-/// (orders.max_active_sagas), so waiting orders never block new ones.
-void report_idle(saga_actor* self, bool idle) {
-  auto& st = self->state;
-  if (st.idle == idle)
-    return;
-  st.idle = idle;
-  caf::anon_send(st.deps.root, atom::tell::value, std::string{"sagas"},
-                 caf::make_message(atom::idle::value, st.id, idle));
-}
-
-/// The id of the 3-D Secure deadline of the current charge attempt.
-std::string three_ds_timer_id(const order_saga_state& st) {
-  return "3ds:" + st.id + ":"
-         + std::to_string(st.logic.step(saga_step::charge_payment).attempts);
-}
-
-/// A customer who never finishes 3-D Secure must not hold stock forever.
-void arm_three_ds_timeout(saga_actor* self) {
-  auto& st = self->state;
-  self->delayed_send(self, st.deps.three_ds_timeout, atom::timeout::value,
-                     three_ds_timer_id(st));
-}
 
 /// Re-sends to itself the commands that arrived while it was busy.
 void run_deferred(saga_actor* self) {
@@ -143,56 +94,6 @@ void journal(saga_actor* self, saga_event ev, json extra, Then then) {
 // -- calls
 // ----------------------------------------------------------------------
 
-void send_call(saga_actor* self, saga_step step, uint32_t attempt,
-               bool compensation, std::string op_override = {}) {
-  auto& st = self->state;
-  auto target = call_target(st.order, step, compensation).first;
-  auto call = make_call(st.id, st.order, st.logic, step, attempt, compensation,
-                        st.three_ds_confirmed, op_override, caf::actor{self});
-  st.expected = call.message_id;
-  st.expected_step = step;
-  st.expected_attempt = attempt;
-  st.expected_compensation = compensation;
-  self->delayed_send(self, st.deps.call_timeout, atom::timeout::value,
-                     call.message_id);
-  caf::anon_send(st.deps.root, atom::tell::value, target,
-                 caf::make_message(atom::call::value, std::move(call)));
-}
-
-/// Makes sure a durable job will resume this parked saga: after `delay_ms`
-/// (when the open circuit lets probes through), also after a restart. The
-/// key names the parked attempt, so scheduling it again (on every load) adds
-/// nothing — or, with `revive`, runs a finished job again: the saga is still
-/// parked, so that run did not take.
-void schedule_resume(saga_actor* self, int64_t delay_ms, bool revive) {
-  auto& st = self->state;
-  auto step = st.logic.parked_step();
-  bool comp = st.logic.parked_compensation();
-  auto& s = st.logic.step(step);
-  job_spec spec;
-  spec.kind = "resume_saga";
-  spec.key = "resume_saga:" + st.id + ":" + std::string{to_string(step)} + ":"
-             + (comp ? "undo:" + std::to_string(s.comp_attempts)
-                     : std::to_string(s.attempts));
-  spec.payload = json{{"saga_id", st.id}, {"step", to_string(step)}}.dump();
-  spec.delay_ms = delay_ms;
-  spec.revive = revive;
-  self
-    ->request(st.deps.root, std::chrono::seconds(30), atom::ask::value,
-              std::string{"scheduler"},
-              caf::make_message(atom::schedule::value, spec))
-    .then([](bool) {},
-          [self, delay_ms, revive](caf::error& err) {
-            auto& st = self->state;
-            if (st.deps.log)
-              st.deps.log->warn(
-                "order_saga", "cannot schedule resume; retrying",
-                {{"saga_id", st.id}, {"error", self->system().render(err)}});
-            self->delayed_send(self, std::chrono::seconds(1),
-                               atom::schedule::value, delay_ms, revive);
-          });
-}
-
 bool is_finish(const saga_decision& d) {
   return d.kind == saga_decision::finish_completed
          || d.kind == saga_decision::finish_cancelled
@@ -214,15 +115,6 @@ saga_event finish_event(saga_actor* self, const saga_decision& d) {
                     {{"status", std::string{to_string(ev.type)}}})
       .inc();
   return ev;
-}
-
-/// Runs the step: an invoice retried after an unknown outcome is first looked
-/// up by order (Billingo has no idempotency key).
-void run_step(saga_actor* self, saga_step step, uint32_t attempt) {
-  if (step == saga_step::create_invoice && attempt > 1)
-    send_call(self, step, attempt, false, "find_invoice");
-  else
-    send_call(self, step, attempt, false);
 }
 
 void on_result(saga_actor* self, const provider_result& r) {
@@ -438,8 +330,20 @@ caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       }
       on_result(self, r);
     },
-    [self, defer_while_busy](atom::timeout, const std::string& message_id) {
+    [self, defer_while_busy](atom::timeout, const std::string& timer) {
       auto& st = self->state;
+      auto message_id = timer;
+      if (timer == call_timer_id) {
+        st.call_timer_armed = false;
+        if (st.expected.empty())
+          return; // answered; the next call arms the timer again
+        auto now = self->clock().now();
+        if (now < st.call_deadline) {
+          arm_call_timer(self, st.call_deadline - now); // a later call
+          return;
+        }
+        message_id = st.expected;
+      }
       if (message_id.rfind("3ds:", 0) == 0) {
         if (defer_while_busy())
           return;

@@ -237,3 +237,25 @@ TEST_CASE_METHOD(fixture,
   CHECK(world->jobs[0].key == "resume_saga:ord_t:create_invoice:1");
   CHECK(world->jobs[0].revive);
 }
+
+TEST_CASE_METHOD(fixture,
+                 "one call timer serves successive calls: each times out "
+                 "call_timeout after it was sent",
+                 "[order_saga]") {
+  start();
+  advance(3s);
+  // Answered 3 s in: the invoice call is sent at 3 s, the timer armed for
+  // the first call fires at 5 s and must wait for 8 s.
+  reply(world->calls[0].call, provider_outcome::ok, "res");
+  REQUIRE(world->calls.size() == 2);
+  auto journaled = world->journal.size();
+  advance(2s);
+  CHECK(world->journal.size() == journaled); // 5 s: the invoice is not late
+  advance(2900ms);
+  CHECK(world->journal.size() == journaled); // 7.9 s: still not
+  advance(100ms);
+  REQUIRE(world->journal.size() > journaled); // 8 s: it is
+  CHECK(world->journal[journaled].type == "step.failed");
+  CHECK(world->journal[journaled].step == "create_invoice");
+  CHECK(world->journal[journaled].data.find("timeout") != std::string::npos);
+}

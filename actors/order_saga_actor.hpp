@@ -1,0 +1,86 @@
+#pragma once
+
+// Internal to the order saga's translation units (order_saga.cpp,
+// order_saga_calls.cpp): the actor's state and what its calls to the outside
+// need. Includes CAF's actor headers — not for use elsewhere.
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include <caf/actor_clock.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/order_saga.hpp"
+#include "actors/order_saga_records.hpp"
+
+namespace kassa::saga_detail {
+
+struct order_saga_state {
+  static inline const char* name = "order_saga";
+  std::string id;
+  order_saga_deps deps;
+  order_data order;
+  saga_state logic;
+  int32_t seq = 0;
+  bool loaded = false;
+  bool journaling = false;
+  bool three_ds_confirmed = false;
+  bool idle = false; ///< reported to the supervisor as waiting
+  /// The call in flight: its message id, step, attempt and whether it is a
+  /// compensation; empty id = none.
+  std::string expected;
+  saga_step expected_step = saga_step::reserve_stock;
+  uint32_t expected_attempt = 0;
+  bool expected_compensation = false;
+  /// When the call in flight times out. One timer message at a time serves
+  /// all of a saga's calls: a timer per call left six pending timers of
+  /// `orders.call_timeout_ms` per order in CAF's clock, long after the
+  /// answers came.
+  caf::actor_clock::time_point call_deadline;
+  bool call_timer_armed = false;
+  /// The retry delay already waited for (kind, step, attempt).
+  std::optional<std::tuple<int, saga_step, uint32_t>> waited;
+  /// Commands that arrived while a journal write was in flight.
+  std::deque<caf::message> deferred;
+};
+
+using saga_actor = caf::stateful_actor<order_saga_state>;
+
+/// Tells the saga supervisor whether this saga waits for the outside world
+/// (3-D Secure, a parked step): a waiting saga gives its running slot back
+/// (orders.max_active_sagas), so waiting orders never block new ones.
+void report_idle(saga_actor* self, bool idle);
+
+/// The id of the 3-D Secure deadline of the current charge attempt.
+std::string three_ds_timer_id(const order_saga_state& st);
+
+/// A customer who never finishes 3-D Secure must not hold stock forever.
+void arm_three_ds_timeout(saga_actor* self);
+
+/// The id of the saga's call timer message (not a message id: those are
+/// `<order>:<step>:<attempt>`).
+inline constexpr const char* call_timer_id = "call-timer";
+
+/// Schedules the call timer message unless one is pending.
+void arm_call_timer(saga_actor* self, caf::timespan delay);
+
+/// Sends the call of `step` (or its compensation) at `attempt` and expects
+/// its answer until `orders.call_timeout_ms`.
+void send_call(saga_actor* self, saga_step step, uint32_t attempt,
+               bool compensation, std::string op_override = {});
+
+/// Runs the step: an invoice retried after an unknown outcome is first looked
+/// up by order (Billingo has no idempotency key).
+void run_step(saga_actor* self, saga_step step, uint32_t attempt);
+
+/// Makes sure a durable job will resume this parked saga: after `delay_ms`
+/// (when the open circuit lets probes through), also after a restart. The
+/// key names the parked attempt, so scheduling it again (on every load) adds
+/// nothing — or, with `revive`, runs a finished job again: the saga is still
+/// parked, so that run did not take.
+void schedule_resume(saga_actor* self, int64_t delay_ms, bool revive);
+
+} // namespace kassa::saga_detail

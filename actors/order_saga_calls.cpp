@@ -1,0 +1,96 @@
+// The order saga's calls to the outside: provider calls with their timer,
+// the 3-D Secure deadline, the durable resume job, idle reports.
+
+#include <nlohmann/json.hpp>
+
+#include "actors/order_saga_actor.hpp"
+#include "actors/type_ids.hpp"
+#include "runtime/log.hpp"
+#include "runtime/scheduler.hpp"
+
+namespace kassa::saga_detail {
+
+using json = nlohmann::json;
+
+void report_idle(saga_actor* self, bool idle) {
+  auto& st = self->state;
+  if (st.idle == idle)
+    return;
+  st.idle = idle;
+  caf::anon_send(st.deps.root, atom::tell::value, std::string{"sagas"},
+                 caf::make_message(atom::idle::value, st.id, idle));
+}
+
+std::string three_ds_timer_id(const order_saga_state& st) {
+  return "3ds:" + st.id + ":"
+         + std::to_string(st.logic.step(saga_step::charge_payment).attempts);
+}
+
+void arm_three_ds_timeout(saga_actor* self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.deps.three_ds_timeout, atom::timeout::value,
+                     three_ds_timer_id(st));
+}
+
+void arm_call_timer(saga_actor* self, caf::timespan delay) {
+  auto& st = self->state;
+  if (st.call_timer_armed)
+    return;
+  st.call_timer_armed = true;
+  self->delayed_send(self, delay, atom::timeout::value,
+                     std::string{call_timer_id});
+}
+
+void send_call(saga_actor* self, saga_step step, uint32_t attempt,
+               bool compensation, std::string op_override) {
+  auto& st = self->state;
+  auto target = call_target(st.order, step, compensation).first;
+  auto call = make_call(st.id, st.order, st.logic, step, attempt, compensation,
+                        st.three_ds_confirmed, op_override, caf::actor{self});
+  st.expected = call.message_id;
+  st.expected_step = step;
+  st.expected_attempt = attempt;
+  st.expected_compensation = compensation;
+  st.call_deadline = self->clock().now() + st.deps.call_timeout;
+  arm_call_timer(self, st.deps.call_timeout);
+  caf::anon_send(st.deps.root, atom::tell::value, target,
+                 caf::make_message(atom::call::value, std::move(call)));
+}
+
+void schedule_resume(saga_actor* self, int64_t delay_ms, bool revive) {
+  auto& st = self->state;
+  auto step = st.logic.parked_step();
+  bool comp = st.logic.parked_compensation();
+  auto& s = st.logic.step(step);
+  job_spec spec;
+  spec.kind = "resume_saga";
+  spec.key = "resume_saga:" + st.id + ":" + std::string{to_string(step)} + ":"
+             + (comp ? "undo:" + std::to_string(s.comp_attempts)
+                     : std::to_string(s.attempts));
+  spec.payload = json{{"saga_id", st.id}, {"step", to_string(step)}}.dump();
+  spec.delay_ms = delay_ms;
+  spec.revive = revive;
+  self
+    ->request(st.deps.root, std::chrono::seconds(30), atom::ask::value,
+              std::string{"scheduler"},
+              caf::make_message(atom::schedule::value, spec))
+    .then([](bool) {},
+          [self, delay_ms, revive](caf::error& err) {
+            auto& st = self->state;
+            if (st.deps.log)
+              st.deps.log->warn(
+                "order_saga", "cannot schedule resume; retrying",
+                {{"saga_id", st.id}, {"error", self->system().render(err)}});
+            self->delayed_send(self, std::chrono::seconds(1),
+                               atom::schedule::value, delay_ms, revive);
+          });
+}
+
+void run_step(saga_actor* self, saga_step step, uint32_t attempt) {
+  if (step == saga_step::create_invoice && attempt > 1)
+    send_call(self, step, attempt, false, "find_invoice");
+  else
+    send_call(self, step, attempt, false);
+}
+
+} // namespace kassa::saga_detail
