@@ -70,7 +70,7 @@ void arm_call_timer(saga_actor* self, caf::timespan delay);
 /// Sends the call of `step` (or its compensation) at `attempt` and expects
 /// its answer until `orders.call_timeout_ms`.
 void send_call(saga_actor* self, saga_step step, uint32_t attempt,
-               bool compensation, std::string op_override = {});
+               bool compensation, const std::string& op_override = {});
 
 /// Runs the step: an invoice retried after an unknown outcome is first looked
 /// up by order (Billingo has no idempotency key).

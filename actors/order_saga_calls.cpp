@@ -42,7 +42,7 @@ void arm_call_timer(saga_actor* self, caf::timespan delay) {
 }
 
 void send_call(saga_actor* self, saga_step step, uint32_t attempt,
-               bool compensation, std::string op_override) {
+               bool compensation, const std::string& op_override) {
   auto& st = self->state;
   auto target = call_target(st.order, step, compensation).first;
   auto call = make_call(st.id, st.order, st.logic, step, attempt, compensation,

@@ -143,6 +143,7 @@ std::optional<pg::error> order_views(pg::connection& conn,
                                      const saga_retry_policy& policy,
                                      json& out) {
   std::vector<std::string> ids;
+  ids.reserve(static_cast<size_t>(res.rows()));
   for (int i = 0; i < res.rows(); ++i)
     ids.emplace_back(res.value(i, 0));
   std::map<std::string, std::vector<journal_entry>> journals;
