@@ -27,7 +27,7 @@ order_data parse_order(const std::string& request_json) {
   return d;
 }
 
-std::string snapshot_json(const saga_state& s, const order_data& order) {
+std::string order_view_json(const saga_state& s, const order_data& order) {
   json steps = json::array();
   for (auto& def : saga_steps()) {
     auto& step = s.step(def.step);

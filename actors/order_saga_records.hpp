@@ -33,7 +33,7 @@ order_data parse_order(const std::string& request_json);
 
 /// The view of a state that `GET /v1/orders` shows: steps, invoice, payment,
 /// shipment (JSON). Folded from the journal when an order is read.
-std::string snapshot_json(const saga_state& s, const order_data& order);
+std::string order_view_json(const saga_state& s, const order_data& order);
 
 /// The saga event a journal row records.
 saga_event event_of(const journal_entry& e);

@@ -122,7 +122,7 @@ json order_view(const pg::result& res, int row,
   std::string request_text{res.value(row, 2)};
   auto request = json::parse(request_text);
   auto view = json::parse(
-    snapshot_json(fold_journal(journal, policy), parse_order(request_text)));
+    order_view_json(fold_journal(journal, policy), parse_order(request_text)));
   json j{{"id", res.value(row, 0)},
          {"status", res.value(row, 1)},
          {"customer", request["customer"]},

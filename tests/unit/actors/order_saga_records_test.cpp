@@ -59,8 +59,8 @@ TEST_CASE("an order's view folded from its journal is the actor's state",
 
   auto folded = fold_journal(j.rows, policy);
   CHECK(folded.status() == j.state.status());
-  CHECK(snapshot_json(folded, j.order) == snapshot_json(j.state, j.order));
-  auto view = json::parse(snapshot_json(folded, j.order));
+  CHECK(order_view_json(folded, j.order) == order_view_json(j.state, j.order));
+  auto view = json::parse(order_view_json(folded, j.order));
   CHECK(view["steps"][0]["provider_ref"] == "res-1");
   CHECK(view["invoice"]["id"] == "inv-1");
   CHECK(view["steps"][2]["attempts"] == 2);
@@ -79,10 +79,10 @@ TEST_CASE("whether a failed attempt was the last depends on the policy the "
   j.add(E(saga_event_type::step_started, saga_step::reserve_stock, 2));
   j.add(
     E(saga_event_type::step_failed, saga_step::reserve_stock, 2, {}, "busy"));
-  CHECK(snapshot_json(fold_journal(j.rows, two), j.order)
-        == snapshot_json(j.state, j.order));
+  CHECK(order_view_json(fold_journal(j.rows, two), j.order)
+        == order_view_json(j.state, j.order));
   saga_retry_policy five;
   five.max_attempts = 5;
-  CHECK(snapshot_json(fold_journal(j.rows, five), j.order)
-        != snapshot_json(j.state, j.order));
+  CHECK(order_view_json(fold_journal(j.rows, five), j.order)
+        != order_view_json(j.state, j.order));
 }
