@@ -57,14 +57,7 @@ struct bench_state {
   std::unordered_map<std::string, std::string> early; ///< event before 202
 };
 
-std::string field_str(std::string_view frame, std::string_view key) {
-  auto p = frame.find(key);
-  if (p == std::string_view::npos)
-    return {};
-  p += key.size();
-  auto e = frame.find('"', p);
-  return std::string{frame.substr(p, e - p)};
-}
+using kassa::bench::field_str;
 
 struct worker : std::enable_shared_from_this<worker> {
   worker(net::io_context& ioc, bench_state& st, int id)
@@ -120,7 +113,7 @@ struct worker : std::enable_shared_from_this<worker> {
       st.in_flight--;
       return place();
     }
-    auto id = field_str(res.body(), R"("id":")");
+    auto id = std::string{field_str(res.body(), R"("id":")")};
     if (auto e = st.early.find(id); e != st.early.end()) {
       auto status = e->second;
       st.early.erase(e);
@@ -194,10 +187,10 @@ struct watcher : std::enable_shared_from_this<watcher> {
     static constexpr std::string_view prefix = "order.";
     if (event.compare(0, prefix.size(), prefix) != 0)
       return;
-    auto status = event.substr(prefix.size());
+    auto status = std::string{event.substr(prefix.size())};
     if (status != "completed" && status != "cancelled" && status != "failed")
       return;
-    auto id = field_str(frame, R"("order_id":")");
+    auto id = std::string{field_str(frame, R"("order_id":")")};
     auto w = st.waiting.find(id);
     if (w == st.waiting.end()) {
       st.early[id] = status; // the event overtook the 202

@@ -34,6 +34,8 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
+using kassa::bench::field_str;
+
 struct totals {
   uint64_t events = 0;
   uint64_t missing = 0;
@@ -86,15 +88,6 @@ int64_t field_int(std::string_view frame, std::string_view key) {
        ++p)
     v = v * 10 + (frame[p] - '0');
   return v;
-}
-
-std::string_view field_str(std::string_view frame, std::string_view key) {
-  auto p = frame.find(key);
-  if (p == std::string_view::npos)
-    return {};
-  p += key.size();
-  auto e = frame.find('"', p);
-  return frame.substr(p, e == std::string_view::npos ? 0 : e - p);
 }
 
 /// A client frame: FIN + opcode, masked (RFC 6455 §5.3), payload < 126.

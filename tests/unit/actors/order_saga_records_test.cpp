@@ -35,6 +35,15 @@ struct journaled {
     rows.push_back(make_entry("ord_1", order, state, ev, json::object(),
                               static_cast<int32_t>(rows.size()) + 1));
   }
+
+  /// `step`'s attempt started and answered: `ref` on success, else `error`.
+  void attempt(saga_step step, uint32_t n, std::string ref,
+               std::string error = {}) {
+    add(E(saga_event_type::step_started, step, n));
+    auto outcome = error.empty() ? saga_event_type::step_succeeded
+                                 : saga_event_type::step_failed;
+    add(E(outcome, step, n, std::move(ref), std::move(error)));
+  }
 };
 
 } // namespace
@@ -44,18 +53,10 @@ TEST_CASE("an order's view folded from its journal is the actor's state",
   saga_retry_policy policy;
   policy.max_attempts = 2;
   journaled j{policy};
-  j.add(E(saga_event_type::step_started, saga_step::reserve_stock, 1));
-  j.add(
-    E(saga_event_type::step_succeeded, saga_step::reserve_stock, 1, "res-1"));
-  j.add(E(saga_event_type::step_started, saga_step::create_invoice, 1));
-  j.add(
-    E(saga_event_type::step_succeeded, saga_step::create_invoice, 1, "inv-1"));
-  j.add(E(saga_event_type::step_started, saga_step::charge_payment, 1));
-  j.add(E(saga_event_type::step_failed, saga_step::charge_payment, 1, {},
-          "timeout"));
-  j.add(E(saga_event_type::step_started, saga_step::charge_payment, 2));
-  j.add(E(saga_event_type::step_failed, saga_step::charge_payment, 2, {},
-          "timeout"));
+  j.attempt(saga_step::reserve_stock, 1, "res-1");
+  j.attempt(saga_step::create_invoice, 1, "inv-1");
+  j.attempt(saga_step::charge_payment, 1, {}, "timeout");
+  j.attempt(saga_step::charge_payment, 2, {}, "timeout");
 
   auto folded = fold_journal(j.rows, policy);
   CHECK(folded.status() == j.state.status());
@@ -73,12 +74,8 @@ TEST_CASE("whether a failed attempt was the last depends on the policy the "
   saga_retry_policy two;
   two.max_attempts = 2;
   journaled j{two};
-  j.add(E(saga_event_type::step_started, saga_step::reserve_stock, 1));
-  j.add(
-    E(saga_event_type::step_failed, saga_step::reserve_stock, 1, {}, "busy"));
-  j.add(E(saga_event_type::step_started, saga_step::reserve_stock, 2));
-  j.add(
-    E(saga_event_type::step_failed, saga_step::reserve_stock, 2, {}, "busy"));
+  j.attempt(saga_step::reserve_stock, 1, {}, "busy");
+  j.attempt(saga_step::reserve_stock, 2, {}, "busy");
   CHECK(order_view_json(fold_journal(j.rows, two), j.order)
         == order_view_json(j.state, j.order));
   saga_retry_policy five;
