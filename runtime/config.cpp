@@ -374,6 +374,7 @@ node_config to_node_config(const config_values& v) {
   c.ws.max_frame_bytes = v.get_int("ws.max_frame_bytes");
   c.ws.idle_timeout_ms = v.get_int("ws.idle_timeout_ms");
   c.ws.send_buffer_bytes = v.get_int("ws.send_buffer_bytes");
+  c.ws.io_threads = v.get_int("ws.io_threads");
   c.ws.customer_token_secret = v.get_string("ws.customer_token_secret");
   c.providers.ca_file = v.get_string("providers.ca_file");
   c.orders.payment_provider = v.get_string("orders.payment_provider");

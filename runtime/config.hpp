@@ -136,6 +136,7 @@ struct node_config {
     int64_t max_frame_bytes = 65536;
     int64_t idle_timeout_ms = 30000;
     int64_t send_buffer_bytes = 0;
+    int64_t io_threads = 2;
     std::string customer_token_secret;
   } ws;
   struct {

@@ -191,6 +191,9 @@ const std::vector<config_key>& config_schema() {
             "SO_SNDBUF of each WebSocket connection; 0 = the kernel's "
             "autotuning. A small value bounds kernel memory per subscriber "
             "and makes a stalled client visible to the queue limit sooner."),
+    int_key("ws.io_threads", "2", 1, 64,
+            "Threads that serve WebSocket connections, each with its own "
+            "share of them: a fan-out round is sent by all in parallel."),
     str_key("ws.customer_token_secret", "", "",
             "HMAC key of customer tokens (POST /v1/customer_tokens); empty = "
             "customer tokens are refused."),

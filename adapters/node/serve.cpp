@@ -390,10 +390,9 @@ int serve(const node_config& config, const logger& log) {
                  static_cast<size_t>(config.ws.max_frame_bytes),
                  millis{config.ws.idle_timeout_ms},
                  static_cast<int>(config.ws.send_buffer_bytes),
-                 config.http.io_threads};
-  server.add_upgrade("/v1/ws", make_ws_endpoint(server.io_context(), ws,
-                                                make_hub_client(root), ws_auth,
-                                                log, metrics));
+                 static_cast<int>(config.ws.io_threads)};
+  server.add_upgrade("/v1/ws", make_ws_endpoint(ws, make_hub_client(root),
+                                                ws_auth, log, metrics));
   api_pipeline pipeline{make_routes(routes), config.http.api_keys};
   if (config.http.api_keys.empty())
     log.warn("http", "no API keys configured: every /v1/ request gets 401");

@@ -7,6 +7,7 @@
 
 #include "adapters/ws/ws_endpoint.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -14,13 +15,14 @@
 #include <variant>
 #include <vector>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
+#include "adapters/ws/io_lanes.hpp"
 #include "adapters/ws/ws_commands.hpp"
 #include "adapters/ws/ws_frames.hpp"
 #include "runtime/log.hpp"
@@ -40,10 +42,12 @@ using namespace kassa::ws;
 
 class ws_session;
 
-/// With one I/O thread: the sessions that got frames since the I/O thread
-/// last looked, drained by one posted job. A fan-out round to 10,000
-/// sessions is then one post (one wake-up of the I/O thread), not 10,000.
+/// Per I/O lane: the sessions that got frames since the lane's thread last
+/// looked, drained by one posted job. A fan-out round to 10,000 sessions is
+/// then one post per lane (one wake-up), not 10,000.
 struct drain_queue {
+  explicit drain_queue(net::io_context& c) : ioc(c) {}
+  net::io_context& ioc;
   std::mutex mutex;
   std::vector<std::shared_ptr<ws_session>> sessions;
   bool posted = false;
@@ -71,12 +75,12 @@ struct endpoint_shared {
   gauge* sessions_open;
   counter* slow_closed;
   counter* writes;
-  net::io_context* ioc = nullptr;
-  /// Set when `settings.io_threads == 1` (sessions without strands).
-  std::unique_ptr<drain_queue> drains;
+  /// One per I/O lane, in lane order.
+  std::vector<std::unique_ptr<drain_queue>> drains;
 
   /// From any thread: `session` has frames in its inbox.
-  void schedule_drain(std::shared_ptr<ws_session> session);
+  static void schedule_drain(drain_queue& drains,
+                             std::shared_ptr<ws_session> session);
   std::atomic<uint64_t> next_id{1};
 };
 
@@ -84,9 +88,9 @@ class ws_session : public event_sink,
                    public std::enable_shared_from_this<ws_session> {
 public:
   ws_session(tcp::socket&& socket, std::shared_ptr<endpoint_shared> shared,
-             ws_principal who)
+             drain_queue& drains, ws_principal who)
     : socket_(std::move(socket)), timer_(socket_.get_executor()),
-      shared_(std::move(shared)), who_(std::move(who)),
+      shared_(std::move(shared)), drains_(drains), who_(std::move(who)),
       id_(shared_->next_id++) {
     shared_->sessions_total->inc();
     shared_->sessions_open->add(1);
@@ -120,7 +124,7 @@ public:
   // -- event_sink: any thread ------------------------------------------------
 
   // Frames land in an inbox; only the first chunk since the last drain
-  // posts to the session's strand. While the I/O thread works through a
+  // schedules a drain on its lane. While the lane works through a
   // fan-out to thousands of sessions, later events pile up in each inbox and
   // leave together in the session's next write: one post and one send per
   // session per round, however many events arrived meanwhile. A chunk is
@@ -134,14 +138,8 @@ public:
       post = !drain_posted_;
       drain_posted_ = true;
     }
-    if (!post)
-      return;
-    if (shared_->drains)
-      shared_->schedule_drain(shared_from_this());
-    else
-      net::post(socket_.get_executor(), [self = shared_from_this()] {
-        self->drain_inbox();
-      });
+    if (post)
+      endpoint_shared::schedule_drain(drains_, shared_from_this());
   }
 
   /// On the session's executor: frames from the inbox into one write.
@@ -453,6 +451,7 @@ private:
   tcp::socket socket_;
   net::steady_timer timer_;
   std::shared_ptr<endpoint_shared> shared_;
+  drain_queue& drains_; ///< of this session's I/O lane
   ws_principal who_;
   uint64_t id_;
   std::vector<char> rbuf_;
@@ -474,20 +473,21 @@ private:
   bool left_ = false;
 };
 
-void endpoint_shared::schedule_drain(std::shared_ptr<ws_session> session) {
+void endpoint_shared::schedule_drain(drain_queue& drains,
+                                     std::shared_ptr<ws_session> session) {
   {
-    std::lock_guard guard{drains->mutex};
-    drains->sessions.push_back(std::move(session));
-    if (drains->posted)
+    std::lock_guard guard{drains.mutex};
+    drains.sessions.push_back(std::move(session));
+    if (drains.posted)
       return;
-    drains->posted = true;
+    drains.posted = true;
   }
-  net::post(*ioc, [this] {
+  net::post(drains.ioc, [&drains] {
     std::vector<std::shared_ptr<ws_session>> ready;
     {
-      std::lock_guard guard{drains->mutex};
-      ready.swap(drains->sessions);
-      drains->posted = false;
+      std::lock_guard guard{drains.mutex};
+      ready.swap(drains.sessions);
+      drains.posted = false;
     }
     for (auto& s : ready)
       s->drain_inbox();
@@ -496,8 +496,17 @@ void endpoint_shared::schedule_drain(std::shared_ptr<ws_session> session) {
 
 class ws_endpoint : public upgrade_target {
 public:
-  ws_endpoint(net::io_context& ioc, std::shared_ptr<endpoint_shared> shared)
-    : ioc_(ioc), shared_(std::move(shared)) {}
+  ws_endpoint(std::unique_ptr<io_lanes> lanes,
+              std::shared_ptr<endpoint_shared> shared)
+    : lanes_(std::move(lanes)), shared_(std::move(shared)) {}
+
+  ~ws_endpoint() override {
+    // Threads first; then the sessions waiting for a drain, whose sockets
+    // must close before their contexts go (with the lanes, below).
+    lanes_->stop();
+    for (auto& d : shared_->drains)
+      d->sessions.clear();
+  }
 
   std::optional<api_response> check(const api_request& req) override {
     if (req.header("sec-websocket-version") != "13"
@@ -517,11 +526,8 @@ public:
 
   void take(int fd, api_request req) override {
     auto who = shared_->auth(req);
-    // One I/O thread serializes everything already; more need a strand per
-    // session.
-    tcp::socket socket = shared_->settings.io_threads > 1
-                           ? tcp::socket{net::make_strand(ioc_)}
-                           : tcp::socket{ioc_.get_executor()};
+    auto lane = static_cast<int>(next_lane_++ % lanes_->size());
+    tcp::socket socket{lanes_->context(lane).get_executor()};
     error_code ec;
     socket.assign(tcp::v4(), fd, ec);
     if (ec || !who) {
@@ -533,8 +539,9 @@ public:
       socket.set_option(
         net::socket_base::send_buffer_size(shared_->settings.send_buffer_bytes),
         ec);
-    auto session = std::make_shared<ws_session>(std::move(socket), shared_,
-                                                std::move(*who));
+    auto session = std::make_shared<ws_session>(
+      std::move(socket), shared_, *shared_->drains[static_cast<size_t>(lane)],
+      std::move(*who));
     {
       std::lock_guard guard{mtx_};
       std::erase_if(sessions_, [](auto& w) {
@@ -558,8 +565,9 @@ public:
   }
 
 private:
-  net::io_context& ioc_;
+  std::unique_ptr<io_lanes> lanes_;
   std::shared_ptr<endpoint_shared> shared_;
+  std::atomic<unsigned> next_lane_{0};
   std::mutex mtx_;
   std::vector<std::weak_ptr<ws_session>> sessions_;
 };
@@ -567,15 +575,16 @@ private:
 } // namespace
 
 std::shared_ptr<upgrade_target>
-make_ws_endpoint(net::io_context& ioc, ws_settings settings,
-                 std::shared_ptr<hub_client> hub, ws_authenticator auth,
-                 const logger& log, metrics_registry& metrics) {
+make_ws_endpoint(ws_settings settings, std::shared_ptr<hub_client> hub,
+                 ws_authenticator auth, const logger& log,
+                 metrics_registry& metrics) {
   auto shared = std::make_shared<endpoint_shared>(
     settings, std::move(hub), std::move(auth), log, metrics);
-  shared->ioc = &ioc;
-  if (settings.io_threads <= 1)
-    shared->drains = std::make_unique<drain_queue>();
-  return std::make_shared<ws_endpoint>(ioc, std::move(shared));
+  auto lanes
+    = std::make_unique<io_lanes>(std::max(1, settings.io_threads), "kassa-ws");
+  for (int i = 0; i < lanes->size(); ++i)
+    shared->drains.push_back(std::make_unique<drain_queue>(lanes->context(i)));
+  return std::make_shared<ws_endpoint>(std::move(lanes), std::move(shared));
 }
 
 } // namespace kassa

@@ -37,9 +37,10 @@ struct ws_settings {
   millis idle_timeout{30000};
   /// SO_SNDBUF per connection; 0 = kernel autotuning.
   int send_buffer_bytes = 0;
-  /// Threads running the I/O context. With one, sessions need no strand
-  /// (a strand per session costs a fifth of the fan-out's CPU).
-  int io_threads = 1;
+  /// Threads serving the connections, each a single-threaded Asio context
+  /// with its share of them (so no strand per session: a strand costs a
+  /// fifth of the fan-out's CPU).
+  int io_threads = 2;
 };
 
 /// Decides who may connect: an API key (`Authorization: Bearer` or
@@ -51,8 +52,8 @@ using ws_authenticator
 /// unsubscribe, ping) over Beast, one session per connection, each a sink
 /// of the notification hub with a bounded queue.
 std::shared_ptr<upgrade_target>
-make_ws_endpoint(boost::asio::io_context& ioc, ws_settings settings,
-                 std::shared_ptr<hub_client> hub, ws_authenticator auth,
-                 const logger& log, metrics_registry& metrics);
+make_ws_endpoint(ws_settings settings, std::shared_ptr<hub_client> hub,
+                 ws_authenticator auth, const logger& log,
+                 metrics_registry& metrics);
 
 } // namespace kassa
