@@ -56,6 +56,10 @@ bool joins_array_parameter(std::string_view sql) {
       || sql.find("JOIN unnest(") != std::string_view::npos)
     return true;
   bool changes_rows = sql.starts_with("UPDATE") || sql.starts_with("DELETE");
+  // A data-modifying CTE (`WITH x AS (UPDATE ... FROM unnest(...)) ...`).
+  if (sql.starts_with("WITH"))
+    changes_rows = sql.find(" UPDATE ") != std::string_view::npos
+                   || sql.find(" DELETE ") != std::string_view::npos;
   return changes_rows && sql.find("unnest(") != std::string_view::npos;
 }
 

@@ -33,7 +33,8 @@ std::string json_or_empty_object(const std::string& value);
 /// a scan), which a prepared statement's generic plan cannot know. Measured:
 /// generic plans chosen while a table was small kept scanning `reservations`
 /// and `idempotency_keys` sequentially once they were large. Such statements
-/// are planned per call instead. Inserting from `unnest` needs no lookup.
+/// are planned per call instead, also when such an UPDATE or DELETE is a
+/// CTE of a larger statement. Inserting from `unnest` needs no lookup.
 bool joins_array_parameter(std::string_view sql);
 
 } // namespace kassa::pg

@@ -1,5 +1,6 @@
 #include "adapters/postgres/journal.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <vector>
@@ -19,52 +20,6 @@
 #include "runtime/notification.hpp"
 
 namespace kassa {
-
-std::string append_events(pg::connection& conn,
-                          std::vector<published_event>& events) {
-  if (events.empty())
-    return {};
-  pg::result res;
-  if (auto err = conn.exec("UPDATE event_counter SET last_seq = last_seq + $1 "
-                           "WHERE id = 1 RETURNING last_seq",
-                           {std::to_string(events.size())}, res))
-    return err->message;
-  auto first = std::stoll(std::string{res.value(0, 0)})
-               - static_cast<int64_t>(events.size()) + 1;
-  std::vector<int64_t> seqs;
-  std::vector<std::string> types;
-  std::vector<std::string> data;
-  std::vector<std::optional<std::string>> orders;
-  std::vector<std::optional<std::string>> customers;
-  for (size_t i = 0; i < events.size(); ++i) {
-    auto& e = events[i];
-    e.seq = first + static_cast<int64_t>(i);
-    seqs.push_back(e.seq);
-    types.push_back(e.type);
-    orders.push_back(pg::null_if_empty(e.order_id));
-    customers.push_back(pg::null_if_empty(e.customer_id));
-    data.push_back(pg::json_or_empty_object(e.data));
-  }
-  // Array parameters: one statement text for any batch, prepared once.
-  if (auto err = conn.exec(
-        "INSERT INTO events (seq, type, order_id, customer_id, data) SELECT "
-        "v.seq, v.type, v.order_id, v.customer_id, v.data::json FROM "
-        "unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) "
-        "AS v(seq, type, order_id, customer_id, data) RETURNING seq, "
-          + pg::rfc3339_sql("at"),
-        {pg::int_array(seqs), pg::text_array(types), pg::text_array(orders),
-         pg::text_array(customers), pg::text_array(data)},
-        res))
-    return err->message;
-  // `at` is clock_timestamp() at insert: each row its own, matched by seq.
-  for (int r = 0; r < res.rows(); ++r) {
-    auto seq = std::stoll(std::string{res.value(r, 0)});
-    auto i = seq - first;
-    if (i >= 0 && i < static_cast<int64_t>(events.size()))
-      events[static_cast<size_t>(i)].at = std::string{res.value(r, 1)};
-  }
-  return {};
-}
 
 namespace {
 
@@ -97,43 +52,47 @@ struct journal_writer_state {
   pg::connection conn;
 };
 
+/// The whole batch as ONE statement, so one round trip and an implicit
+/// transaction: the journal rows, the status of each stream, the event
+/// counter and the domain events. (As BEGIN + four statements + COMMIT it
+/// took six round trips, and the counter's lock was held across two.)
+/// Planned per call: it joins array parameters (pg::joins_array_parameter).
+constexpr const char* batch_sql
+  = "WITH entries AS ("
+    " INSERT INTO saga_events (saga_id, seq, type, step, attempt, data)"
+    " SELECT v.saga_id, v.seq, v.type, v.step, v.attempt, v.data::json"
+    " FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[],"
+    " $6::text[]) AS v(saga_id, seq, type, step, attempt, data)),"
+    " statuses AS ("
+    " UPDATE sagas AS s SET status = v.status, last_seq = v.seq,"
+    " updated_at = now() FROM unnest($7::text[], $8::text[], $9::int[])"
+    " AS v(id, status, seq) WHERE s.id = v.id),"
+    " counter AS ("
+    " UPDATE event_counter SET last_seq = last_seq + cardinality($10::text[])"
+    " WHERE id = 1 RETURNING last_seq - cardinality($10::text[]) AS base)"
+    " INSERT INTO events (seq, type, order_id, customer_id, data)"
+    " SELECT counter.base + v.n, v.type, v.order_id, v.customer_id,"
+    " v.data::json FROM counter, unnest($10::text[], $11::text[],"
+    " $12::text[], $13::text[]) WITH ORDINALITY AS v(type, order_id,"
+    " customer_id, data, n) RETURNING seq, ";
+
 std::optional<std::string> write_batch(pg::connection& conn,
                                        const std::vector<journal_entry>& batch,
                                        std::vector<published_event> extra,
                                        std::vector<published_event>& events) {
-  pg::result res;
-  if (auto err = conn.exec_script("BEGIN"))
-    return err->message;
-  auto fail = [&](const std::string& why) {
-    conn.exec_script("ROLLBACK");
-    return why;
-  };
-  {
-    std::vector<std::string> streams;
-    std::vector<std::string> types;
-    std::vector<std::string> data;
-    std::vector<std::optional<std::string>> steps;
-    std::vector<int64_t> seqs;
-    std::vector<int64_t> attempts;
-    for (auto& e : batch) {
-      streams.push_back(e.stream);
-      seqs.push_back(e.seq);
-      types.push_back(e.type);
-      steps.push_back(pg::null_if_empty(e.step));
-      attempts.push_back(e.attempt);
-      data.push_back(pg::json_or_empty_object(e.data));
-    }
-    if (auto err = conn.exec(
-          "INSERT INTO saga_events (saga_id, seq, type, step, attempt, data) "
-          "SELECT v.saga_id, v.seq, v.type, v.step, v.attempt, v.data::json "
-          "FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], "
-          "$5::int[], $6::text[]) AS v(saga_id, seq, type, step, attempt, "
-          "data)",
-          {pg::text_array(streams), pg::int_array(seqs), pg::text_array(types),
-           pg::text_array(steps), pg::int_array(attempts),
-           pg::text_array(data)},
-          res))
-      return fail(err->message);
+  std::vector<std::string> streams;
+  std::vector<std::string> types;
+  std::vector<std::string> data;
+  std::vector<std::optional<std::string>> steps;
+  std::vector<int64_t> seqs;
+  std::vector<int64_t> attempts;
+  for (auto& e : batch) {
+    streams.push_back(e.stream);
+    seqs.push_back(e.seq);
+    types.push_back(e.type);
+    steps.push_back(pg::null_if_empty(e.step));
+    attempts.push_back(e.attempt);
+    data.push_back(pg::json_or_empty_object(e.data));
   }
   // The last status of each stream in this batch. (Only the status row:
   // the per-step view is folded from `saga_events` when an order is read —
@@ -143,24 +102,14 @@ std::optional<std::string> write_batch(pg::connection& conn,
   for (auto& e : batch)
     if (!e.status.empty())
       last[e.stream] = &e;
-  if (!last.empty()) {
-    std::vector<std::string> ids;
-    std::vector<std::string> statuses;
-    std::vector<int64_t> seqs;
-    for (auto& [stream, e] : last) {
-      ids.push_back(stream);
-      statuses.push_back(e->status);
-      seqs.push_back(e->seq);
-    }
-    if (auto err = conn.exec(
-          "UPDATE sagas AS s SET status = v.status, last_seq = v.seq, "
-          "updated_at = now() FROM unnest($1::text[], $2::text[], $3::int[]) "
-          "AS v(id, status, seq) WHERE s.id = v.id",
-          {pg::text_array(ids), pg::text_array(statuses), pg::int_array(seqs)},
-          res))
-      return fail(err->message);
+  std::vector<std::string> status_ids;
+  std::vector<std::string> statuses;
+  std::vector<int64_t> status_seqs;
+  for (auto& [stream, e] : last) {
+    status_ids.push_back(stream);
+    statuses.push_back(e->status);
+    status_seqs.push_back(e->seq);
   }
-  // Last: the event counter's lock is held from here to the commit.
   events.clear();
   events.reserve(batch.size() + extra.size());
   for (auto& e : batch) {
@@ -176,10 +125,45 @@ std::optional<std::string> write_batch(pg::connection& conn,
   }
   for (auto& e : extra)
     events.push_back(std::move(e));
-  if (auto err = append_events(conn, events); !err.empty())
-    return fail(err);
-  if (auto err = conn.exec_script("COMMIT"))
+  std::vector<std::string> event_types;
+  std::vector<std::optional<std::string>> event_orders;
+  std::vector<std::optional<std::string>> event_customers;
+  std::vector<std::string> event_data;
+  for (auto& e : events) {
+    event_types.push_back(e.type);
+    event_orders.push_back(pg::null_if_empty(e.order_id));
+    event_customers.push_back(pg::null_if_empty(e.customer_id));
+    event_data.push_back(pg::json_or_empty_object(e.data));
+  }
+  pg::result res;
+  if (auto err = conn.exec(
+        std::string{batch_sql} + pg::rfc3339_sql("at"),
+        {pg::text_array(streams), pg::int_array(seqs), pg::text_array(types),
+         pg::text_array(steps), pg::int_array(attempts), pg::text_array(data),
+         pg::text_array(status_ids), pg::text_array(statuses),
+         pg::int_array(status_seqs), pg::text_array(event_types),
+         pg::text_array(event_orders), pg::text_array(event_customers),
+         pg::text_array(event_data)},
+        res))
     return err->message;
+  if (res.rows() != static_cast<int>(events.size()))
+    return "the event log took " + std::to_string(res.rows()) + " of "
+           + std::to_string(events.size()) + " events";
+  // Seqs are consecutive in list order; `at` is clock_timestamp() at insert,
+  // each row its own, matched by seq.
+  std::vector<int64_t> got;
+  for (int r = 0; r < res.rows(); ++r)
+    got.push_back(std::stoll(std::string{res.value(r, 0)}));
+  if (got.empty())
+    return std::nullopt;
+  auto first = *std::min_element(got.begin(), got.end());
+  for (size_t i = 0; i < events.size(); ++i)
+    events[i].seq = first + static_cast<int64_t>(i);
+  for (int r = 0; r < res.rows(); ++r) {
+    auto i = static_cast<size_t>(got[static_cast<size_t>(r)] - first);
+    if (i < events.size())
+      events[i].at = std::string{res.value(r, 1)};
+  }
   return std::nullopt;
 }
 

@@ -20,16 +20,4 @@ caf::actor spawn_journal(caf::local_actor* parent, std::string database_url,
                          int connect_timeout_s, caf::actor root,
                          const logger* log, metrics_registry* metrics);
 
-namespace pg {
-class connection;
-} // namespace pg
-
-struct published_event;
-
-/// Appends events to the notification log inside the caller's transaction
-/// (takes the counter row's lock until commit); fills seq and at.
-/// Returns an empty string or the error.
-std::string append_events(pg::connection& conn,
-                          std::vector<published_event>& events);
-
 } // namespace kassa

@@ -39,6 +39,14 @@ TEST_CASE("statements that look rows up by an array are planned per call",
   CHECK_FALSE(joins_array_parameter(
     "INSERT INTO events (seq, type) SELECT * FROM unnest($1::bigint[], "
     "$2::text[])"));
+  CHECK(joins_array_parameter(
+    "WITH s AS ( UPDATE sagas AS s SET status = v.status FROM "
+    "unnest($1::text[], $2::text[]) AS v(id, status) WHERE s.id = v.id) "
+    "INSERT INTO events (seq) SELECT * FROM unnest($3::bigint[])"));
+  CHECK_FALSE(joins_array_parameter(
+    "WITH e AS (INSERT INTO saga_events (seq) SELECT * FROM "
+    "unnest($1::int[])) INSERT INTO events (seq) SELECT * FROM "
+    "unnest($2::bigint[])"));
   CHECK_FALSE(joins_array_parameter("SELECT status FROM sagas WHERE id = $1"));
 }
 
