@@ -36,8 +36,6 @@ void run_deferred(saga_actor* self) {
 
 // -- journaling ---------------------------------------------------------------
 
-/// Journals `ev` and applies it once committed, then runs `then`. Nothing is
-/// sent to the outside before the journal says it is durable.
 /// Journals `events` in one append (one transaction) and applies them once
 /// committed, then runs `then`. Nothing is sent to the outside before the
 /// journal says it is durable.
@@ -46,6 +44,16 @@ void journal_all(saga_actor* self,
                  std::vector<std::pair<saga_event, json>> events, Then then) {
   auto& st = self->state;
   st.journaling = true;
+  if (st.seq == 0) {
+    // The order's first append opens its journal with `order.created` (the
+    // intake wrote only the `sagas` row: the log's counter is the journal
+    // writer's alone).
+    saga_event created;
+    created.type = saga_event_type::created;
+    events.insert(events.begin(),
+                  {created, json{{"total_minor", st.order.total_minor},
+                                 {"currency", st.order.currency}}});
+  }
   auto next = st.logic;
   std::vector<journal_entry> entries;
   for (size_t i = 0; i < events.size(); ++i) {
@@ -53,16 +61,6 @@ void journal_all(saga_actor* self,
     entries.push_back(make_entry(st.id, st.order, next, events[i].first,
                                  std::move(events[i].second),
                                  st.seq + static_cast<int32_t>(i) + 1));
-  }
-  if (st.seq == 1 && !entries.empty()) {
-    // The first append after `order.created` (seq 1, written when the
-    // order was accepted) also puts that event into the notification log.
-    entries.front().prior_event_type = "order.created";
-    entries.front().prior_event_data = json{
-      {"order_id", st.id},
-      {"status", "pending"},
-      {"total_minor", st.order.total_minor},
-      {"currency", st.order.currency}}.dump();
   }
   auto count = static_cast<int32_t>(entries.size());
   self
@@ -271,14 +269,9 @@ caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
   if (created_request.empty()) {
     st.deps.store->load(st.id, caf::actor{self});
   } else {
-    // Just created: the journal holds `order.created` and nothing else.
-    journal_entry created;
-    created.stream = st.id;
-    created.seq = 1;
-    created.type = "order.created";
-    created.data = "{}";
+    // Just created: its journal is empty (see journal_all).
     self->send(self, atom::loaded::value, std::move(created_request),
-               std::vector<journal_entry>{std::move(created)});
+               std::vector<journal_entry>{});
   }
   auto defer_while_busy = [self]() -> bool {
     auto& st = self->state;
@@ -307,7 +300,7 @@ caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
         arm_three_ds_timeout(self); // a full period again after a restart
       if (st.logic.status() == saga_status::waiting)
         report_idle(self, true);
-      if (st.deps.log && events.size() > 1)
+      if (st.deps.log && !events.empty())
         st.deps.log->info(
           "order_saga", "resumed from journal",
           {{"saga_id", st.id},

@@ -95,7 +95,16 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
       && ev.type != saga_event_type::cancel_requested)
     entry.step = std::string{to_string(ev.step)};
   entry.attempt = ev.attempt;
+  entry.status = std::string{to_string(after.status())};
+  // The row is the journal's and the subscribers' at once: what the
+  // transition carries, and where it leaves the order.
   json data = extra.is_object() ? std::move(extra) : json::object();
+  data["order_id"] = saga_id;
+  data["status"] = entry.status;
+  if (!entry.step.empty()) {
+    data["step"] = entry.step;
+    data["attempt"] = entry.attempt;
+  }
   if (!ev.ref.empty())
     data["ref"] = ev.ref;
   if (!ev.error.empty())
@@ -104,7 +113,6 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
       || ev.type == saga_event_type::compensation_failed)
     data["permanent"] = ev.permanent;
   entry.data = data.dump();
-  entry.status = std::string{to_string(after.status())};
   entry.customer = order.customer_id;
   return entry;
 }

@@ -9,39 +9,38 @@
 namespace kassa {
 
 /// One journaled transition of a saga (or any event-sourced stream) and the
-/// status it leads to. The journal writes the event and the stream's status
-/// row in the same transaction; views of the stream are folded from its
-/// entries when read.
+/// status it leads to. An entry is also the stream's domain event: the
+/// journal writes it as one row of the notification log (`events`, numbered
+/// per stream by `seq`) and the stream's status row in the same transaction;
+/// views of the stream are folded from its entries when read.
 struct journal_entry {
   std::string stream; ///< saga id
-  int32_t seq = 0;    ///< 1, 2, ... per stream (primary key with stream)
+  int32_t seq = 0;    ///< 1, 2, ... per stream (unique with stream)
   std::string type;   ///< "step.started", ...
   std::string step;   ///< empty when not about a step
   uint32_t attempt = 0;
-  std::string data;     ///< JSON object
+  /// JSON object: the event's data as subscribers see it (and the journal
+  /// reads it back): the stream, its status, the step and attempt if any,
+  /// and what the transition carries (ref, error, msg_id, ...).
+  std::string data;
   std::string status;   ///< the stream's status after this event
   std::string customer; ///< customer id, for the event's topics
-  /// A domain event published just before this entry's own, in the same
-  /// transaction: a new saga's `order.created` rides on its first append.
-  std::string prior_event_type;
-  std::string prior_event_data; ///< JSON object
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
   return f(caf::meta::type_name("kassa::journal_entry"), x.stream, x.seq,
-           x.type, x.step, x.attempt, x.data, x.status, x.customer,
-           x.prior_event_type, x.prior_event_data);
+           x.type, x.step, x.attempt, x.data, x.status, x.customer);
 }
 
 /// Journal protocol (adapters/postgres/journal.cpp implements it):
 /// `(atom::append, journal_entry) -> bool` answers true once the entry is
 /// committed; `(atom::append, std::vector<journal_entry>) -> bool` commits
-/// several entries in the same transaction. Each entry is also a domain event:
-/// the same transaction writes it to the notification log (`events`), and after
-/// the commit the journal publishes the events to the root's `notification_hub`
-/// child. Everything waiting in the journal's mailbox while a commit is running
-/// goes into the next transaction together (group commit), so one fsync serves
+/// several entries in the same transaction. Each entry is one row of the
+/// notification log (`events`): after the commit the journal publishes the
+/// entries, with their log seqs, to the root's `notification_hub` child.
+/// Everything waiting in the journal's mailbox while a commit is running goes
+/// into the next transaction together (group commit), so one fsync serves
 /// many sagas.
 /// `(atom::publish, std::vector<published_event>)` writes domain events that
 /// belong to no saga (provider circuit changes) with the next batch.

@@ -115,7 +115,7 @@ std::string order_columns() {
 }
 
 /// An order as the API shows it: its row, and the steps, invoice, payment
-/// and shipment folded from its journal (`journal`: its saga_events rows).
+/// and shipment folded from its journal (`journal`: its rows in `events`).
 json order_view(const pg::result& res, int row,
                 const std::vector<journal_entry>& journal,
                 const saga_retry_policy& policy) {
@@ -294,8 +294,11 @@ void add_order_routes(router& r, const route_context& ctx) {
              if (res.rows() == 0)
                return error_response(404, "order_not_found", "no order " + id);
              if (auto err = conn.exec(
-                   "SELECT seq, type, step, attempt, data::text, " + ts("at")
-                     + " FROM saga_events WHERE saga_id = $1 ORDER BY seq",
+                   "SELECT stream_seq, type, data->>'step', coalesce(("
+                   "data->>'attempt')::int, 0), data::text, "
+                     + ts("at")
+                     + " FROM events WHERE order_id = $1 AND stream_seq IS "
+                       "NOT NULL ORDER BY stream_seq",
                    {id}, res))
                return pg::database_failure(err->message);
              json events = json::array();

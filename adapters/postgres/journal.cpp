@@ -9,7 +9,6 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
-#include <nlohmann/json.hpp>
 
 #include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
@@ -23,25 +22,13 @@ namespace kassa {
 
 namespace {
 
-/// The domain event of a journal entry.
+/// The domain event of a journal entry: the entry's own data.
 published_event event_of(const journal_entry& e) {
   published_event ev;
   ev.type = e.type;
   ev.order_id = e.stream;
   ev.customer_id = e.customer;
-  auto data
-    = nlohmann::json::parse(e.data.empty() ? "{}" : e.data, nullptr, false);
-  if (!data.is_object())
-    data = nlohmann::json::object();
-  data.erase("msg_id");
-  data["order_id"] = e.stream;
-  if (!e.status.empty())
-    data["status"] = e.status;
-  if (!e.step.empty()) {
-    data["step"] = e.step;
-    data["attempt"] = e.attempt;
-  }
-  ev.data = data.dump();
+  ev.data = e.data;
   return ev;
 }
 
@@ -53,78 +40,51 @@ struct journal_writer_state {
 };
 
 /// The whole batch as ONE statement, so one round trip and an implicit
-/// transaction: the journal rows, the status of each stream, the event
-/// counter and the domain events. (As BEGIN + four statements + COMMIT it
-/// took six round trips, and the counter's lock was held across two.)
-/// Planned per call: it joins array parameters (pg::joins_array_parameter).
+/// transaction: the status of each stream, the event counter and the rows of
+/// the log — journal entries (with their per-stream `stream_seq`) and events
+/// of no stream alike. (As BEGIN + four statements + COMMIT it took six round
+/// trips, and the counter's lock was held across two.) Planned per call: it
+/// joins array parameters (pg::joins_array_parameter).
 constexpr const char* batch_sql
-  = "WITH entries AS ("
-    " INSERT INTO saga_events (saga_id, seq, type, step, attempt, data)"
-    " SELECT v.saga_id, v.seq, v.type, v.step, v.attempt, v.data::json"
-    " FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[],"
-    " $6::text[]) AS v(saga_id, seq, type, step, attempt, data)),"
-    " statuses AS ("
-    " UPDATE sagas AS s SET status = v.status, last_seq = v.seq,"
-    " updated_at = now() FROM unnest($7::text[], $8::text[], $9::int[])"
-    " AS v(id, status, seq) WHERE s.id = v.id),"
+  = "WITH statuses AS ("
+    " UPDATE sagas AS s SET status = v.status, updated_at = now()"
+    " FROM unnest($1::text[], $2::text[]) AS v(id, status) WHERE s.id = v.id),"
     " counter AS ("
-    " UPDATE event_counter SET last_seq = last_seq + cardinality($10::text[])"
-    " WHERE id = 1 RETURNING last_seq - cardinality($10::text[]) AS base)"
-    " INSERT INTO events (seq, type, order_id, customer_id, data)"
+    " UPDATE event_counter SET last_seq = last_seq + cardinality($3::text[])"
+    " WHERE id = 1 RETURNING last_seq - cardinality($3::text[]) AS base)"
+    " INSERT INTO events (seq, type, order_id, customer_id, stream_seq, data)"
     " SELECT counter.base + v.n, v.type, v.order_id, v.customer_id,"
-    " v.data::json FROM counter, unnest($10::text[], $11::text[],"
-    " $12::text[], $13::text[]) WITH ORDINALITY AS v(type, order_id,"
-    " customer_id, data, n) RETURNING seq, ";
+    " v.stream_seq, v.data::json FROM counter, unnest($3::text[], $4::text[],"
+    " $5::text[], $6::int[], $7::text[]) WITH ORDINALITY AS v(type, order_id,"
+    " customer_id, stream_seq, data, n) RETURNING seq, ";
 
 std::optional<std::string> write_batch(pg::connection& conn,
                                        const std::vector<journal_entry>& batch,
                                        std::vector<published_event> extra,
                                        std::vector<published_event>& events) {
-  std::vector<std::string> streams;
-  std::vector<std::string> types;
-  std::vector<std::string> data;
-  std::vector<std::optional<std::string>> steps;
-  std::vector<int64_t> seqs;
-  std::vector<int64_t> attempts;
-  for (auto& e : batch) {
-    streams.push_back(e.stream);
-    seqs.push_back(e.seq);
-    types.push_back(e.type);
-    steps.push_back(pg::null_if_empty(e.step));
-    attempts.push_back(e.attempt);
-    data.push_back(pg::json_or_empty_object(e.data));
-  }
   // The last status of each stream in this batch. (Only the status row:
-  // the per-step view is folded from `saga_events` when an order is read —
-  // rewriting a ~1 kB snapshot on every append was the costliest statement
-  // of the journal.)
+  // the per-step view is folded from the journal when an order is read.)
   std::map<std::string, const journal_entry*> last;
   for (auto& e : batch)
     if (!e.status.empty())
       last[e.stream] = &e;
   std::vector<std::string> status_ids;
   std::vector<std::string> statuses;
-  std::vector<int64_t> status_seqs;
   for (auto& [stream, e] : last) {
     status_ids.push_back(stream);
     statuses.push_back(e->status);
-    status_seqs.push_back(e->seq);
   }
   events.clear();
   events.reserve(batch.size() + extra.size());
+  std::vector<std::optional<std::string>> stream_seqs;
   for (auto& e : batch) {
-    if (!e.prior_event_type.empty()) {
-      published_event prior;
-      prior.type = e.prior_event_type;
-      prior.order_id = e.stream;
-      prior.customer_id = e.customer;
-      prior.data = e.prior_event_data.empty() ? "{}" : e.prior_event_data;
-      events.push_back(std::move(prior));
-    }
     events.push_back(event_of(e));
+    stream_seqs.emplace_back(std::to_string(e.seq));
   }
-  for (auto& e : extra)
+  for (auto& e : extra) {
     events.push_back(std::move(e));
+    stream_seqs.emplace_back(std::nullopt);
+  }
   std::vector<std::string> event_types;
   std::vector<std::optional<std::string>> event_orders;
   std::vector<std::optional<std::string>> event_customers;
@@ -136,15 +96,13 @@ std::optional<std::string> write_batch(pg::connection& conn,
     event_data.push_back(pg::json_or_empty_object(e.data));
   }
   pg::result res;
-  if (auto err = conn.exec(
-        std::string{batch_sql} + pg::rfc3339_sql("at"),
-        {pg::text_array(streams), pg::int_array(seqs), pg::text_array(types),
-         pg::text_array(steps), pg::int_array(attempts), pg::text_array(data),
-         pg::text_array(status_ids), pg::text_array(statuses),
-         pg::int_array(status_seqs), pg::text_array(event_types),
-         pg::text_array(event_orders), pg::text_array(event_customers),
-         pg::text_array(event_data)},
-        res))
+  if (auto err
+      = conn.exec(std::string{batch_sql} + pg::rfc3339_sql("at"),
+                  {pg::text_array(status_ids), pg::text_array(statuses),
+                   pg::text_array(event_types), pg::text_array(event_orders),
+                   pg::text_array(event_customers), pg::text_array(stream_seqs),
+                   pg::text_array(event_data)},
+                  res))
     return err->message;
   if (res.rows() != static_cast<int>(events.size()))
     return "the event log took " + std::to_string(res.rows()) + " of "

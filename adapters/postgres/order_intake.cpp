@@ -155,7 +155,7 @@ std::optional<pg::error> write_orders(pg::connection& conn,
   for (int r = 0; r < res.rows(); ++r)
     prices[std::string{res.value(r, 0)}] = {
       std::stoll(std::string{res.value(r, 1)}), std::string{res.value(r, 2)}};
-  // 3. The sagas and their first journal entries.
+  // 3. The sagas.
   std::vector<std::string> ids;
   std::vector<std::string> customers;
   std::vector<std::string> currencies;
@@ -178,8 +178,8 @@ std::optional<pg::error> write_orders(pg::connection& conn,
   if (!ids.empty()) {
     if (auto err = conn.exec(
           "INSERT INTO sagas (id, status, customer_id, total_minor, currency, "
-          "request, last_seq) SELECT v.id, 'pending', v.customer, "
-          "v.total, v.currency, v.request::json, 1 FROM "
+          "request) SELECT v.id, 'pending', v.customer, "
+          "v.total, v.currency, v.request::json FROM "
           "unnest($1::text[], $2::text[], $3::bigint[], $4::text[], "
           "$5::text[]) AS v(id, customer, total, currency, request)",
           {pg::text_array(ids), pg::text_array(customers),
@@ -187,13 +187,9 @@ std::optional<pg::error> write_orders(pg::connection& conn,
            pg::text_array(stored)},
           res))
       return err;
-    // No notification event here: `order.created` goes into the log with
-    // the saga's first journal append (see order_saga.cpp).
-    if (auto err = conn.exec("INSERT INTO saga_events (saga_id, seq, type) "
-                             "SELECT id, 1, 'order.created' FROM "
-                             "unnest($1::text[]) AS id",
-                             {pg::text_array(ids)}, res))
-      return err;
+    // No journal entry here: `order.created` opens the journal with the
+    // saga's first append (see order_saga.cpp), so only the journal writer
+    // takes the log's counter.
     if (auto err = conn.exec("SELECT " + pg::rfc3339_sql("now()"), {}, res))
       return err;
     std::string created_at{res.value(0, 0)};

@@ -4,7 +4,7 @@
 // everything that arrives while one batch is being written goes, all of it,
 // into the next transaction (group commit, like the journal). One commit and
 // a handful of statements serve a whole batch: idempotency keys, prices,
-// saga rows, their first journal entries and the stored answers.
+// saga rows and the stored answers.
 //
 // Protocol: `(atom::create, std::string request_json, idempotency,
 // responder_ptr)` — the normalized request (see order_routes.cpp); the

@@ -20,9 +20,10 @@ read_saga_journals(pg::connection& conn, const std::vector<std::string>& ids,
     return std::nullopt;
   pg::result res;
   if (auto err = conn.exec(
-        "SELECT saga_id, seq, type, coalesce(step, ''), attempt, data::text "
-        "FROM saga_events WHERE saga_id = ANY($1::text[]) ORDER BY saga_id, "
-        "seq",
+        "SELECT order_id, stream_seq, type, coalesce(data->>'step', ''), "
+        "coalesce((data->>'attempt')::int, 0), data::text FROM events "
+        "WHERE order_id = ANY($1::text[]) AND stream_seq IS NOT NULL "
+        "ORDER BY order_id, stream_seq",
         {pg::text_array(ids)}, res))
     return err;
   for (int i = 0; i < res.rows(); ++i) {

@@ -1,6 +1,7 @@
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "actors/order_saga.hpp"
 #include "fakes/fake_root.hpp"
@@ -110,6 +111,40 @@ TEST_CASE_METHOD(fixture,
   reply(reserve, provider_outcome::ok, "res-1");
   CHECK(world->journal.size() == 3);
   CHECK(world->calls.size() == 2);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a saga with an empty journal opens it with order.created "
+                 "in its first append",
+                 "[order_saga]") {
+  // As after the intake (which writes only the `sagas` row), or a crash
+  // before the first append committed.
+  store->events.clear();
+  start();
+  REQUIRE(world->journal.size() == 2);
+  auto& created = world->journal[0];
+  CHECK(created.seq == 1);
+  CHECK(created.type == "order.created");
+  CHECK(created.status == "pending");
+  CHECK(created.step.empty());
+  auto data = nlohmann::json::parse(created.data);
+  CHECK(data["order_id"] == "ord_t");
+  CHECK(data["status"] == "pending");
+  CHECK(data["total_minor"] == 3000);
+  CHECK(data["currency"] == "HUF");
+  CHECK(world->journal[1].seq == 2);
+  CHECK(world->journal[1].type == "step.started");
+  // The subscribers' data: the order, its status, the step and attempt.
+  auto started = nlohmann::json::parse(world->journal[1].data);
+  CHECK(started["status"] == "running");
+  CHECK(started["step"] == "reserve_stock");
+  CHECK(started["attempt"] == 1);
+  REQUIRE(world->calls.size() == 1);
+  // Once it is written, later appends do not open the journal again.
+  reply(world->calls[0].call, provider_outcome::ok, "res-1");
+  REQUIRE(world->journal.size() == 4);
+  CHECK(world->journal[2].seq == 3);
+  CHECK(world->journal[2].type == "step.succeeded");
 }
 
 TEST_CASE_METHOD(fixture,
