@@ -12,6 +12,7 @@
 #include "actors/order_saga_actor.hpp"
 #include "actors/order_saga_records.hpp"
 #include "actors/type_ids.hpp"
+#include "runtime/errc.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 
@@ -44,6 +45,8 @@ void journal_all(saga_actor* self,
                  std::vector<std::pair<saga_event, json>> events, Then then) {
   auto& st = self->state;
   st.journaling = true;
+  st.journal_deadline = self->clock().now() + journal_timeout;
+  arm_call_timer(self, journal_timeout);
   if (st.seq == 0) {
     // The order's first append opens its journal with `order.created` (the
     // intake wrote only the `sagas` row: the log's counter is the journal
@@ -64,7 +67,7 @@ void journal_all(saga_actor* self,
   }
   auto count = static_cast<int32_t>(entries.size());
   self
-    ->request(st.deps.root, std::chrono::seconds(30), atom::ask::value,
+    ->request(st.deps.root, caf::infinite, atom::ask::value,
               std::string{"journal"},
               caf::make_message(atom::append::value, std::move(entries)))
     .then(
@@ -327,12 +330,23 @@ caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       auto& st = self->state;
       auto message_id = timer;
       if (timer == call_timer_id) {
-        st.call_timer_armed = false;
-        if (st.expected.empty())
-          return; // answered; the next call arms the timer again
         auto now = self->clock().now();
-        if (now < st.call_deadline) {
-          arm_call_timer(self, st.call_deadline - now); // a later call
+        if (st.timer_at && now >= *st.timer_at)
+          st.timer_at.reset(); // the earliest one (a later one may follow)
+        if (st.journaling && now >= st.journal_deadline) {
+          // Unknown whether it committed: restart and replay the journal.
+          self->quit(caf::make_error(errc::timeout,
+                                     "the journal did not answer an append"));
+          return;
+        }
+        if (st.expected.empty() || now < st.call_deadline) {
+          // Nothing due yet: wait for the next deadline, if any (the
+          // next call or append arms the timer again).
+          auto next = st.journaling ? st.journal_deadline : st.call_deadline;
+          if (!st.expected.empty() && st.journaling)
+            next = std::min(st.call_deadline, st.journal_deadline);
+          if (!st.expected.empty() || st.journaling)
+            arm_call_timer(self, next - now);
           return;
         }
         message_id = st.expected;

@@ -4,6 +4,7 @@
 // order_saga_calls.cpp): the actor's state and what its calls to the outside
 // need. Includes CAF's actor headers — not for use elsewhere.
 
+#include <chrono>
 #include <deque>
 #include <optional>
 #include <string>
@@ -40,7 +41,12 @@ struct order_saga_state {
   /// `orders.call_timeout_ms` per order in CAF's clock, long after the
   /// answers came.
   caf::actor_clock::time_point call_deadline;
-  bool call_timer_armed = false;
+  /// When the journal append in flight is given up on (the saga restarts
+  /// and replays): watched by the same timer, so an append costs CAF's clock
+  /// nothing (a request timeout was two clock wake-ups per append).
+  caf::actor_clock::time_point journal_deadline;
+  /// When the earliest pending timer message fires; none pending if empty.
+  std::optional<caf::actor_clock::time_point> timer_at;
   /// The retry delay already waited for (kind, step, attempt).
   std::optional<std::tuple<int, saga_step, uint32_t>> waited;
   /// Commands that arrived while a journal write was in flight.
@@ -64,7 +70,11 @@ void arm_three_ds_timeout(saga_actor* self);
 /// `<order>:<step>:<attempt>`).
 inline constexpr const char* call_timer_id = "call-timer";
 
-/// Schedules the call timer message unless one is pending.
+/// How long a journal append may take before the saga gives up on it.
+inline constexpr std::chrono::seconds journal_timeout{30};
+
+/// Makes sure a timer message fires within `delay` (one pending earlier
+/// serves).
 void arm_call_timer(saga_actor* self, caf::timespan delay);
 
 /// Sends the call of `step` (or its compensation) at `attempt` and expects

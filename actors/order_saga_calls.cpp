@@ -34,9 +34,10 @@ void arm_three_ds_timeout(saga_actor* self) {
 
 void arm_call_timer(saga_actor* self, caf::timespan delay) {
   auto& st = self->state;
-  if (st.call_timer_armed)
+  auto at = self->clock().now() + delay;
+  if (st.timer_at && *st.timer_at <= at)
     return;
-  st.call_timer_armed = true;
+  st.timer_at = at;
   self->delayed_send(self, delay, atom::timeout::value,
                      std::string{call_timer_id});
 }

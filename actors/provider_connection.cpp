@@ -1,6 +1,7 @@
 #include "actors/provider_connection.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <random>
 #include <unordered_map>
@@ -41,6 +42,12 @@ struct connection_state {
   std::deque<pending_call> queue;
   /// Sent to the adapter, by the connection's own message id.
   std::unordered_map<std::string, pending_call> in_flight;
+  /// The deadlines of the calls sent, in sending order (one call timeout
+  /// for all, so they only grow): one timer message sweeps them, where a
+  /// delayed message per call cost CAF's clock thread a wake-up per call and
+  /// arrived long after the answer.
+  std::deque<std::pair<time_point, std::string>> deadlines;
+  bool sweep_armed = false;
   /// Waiting for their retry delay, by the same ids.
   std::unordered_map<std::string, pending_call> backing_off;
   uint64_t next_id = 0;
@@ -118,6 +125,23 @@ void note_state(connection_actor* self) {
     self->delayed_send(self, st.breaker.reopens_at() - t, atom::tick::value);
 }
 
+/// Arms the timeout sweep for the oldest call still in flight (answered
+/// calls leave the front first), unless it is armed already.
+void arm_sweep(connection_actor* self) {
+  auto& st = self->state;
+  if (st.sweep_armed)
+    return;
+  while (!st.deadlines.empty()
+         && st.in_flight.count(st.deadlines.front().second) == 0)
+    st.deadlines.pop_front();
+  if (st.deadlines.empty())
+    return;
+  st.sweep_armed = true;
+  auto wait = st.deadlines.front().first - now(self);
+  self->delayed_send(self, std::max(wait, decltype(wait){0}),
+                     atom::timeout::value);
+}
+
 void dispatch(connection_actor* self, pending_call pc) {
   auto& st = self->state;
   auto id = "c" + std::to_string(++st.next_id);
@@ -131,7 +155,8 @@ void dispatch(connection_actor* self, pending_call pc) {
   if (st.in_flight_metric)
     st.in_flight_metric->set(static_cast<int64_t>(st.in_flight.size()));
   self->send(st.adapter, atom::call::value, std::move(fwd));
-  self->delayed_send(self, st.options.call_timeout, atom::timeout::value, id);
+  st.deadlines.emplace_back(now(self) + st.options.call_timeout, id);
+  arm_sweep(self);
 }
 
 /// Starts as many queued calls as the limits allow.
@@ -274,18 +299,28 @@ caf::behavior provider_connection(connection_actor* self,
       on_answer(self, std::move(pc), std::move(r));
       pump(self);
     },
-    [self](atom::timeout, const std::string& id) {
+    [self](atom::timeout) {
+      // The sweep: every call past its deadline is an unknown outcome.
       auto& st = self->state;
-      auto i = st.in_flight.find(id);
-      if (i == st.in_flight.end())
-        return;
-      auto pc = std::move(i->second);
-      st.in_flight.erase(i);
-      provider_result r;
-      r.outcome = provider_outcome::unknown;
-      r.error = "timeout: no answer from " + st.options.name + " within "
-                + std::to_string(st.options.call_timeout.count()) + " ms";
-      on_answer(self, std::move(pc), std::move(r));
+      st.sweep_armed = false;
+      auto t = now(self);
+      while (!st.deadlines.empty()) {
+        auto [deadline, id] = st.deadlines.front();
+        auto i = st.in_flight.find(id);
+        if (i != st.in_flight.end() && deadline > t)
+          break;
+        st.deadlines.pop_front();
+        if (i == st.in_flight.end())
+          continue; // answered
+        auto pc = std::move(i->second);
+        st.in_flight.erase(i);
+        provider_result r;
+        r.outcome = provider_outcome::unknown;
+        r.error = "timeout: no answer from " + st.options.name + " within "
+                  + std::to_string(st.options.call_timeout.count()) + " ms";
+        on_answer(self, std::move(pc), std::move(r));
+      }
+      arm_sweep(self);
       pump(self);
     },
     [self](atom::retry, const std::string& id) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/delegated.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/message.hpp>
 #include <caf/result.hpp>
@@ -28,6 +29,7 @@ struct fake_world {
   std::vector<journal_entry> journal;
   std::vector<recorded_call> calls;
   std::vector<job_spec> jobs;
+  bool journal_silent = false; ///< record appends, never answer them
 };
 
 inline caf::behavior fake_root(caf::event_based_actor*,
@@ -43,6 +45,8 @@ inline caf::behavior fake_root(caf::event_based_actor*,
           && msg.match_element<std::vector<journal_entry>>(1)) {
         for (auto& e : msg.get_as<std::vector<journal_entry>>(1))
           world->journal.push_back(e);
+        if (world->journal_silent)
+          return caf::delegated<bool>{};
         return true;
       }
       if (name == "scheduler" && msg.match_element<job_spec>(1)) {

@@ -6,6 +6,7 @@
 #include "actors/order_saga.hpp"
 #include "fakes/fake_root.hpp"
 #include "fakes/test_system.hpp"
+#include "runtime/errc.hpp"
 
 using namespace kassa;
 using namespace kassa::test;
@@ -293,4 +294,37 @@ TEST_CASE_METHOD(fixture,
   CHECK(world->journal[journaled].type == "step.failed");
   CHECK(world->journal[journaled].step == "create_invoice");
   CHECK(world->journal[journaled].data.find("timeout") != std::string::npos);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a saga whose journal append goes unanswered gives up after "
+                 "the journal timeout and exits to be restarted",
+                 "[order_saga]") {
+  world->journal_silent = true;
+  start();
+  // Whether the saga still runs: a request it has no handler for is
+  // answered `unexpected_message` while it lives, `request_receiver_down`
+  // once it is gone.
+  auto probe = [this] {
+    auto got = std::make_shared<caf::error>();
+    sys->spawn(
+      [this, got](caf::event_based_actor* self, int) -> caf::behavior {
+        self->request(saga, caf::infinite, 42.0)
+          .then([] {},
+                [got](caf::error& err) {
+                  *got = std::move(err);
+                });
+        return {[](int) {}};
+      },
+      0);
+    sched->run();
+    return *got;
+  };
+  REQUIRE(world->journal.size() == 1); // step.started
+  CHECK(world->calls.empty());         // nothing sent before it is durable
+  advance(29s);
+  CHECK(probe() == caf::sec::unexpected_message);
+  advance(1s);
+  CHECK(probe() == caf::sec::request_receiver_down);
+  CHECK(world->calls.empty());
 }

@@ -198,6 +198,32 @@ TEST_CASE_METHOD(fixture,
 }
 
 TEST_CASE_METHOD(fixture,
+                 "each call times out at its own deadline; answered calls "
+                 "never do",
+                 "[provider_connection]") {
+  options.breaker.min_calls = 100;
+  options.unsafe_ops = {"invoice"}; // no retries: one answer per call
+  start();
+  call("a", "invoice");
+  advance(300ms);
+  call("b", "invoice");
+  call("c", "invoice");
+  answer(1, provider_outcome::ok, "rb"); // b answered in time
+  advance(700ms);                        // a's deadline
+  REQUIRE(s->answers.size() == 2);
+  CHECK(s->answers[0].message_id == "b");
+  CHECK(s->answers[1].message_id == "a");
+  CHECK(s->answers[1].outcome == provider_outcome::unknown);
+  advance(200ms); // c still has 100 ms
+  CHECK(s->answers.size() == 2);
+  advance(100ms);
+  REQUIRE(s->answers.size() == 3);
+  CHECK(s->answers[2].message_id == "c");
+  CHECK(s->answers[2].outcome == provider_outcome::unknown);
+  CHECK(info()["in_flight"] == 0);
+}
+
+TEST_CASE_METHOD(fixture,
                  "an open circuit refuses calls as unavailable, lets a probe "
                  "through after open_for, and closes on its success",
                  "[provider_connection]") {
