@@ -60,10 +60,14 @@ void journal_all(saga_actor* self,
   auto next = st.logic;
   std::vector<journal_entry> entries;
   for (size_t i = 0; i < events.size(); ++i) {
+    auto before = next.status();
     next.apply(events[i].first);
     entries.push_back(make_entry(st.id, st.order, next, events[i].first,
                                  std::move(events[i].second),
                                  st.seq + static_cast<int32_t>(i) + 1));
+    // The `sagas` row changes only with the status (its data keeps it).
+    if (next.status() == before)
+      entries.back().status.clear();
   }
   auto count = static_cast<int32_t>(entries.size());
   self

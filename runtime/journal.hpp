@@ -23,7 +23,9 @@ struct journal_entry {
   /// reads it back): the stream, its status, the step and attempt if any,
   /// and what the transition carries (ref, error, msg_id, ...).
   std::string data;
-  std::string status;   ///< the stream's status after this event
+  /// The stream's status after this event if the event changed it, else
+  /// empty: the status row is written on changes only.
+  std::string status;
   std::string customer; ///< customer id, for the event's topics
 };
 

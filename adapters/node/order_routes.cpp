@@ -109,9 +109,14 @@ std::optional<api_response> validate_order(const route_context& ctx,
   return std::nullopt;
 }
 
+/// `updated_at` is the time of the order's last journal entry (`sagas`
+/// keeps the time of its last status change: the journal writes that row
+/// only when the status changes).
 std::string order_columns() {
   return "id, status, request::text, total_minor, currency, " + ts("created_at")
-         + ", " + ts("updated_at");
+         + ", " + ts("coalesce((SELECT e.at FROM events AS e WHERE "
+                    "e.order_id = sagas.id AND e.stream_seq IS NOT NULL "
+                    "ORDER BY e.stream_seq DESC LIMIT 1), sagas.updated_at)");
 }
 
 /// An order as the API shows it: its row, and the steps, invoice, payment

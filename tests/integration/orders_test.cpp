@@ -47,6 +47,13 @@ TEST_CASE("an order completes through every step", "[orders]") {
   CHECK(events.back()["type"] == "order.completed");
   for (size_t i = 0; i < events.size(); ++i)
     CHECK(events[i]["seq"] == i + 1);
+  // The order was last updated by its last journal entry (the `sagas` row
+  // is written only when the status changes).
+  CHECK(o["updated_at"] == events.back()["at"]);
+  CHECK(o["updated_at"].get<std::string>()
+        >= o["created_at"].get<std::string>());
+  CHECK(events[1]["data"]["status"] == "running");
+  CHECK(events[1]["data"]["step"] == "reserve_stock");
   s.check_exactly_once({{id, "completed"}});
   // Finished orders cannot be cancelled.
   CHECK(s.post("/v1/orders/" + id + "/cancel", json::object()).status == 409);

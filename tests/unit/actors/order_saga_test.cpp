@@ -126,7 +126,7 @@ TEST_CASE_METHOD(fixture,
   auto& created = world->journal[0];
   CHECK(created.seq == 1);
   CHECK(created.type == "order.created");
-  CHECK(created.status == "pending");
+  CHECK(created.status.empty()); // pending already: no status write
   CHECK(created.step.empty());
   auto data = nlohmann::json::parse(created.data);
   CHECK(data["order_id"] == "ord_t");
@@ -146,6 +146,8 @@ TEST_CASE_METHOD(fixture,
   REQUIRE(world->journal.size() == 4);
   CHECK(world->journal[2].seq == 3);
   CHECK(world->journal[2].type == "step.succeeded");
+  CHECK(world->journal[2].status.empty()); // still running
+  CHECK(nlohmann::json::parse(world->journal[2].data)["status"] == "running");
 }
 
 TEST_CASE_METHOD(fixture,
