@@ -92,50 +92,22 @@ std::string key_of(const idempotency& idem) {
 
 /// The batch in one transaction. Items whose key was seen before (in an
 /// earlier commit or earlier in this batch) are `replay`: their answers are
-/// read after the commit.
+/// read after the commit. Every other item's answer is decided first
+/// (priced, or refused), so a key is claimed together with its answer: one
+/// INSERT, where claiming it and storing the answer later in the same
+/// transaction took an INSERT and an UPDATE of the same row.
 std::optional<pg::error> write_orders(pg::connection& conn,
                                       const std::vector<intake_item>& batch,
                                       std::vector<intake_outcome>& outcomes) {
   pg::result res;
-  // 1. Claim the keys; a key already there belongs to an earlier request.
-  std::vector<std::string> scopes;
-  std::vector<std::string> keys;
-  std::vector<std::string> hashes;
-  std::set<std::string> in_batch;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    auto& idem = batch[i].idem;
-    if (idem.key.empty())
-      continue;
-    if (!in_batch.insert(key_of(idem)).second) {
-      outcomes[i].what = intake_outcome::kind::replay;
-      continue;
-    }
-    scopes.push_back(idem.scope);
-    keys.push_back(idem.key);
-    hashes.push_back(idem.request_hash);
-  }
-  std::set<std::string> claimed;
-  if (!keys.empty()) {
-    if (auto err = conn.exec(
-          "INSERT INTO idempotency_keys (scope, key, request_hash) SELECT * "
-          "FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO "
-          "NOTHING RETURNING scope, key",
-          {pg::text_array(scopes), pg::text_array(keys),
-           pg::text_array(hashes)},
-          res))
-      return err;
-    for (int r = 0; r < res.rows(); ++r)
-      claimed.insert(std::string{res.value(r, 0)} + '\n'
-                     + std::string{res.value(r, 1)});
-  }
+  // 1. The items to decide: all but repeats of a key earlier in the batch.
   std::vector<size_t> fresh;
   std::vector<json> requests(batch.size());
   std::vector<std::string> skus;
+  std::set<std::string> in_batch;
   for (size_t i = 0; i < batch.size(); ++i) {
     auto& idem = batch[i].idem;
-    if (outcomes[i].what == intake_outcome::kind::replay)
-      continue;
-    if (!idem.key.empty() && !claimed.contains(key_of(idem))) {
+    if (!idem.key.empty() && !in_batch.insert(key_of(idem)).second) {
       outcomes[i].what = intake_outcome::kind::replay;
       continue;
     }
@@ -146,7 +118,10 @@ std::optional<pg::error> write_orders(pg::connection& conn,
   }
   if (fresh.empty())
     return std::nullopt;
-  // 2. Prices.
+  // 2. The transaction's time (the orders' `created_at`) and the prices.
+  if (auto err = conn.exec("SELECT " + pg::rfc3339_sql("now()"), {}, res))
+    return err;
+  std::string created_at{res.value(0, 0)};
   if (auto err = conn.exec("SELECT sku, price_minor, currency FROM products "
                            "WHERE sku = ANY($1::text[])",
                            {pg::text_array(skus)}, res))
@@ -155,26 +130,79 @@ std::optional<pg::error> write_orders(pg::connection& conn,
   for (int r = 0; r < res.rows(); ++r)
     prices[std::string{res.value(r, 0)}] = {
       std::stoll(std::string{res.value(r, 1)}), std::string{res.value(r, 2)}};
-  // 3. The sagas.
+  // 3. Each answer: a new order, or why not.
+  for (auto i : fresh) {
+    auto& o = outcomes[i];
+    if (auto refused = price_order(requests[i], prices)) {
+      o.answer = std::move(*refused);
+      continue;
+    }
+    o.order_id = new_order_id();
+    o.request = requests[i].dump();
+    o.answer
+      = json_response(202, json{{"id", o.order_id},
+                                {"status", "pending"},
+                                {"total_minor", requests[i]["total_minor"]},
+                                {"currency", requests[i]["currency"]},
+                                {"created_at", created_at}}
+                             .dump());
+  }
+  // 4. Claim the keys with their answers; a key already there belongs to an
+  // earlier request, and this item is a replay of it.
+  std::vector<std::string> scopes;
+  std::vector<std::string> keys;
+  std::vector<std::string> hashes;
+  std::vector<int64_t> statuses;
+  std::vector<std::string> bodies;
+  for (auto i : fresh) {
+    auto& idem = batch[i].idem;
+    if (idem.key.empty())
+      continue;
+    scopes.push_back(idem.scope);
+    keys.push_back(idem.key);
+    hashes.push_back(idem.request_hash);
+    statuses.push_back(outcomes[i].answer.status);
+    bodies.push_back(outcomes[i].answer.body);
+  }
+  std::set<std::string> claimed;
+  if (!keys.empty()) {
+    if (auto err = conn.exec(
+          "INSERT INTO idempotency_keys (scope, key, request_hash, status, "
+          "response) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
+          "$4::int[], $5::text[]) ON CONFLICT DO NOTHING RETURNING scope, key",
+          {pg::text_array(scopes), pg::text_array(keys), pg::text_array(hashes),
+           pg::int_array(statuses), pg::text_array(bodies)},
+          res))
+      return err;
+    for (int r = 0; r < res.rows(); ++r)
+      claimed.insert(std::string{res.value(r, 0)} + '\n'
+                     + std::string{res.value(r, 1)});
+  }
+  // 5. The sagas of the new orders.
   std::vector<std::string> ids;
   std::vector<std::string> customers;
   std::vector<std::string> currencies;
   std::vector<std::string> stored;
   std::vector<int64_t> totals;
   for (auto i : fresh) {
-    if (auto refused = price_order(requests[i], prices)) {
-      outcomes[i].answer = std::move(*refused);
+    auto& o = outcomes[i];
+    auto& idem = batch[i].idem;
+    if (!idem.key.empty() && !claimed.contains(key_of(idem))) {
+      o = intake_outcome{};
+      o.what = intake_outcome::kind::replay;
       continue;
     }
-    auto& o = outcomes[i];
-    o.order_id = new_order_id();
-    o.request = requests[i].dump();
+    if (o.order_id.empty())
+      continue;
     ids.push_back(o.order_id);
     customers.push_back(requests[i]["customer"]["id"].get<std::string>());
     totals.push_back(requests[i]["total_minor"].get<int64_t>());
     currencies.push_back(requests[i]["currency"].get<std::string>());
     stored.push_back(o.request);
   }
+  // No journal entry here: `order.created` opens the journal with the
+  // saga's first append (see order_saga.cpp), so only the journal writer
+  // takes the log's counter.
   if (!ids.empty()) {
     if (auto err = conn.exec(
           "INSERT INTO sagas (id, status, customer_id, total_minor, currency, "
@@ -185,48 +213,6 @@ std::optional<pg::error> write_orders(pg::connection& conn,
           {pg::text_array(ids), pg::text_array(customers),
            pg::int_array(totals), pg::text_array(currencies),
            pg::text_array(stored)},
-          res))
-      return err;
-    // No journal entry here: `order.created` opens the journal with the
-    // saga's first append (see order_saga.cpp), so only the journal writer
-    // takes the log's counter.
-    if (auto err = conn.exec("SELECT " + pg::rfc3339_sql("now()"), {}, res))
-      return err;
-    std::string created_at{res.value(0, 0)};
-    for (auto i : fresh) {
-      auto& o = outcomes[i];
-      if (o.order_id.empty())
-        continue;
-      o.answer
-        = json_response(202, json{{"id", o.order_id},
-                                  {"status", "pending"},
-                                  {"total_minor", requests[i]["total_minor"]},
-                                  {"currency", requests[i]["currency"]},
-                                  {"created_at", created_at}}
-                               .dump());
-    }
-  }
-  // 4. The answers under their keys, for replays.
-  std::vector<std::string> answer_scopes;
-  std::vector<std::string> answer_keys;
-  std::vector<std::string> bodies;
-  std::vector<int64_t> statuses;
-  for (auto i : fresh) {
-    if (batch[i].idem.key.empty())
-      continue;
-    answer_scopes.push_back(batch[i].idem.scope);
-    answer_keys.push_back(batch[i].idem.key);
-    statuses.push_back(outcomes[i].answer.status);
-    bodies.push_back(outcomes[i].answer.body);
-  }
-  if (!answer_keys.empty()) {
-    if (auto err = conn.exec(
-          "UPDATE idempotency_keys AS k SET status = v.status, response = "
-          "v.response FROM unnest($1::text[], $2::text[], $3::int[], "
-          "$4::text[]) AS v(scope, key, status, response) WHERE k.scope = "
-          "v.scope AND k.key = v.key",
-          {pg::text_array(answer_scopes), pg::text_array(answer_keys),
-           pg::int_array(statuses), pg::text_array(bodies)},
           res))
       return err;
   }
