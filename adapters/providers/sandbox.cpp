@@ -309,8 +309,10 @@ void write_batch(sandbox_actor* self) {
   submit_db_work(st.supervisor, [me, kind, name, batch = std::move(batch)](
                                   pg::connection& conn) {
     auto results = perform_batch(conn, kind, name, batch);
+    // Answered from here, after the commit: a hop through the provider's
+    // actor carried a copy of each call only to forward the result.
     for (size_t i = 0; i < batch.size(); ++i)
-      caf::anon_send(me, atom::done::value, batch[i], results[i]);
+      caf::anon_send(batch[i].reply_to, std::move(results[i]));
     caf::anon_send(me, atom::tick::value);
   });
 }
@@ -413,10 +415,6 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
     },
     [self](atom::exec, provider_call& call) {
       start_effect(self, std::move(call));
-    },
-    [self](atom::done, const provider_call& call,
-           const provider_result& result) {
-      answer(self, call, result);
     },
     [self](atom::tick) { // the batch in flight committed (or not)
       self->state.queue.done();
