@@ -132,7 +132,7 @@ void arm_sweep(connection_actor* self) {
   if (st.sweep_armed)
     return;
   while (!st.deadlines.empty()
-         && st.in_flight.count(st.deadlines.front().second) == 0)
+         && !st.in_flight.contains(st.deadlines.front().second))
     st.deadlines.pop_front();
   if (st.deadlines.empty())
     return;
