@@ -65,8 +65,10 @@ long result::affected() const {
 }
 
 connection::connection(connection&& other) noexcept
-  : conn_(other.conn_), prepared_(std::move(other.prepared_)) {
+  : conn_(other.conn_), by_key_only_(other.by_key_only_),
+    prepared_(std::move(other.prepared_)) {
   other.conn_ = nullptr;
+  other.by_key_only_ = false;
   other.prepared_.clear();
 }
 
@@ -75,8 +77,10 @@ connection& connection::operator=(connection&& other) noexcept {
     if (conn_ != nullptr)
       PQfinish(conn_);
     conn_ = other.conn_;
+    by_key_only_ = other.by_key_only_;
     prepared_ = std::move(other.prepared_);
     other.conn_ = nullptr;
+    other.by_key_only_ = false;
     other.prepared_.clear();
   }
   return *this;
@@ -133,7 +137,8 @@ connection::exec(std::string_view sql,
   pg_result* res = nullptr;
   auto known = prepared_.find(query);
   if (known == prepared_.end() && params.size() <= max_params
-      && prepared_.size() < max_prepared && !joins_array_parameter(query)) {
+      && prepared_.size() < max_prepared
+      && (by_key_only_ || keyed_ || !joins_array_parameter(query))) {
     auto name = "k" + std::to_string(prepared_.size());
     auto prep = PQprepare(conn_, name.c_str(), query.c_str(),
                           static_cast<int>(params.size()), nullptr);
@@ -158,6 +163,30 @@ connection::exec(std::string_view sql,
   }
   out = result{res};
   return std::nullopt;
+}
+
+std::optional<error> connection::plan_by_key_only() {
+  if (auto err = exec_script(
+        "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off;"
+        " SET enable_hashjoin = off; SET enable_mergejoin = off"))
+    return err;
+  by_key_only_ = true;
+  return std::nullopt;
+}
+
+std::optional<error> connection::begin_keyed() {
+  if (auto err = exec_script(
+        "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan;"
+        " SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off;"
+        " SET LOCAL enable_mergejoin = off"))
+    return err;
+  keyed_ = true;
+  return std::nullopt;
+}
+
+std::optional<error> connection::end_keyed(bool commit) {
+  keyed_ = false;
+  return exec_script(commit ? "COMMIT" : "ROLLBACK");
 }
 
 std::optional<error> connection::exec_script(std::string_view sql) {

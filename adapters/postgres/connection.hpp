@@ -69,19 +69,34 @@ public:
   /// Runs one or more statements without parameters (migrations, BEGIN).
   std::optional<error> exec_script(std::string_view sql);
 
+  /// For a connection that only runs by-key statements (a batch writer's
+  /// own): every statement, array joins too, is prepared and planned once,
+  /// generically, with nested loops over index scans as the only way to
+  /// run — the plan a batch of keys wants at any table size, so no
+  /// statistics (a new database's first minute) can turn it into a scan of
+  /// the table. Saves the parse and plan of every batch.
+  std::optional<error> plan_by_key_only();
+
+  /// Opens a transaction whose lookups are all by key (batch writers):
+  /// index scans and nested loops only, and its statements — array joins
+  /// too — prepared and planned once, generically, like plan_by_key_only's.
+  /// Until autovacuum has analyzed a table (a new database under load: its
+  /// first minute) the planner assumes 0.5 % of the rows match each key, so
+  /// a batch of 40 keys "matches" a fifth of the table and it scans the
+  /// whole table — measured: 125 scans of 8,000 `reservations` rows in 2 s
+  /// of a bench run. One round trip, like a plain BEGIN.
+  std::optional<error> begin_keyed();
+
+  /// Ends the transaction begin_keyed opened: COMMIT, or ROLLBACK when
+  /// `commit` is false.
+  std::optional<error> end_keyed(bool commit);
+
 private:
   pg_conn* conn_ = nullptr;
+  bool by_key_only_ = false;
+  bool keyed_ = false; ///< inside begin_keyed's transaction
   /// Statement text → prepared statement name, per connection.
   std::unordered_map<std::string, std::string> prepared_;
 };
-
-/// Opens a transaction whose lookups are all by key (batch writers): index
-/// scans only. Until autovacuum has analyzed a table (a new database under
-/// load: its first minute) the planner assumes 0.5 % of the rows match each
-/// key, so a batch of 40 keys "matches" a fifth of the table and it scans
-/// the whole table — measured: 125 scans of 8,000 `reservations` rows in 2 s
-/// of a bench run. One round trip, like a plain BEGIN.
-inline constexpr const char* begin_keyed_transaction
-  = "BEGIN; SET LOCAL enable_seqscan = off";
 
 } // namespace kassa::pg

@@ -154,10 +154,10 @@ private:
     };
     if (!conn.ok())
       return all_failed("database unavailable");
-    if (auto err = conn.exec_script(pg::begin_keyed_transaction))
+    if (auto err = conn.begin_keyed())
       return all_failed(err->message);
     auto abort = [&](const std::string& error) {
-      conn.exec_script("ROLLBACK");
+      conn.end_keyed(false);
       return all_failed(error);
     };
     std::map<std::string, stock_row> products;
@@ -168,7 +168,7 @@ private:
       results.push_back(decide(call, products, held));
     if (auto err = store(conn, products, held))
       return abort(err->message);
-    if (auto err = conn.exec_script("COMMIT"))
+    if (auto err = conn.end_keyed(true))
       return all_failed(err->message);
     return results;
   }

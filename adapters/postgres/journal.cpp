@@ -45,7 +45,7 @@ struct journal_writer_state {
 /// trips, and the counter's lock was held across two.) The rows of a batch
 /// share one `at`, and the statement answers one row — the first seq, the
 /// number of rows, `at` — where a row back per event cost a `to_char` each.
-/// Planned per call: it joins array parameters (pg::joins_array_parameter).
+/// Planned once for the writer's connection (pg::plan_by_key_only).
 std::string batch_sql() {
   return "WITH statuses AS ("
          " UPDATE sagas AS s SET status = v.status, updated_at = now()"
@@ -140,6 +140,10 @@ caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
       if (!conn.ok()) {
         if (auto err = pg::connection::open(url, timeout_s, conn))
           return caf::make_error(errc::database_unavailable, err->message);
+        if (auto err = conn.plan_by_key_only()) {
+          conn = pg::connection{};
+          return caf::make_error(errc::database_unavailable, err->message);
+        }
       }
       std::vector<published_event> events;
       if (auto failure = write_batch(conn, batch, std::move(extra), events)) {

@@ -275,13 +275,13 @@ create_orders(pg::connection& conn, const std::vector<intake_item>& batch) {
   };
   if (!conn.ok())
     return all_failed("not connected");
-  if (auto err = conn.exec_script(pg::begin_keyed_transaction))
+  if (auto err = conn.begin_keyed())
     return all_failed(err->message);
   if (auto err = write_orders(conn, batch, outcomes)) {
-    conn.exec_script("ROLLBACK");
+    conn.end_keyed(false);
     return all_failed(err->message);
   }
-  if (auto err = conn.exec_script("COMMIT"))
+  if (auto err = conn.end_keyed(true))
     return all_failed(err->message);
   answer_replays(conn, batch, outcomes);
   return outcomes;

@@ -138,16 +138,18 @@ ledger_plan plan(provider_kind kind, const std::string& name,
                           "unsupported operation " + op + " for " + name));
 }
 
-/// The ledger statements of a batch, set-based: one INSERT for every effect
-/// (conflicting keys add nothing), one SELECT for the refs of the repeats,
-/// one for the invoice lookups — after the inserts, so a lookup also sees
-/// an invoice issued earlier in the same batch. Fills `results`; an error
-/// is a database failure (the caller rolls back).
-std::optional<pg::error> apply_plans(pg::connection& conn,
-                                     const std::string& name,
-                                     const std::vector<provider_call>& batch,
-                                     std::vector<ledger_plan>& plans,
-                                     std::vector<provider_result>& results) {
+/// The ledger statements of a batch, set-based, each its own transaction
+/// (no BEGIN/COMMIT: a batch's effects are one INSERT, atomic by itself, and
+/// the reads after it change nothing — two round trips fewer per batch):
+/// one INSERT for every effect (conflicting keys add nothing), one SELECT
+/// for the refs of the repeats, one for the invoice lookups — after the
+/// insert, so a lookup also sees an invoice issued earlier in the same
+/// batch. Answers every call: a failed statement fails only the calls it
+/// was for, with what is known of them.
+std::vector<provider_result>
+apply_plans(pg::connection& conn, const std::string& name,
+            const std::vector<provider_call>& batch,
+            std::vector<ledger_plan>& plans) {
   std::vector<std::string> ops;
   std::vector<std::string> refs;
   std::vector<std::string> orders;
@@ -167,6 +169,9 @@ std::optional<pg::error> apply_plans(pg::connection& conn,
     }
   }
   pg::result res;
+  std::optional<std::string> insert_failed;
+  std::optional<std::string> repeats_failed;
+  std::optional<std::string> lookups_failed;
   std::unordered_set<std::string> inserted;
   std::unordered_map<std::string, std::string> first_ref; // key -> ref
   if (!ops.empty()) {
@@ -179,22 +184,28 @@ std::optional<pg::error> apply_plans(pg::connection& conn,
           {name, pg::text_array(ops), pg::text_array(refs),
            pg::text_array(orders), pg::int_array(amounts),
            pg::text_array(keys)},
-          res))
-      return err;
-    for (int r = 0; r < res.rows(); ++r)
-      inserted.emplace(res.value(r, 0));
-    std::vector<std::string> repeats;
-    for (size_t i = 0; i < refs.size(); ++i)
-      if (!inserted.contains(refs[i]) && keys[i])
-        repeats.push_back(*keys[i]);
-    if (!repeats.empty()) {
-      if (auto err = conn.exec("SELECT idempotency_key, ref FROM "
-                               "sandbox_ledger WHERE provider = $1 AND "
-                               "idempotency_key = ANY($2::text[])",
-                               {name, pg::text_array(repeats)}, res))
-        return err;
+          res)) {
+      insert_failed
+        = "ledger write failed; nothing was recorded: " + err->message;
+    } else {
       for (int r = 0; r < res.rows(); ++r)
-        first_ref.emplace(res.value(r, 0), res.value(r, 1));
+        inserted.emplace(res.value(r, 0));
+      std::vector<std::string> repeats;
+      for (size_t i = 0; i < refs.size(); ++i)
+        if (!inserted.contains(refs[i]) && keys[i])
+          repeats.push_back(*keys[i]);
+      if (!repeats.empty()) {
+        if (auto err = conn.exec("SELECT idempotency_key, ref FROM "
+                                 "sandbox_ledger WHERE provider = $1 AND "
+                                 "idempotency_key = ANY($2::text[])",
+                                 {name, pg::text_array(repeats)}, res))
+          repeats_failed = "ledger read failed (the effect was recorded "
+                           "before): "
+                           + err->message;
+        else
+          for (int r = 0; r < res.rows(); ++r)
+            first_ref.emplace(res.value(r, 0), res.value(r, 1));
+      }
     }
   }
   std::unordered_map<std::string, std::string> invoices; // order -> ref
@@ -204,23 +215,37 @@ std::optional<pg::error> apply_plans(pg::connection& conn,
           "WHERE provider = $1 AND op = 'invoice' AND order_id = "
           "ANY($2::text[]) ORDER BY order_id, id",
           {name, pg::text_array(lookups)}, res))
-      return err;
-    for (int r = 0; r < res.rows(); ++r)
-      invoices.emplace(res.value(r, 0), res.value(r, 1));
+      lookups_failed = "ledger read failed: " + err->message;
+    else
+      for (int r = 0; r < res.rows(); ++r)
+        invoices.emplace(res.value(r, 0), res.value(r, 1));
   }
+  std::vector<provider_result> results;
+  results.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     auto& p = plans[i];
     auto& call = batch[i];
+    auto transient = [&](const std::string& why) {
+      results.push_back(failure(call, provider_outcome::transient, why));
+    };
     if (p.what == ledger_plan::kind::answered) {
       results.push_back(std::move(p.answer));
     } else if (p.what == ledger_plan::kind::lookup) {
+      if (lookups_failed) {
+        transient(*lookups_failed);
+        continue;
+      }
       auto it = invoices.find(call.order_id);
       results.push_back({call.message_id,
                          provider_outcome::ok,
                          it == invoices.end() ? std::string{} : it->second,
                          {}});
+    } else if (insert_failed) {
+      transient(*insert_failed);
     } else if (inserted.contains(p.ref) || !p.key) {
       results.push_back({call.message_id, provider_outcome::ok, p.ref, {}});
+    } else if (repeats_failed) {
+      transient(*repeats_failed);
     } else {
       auto it = first_ref.find(*p.key);
       results.push_back({call.message_id,
@@ -229,10 +254,10 @@ std::optional<pg::error> apply_plans(pg::connection& conn,
                          {}});
     }
   }
-  return std::nullopt;
+  return results;
 }
 
-/// Answers a batch: refusals at once, everything else in one transaction.
+/// Answers a batch: refusals at once, everything else through the ledger.
 std::vector<provider_result>
 perform_batch(pg::connection& conn, provider_kind kind, const std::string& name,
               const std::vector<provider_call>& batch) {
@@ -243,31 +268,17 @@ perform_batch(pg::connection& conn, provider_kind kind, const std::string& name,
     plans.push_back(plan(kind, name, call));
     needs_db |= plans.back().what != ledger_plan::kind::answered;
   }
-  std::vector<provider_result> results;
-  results.reserve(batch.size());
-  auto all_failed = [&](const std::string& why) {
-    results.clear();
-    for (auto& call : batch)
-      results.push_back(failure(call, provider_outcome::transient, why));
-    return results;
-  };
-  if (!needs_db) {
-    for (auto& p : plans)
-      results.push_back(std::move(p.answer));
+  if (needs_db && !conn.ok()) {
+    std::vector<provider_result> results;
+    results.reserve(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i)
+      results.push_back(plans[i].what == ledger_plan::kind::answered
+                          ? std::move(plans[i].answer)
+                          : failure(batch[i], provider_outcome::transient,
+                                    "database unavailable"));
     return results;
   }
-  if (!conn.ok() || conn.exec_script("BEGIN"))
-    return all_failed("database unavailable");
-  if (auto err = apply_plans(conn, name, batch, plans, results)) {
-    conn.exec_script("ROLLBACK");
-    return all_failed("ledger write failed; nothing was recorded: "
-                      + err->message);
-  }
-  if (conn.exec_script("COMMIT")) {
-    conn.exec_script("ROLLBACK");
-    return all_failed("ledger write failed; nothing was recorded");
-  }
-  return results;
+  return apply_plans(conn, name, batch, plans);
 }
 
 struct sandbox_state {
