@@ -267,15 +267,17 @@ int serve(const node_config& config, const logger& log) {
                     provider_kind::shipping, provider_kind::messaging}) {
     auto options
       = connection_options(config, sandbox_name(kind), kind, "sandbox");
-    late.push_back({options.name, [options, kind, root, &log,
-                                   &metrics](caf::local_actor* parent) {
-                      return spawn_provider_connection(
-                        parent, options,
-                        [kind, root](caf::local_actor* self) {
-                          return spawn_sandbox_provider(self, kind, root);
-                        },
-                        root, &log, &metrics);
-                    }});
+    sandbox_ledger_options ledger{pool.url, pool.connect_timeout_s};
+    late.push_back(
+      {options.name,
+       [options, kind, root, ledger, &log, &metrics](caf::local_actor* parent) {
+         return spawn_provider_connection(
+           parent, options,
+           [kind, root, ledger](caf::local_actor* self) {
+             return spawn_sandbox_provider(self, kind, root, ledger);
+           },
+           root, &log, &metrics);
+       }});
   }
   late.push_back(
     {"journal", [pool, root, &log, &metrics](caf::local_actor* parent) {
