@@ -35,6 +35,7 @@
 #include "adapters/postgres/saga_store.hpp"
 #include "adapters/providers/billingo.hpp"
 #include "adapters/providers/sandbox.hpp"
+#include "adapters/providers/sandbox_ledger.hpp"
 #include "adapters/providers/stripe.hpp"
 #include "adapters/type_ids.hpp"
 #include "adapters/ws/ws_endpoint.hpp"
@@ -263,21 +264,23 @@ int serve(const node_config& config, const logger& log) {
                     [inventory_store](caf::local_actor* parent) {
                       return spawn_inventory(parent, inventory_store);
                     }});
+  sandbox_ledger_options ledger{pool.url, pool.connect_timeout_s};
+  late.push_back({"sandbox_ledger", [ledger](caf::local_actor* parent) {
+                    return spawn_sandbox_ledger(parent, ledger);
+                  }});
   for (auto kind : {provider_kind::payment, provider_kind::invoicing,
                     provider_kind::shipping, provider_kind::messaging}) {
     auto options
       = connection_options(config, sandbox_name(kind), kind, "sandbox");
-    sandbox_ledger_options ledger{pool.url, pool.connect_timeout_s};
-    late.push_back(
-      {options.name,
-       [options, kind, root, ledger, &log, &metrics](caf::local_actor* parent) {
-         return spawn_provider_connection(
-           parent, options,
-           [kind, root, ledger](caf::local_actor* self) {
-             return spawn_sandbox_provider(self, kind, root, ledger);
-           },
-           root, &log, &metrics);
-       }});
+    late.push_back({options.name, [options, kind, root, &log,
+                                   &metrics](caf::local_actor* parent) {
+                      return spawn_provider_connection(
+                        parent, options,
+                        [kind, root](caf::local_actor* self) {
+                          return spawn_sandbox_provider(self, kind, root);
+                        },
+                        root, &log, &metrics);
+                    }});
   }
   late.push_back(
     {"journal", [pool, root, &log, &metrics](caf::local_actor* parent) {

@@ -14,12 +14,6 @@ std::string to_string(provider_kind k);
 /// Connection name of the sandbox of `kind`: "sandbox-payment", ...
 std::string sandbox_name(provider_kind kind);
 
-/// Where a sandbox writes its ledger.
-struct sandbox_ledger_options {
-  std::string url;
-  int connect_timeout_s = 5;
-};
-
 /// A sandbox provider adapter, in process, behaving like the real one it
 /// stands for: the payment sandbox deduplicates by idempotency key as Stripe
 /// does; the invoicing sandbox, like Billingo, has none (the saga looks an
@@ -34,12 +28,10 @@ struct sandbox_ledger_options {
 /// - `(atom::chaos, chaos_settings, responder_ptr)`: stores and applies the
 ///   chaos settings and answers them as JSON.
 /// - `(atom::info) -> std::string`: `{"chaos":{...}}`.
-/// The ledger is written on a connection of the sandbox's own (a linked,
-/// detached actor) with `synchronous_commit = off` — durable no later than
-/// the journal entry that records the effect (see sandbox.cpp); the chaos
-/// settings go through the supervisor's `db_pool` child.
+/// Effects go to the supervisor's `sandbox_ledger` child (one writer for
+/// the four sandboxes, sandbox_ledger.hpp), the chaos settings to its
+/// `db_pool` child.
 caf::actor spawn_sandbox_provider(caf::local_actor* parent, provider_kind kind,
-                                  caf::actor supervisor,
-                                  sandbox_ledger_options ledger);
+                                  caf::actor supervisor);
 
 } // namespace kassa

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <string>
+
+#include <caf/fwd.hpp>
+
+namespace kassa {
+
+/// Where the sandboxes write their ledger.
+struct sandbox_ledger_options {
+  std::string url;
+  int connect_timeout_s = 5;
+};
+
+/// The ledger writer of the four sandbox providers — one, so that one
+/// statement and one commit serve the effects of all four (they were four
+/// writers with a statement each per batch). An event-based front queues the
+/// batches the sandboxes send while a write is in flight and hands all of
+/// them to a linked, detached writer with its own connection, as the journal
+/// does. Protocol:
+/// - `(atom::exec, std::string provider, std::vector<provider_call>) -> bool`:
+///   performs the batch's effects (`provider` is a sandbox's connection
+///   name, `sandbox-payment`, …), answers each call's `reply_to` with its
+///   `provider_result` once the ledger rows committed, then answers true.
+/// The rows commit with `synchronous_commit = off`: a ledger row is durable
+/// no later than the (synchronous) journal entry that records its effect —
+/// see sandbox_ledger.cpp.
+caf::actor spawn_sandbox_ledger(caf::local_actor* parent,
+                                sandbox_ledger_options options);
+
+} // namespace kassa
