@@ -7,6 +7,7 @@
 
 #include "actors/type_ids.hpp"
 #include "runtime/group_commit.hpp"
+#include "runtime/worker_send.hpp"
 
 namespace kassa {
 
@@ -42,8 +43,10 @@ void write_batch(inventory_actor* self) {
   if (!batch)
     return;
   auto me = caf::actor{self};
-  st.store->reservations(std::move(*batch), [me] {
-    caf::anon_send(me, atom::done::value);
+  // The answers come back in one message and leave from this actor's
+  // worker (runtime/worker_send.hpp).
+  st.store->reservations(std::move(*batch), [me](provider_replies replies) {
+    caf::anon_send(me, atom::done::value, std::move(replies));
   });
 }
 
@@ -67,7 +70,9 @@ caf::behavior inventory(inventory_actor* self,
       self->state.queue.push(std::move(call));
       write_batch(self);
     },
-    [self](atom::done) {
+    [self](atom::done, provider_replies& replies) {
+      for (size_t i = 0; i < replies.to.size(); ++i)
+        send_on_worker(self, replies.to[i], std::move(replies.results[i]));
       self->state.queue.done();
       write_batch(self);
     },

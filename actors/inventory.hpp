@@ -72,10 +72,10 @@ public:
   /// Reservations of orders (`call.op`: reserve, release, commit), every
   /// call of the batch in ONE transaction (group commit: a hot product row
   /// is locked once per batch, not once per order); idempotent per order.
-  /// Answers each call's `provider_result` to its `reply_to`, then calls
-  /// `done` (from another thread).
+  /// Calls `done` (from another thread) with every call's answer and the
+  /// actor to send it to, once the batch is over.
   virtual void reservations(std::vector<provider_call> calls,
-                            std::function<void()> done)
+                            std::function<void(provider_replies)> done)
     = 0;
 };
 

@@ -15,6 +15,7 @@
 #include "runtime/errc.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/worker_send.hpp"
 
 namespace kassa {
 
@@ -31,7 +32,7 @@ void run_deferred(saga_actor* self) {
   while (!st.journaling && !st.deferred.empty()) {
     auto msg = std::move(st.deferred.front());
     st.deferred.pop_front();
-    caf::anon_send(caf::actor{self}, std::move(msg));
+    send_on_worker(self, caf::actor{self}, std::move(msg));
   }
 }
 

@@ -7,6 +7,7 @@
 #include "actors/type_ids.hpp"
 #include "runtime/log.hpp"
 #include "runtime/scheduler.hpp"
+#include "runtime/worker_send.hpp"
 
 namespace kassa::saga_detail {
 
@@ -17,7 +18,7 @@ void report_idle(saga_actor* self, bool idle) {
   if (st.idle == idle)
     return;
   st.idle = idle;
-  caf::anon_send(st.deps.root, atom::tell::value, std::string{"sagas"},
+  send_on_worker(self, st.deps.root, atom::tell::value, std::string{"sagas"},
                  caf::make_message(atom::idle::value, st.id, idle));
 }
 
@@ -54,7 +55,7 @@ void send_call(saga_actor* self, saga_step step, uint32_t attempt,
   st.expected_compensation = compensation;
   st.call_deadline = self->clock().now() + st.deps.call_timeout;
   arm_call_timer(self, st.deps.call_timeout);
-  caf::anon_send(st.deps.root, atom::tell::value, target,
+  send_on_worker(self, st.deps.root, atom::tell::value, target,
                  caf::make_message(atom::call::value, std::move(call)));
 }
 

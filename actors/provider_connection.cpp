@@ -17,6 +17,7 @@
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/token_bucket.hpp"
+#include "runtime/worker_send.hpp"
 
 namespace kassa {
 
@@ -74,9 +75,9 @@ int64_t ms_until(time_point from, time_point to) {
     0, std::chrono::duration_cast<millis>(to - from).count());
 }
 
-void answer(const pending_call& pc, provider_result r) {
+void answer(connection_actor* self, const pending_call& pc, provider_result r) {
   r.message_id = pc.call.message_id;
-  caf::anon_send(pc.call.reply_to, std::move(r));
+  send_on_worker(self, pc.call.reply_to, std::move(r));
 }
 
 void answer_unavailable(connection_actor* self, const pending_call& pc,
@@ -90,7 +91,7 @@ void answer_unavailable(connection_actor* self, const pending_call& pc,
   r.error = "circuit_open: " + st.options.name + " is unavailable"
             + (why.empty() ? "" : " (" + why + ")");
   r.retry_after_ms = ms_until(now(self), st.breaker.reopens_at());
-  answer(pc, std::move(r));
+  answer(self, pc, std::move(r));
 }
 
 /// Logs, exports and publishes a change of the circuit's state.
@@ -208,7 +209,7 @@ void on_answer(connection_actor* self, pending_call pc, provider_result r) {
     // A decline is a healthy provider saying no.
     st.breaker.on_success(t);
     note_state(self);
-    answer(pc, std::move(r));
+    answer(self, pc, std::move(r));
     return;
   }
   st.breaker.on_failure(t);
@@ -230,7 +231,7 @@ void on_answer(connection_actor* self, pending_call pc, provider_result r) {
                                     unit(st.rng), retry_after)
                  : std::nullopt;
   if (!delay) {
-    answer(pc, std::move(r)); // the saga's own policy takes over
+    answer(self, pc, std::move(r)); // the saga's own policy takes over
     return;
   }
   ++st.retries;
@@ -283,7 +284,7 @@ caf::behavior provider_connection(connection_actor* self,
         r.outcome = provider_outcome::transient;
         r.error = "overloaded: " + st.options.name + " has "
                   + std::to_string(st.queue.size()) + " calls queued";
-        answer(pc, std::move(r));
+        answer(self, pc, std::move(r));
         return;
       }
       st.queue.push_back(std::move(pc));

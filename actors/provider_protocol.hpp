@@ -74,6 +74,19 @@ typename Inspector::result_type inspect(Inspector& f, provider_result& x) {
            x.outcome, x.ref, x.error, x.retry_after_ms);
 }
 
+/// The answers to the calls of one batch, in call order: a database thread
+/// hands them back in one message and an actor sends them on
+/// (runtime/worker_send.hpp says why).
+struct provider_replies {
+  std::vector<caf::actor> to;
+  std::vector<provider_result> results;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, provider_replies& x) {
+  return f(caf::meta::type_name("kassa::provider_replies"), x.to, x.results);
+}
+
 /// Sandbox behaviour set by POST /v1/providers/{name}/chaos.
 struct chaos_settings {
   double failure_rate = 0; ///< share of calls failing transiently, 0..1

@@ -38,6 +38,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::provider_call))
   CAF_ADD_TYPE_ID(kassa_actors, (std::vector<kassa::provider_call>))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::provider_result))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::provider_replies))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::chaos_settings))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::event_sink_ptr))
 

@@ -261,6 +261,10 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
         return caf::make_error(errc::unknown_child, "factory failed");
       return handle; // null while it waits for a running slot
     },
+    [add_child](atom::add, std::vector<child_spec>& specs) {
+      for (auto& spec : specs)
+        add_child(std::move(spec), nullptr);
+    },
     [self](atom::idle, const std::string& name, bool idle) {
       auto& st = self->state;
       if (idle) {

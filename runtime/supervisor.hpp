@@ -50,6 +50,7 @@ struct child_spec {
 /// - `(atom::get, std::string name) -> caf::actor`: the child's current
 ///   handle (error `child_restarting` while it is down, `unknown_child`).
 /// - `(atom::add, child_spec) -> caf::actor`: starts and supervises another.
+/// - `(atom::add, std::vector<child_spec>)`: the same for several, no answer.
 /// - `(atom::tell, std::string name, caf::message)`: delivers the message to
 ///   the child's current incarnation; held while the child is restarting, so
 ///   callers need no handle that a restart would make stale.

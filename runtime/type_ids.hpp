@@ -18,6 +18,7 @@
 // Local-only handles: they never cross a node boundary.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kassa::responder_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kassa::child_spec)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<kassa::child_spec>)
 
 CAF_BEGIN_TYPE_ID_BLOCK(kassa_runtime, caf::first_custom_type_id)
 
@@ -41,6 +42,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_runtime, caf::first_custom_type_id)
 
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::responder_ptr))
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::child_spec))
+  CAF_ADD_TYPE_ID(kassa_runtime, (std::vector<kassa::child_spec>))
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::journal_entry))
   CAF_ADD_TYPE_ID(kassa_runtime, (std::vector<kassa::journal_entry>))
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::published_event))

@@ -112,13 +112,14 @@ public:
   }
 
   void reservations(std::vector<provider_call> calls,
-                    std::function<void()> done) override {
+                    std::function<void(provider_replies)> done) override {
     submit_db_work(supervisor_, [calls = std::move(calls),
                                  done = std::move(done)](pg::connection& conn) {
-      auto results = apply_batch(conn, calls);
-      for (size_t i = 0; i < calls.size(); ++i)
-        caf::anon_send(calls[i].reply_to, std::move(results[i]));
-      done();
+      provider_replies replies;
+      replies.results = apply_batch(conn, calls);
+      for (auto& call : calls)
+        replies.to.push_back(std::move(call.reply_to));
+      done(std::move(replies));
     });
   }
 

@@ -310,16 +310,20 @@ void write_batch(intake_actor* self) {
   submit_db_work(
     root, [me, root, spec, batch = std::move(*next)](pg::connection& conn) {
       auto outcomes = create_orders(conn, batch);
-      for (size_t i = 0; i < batch.size(); ++i) {
-        auto& o = outcomes[i];
-        // Committed: start its saga. (If the node dies first, the saga
-        // supervisor finds it unfinished at the next start.)
+      // Committed: start their sagas — in one message, as each message from
+      // this thread costs a worker's wake-up (runtime/worker_send.hpp) —
+      // before answering, so a command right after the 202 finds its saga.
+      // (If the node dies first, the saga supervisor finds them unfinished
+      // at the next start.)
+      std::vector<child_spec> sagas;
+      for (auto& o : outcomes)
         if (!o.order_id.empty() && o.answer.status == 202)
-          caf::anon_send(
-            root, atom::tell::value, std::string{"sagas"},
-            caf::make_message(atom::add::value, spec(o.order_id, o.request)));
-        batch[i].out->respond(std::move(o.answer));
-      }
+          sagas.push_back(spec(o.order_id, o.request));
+      if (!sagas.empty())
+        caf::anon_send(root, atom::tell::value, std::string{"sagas"},
+                       caf::make_message(atom::add::value, std::move(sagas)));
+      for (size_t i = 0; i < batch.size(); ++i)
+        batch[i].out->respond(std::move(outcomes[i].answer));
       caf::anon_send(me, atom::done::value);
     });
 }

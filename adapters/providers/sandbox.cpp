@@ -15,6 +15,7 @@
 #include "adapters/postgres/pool.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/group_commit.hpp"
+#include "runtime/worker_send.hpp"
 
 namespace kassa {
 
@@ -55,9 +56,9 @@ struct sandbox_state {
 
 using sandbox_actor = caf::stateful_actor<sandbox_state>;
 
-void answer(sandbox_actor*, const provider_call& call,
+void answer(sandbox_actor* self, const provider_call& call,
             const provider_result& result) {
-  caf::anon_send(call.reply_to, result);
+  send_on_worker(self, call.reply_to, result);
 }
 
 void handle_call(sandbox_actor* self, provider_call call);

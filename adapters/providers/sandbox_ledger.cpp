@@ -23,6 +23,7 @@
 #include "adapters/postgres/pool.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/type_ids.hpp"
+#include "runtime/worker_send.hpp"
 
 namespace kassa {
 
@@ -273,8 +274,8 @@ std::vector<provider_result> apply_plans(pg::connection& conn,
 }
 
 /// Answers every call of the batches: refusals at once, the rest through
-/// the ledger; each result goes straight to the call's `reply_to`.
-void perform(
+/// the ledger; the front sends each result to its call's `reply_to`.
+provider_replies perform(
   pg::connection& conn,
   std::vector<std::pair<std::string, std::vector<provider_call>>>& batches) {
   std::vector<ledger_item> items;
@@ -299,10 +300,15 @@ void perform(
   } else {
     results = apply_plans(conn, items);
   }
-  // Answered from here, after the commit: a hop through the provider's
-  // actor would carry a copy of each call only to forward the result.
-  for (size_t i = 0; i < items.size(); ++i)
-    caf::anon_send(items[i].call.reply_to, std::move(results[i]));
+  // Answered by the front, after the commit: a hop through the provider's
+  // actor would carry a copy of each call only to forward the result, and
+  // a send from this thread costs a worker's wake-up each
+  // (runtime/worker_send.hpp).
+  provider_replies replies;
+  for (auto& item : items)
+    replies.to.push_back(std::move(item.call.reply_to));
+  replies.results = std::move(results);
+  return replies;
 }
 
 // -- the ledger's own connection ----------------------------------------------
@@ -371,8 +377,7 @@ void flush(caf::stateful_actor<ledger_front_state>* self) {
   }
   st.queued.clear();
   db_job job = [batches = std::move(batches)](pg::connection& conn) mutable {
-    perform(conn, batches);
-    return caf::make_message(true);
+    return caf::make_message(perform(conn, batches));
   };
   auto finish = [self, promises](auto&&...) mutable {
     for (auto& rp : promises)
@@ -382,7 +387,9 @@ void flush(caf::stateful_actor<ledger_front_state>* self) {
   };
   self->request(st.writer, caf::infinite, atom::exec::value, std::move(job))
     .then(
-      [finish](bool) mutable {
+      [self, finish](provider_replies& replies) mutable {
+        for (size_t i = 0; i < replies.to.size(); ++i)
+          send_on_worker(self, replies.to[i], std::move(replies.results[i]));
         finish();
       },
       [finish](caf::error&) mutable {

@@ -327,3 +327,34 @@ TEST_CASE_METHOD(fixture,
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   sched->run();
 }
+
+TEST_CASE_METHOD(fixture,
+                 "children added in one message start in order, the ones "
+                 "past max_running wait like any other",
+                 "[supervisor]") {
+  supervisor_options opts{"limited", 5, 60s, 100ms, 1000ms, false, 2};
+  auto sup = spawn_supervisor(*sys, opts, {}, &log, &metrics);
+  std::vector<std::shared_ptr<child_stats>> stats;
+  std::vector<child_spec> specs;
+  for (auto name : {"a", "b", "c"}) {
+    auto st = std::make_shared<child_stats>();
+    stats.push_back(st);
+    specs.push_back({name, [st](caf::local_actor* parent) {
+                       return parent->spawn(crashing_child, st);
+                     }});
+  }
+  caf::anon_send(sup, atom::add::value, std::move(specs));
+  sched->run();
+  CHECK(stats[0]->starts == 1);
+  CHECK(stats[1]->starts == 1);
+  CHECK(stats[2]->starts == 0); // waits for a slot
+  caf::anon_send(sup, atom::tell::value, std::string{"c"},
+                 caf::make_message(std::string{"record"}));
+  caf::anon_send(sup, atom::tell::value, std::string{"a"},
+                 caf::make_message(std::string{"quit"}));
+  sched->run();
+  CHECK(stats[2]->starts == 1);
+  CHECK(stats[2]->records == 1); // held, then delivered
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  sched->run();
+}
