@@ -3,6 +3,7 @@
 // Adapter-private: a thin RAII layer over libpq. Blocking; used only on
 // detached actors and in the `migrate` command, never on a CAF worker.
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,12 @@ struct error {
   std::string message;
 };
 
+/// One statement of a pipeline (connection::exec_pipeline).
+struct statement {
+  std::string sql;
+  std::vector<std::optional<std::string>> params;
+};
+
 class connection {
 public:
   connection() = default;
@@ -66,6 +73,14 @@ public:
   exec(std::string_view sql,
        const std::vector<std::optional<std::string>>& params, result& out);
 
+  /// Runs `statements` in ONE round trip (libpq pipeline mode), each as
+  /// exec would run it (prepared when exec would prepare it); `out[i]` is
+  /// statement i's result. The first failure is returned and the
+  /// statements after it do not run. For a transaction's statements that
+  /// do not depend on each other's answers: each round trip is a wake-up
+  /// of this thread and of the server process.
+  std::optional<error> exec_pipeline(const std::vector<statement>& statements,
+                                     std::vector<result>& out);
   /// Runs one or more statements without parameters (migrations, BEGIN).
   std::optional<error> exec_script(std::string_view sql);
 
@@ -90,13 +105,29 @@ public:
   /// Ends the transaction begin_keyed opened: COMMIT, or ROLLBACK when
   /// `commit` is false.
   std::optional<error> end_keyed(bool commit);
+  /// begin_keyed, then `first` in the same round trip (exec_pipeline;
+  /// `out[i]` is the result of `first[i]`). After a failure the transaction
+  /// may be open: end it with end_keyed(false).
+  std::optional<error> begin_keyed_with(const std::vector<statement>& first,
+                                        std::vector<result>& out);
+  /// `last`, then COMMIT, in one round trip. After a failure the
+  /// transaction may be open: end it with end_keyed(false).
+  std::optional<error> commit_keyed_with(const statement& last, result& out);
 
 private:
+  /// The prepared statement to run `sql` as, if exec would prepare it;
+  /// `prepare` is set when it is not prepared yet (under the name returned).
+  std::optional<std::string> statement_name(const std::string& sql,
+                                            size_t params, bool& prepare);
+  /// Drops the connection after a protocol failure (reopened by the owner).
+  void drop();
+
   pg_conn* conn_ = nullptr;
   bool by_key_only_ = false;
   bool keyed_ = false; ///< inside begin_keyed's transaction
   /// Statement text → prepared statement name, per connection.
   std::unordered_map<std::string, std::string> prepared_;
+  uint64_t names_ = 0; ///< prepared statement names handed out
 };
 
 } // namespace kassa::pg

@@ -113,14 +113,15 @@ public:
 
   void reservations(std::vector<provider_call> calls,
                     std::function<void(provider_replies)> done) override {
-    submit_db_work(supervisor_, [calls = std::move(calls),
-                                 done = std::move(done)](pg::connection& conn) {
-      provider_replies replies;
-      replies.results = apply_batch(conn, calls);
-      for (auto& call : calls)
-        replies.to.push_back(std::move(call.reply_to));
-      done(std::move(replies));
-    });
+    submit_db_work(supervisor_,
+                   [calls = std::move(calls),
+                    done = std::move(done)](pg::connection& conn) mutable {
+                     provider_replies replies;
+                     replies.results = apply_batch(conn, calls);
+                     for (auto& call : calls)
+                       replies.to.push_back(std::move(call.reply_to));
+                     done(std::move(replies));
+                   });
   }
 
 private:
@@ -140,9 +141,9 @@ private:
   /// The batch, set-based: the product rows are locked once, in SKU order
   /// (two batches never deadlock), every call is decided in memory against
   /// the locked rows (a refused call changes nothing), and the outcome is
-  /// written with one statement — five round trips per batch (BEGIN, lock
-  /// products, lock reservations, write, COMMIT) however many orders it
-  /// holds.
+  /// written with one statement — two round trips per batch however many
+  /// orders it holds (pipelined: BEGIN with both locking reads, then the
+  /// write with COMMIT).
   static std::vector<provider_result>
   apply_batch(pg::connection& conn, const std::vector<provider_call>& calls) {
     std::vector<provider_result> results;
@@ -156,8 +157,6 @@ private:
     };
     if (!conn.ok())
       return all_failed("database unavailable");
-    if (auto err = conn.begin_keyed())
-      return all_failed(err->message);
     auto abort = [&](const std::string& error) {
       conn.end_keyed(false);
       return all_failed(error);
@@ -168,20 +167,18 @@ private:
       return abort(err->message);
     for (auto& call : calls)
       results.push_back(decide(call, products, held));
-    if (auto err = store(conn, products, held))
+    if (auto err = store_and_commit(conn, products, held))
       return abort(err->message);
-    if (auto err = conn.end_keyed(true))
-      return all_failed(err->message);
     return results;
   }
 
-  /// Locks the products the batch touches and reads the orders'
-  /// reservations (after the lock, so they cannot change under us).
+  /// Opens the batch's transaction, locks the products it touches and reads
+  /// the orders' reservations (after the lock, so they cannot change under
+  /// us).
   static std::optional<pg::error>
   load(pg::connection& conn, const std::vector<provider_call>& calls,
        std::map<std::string, stock_row>& products,
        std::map<reservation_key, reservation_row>& reservations) {
-    pg::result res;
     std::vector<std::string> orders;
     std::vector<std::string> skus;
     for (auto& call : calls) {
@@ -190,54 +187,66 @@ private:
         skus.push_back(line.sku);
     }
     auto orders_param = pg::text_array(orders);
+    auto lock = [](const std::vector<std::string>& which) {
+      return pg::statement{"SELECT sku, stock, reserved FROM products WHERE "
+                           "sku = ANY($1::text[]) ORDER BY sku FOR UPDATE",
+                           {pg::text_array(which)}};
+    };
+    pg::statement read_reservations{
+      "SELECT order_id, sku, quantity, status FROM reservations WHERE "
+      "order_id = ANY($1::text[]) FOR UPDATE",
+      {orders_param}};
+    auto sort_unique = [&] {
+      std::sort(skus.begin(), skus.end());
+      skus.erase(std::unique(skus.begin(), skus.end()), skus.end());
+    };
+    std::vector<pg::result> res;
     // An order's reservations are of its lines' SKUs, so when every call
-    // names its lines (a saga's always do) they are the SKUs to lock; a
-    // reservation of another SKU is still found below and locked late.
+    // names its lines (a saga's always do) they are the SKUs to lock, sent
+    // with BEGIN; a reservation of another SKU is still found and locked
+    // late. Otherwise the SKUs come from the reservations first.
     bool all_lined = std::all_of(calls.begin(), calls.end(), [](auto& call) {
       return !call.lines.empty();
     });
-    if (!all_lined) {
-      if (auto err = conn.exec("SELECT DISTINCT sku FROM reservations WHERE "
-                               "order_id = ANY($1::text[])",
-                               {orders_param}, res))
+    if (all_lined) {
+      sort_unique();
+      if (auto err
+          = conn.begin_keyed_with({lock(skus), read_reservations}, res))
         return err;
-      for (int i = 0; i < res.rows(); ++i)
-        skus.emplace_back(res.value(i, 0));
+    } else {
+      if (auto err = conn.begin_keyed_with(
+            {{"SELECT DISTINCT sku FROM reservations WHERE order_id = "
+              "ANY($1::text[])",
+              {orders_param}}},
+            res))
+        return err;
+      for (int i = 0; i < res[0].rows(); ++i)
+        skus.emplace_back(res[0].value(i, 0));
+      sort_unique();
+      if (auto err = conn.exec_pipeline({lock(skus), read_reservations}, res))
+        return err;
     }
-    std::sort(skus.begin(), skus.end());
-    skus.erase(std::unique(skus.begin(), skus.end()), skus.end());
-    auto lock = [&](const std::vector<std::string>& which) {
-      return conn.exec("SELECT sku, stock, reserved FROM products WHERE sku = "
-                       "ANY($1::text[]) ORDER BY sku FOR UPDATE",
-                       {pg::text_array(which)}, res);
+    auto read_locked = [&](const pg::result& locked) {
+      for (int i = 0; i < locked.rows(); ++i)
+        products[std::string{locked.value(i, 0)}]
+          = {std::stoll(std::string{locked.value(i, 1)}),
+             std::stoll(std::string{locked.value(i, 2)}), false};
     };
-    auto read_locked = [&] {
-      for (int i = 0; i < res.rows(); ++i)
-        products[std::string{res.value(i, 0)}]
-          = {std::stoll(std::string{res.value(i, 1)}),
-             std::stoll(std::string{res.value(i, 2)}), false};
-    };
-    if (auto err = lock(skus))
-      return err;
-    read_locked();
-    if (auto err = conn.exec("SELECT order_id, sku, quantity, status FROM "
-                             "reservations WHERE order_id = ANY($1::text[]) "
-                             "FOR UPDATE",
-                             {orders_param}, res))
-      return err;
+    read_locked(res[0]);
+    auto& held = res[1];
     std::vector<std::string> late; // reserved by another shard meanwhile
-    for (int i = 0; i < res.rows(); ++i) {
-      reservation_key key{std::string{res.value(i, 0)},
-                          std::string{res.value(i, 1)}};
+    for (int i = 0; i < held.rows(); ++i) {
+      reservation_key key{std::string{held.value(i, 0)},
+                          std::string{held.value(i, 1)}};
       if (!std::binary_search(skus.begin(), skus.end(), key.second))
         late.push_back(key.second);
-      reservations[key] = {std::stoll(std::string{res.value(i, 2)}),
-                           std::string{res.value(i, 3)}, false, false};
+      reservations[key] = {std::stoll(std::string{held.value(i, 2)}),
+                           std::string{held.value(i, 3)}, false, false};
     }
     if (!late.empty()) {
-      if (auto err = lock(late))
+      if (auto err = conn.exec_pipeline({lock(late)}, res))
         return err;
-      read_locked();
+      read_locked(res[0]);
     }
     return std::nullopt;
   }
@@ -302,11 +311,12 @@ private:
     return refuse("unsupported inventory operation " + call.op);
   }
 
-  /// Writes what `decide` changed: new reservations, status changes and
-  /// product rows, in one statement (data-modifying CTEs).
-  static std::optional<pg::error>
-  store(pg::connection& conn, const std::map<std::string, stock_row>& products,
-        const std::map<reservation_key, reservation_row>& reservations) {
+  /// Writes what `decide` changed — new reservations, status changes and
+  /// product rows, in one statement (data-modifying CTEs) — and commits, in
+  /// one round trip.
+  static std::optional<pg::error> store_and_commit(
+    pg::connection& conn, const std::map<std::string, stock_row>& products,
+    const std::map<reservation_key, reservation_row>& reservations) {
     pg::result res;
     std::vector<std::string> new_orders;
     std::vector<std::string> new_skus;
@@ -338,27 +348,27 @@ private:
       reserved.push_back(row.reserved);
     }
     if (skus.empty() && new_orders.empty() && upd_orders.empty())
-      return std::nullopt;
-    // One statement, one round trip: an empty array writes nothing.
-    return conn.exec(
-      "WITH p AS (UPDATE products AS p SET stock = v.stock, reserved = "
-      "v.reserved, updated_at = now() FROM unnest($1::text[], $2::bigint[], "
-      "$3::bigint[]) AS v(sku, stock, reserved) WHERE p.sku = v.sku "
-      "RETURNING 1),"
-      " n AS (INSERT INTO reservations (order_id, sku, quantity, status) "
-      "SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[], "
-      "$7::text[]) RETURNING 1),"
-      " u AS (UPDATE reservations AS r SET status = v.status, updated_at = "
-      "now() FROM unnest($8::text[], $9::text[], $10::text[]) AS "
-      "v(order_id, sku, status) WHERE r.order_id = v.order_id AND "
-      "r.sku = v.sku RETURNING 1)"
-      " SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM n),"
-      " (SELECT count(*) FROM u)",
-      {pg::text_array(skus), pg::int_array(stock), pg::int_array(reserved),
-       pg::text_array(new_orders), pg::text_array(new_skus),
-       pg::int_array(new_quantities), pg::text_array(new_status),
-       pg::text_array(upd_orders), pg::text_array(upd_skus),
-       pg::text_array(upd_status)},
+      return conn.end_keyed(true);
+    // One statement: an empty array writes nothing.
+    return conn.commit_keyed_with(
+      {"WITH p AS (UPDATE products AS p SET stock = v.stock, reserved = "
+       "v.reserved, updated_at = now() FROM unnest($1::text[], $2::bigint[], "
+       "$3::bigint[]) AS v(sku, stock, reserved) WHERE p.sku = v.sku "
+       "RETURNING 1),"
+       " n AS (INSERT INTO reservations (order_id, sku, quantity, status) "
+       "SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[], "
+       "$7::text[]) RETURNING 1),"
+       " u AS (UPDATE reservations AS r SET status = v.status, updated_at = "
+       "now() FROM unnest($8::text[], $9::text[], $10::text[]) AS "
+       "v(order_id, sku, status) WHERE r.order_id = v.order_id AND "
+       "r.sku = v.sku RETURNING 1)"
+       " SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM n),"
+       " (SELECT count(*) FROM u)",
+       {pg::text_array(skus), pg::int_array(stock), pg::int_array(reserved),
+        pg::text_array(new_orders), pg::text_array(new_skus),
+        pg::int_array(new_quantities), pg::text_array(new_status),
+        pg::text_array(upd_orders), pg::text_array(upd_skus),
+        pg::text_array(upd_status)}},
       res);
   }
 
