@@ -95,7 +95,9 @@ std::string key_of(const idempotency& idem) {
 /// read after the commit. Every other item's answer is decided first
 /// (priced, or refused), so a key is claimed together with its answer: one
 /// INSERT, where claiming it and storing the answer later in the same
-/// transaction took an INSERT and an UPDATE of the same row.
+/// transaction took an INSERT and an UPDATE of the same row. Three round
+/// trips (pipelined): BEGIN with the time and the prices, the keys, the
+/// sagas with COMMIT.
 std::optional<pg::error> write_orders(pg::connection& conn,
                                       const std::vector<intake_item>& batch,
                                       std::vector<intake_outcome>& outcomes) {
@@ -118,18 +120,22 @@ std::optional<pg::error> write_orders(pg::connection& conn,
   }
   if (fresh.empty())
     return std::nullopt;
-  // 2. The transaction's time (the orders' `created_at`) and the prices.
-  if (auto err = conn.exec("SELECT " + pg::rfc3339_sql("now()"), {}, res))
+  // 2. The transaction, opened in the same round trip as its time (the
+  // orders' `created_at`) and the prices are read.
+  std::vector<pg::result> first;
+  if (auto err = conn.begin_keyed_with(
+        {{"SELECT " + pg::rfc3339_sql("now()"), {}},
+         {"SELECT sku, price_minor, currency FROM products WHERE sku = "
+          "ANY($1::text[])",
+          {pg::text_array(skus)}}},
+        first))
     return err;
-  std::string created_at{res.value(0, 0)};
-  if (auto err = conn.exec("SELECT sku, price_minor, currency FROM products "
-                           "WHERE sku = ANY($1::text[])",
-                           {pg::text_array(skus)}, res))
-    return err;
+  std::string created_at{first[0].value(0, 0)};
   price_list prices;
-  for (int r = 0; r < res.rows(); ++r)
-    prices[std::string{res.value(r, 0)}] = {
-      std::stoll(std::string{res.value(r, 1)}), std::string{res.value(r, 2)}};
+  for (int r = 0; r < first[1].rows(); ++r)
+    prices[std::string{first[1].value(r, 0)}]
+      = {std::stoll(std::string{first[1].value(r, 1)}),
+         std::string{first[1].value(r, 2)}};
   // 3. Each answer: a new order, or why not.
   for (auto i : fresh) {
     auto& o = outcomes[i];
@@ -202,21 +208,18 @@ std::optional<pg::error> write_orders(pg::connection& conn,
   }
   // No journal entry here: `order.created` opens the journal with the
   // saga's first append (see order_saga.cpp), so only the journal writer
-  // takes the log's counter.
-  if (!ids.empty()) {
-    if (auto err = conn.exec(
-          "INSERT INTO sagas (id, status, customer_id, total_minor, currency, "
-          "request) SELECT v.id, 'pending', v.customer, "
-          "v.total, v.currency, v.request::json FROM "
-          "unnest($1::text[], $2::text[], $3::bigint[], $4::text[], "
-          "$5::text[]) AS v(id, customer, total, currency, request)",
-          {pg::text_array(ids), pg::text_array(customers),
-           pg::int_array(totals), pg::text_array(currencies),
-           pg::text_array(stored)},
-          res))
-      return err;
-  }
-  return std::nullopt;
+  // takes the log's counter. Written with the COMMIT, in one round trip.
+  if (ids.empty())
+    return conn.end_keyed(true);
+  return conn.commit_keyed_with(
+    {"INSERT INTO sagas (id, status, customer_id, total_minor, currency, "
+     "request) SELECT v.id, 'pending', v.customer, "
+     "v.total, v.currency, v.request::json FROM "
+     "unnest($1::text[], $2::text[], $3::bigint[], $4::text[], "
+     "$5::text[]) AS v(id, customer, total, currency, request)",
+     {pg::text_array(ids), pg::text_array(customers), pg::int_array(totals),
+      pg::text_array(currencies), pg::text_array(stored)}},
+    res);
 }
 
 /// Answers of the replayed items, from the committed keys.
@@ -275,14 +278,12 @@ create_orders(pg::connection& conn, const std::vector<intake_item>& batch) {
   };
   if (!conn.ok())
     return all_failed("not connected");
-  if (auto err = conn.begin_keyed())
-    return all_failed(err->message);
+  // write_orders opens and commits the transaction; after a failure it may
+  // still be open.
   if (auto err = write_orders(conn, batch, outcomes)) {
     conn.end_keyed(false);
     return all_failed(err->message);
   }
-  if (auto err = conn.end_keyed(true))
-    return all_failed(err->message);
   answer_replays(conn, batch, outcomes);
   return outcomes;
 }
