@@ -12,6 +12,8 @@ TEST_CASE("text arrays quote every element and escape quotes and backslashes",
         == R"({"x\"y\\z","a,b","{}"})");
   // The word NULL is text when quoted.
   CHECK(text_array(std::vector<std::string>{"NULL"}) == R"({"NULL"})");
+  // Specials next to each other, first and last.
+  CHECK(text_array(std::vector<std::string>{R"(""\)"}) == R"({"\"\"\\"})");
 }
 
 TEST_CASE("nullable text arrays write SQL NULL unquoted", "[pg][arrays]") {
