@@ -270,7 +270,7 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
       if (idle) {
         st.active.erase(name);
         start_waiting(self);
-      } else if (st.children.count(name) > 0) {
+      } else if (st.children.contains(name)) {
         st.active.insert(name); // may go over the limit for a while
       }
     },
