@@ -62,6 +62,14 @@ struct fixture : test::test_system {
     sched->run();
   }
 
+  /// A crashing_child named `name` that counts into `st`.
+  static child_spec counting_child(std::string name,
+                                   std::shared_ptr<child_stats> st) {
+    return child_spec{std::move(name), [st](caf::local_actor* parent) {
+                        return parent->spawn(crashing_child, st);
+                      }};
+  }
+
   /// Spawns a one-off actor running `f`. (A function actor always gets one
   /// argument here: CAF 0.17.6 dereferences a null tuple for argument-less
   /// function actors, which UBSan reports.)
@@ -296,19 +304,14 @@ TEST_CASE_METHOD(fixture,
   auto a = std::make_shared<child_stats>();
   auto b = std::make_shared<child_stats>();
   auto c = std::make_shared<child_stats>();
-  auto spec = [](std::string name, std::shared_ptr<child_stats> st) {
-    return child_spec{std::move(name), [st](caf::local_actor* parent) {
-                        return parent->spawn(crashing_child, st);
-                      }};
-  };
   auto say = [&](const char* child, const char* cmd) {
     caf::anon_send(sup, atom::tell::value, std::string{child},
                    caf::make_message(std::string{cmd}));
     sched->run();
   };
-  caf::anon_send(sup, atom::add::value, spec("a", a));
-  caf::anon_send(sup, atom::add::value, spec("b", b));
-  caf::anon_send(sup, atom::add::value, spec("c", c));
+  caf::anon_send(sup, atom::add::value, counting_child("a", a));
+  caf::anon_send(sup, atom::add::value, counting_child("b", b));
+  caf::anon_send(sup, atom::add::value, counting_child("c", c));
   sched->run();
   CHECK(a->starts == 1);
   CHECK(b->starts == 0); // waits for a slot
@@ -337,11 +340,8 @@ TEST_CASE_METHOD(fixture,
   std::vector<std::shared_ptr<child_stats>> stats;
   std::vector<child_spec> specs;
   for (auto name : {"a", "b", "c"}) {
-    auto st = std::make_shared<child_stats>();
-    stats.push_back(st);
-    specs.push_back({name, [st](caf::local_actor* parent) {
-                       return parent->spawn(crashing_child, st);
-                     }});
+    stats.push_back(std::make_shared<child_stats>());
+    specs.push_back(counting_child(name, stats.back()));
   }
   caf::anon_send(sup, atom::add::value, std::move(specs));
   sched->run();
