@@ -114,9 +114,10 @@ std::optional<api_response> validate_order(const route_context& ctx,
 /// only when the status changes).
 std::string order_columns() {
   return "id, status, request::text, total_minor, currency, " + ts("created_at")
-         + ", " + ts("coalesce((SELECT e.at FROM events AS e WHERE "
-                    "e.order_id = sagas.id AND e.stream_seq IS NOT NULL "
-                    "ORDER BY e.stream_seq DESC LIMIT 1), sagas.updated_at)");
+         + ", "
+         + ts("coalesce((SELECT e.at FROM events AS e WHERE "
+              "e.order_id = sagas.id AND e.stream_seq IS NOT NULL "
+              "ORDER BY e.stream_seq DESC LIMIT 1), sagas.updated_at)");
 }
 
 /// An order as the API shows it: its row, and the steps, invoice, payment
@@ -302,8 +303,8 @@ void add_order_routes(router& r, const route_context& ctx) {
                    "SELECT stream_seq, type, data->>'step', coalesce(("
                    "data->>'attempt')::int, 0), data::text, "
                      + ts("at")
-                     + " FROM events WHERE order_id = $1 AND stream_seq IS "
-                       "NOT NULL ORDER BY stream_seq",
+                     + " FROM event_entries WHERE order_id = $1 AND "
+                       "stream_seq IS NOT NULL ORDER BY stream_seq",
                    {id}, res))
                return pg::database_failure(err->message);
              json events = json::array();

@@ -35,10 +35,13 @@ std::string read_events(pg::connection& conn, int64_t after, int64_t upto,
   if (auto err = conn.exec(
         "SELECT seq, type, coalesce(order_id, ''), coalesce(customer_id, ''), "
         "data::text, to_char(at AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM events WHERE seq > $1 AND "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM event_entries "
+        // The row holding event $1 + 1 starts at most 15 events before it
+        // (migration 0012); rows come in key order, their events in order.
+        "WHERE row_seq > $1 - 16 AND seq > $1 AND "
         "($2 = 0 OR seq <= $2) AND ($3 OR ($4 AND order_id IS NOT NULL) OR "
         "order_id = ANY($5::text[]) OR customer_id = ANY($6::text[]) OR "
-        "($8 AND type LIKE 'provider.%')) ORDER BY seq LIMIT $7",
+        "($8 AND type LIKE 'provider.%')) ORDER BY row_seq, seq LIMIT $7",
         {std::to_string(after), std::to_string(upto), all ? "true" : "false",
          orders ? "true" : "false", pg::text_array(order_ids),
          pg::text_array(customer_ids), std::to_string(limit),

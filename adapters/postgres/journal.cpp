@@ -1,7 +1,6 @@
 #include "adapters/postgres/journal.hpp"
 
 #include <chrono>
-#include <map>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -9,8 +8,8 @@
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/journal_rows.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/log.hpp"
@@ -21,113 +20,12 @@ namespace kassa {
 
 namespace {
 
-/// The domain event of a journal entry: the entry's own data.
-published_event event_of(const journal_entry& e) {
-  published_event ev;
-  ev.type = e.type;
-  ev.order_id = e.stream;
-  ev.customer_id = e.customer;
-  ev.data = e.data;
-  return ev;
-}
-
 // -- the writer: one connection, one transaction per batch --------------------
 
 struct journal_writer_state {
   static inline const char* name = "journal_writer";
   pg::connection conn;
 };
-
-/// The whole batch as ONE statement, so one round trip and an implicit
-/// transaction: the status of each stream, the event counter and the rows of
-/// the log — journal entries (with their per-stream `stream_seq`) and events
-/// of no stream alike. (As BEGIN + four statements + COMMIT it took six round
-/// trips, and the counter's lock was held across two.) The rows of a batch
-/// share one `at`, and the statement answers one row — the first seq, the
-/// number of rows, `at` — where a row back per event cost a `to_char` each.
-/// Planned once for the writer's connection (pg::plan_by_key_only).
-std::string batch_sql() {
-  return "WITH statuses AS ("
-         " UPDATE sagas AS s SET status = v.status, updated_at = now()"
-         " FROM unnest($1::text[], $2::text[]) AS v(id, status)"
-         " WHERE s.id = v.id),"
-         " counter AS ("
-         " UPDATE event_counter SET last_seq = last_seq"
-         " + cardinality($3::text[]) WHERE id = 1"
-         " RETURNING last_seq - cardinality($3::text[]) AS base,"
-         " clock_timestamp() AS at),"
-         " inserted AS ("
-         " INSERT INTO events (seq, type, order_id, customer_id, stream_seq,"
-         " data, at) SELECT counter.base + v.n, v.type, v.order_id,"
-         " v.customer_id, v.stream_seq, v.data::json, counter.at"
-         " FROM counter, unnest($3::text[], $4::text[], $5::text[],"
-         " $6::int[], $7::text[]) WITH ORDINALITY AS v(type, order_id,"
-         " customer_id, stream_seq, data, n) RETURNING seq)"
-         " SELECT counter.base + 1, (SELECT count(*) FROM inserted), "
-         + pg::rfc3339_sql("counter.at") + " FROM counter";
-}
-
-std::optional<std::string> write_batch(pg::connection& conn,
-                                       const std::vector<journal_entry>& batch,
-                                       std::vector<published_event> extra,
-                                       std::vector<published_event>& events) {
-  // The last status of each stream in this batch. (Only the status row:
-  // the per-step view is folded from the journal when an order is read.)
-  std::map<std::string, const journal_entry*> last;
-  for (auto& e : batch)
-    if (!e.status.empty())
-      last[e.stream] = &e;
-  std::vector<std::string> status_ids;
-  std::vector<std::string> statuses;
-  for (auto& [stream, e] : last) {
-    status_ids.push_back(stream);
-    statuses.push_back(e->status);
-  }
-  events.clear();
-  events.reserve(batch.size() + extra.size());
-  std::vector<std::optional<std::string>> stream_seqs;
-  for (auto& e : batch) {
-    events.push_back(event_of(e));
-    stream_seqs.emplace_back(std::to_string(e.seq));
-  }
-  for (auto& e : extra) {
-    events.push_back(std::move(e));
-    stream_seqs.emplace_back(std::nullopt);
-  }
-  std::vector<std::string> event_types;
-  std::vector<std::optional<std::string>> event_orders;
-  std::vector<std::optional<std::string>> event_customers;
-  std::vector<std::string> event_data;
-  for (auto& e : events) {
-    event_types.push_back(e.type);
-    event_orders.push_back(pg::null_if_empty(e.order_id));
-    event_customers.push_back(pg::null_if_empty(e.customer_id));
-    event_data.push_back(pg::json_or_empty_object(e.data));
-  }
-  pg::result res;
-  if (auto err
-      = conn.exec(batch_sql(),
-                  {pg::text_array(status_ids), pg::text_array(statuses),
-                   pg::text_array(event_types), pg::text_array(event_orders),
-                   pg::text_array(event_customers), pg::text_array(stream_seqs),
-                   pg::text_array(event_data)},
-                  res))
-    return err->message;
-  if (res.rows() != 1)
-    return "the event log answered " + std::to_string(res.rows()) + " rows";
-  auto written = std::stoll(std::string{res.value(0, 1)});
-  if (written != static_cast<int64_t>(events.size()))
-    return "the event log took " + std::to_string(written) + " of "
-           + std::to_string(events.size()) + " events";
-  // Seqs are consecutive in list order (WITH ORDINALITY).
-  auto first = std::stoll(std::string{res.value(0, 0)});
-  std::string at{res.value(0, 2)};
-  for (size_t i = 0; i < events.size(); ++i) {
-    events[i].seq = first + static_cast<int64_t>(i);
-    events[i].at = at;
-  }
-  return std::nullopt;
-}
 
 caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
                              std::string url, int timeout_s, caf::actor root,
@@ -146,7 +44,8 @@ caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
         }
       }
       std::vector<published_event> events;
-      if (auto failure = write_batch(conn, batch, std::move(extra), events)) {
+      if (auto failure
+          = write_journal_batch(conn, batch, std::move(extra), events)) {
         if (log)
           log->error(
             "journal", "batch commit failed",

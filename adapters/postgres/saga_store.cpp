@@ -21,7 +21,7 @@ read_saga_journals(pg::connection& conn, const std::vector<std::string>& ids,
   pg::result res;
   if (auto err = conn.exec(
         "SELECT order_id, stream_seq, type, coalesce(data->>'step', ''), "
-        "coalesce((data->>'attempt')::int, 0), data::text FROM events "
+        "coalesce((data->>'attempt')::int, 0), data::text FROM event_entries "
         "WHERE order_id = ANY($1::text[]) AND stream_seq IS NOT NULL "
         "ORDER BY order_id, stream_seq",
         {pg::text_array(ids)}, res))
