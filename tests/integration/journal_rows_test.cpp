@@ -40,6 +40,7 @@ journal_entry entry(const std::string& stream, int32_t seq,
 
 std::vector<int64_t> seqs(const std::vector<published_event>& events) {
   std::vector<int64_t> out;
+  out.reserve(events.size());
   for (auto& e : events)
     out.push_back(e.seq);
   return out;
@@ -53,7 +54,8 @@ TEST_CASE("a stream's entries share a row of the log and read back one by one",
   pg::connection conn;
   REQUIRE_FALSE(pg::connection::open(db.url(), 5, conn));
   pg::migration_report report;
-  REQUIRE(pg::apply_migrations(conn, pg::embedded_migrations(), report) == "");
+  REQUIRE(
+    pg::apply_migrations(conn, pg::embedded_migrations(), report).empty());
   REQUIRE_FALSE(conn.exec_script(
     "INSERT INTO sagas (id, status, customer_id, total_minor, currency, "
     "request) VALUES ('ord_a', 'pending', 'c1', 1, 'HUF', '{}'), "
