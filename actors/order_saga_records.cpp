@@ -1,8 +1,14 @@
 #include "actors/order_saga_records.hpp"
 
+#include <algorithm>
+#include <string_view>
+#include <utility>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "actors/inventory.hpp"
+#include "runtime/json_text.hpp"
 
 namespace kassa {
 
@@ -97,22 +103,53 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
   entry.attempt = ev.attempt;
   entry.status = std::string{to_string(after.status())};
   // The row is the journal's and the subscribers' at once: what the
-  // transition carries, and where it leaves the order.
-  json data = extra.is_object() ? std::move(extra) : json::object();
-  data["order_id"] = saga_id;
-  data["status"] = entry.status;
+  // transition carries, and where it leaves the order. Written as text,
+  // members in key order (as a nlohmann object prints them), the fields
+  // below replacing members of `extra` of the same name.
+  std::vector<std::pair<std::string_view, std::string>> members;
+  if (extra.is_object())
+    for (auto& [key, value] : extra.items())
+      members.emplace_back(
+        key, value.dump(-1, ' ', false, json::error_handler_t::replace));
+  auto set = [&members](std::string_view key, std::string value) {
+    for (auto& m : members)
+      if (m.first == key) {
+        m.second = std::move(value);
+        return;
+      }
+    members.emplace_back(key, std::move(value));
+  };
+  auto quoted = [](std::string_view text) {
+    std::string out;
+    append_json_string(out, text);
+    return out;
+  };
+  set("order_id", quoted(saga_id));
+  set("status", quoted(entry.status));
   if (!entry.step.empty()) {
-    data["step"] = entry.step;
-    data["attempt"] = entry.attempt;
+    set("step", quoted(entry.step));
+    set("attempt", std::to_string(entry.attempt));
   }
   if (!ev.ref.empty())
-    data["ref"] = ev.ref;
+    set("ref", quoted(ev.ref));
   if (!ev.error.empty())
-    data["error"] = ev.error;
+    set("error", quoted(ev.error));
   if (ev.type == saga_event_type::step_failed
       || ev.type == saga_event_type::compensation_failed)
-    data["permanent"] = ev.permanent;
-  entry.data = data.dump();
+    set("permanent", ev.permanent ? "true" : "false");
+  std::sort(members.begin(), members.end(), [](auto& a, auto& b) {
+    return a.first < b.first;
+  });
+  entry.data.reserve(256);
+  entry.data = "{";
+  for (auto& [key, value] : members) {
+    if (entry.data.size() > 1)
+      entry.data += ',';
+    append_json_string(entry.data, key);
+    entry.data += ':';
+    entry.data += value;
+  }
+  entry.data += '}';
   entry.customer = order.customer_id;
   return entry;
 }

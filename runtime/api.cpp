@@ -1,6 +1,6 @@
 #include "runtime/api.hpp"
 
-#include "runtime/log.hpp"
+#include "runtime/json_text.hpp"
 
 namespace kassa {
 

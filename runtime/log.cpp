@@ -5,6 +5,8 @@
 #include <ctime>
 #include <unistd.h>
 
+#include "runtime/json_text.hpp"
+
 namespace kassa {
 
 namespace {
@@ -50,36 +52,6 @@ bool parse_log_level(std::string_view text, log_level& out) {
     }
   }
   return false;
-}
-
-void append_json_escaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
 }
 
 logger::logger(log_level threshold, int fd) : threshold_(threshold), fd_(fd) {

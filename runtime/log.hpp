@@ -51,7 +51,4 @@ private:
   int fd_;
 };
 
-/// Appends `text` to `out` as the inside of a JSON string literal.
-void append_json_escaped(std::string& out, std::string_view text);
-
 } // namespace kassa

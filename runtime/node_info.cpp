@@ -7,7 +7,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "runtime/log.hpp"
+#include "runtime/json_text.hpp"
 #include "runtime/type_ids.hpp"
 
 namespace kassa {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "runtime/log.hpp"
+#include "runtime/json_text.hpp"
 
 namespace kassa {
 

@@ -4,7 +4,7 @@
 
 #include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
-#include "runtime/log.hpp"
+#include "runtime/json_text.hpp"
 
 namespace kassa {
 

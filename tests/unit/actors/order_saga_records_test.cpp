@@ -83,3 +83,60 @@ TEST_CASE("whether a failed attempt was the last depends on the policy the "
   CHECK(order_view_json(fold_journal(j.rows, five), j.order)
         != order_view_json(j.state, j.order));
 }
+
+TEST_CASE("a journal entry's data prints as the nlohmann object it stands for",
+          "[order_saga][records]") {
+  saga_state state{saga_retry_policy{}};
+  order_data order;
+  order.customer_id = "c1";
+  auto failed = E(saga_event_type::step_failed, saga_step::charge_payment, 2,
+                  {}, "card \"declined\"\n\\ try\x01 later");
+  failed.permanent = true;
+  // What make_entry wrote with nlohmann before: extra's members, then the
+  // entry's own, which replace extra's of the same name.
+  auto reference = [&](const saga_event& ev, json extra, bool with_step) {
+    json data = extra;
+    data["order_id"] = "ord_1";
+    data["status"] = std::string{to_string(state.status())};
+    if (with_step) {
+      data["step"] = std::string{to_string(ev.step)};
+      data["attempt"] = ev.attempt;
+    }
+    if (!ev.ref.empty())
+      data["ref"] = ev.ref;
+    if (!ev.error.empty())
+      data["error"] = ev.error;
+    if (ev.type == saga_event_type::step_failed)
+      data["permanent"] = ev.permanent;
+    return data.dump();
+  };
+  SECTION("a step's answer with the id it answers") {
+    auto ev = E(saga_event_type::step_succeeded, saga_step::create_invoice, 1,
+                "inv-1");
+    json extra{{"msg_id", "ord_1:create_invoice:1"}, {"zz", {1, "a"}}};
+    auto entry = make_entry("ord_1", order, state, ev, extra, 3);
+    CHECK(entry.data == reference(ev, extra, true));
+    CHECK(entry.seq == 3);
+    CHECK(entry.step == "create_invoice");
+  }
+  SECTION("a failure with quotes, escapes and control bytes") {
+    auto entry = make_entry("ord_1", order, state, failed, json::object(), 4);
+    CHECK(entry.data == reference(failed, json::object(), true));
+  }
+  SECTION("the entry's fields win over extra's") {
+    auto ev = E(saga_event_type::created, saga_step::reserve_stock, 0);
+    json extra{{"status", "bogus"}, {"total_minor", 100}, {"currency", "HUF"}};
+    auto entry = make_entry("ord_1", order, state, ev, extra, 1);
+    CHECK(entry.data == reference(ev, extra, false));
+    CHECK(json::parse(entry.data)["status"] == "pending");
+  }
+  SECTION("bytes that are not UTF-8 become U+FFFD, the rest is kept") {
+    auto ev = failed;
+    ev.error = "bad \xC3\x28 byte, good \xC3\xA9\xE2\x82\xAC, cut \xE2\x82";
+    auto entry = make_entry("ord_1", order, state, ev, json::object(), 5);
+    auto data = json::parse(entry.data); // valid JSON
+    CHECK(data["error"]
+          == "bad \xEF\xBF\xBD( byte, good \xC3\xA9\xE2\x82\xAC, cut "
+             "\xEF\xBF\xBD\xEF\xBF\xBD");
+  }
+}
