@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
-#include <openssl/rand.h>
 #include <set>
 
 #include <caf/actor.hpp>
@@ -22,6 +21,7 @@
 #include "adapters/type_ids.hpp"
 #include "runtime/group_commit.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/random_bits.hpp"
 
 namespace kassa {
 
@@ -30,16 +30,14 @@ namespace {
 using json = nlohmann::json;
 
 /// Time-ordered ids: "ord_" + 12 hex digits of milliseconds + 8 random.
-std::string new_order_id() {
+std::string new_order_id(random_bits& bits) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::chrono::system_clock::now().time_since_epoch())
               .count();
-  unsigned char rnd[4];
-  RAND_bytes(rnd, sizeof(rnd));
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "ord_%012llx%02x%02x%02x%02x",
-                static_cast<unsigned long long>(ms), rnd[0], rnd[1], rnd[2],
-                rnd[3]);
+  std::snprintf(buf, sizeof(buf), "ord_%012llx%08llx",
+                static_cast<unsigned long long>(ms),
+                static_cast<unsigned long long>(bits.next() & 0xffffffffu));
   return buf;
 }
 
@@ -137,13 +135,14 @@ std::optional<pg::error> write_orders(pg::connection& conn,
       = {std::stoll(std::string{first[1].value(r, 1)}),
          std::string{first[1].value(r, 2)}};
   // 3. Each answer: a new order, or why not.
+  random_bits bits;
   for (auto i : fresh) {
     auto& o = outcomes[i];
     if (auto refused = price_order(requests[i], prices)) {
       o.answer = std::move(*refused);
       continue;
     }
-    o.order_id = new_order_id();
+    o.order_id = new_order_id(bits);
     o.request = requests[i].dump();
     o.answer
       = json_response(202, json{{"id", o.order_id},

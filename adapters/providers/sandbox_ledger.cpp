@@ -4,9 +4,7 @@
 
 #include "adapters/providers/sandbox_ledger.hpp"
 
-#include <openssl/rand.h>
 #include <optional>
-#include <random>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -24,32 +22,26 @@
 #include "adapters/postgres/pool.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/type_ids.hpp"
+#include "runtime/random_bits.hpp"
 #include "runtime/worker_send.hpp"
 
 namespace kassa {
 
 namespace {
 
-/// Appends 64 random bits, in hex, to each new effect's ref: one
-/// RAND_bytes seed per batch instead of a call per ref (those calls were
-/// 2.4 % of the node's samples in the saga benchmark).
+/// Appends 64 random bits, in hex, to each new effect's ref (one seed per
+/// batch: runtime/random_bits.hpp).
 class ref_source {
 public:
-  ref_source() {
-    uint64_t seed = 0;
-    RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof(seed));
-    engine_.seed(seed);
-  }
-
   void complete(std::string& ref) {
     static constexpr const char* hex = "0123456789abcdef";
-    auto bits = engine_();
+    auto bits = bits_.next();
     for (int shift = 60; shift >= 0; shift -= 4)
       ref += hex[(bits >> shift) & 15];
   }
 
 private:
-  std::mt19937_64 engine_;
+  random_bits bits_;
 };
 
 provider_result failure(const provider_call& call, provider_outcome outcome,
