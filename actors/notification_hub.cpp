@@ -241,11 +241,15 @@ caf::behavior notification_hub(hub_actor* self,
         self->quit(caf::make_error(caf::sec::runtime_error, error));
         return;
       }
+      // Events published to the hub while it asked were committed after it
+      // started, so after every subscription it already holds: they are
+      // delivered, in order, from the first of them (the log's position is
+      // taken only for what came before it; a gap after it is read from the
+      // log). Dropping those at or below `seq` lost the first events after a
+      // start to subscribers that were already there.
+      if (!st.early.empty())
+        seq = std::min(seq, st.early.begin()->first - 1);
       st.delivered = std::max(st.delivered, seq);
-      // Anything published before we knew the position and already in the
-      // log at `seq` is dropped; later ones are delivered in order.
-      while (!st.early.empty() && st.early.begin()->first <= st.delivered)
-        st.early.erase(st.early.begin());
       st.ready = true;
       deliver_ready(self);
     },

@@ -102,3 +102,50 @@ TEST_CASE("a run of events reaches each subscriber once, in order, sharing "
   caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
   t.sched->run();
 }
+
+namespace {
+
+/// A log whose position answers only when the test says so.
+struct slow_log : empty_log {
+  std::function<void(int64_t, std::string)> answer;
+  void last_seq(std::function<void(int64_t, std::string)> done) override {
+    answer = std::move(done);
+  }
+};
+
+} // namespace
+
+TEST_CASE("events published while the hub asks for the log's position reach "
+          "the subscribers already there",
+          "[notification_hub]") {
+  test_system t;
+  auto log = std::make_shared<slow_log>();
+  caf::actor hub;
+  t.sys->spawn(
+    [&](caf::event_based_actor* self, int) {
+      hub = spawn_notification_hub(self, log, nullptr, nullptr);
+    },
+    0);
+  t.sched->run();
+  REQUIRE(log->answer);
+  auto sink = std::make_shared<recording_sink>();
+  caf::anon_send(hub, atom::subscribe::value, uint64_t{1}, event_sink_ptr{sink},
+                 std::vector<std::string>{"orders"}, int64_t{-1});
+  t.sched->run();
+  // Events 4 and 5 are committed and published; the position read after
+  // them says 5 (1-3 were in the log before: not this hub's to send).
+  caf::anon_send(hub, atom::publish::value,
+                 std::vector<published_event>{order_event(4, "o1", "c1"),
+                                              order_event(5, "o1", "c1")});
+  t.sched->run();
+  CHECK(sink->seqs().empty()); // not before the hub knows where it is
+  log->answer(5, {});
+  t.sched->run();
+  CHECK(sink->seqs() == std::vector<int64_t>{4, 5});
+  caf::anon_send(hub, atom::publish::value,
+                 std::vector<published_event>{order_event(6, "o1", "c1")});
+  t.sched->run();
+  CHECK(sink->seqs() == std::vector<int64_t>{4, 5, 6});
+  caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
+  t.sched->run();
+}
