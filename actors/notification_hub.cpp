@@ -281,6 +281,10 @@ caf::behavior notification_hub(hub_actor* self,
       auto& st = self->state;
       auto& sub = st.subscribers[id];
       sub.sink = sink;
+      // The ack first: every frame of this subscription follows it.
+      sink->push(std::make_shared<const std::vector<frame_ptr>>(
+        std::vector<frame_ptr>{std::make_shared<const std::string>(
+          ack_frame("subscribed", topics))}));
       for (auto& topic : topics) {
         sub.topics.insert(topic);
         st.by_topic[topic].insert(id);

@@ -85,4 +85,18 @@ std::string error_frame(std::string_view code, std::string_view message) {
   return out;
 }
 
+std::string ack_frame(std::string_view type,
+                      const std::vector<std::string>& topics) {
+  std::string out = "{\"topics\":[";
+  for (size_t i = 0; i < topics.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    append_json_string(out, topics[i]);
+  }
+  out += "],\"type\":";
+  append_json_string(out, type);
+  out += '}';
+  return out;
+}
+
 } // namespace kassa

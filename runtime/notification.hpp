@@ -50,4 +50,10 @@ std::string event_frame(const published_event& e);
 /// `{"type":"error","error":{"code":..,"message":..}}`.
 std::string error_frame(std::string_view code, std::string_view message);
 
+/// `{"topics":[..],"type":"subscribed"}` (or `"unsubscribed"`): the answer
+/// to a subscription change. The hub sends the `subscribed` one itself,
+/// once the subscription is in place, so no event after it can be missed.
+std::string ack_frame(std::string_view type,
+                      const std::vector<std::string>& topics);
+
 } // namespace kassa

@@ -274,16 +274,14 @@ private:
       enqueue(std::string_view{R"({"type":"pong"})"});
       return;
     }
-    bool subscribe = cmd.what == client_command::kind::subscribe;
-    json ack{{"type", subscribe ? "subscribed" : "unsubscribed"},
-             {"topics", cmd.topics}};
-    // The ack is queued before any event of this subscription: the hub's
-    // frames reach this session through its drain, after it.
-    enqueue(std::string_view{ack.dump()});
-    if (!subscribe) {
+    if (cmd.what == client_command::kind::unsubscribe) {
+      enqueue(std::string_view{ack_frame("unsubscribed", cmd.topics)});
       shared_->hub->unsubscribe(id_, cmd.topics);
       return;
     }
+    // The hub answers `subscribed` once the subscription is in place, ahead
+    // of its events: acked here, an event published before the hub took the
+    // subscription would have been missed after the ack.
     subscribed_ = true;
     shared_->hub->subscribe(id_, shared_from_this(), std::move(cmd.topics),
                             cmd.since);

@@ -20,8 +20,19 @@ struct recording_sink : event_sink {
   std::vector<int64_t> seqs() const {
     std::vector<int64_t> out;
     for (auto& c : chunks)
+      for (auto& f : *c) {
+        auto frame = nlohmann::json::parse(*f);
+        if (frame["type"] == "event")
+          out.push_back(frame["seq"].get<int64_t>());
+      }
+    return out;
+  }
+  /// The frames' types in order ("subscribed", "event", ...).
+  std::vector<std::string> types() const {
+    std::vector<std::string> out;
+    for (auto& c : chunks)
       for (auto& f : *c)
-        out.push_back(nlohmann::json::parse(*f)["seq"].get<int64_t>());
+        out.push_back(nlohmann::json::parse(*f)["type"].get<std::string>());
     return out;
   }
 };
@@ -82,13 +93,18 @@ TEST_CASE("a run of events reaches each subscriber once, in order, sharing "
                                               order_event(2, "o2", "c2"),
                                               order_event(3, "o1", "c1")});
   t.sched->run();
-  REQUIRE(all1->chunks.size() == 1);
+  // Each got its `subscribed` ack first, then the run in one chunk.
+  REQUIRE(all1->chunks.size() == 2);
+  CHECK(all1->types()
+        == std::vector<std::string>{"subscribed", "event", "event", "event"});
+  CHECK(*all1->chunks[0]->at(0)
+        == R"({"topics":["orders"],"type":"subscribed"})");
   CHECK(all1->seqs() == std::vector<int64_t>{1, 2, 3});
-  CHECK(all1->chunks[0] == all2->chunks[0]);            // the same shared chunk
+  CHECK(all1->chunks[1] == all2->chunks[1]);            // the same shared chunk
   CHECK(both->seqs() == std::vector<int64_t>{1, 2, 3}); // no duplicate
   CHECK(c2->seqs() == std::vector<int64_t>{2});         // its own selection
-  CHECK(c2->chunks[0] != all1->chunks[0]);
-  CHECK(*c2->chunks[0]->at(0) == *all1->chunks[0]->at(1)); // same bytes
+  CHECK(c2->chunks[1] != all1->chunks[1]);
+  CHECK(*c2->chunks[1]->at(0) == *all1->chunks[1]->at(1)); // same bytes
   // A later event that overtook one before it waits for it.
   caf::anon_send(hub, atom::publish::value,
                  std::vector<published_event>{order_event(5, "o2", "c2")});
@@ -138,6 +154,7 @@ TEST_CASE("events published while the hub asks for the log's position reach "
                  std::vector<published_event>{order_event(4, "o1", "c1"),
                                               order_event(5, "o1", "c1")});
   t.sched->run();
+  CHECK(sink->types() == std::vector<std::string>{"subscribed"});
   CHECK(sink->seqs().empty()); // not before the hub knows where it is
   log->answer(5, {});
   t.sched->run();
