@@ -47,7 +47,12 @@ void journal_all(saga_actor* self,
   auto& st = self->state;
   st.journaling = true;
   st.journal_deadline = self->clock().now() + journal_timeout;
-  arm_call_timer(self, journal_timeout);
+  // Armed for the call that usually follows the append within milliseconds,
+  // not for the append's own (later) deadline: that call then finds a timer
+  // early enough and pushes nothing more to CAF's clock — one timer per
+  // saga instead of two (each push may wake the clock's thread).
+  arm_call_timer(
+    self, std::min<caf::timespan>(journal_timeout, st.deps.call_timeout));
   if (st.seq == 0) {
     // The order's first append opens its journal with `order.created` (the
     // intake wrote only the `sagas` row: the log's counter is the journal
@@ -269,16 +274,18 @@ void advance(saga_actor* self) {
 }
 
 caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
-                         std::string created_request) {
+                         const std::shared_ptr<const order_data>& created) {
   auto& st = self->state;
   st.id = std::move(id);
   st.deps = std::move(deps);
   st.logic = saga_state{st.deps.policy};
-  if (created_request.empty()) {
+  if (!created) {
     st.deps.store->load(st.id, caf::actor{self});
   } else {
-    // Just created: its journal is empty (see journal_all).
-    self->send(self, atom::loaded::value, std::move(created_request),
+    // Just created: its journal is empty (see journal_all), its order is
+    // known (an empty request in `loaded` says so; a stored one never is).
+    st.order = *created;
+    self->send(self, atom::loaded::value, std::string{},
                std::vector<journal_entry>{});
   }
   auto defer_while_busy = [self]() -> bool {
@@ -294,7 +301,8 @@ caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
     [self](atom::loaded, const std::string& request,
            const std::vector<journal_entry>& events) {
       auto& st = self->state;
-      st.order = parse_order(request);
+      if (!request.empty())
+        st.order = parse_order(request);
       for (auto& e : events) {
         st.logic.apply(event_of(e));
         st.seq = std::max(st.seq, e.seq);
@@ -472,17 +480,18 @@ caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
 
 caf::actor spawn_order_saga(caf::local_actor* parent, std::string order_id,
                             const order_saga_deps& deps,
-                            std::string created_request) {
+                            std::shared_ptr<const order_data> created) {
   return parent->spawn(order_saga, std::move(order_id), deps,
-                       std::move(created_request));
+                       std::move(created));
 }
 
 child_spec order_saga_spec(std::string order_id, order_saga_deps deps,
-                           std::string created_request) {
+                           std::shared_ptr<const order_data> created) {
   auto name = order_id;
   // The factory runs on the supervisor, once per (re)start: only the first
-  // start may use the request handed over at creation.
-  auto first_start = std::make_shared<std::string>(std::move(created_request));
+  // start may use the order handed over at creation.
+  auto first_start
+    = std::make_shared<std::shared_ptr<const order_data>>(std::move(created));
   return child_spec{std::move(name),
                     [order_id, deps, first_start](caf::local_actor* parent) {
                       return spawn_order_saga(parent, order_id, deps,

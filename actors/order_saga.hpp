@@ -30,6 +30,8 @@ public:
 };
 
 /// What every order saga is given.
+struct order_data; // actors/order_saga_records.hpp
+
 struct order_saga_deps {
   /// The root supervisor: the saga reaches `journal`, the inventory shards
   /// and the provider connections through it by name.
@@ -57,18 +59,18 @@ struct order_saga_deps {
 ///   message id; stale or duplicate answers are ignored).
 /// - `(atom::cancel, responder_ptr)`: 202, or 409 once shipped or finished.
 /// - `(atom::confirm, responder_ptr)`: the customer finished 3-D Secure.
-/// `created_request`: the request of an order created a moment ago (its
-/// journal is `order.created` alone), so the new saga need not read back
-/// what was just written; empty = load from the store.
+/// `created`: the order of a saga created a moment ago (its journal is
+/// still empty), so the new saga need neither read back what was just
+/// written nor parse its request; null = load from the store.
 caf::actor spawn_order_saga(caf::local_actor* parent, std::string order_id,
                             const order_saga_deps& deps,
-                            std::string created_request = {});
+                            std::shared_ptr<const order_data> created = {});
 
 /// The child name (the order id) and factory for the saga supervisor. With
-/// `created_request`, the first start skips the load (see above); a restart
-/// always loads from the journal.
+/// `created`, the first start skips the load (see above); a restart always
+/// loads from the journal.
 child_spec order_saga_spec(std::string order_id, order_saga_deps deps,
-                           std::string created_request = {});
+                           std::shared_ptr<const order_data> created = {});
 
 /// Spawns the supervisor of all sagas: it restarts a crashed saga (which
 /// resumes from its journal) and, at start, asks the store for every

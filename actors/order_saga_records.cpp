@@ -15,17 +15,21 @@ namespace kassa {
 using json = nlohmann::json;
 
 order_data parse_order(const std::string& request_json) {
-  auto j = json::parse(request_json);
+  return order_from_json(json::parse(request_json));
+}
+
+order_data order_from_json(const json& request) {
+  const auto& j = request;
   order_data d;
   for (auto& item : j.at("items"))
     d.lines.push_back(
       {item.at("sku").get<std::string>(), item.at("quantity").get<int64_t>()});
   d.total_minor = j.at("total_minor").get<int64_t>();
   d.currency = j.at("currency").get<std::string>();
-  d.customer_id = j["customer"].value("id", "");
-  d.customer_email = j["customer"].value("email", "");
-  d.payment_token = j["payment"].value("token", "");
-  d.payment_provider = j["payment"].value("provider", "sandbox");
+  d.customer_id = j.at("customer").value("id", "");
+  d.customer_email = j.at("customer").value("email", "");
+  d.payment_token = j.at("payment").value("token", "");
+  d.payment_provider = j.at("payment").value("provider", "sandbox");
   if (j.contains("invoicing") && j["invoicing"].is_object())
     d.invoicing_provider = j["invoicing"].value("provider", "sandbox");
   if (j.contains("shipping") && j["shipping"].contains("address"))

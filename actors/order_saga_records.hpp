@@ -31,6 +31,10 @@ struct order_data {
 /// Reads the stored (normalized) order request.
 order_data parse_order(const std::string& request_json);
 
+/// The same from the request already parsed (the intake has it as JSON:
+/// a new saga starts without parsing its request again).
+order_data order_from_json(const nlohmann::json& request);
+
 /// The view of a state that `GET /v1/orders` shows: steps, invoice, payment,
 /// shipment (JSON). Folded from the journal when an order is read.
 std::string order_view_json(const saga_state& s, const order_data& order);

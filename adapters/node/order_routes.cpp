@@ -37,6 +37,14 @@ void db_answer(const route_context& ctx, responder_ptr out,
 }
 
 /// Validates POST /v1/orders; fills `normalized` (items merged by SKU).
+/// The `stage` of a saga in this status (migration 0013): the status once
+/// terminal, `live` before.
+std::string stage_of(const std::string& status) {
+  return status == "completed" || status == "cancelled" || status == "failed"
+           ? status
+           : "live";
+}
+
 std::optional<api_response> validate_order(const route_context& ctx,
                                            const json& body, json& normalized) {
   if (auto p = check_object(body, {"customer", "items", "payment", "shipping"}))
@@ -216,7 +224,8 @@ void add_order_routes(router& r, const route_context& ctx) {
            // The intake group-commits creations (order_intake.hpp).
            caf::anon_send(
              ctx.supervisor, atom::tell::value, std::string{"order_intake"},
-             caf::make_message(atom::create::value, normalized.dump(),
+             caf::make_message(atom::create::value,
+                               std::make_shared<json>(std::move(normalized)),
                                std::move(idem), std::move(out)));
          }});
   r.add({"GET",
@@ -271,11 +280,20 @@ void add_order_routes(router& r, const route_context& ctx) {
            }
            db_answer(ctx, std::move(out), [=](pg::connection& conn) {
              pg::result res;
-             if (auto err = conn.exec(
-                   "SELECT " + order_columns()
-                     + " FROM sagas WHERE ($1 = '' OR status = $1) AND id > $2"
-                       " ORDER BY id LIMIT $3",
-                   {status, after, std::to_string(limit)}, res))
+             // By status: through the (stage, id) index (migration 0013).
+             auto err
+               = status.empty()
+                   ? conn.exec("SELECT " + order_columns()
+                                 + " FROM sagas WHERE id > $1"
+                                   " ORDER BY id LIMIT $2",
+                               {after, std::to_string(limit)}, res)
+                   : conn.exec(
+                     "SELECT " + order_columns()
+                       + " FROM sagas WHERE stage = $1 AND status = "
+                         "$2 AND id > $3 ORDER BY id LIMIT $4",
+                     {stage_of(status), status, after, std::to_string(limit)},
+                     res);
+             if (err)
                return pg::database_failure(err->message);
              json orders = json::array();
              if (auto err = order_views(conn, res, ctx.saga_policy, orders))

@@ -16,6 +16,7 @@
 #include "actors/inventory.hpp"
 #include "actors/notification_hub.hpp"
 #include "actors/order_saga.hpp"
+#include "actors/order_saga_records.hpp"
 #include "actors/provider_connection.hpp"
 #include "actors/saga_jobs.hpp"
 #include "adapters/http/api_pipeline.hpp"
@@ -311,8 +312,10 @@ int serve(const node_config& config, const logger& log) {
     {"order_intake", [root, saga_deps, &metrics](caf::local_actor* parent) {
        return spawn_order_intake(
          parent, root,
-         [saga_deps](std::string id, std::string request) {
-           return order_saga_spec(std::move(id), saga_deps, std::move(request));
+         [saga_deps](std::string id, const nlohmann::json& request) {
+           return order_saga_spec(
+             std::move(id), saga_deps,
+             std::make_shared<const order_data>(order_from_json(request)));
          },
          &metrics);
      }});

@@ -173,8 +173,14 @@ private:
   }
 
   /// Opens the batch's transaction, locks the products it touches and reads
-  /// the orders' reservations (after the lock, so they cannot change under
-  /// us).
+  /// the orders' reservations. The reads take no row locks: every write of
+  /// a reservation (store_and_commit, the only writer) holds its product's
+  /// row lock, so once the products are locked their reservations cannot
+  /// change until we commit, and a statement run after the lock (READ
+  /// COMMITTED: a fresh snapshot per statement) sees every earlier commit.
+  /// (FOR UPDATE here cost a WAL record and a dirtied page per row.) Rows
+  /// of a SKU we did not lock ("late": another shard's) are read again
+  /// after locking it.
   static std::optional<pg::error>
   load(pg::connection& conn, const std::vector<provider_call>& calls,
        std::map<std::string, stock_row>& products,
@@ -194,7 +200,7 @@ private:
     };
     pg::statement read_reservations{
       "SELECT order_id, sku, quantity, status FROM reservations WHERE "
-      "order_id = ANY($1::text[]) FOR UPDATE",
+      "order_id = ANY($1::text[])",
       {orders_param}};
     auto sort_unique = [&] {
       std::sort(skus.begin(), skus.end());
@@ -233,20 +239,34 @@ private:
              std::stoll(std::string{locked.value(i, 2)}), false};
     };
     read_locked(res[0]);
-    auto& held = res[1];
     std::vector<std::string> late; // reserved by another shard meanwhile
-    for (int i = 0; i < held.rows(); ++i) {
-      reservation_key key{std::string{held.value(i, 0)},
-                          std::string{held.value(i, 1)}};
-      if (!std::binary_search(skus.begin(), skus.end(), key.second))
-        late.push_back(key.second);
-      reservations[key] = {std::stoll(std::string{held.value(i, 2)}),
-                           std::string{held.value(i, 3)}, false, false};
-    }
+    auto read_held = [&](const pg::result& held) {
+      reservations.clear();
+      for (int i = 0; i < held.rows(); ++i) {
+        reservation_key key{std::string{held.value(i, 0)},
+                            std::string{held.value(i, 1)}};
+        if (!std::binary_search(skus.begin(), skus.end(), key.second))
+          late.push_back(key.second);
+        reservations[key] = {std::stoll(std::string{held.value(i, 2)}),
+                             std::string{held.value(i, 3)}, false, false};
+      }
+    };
+    read_held(res[1]);
     if (!late.empty()) {
-      if (auto err = conn.exec_pipeline({lock(late)}, res))
+      skus.insert(skus.end(), late.begin(), late.end());
+      sort_unique();
+      // Locked now, the late SKUs' rows are stable: read them all again.
+      late.clear();
+      if (auto err = conn.exec_pipeline({lock(skus), read_reservations}, res))
         return err;
       read_locked(res[0]);
+      read_held(res[1]);
+      // Rows of a SKU still unlocked appeared in between: unstable, left
+      // out as rows committed after a single read would have been.
+      for (auto& sku : late)
+        std::erase_if(reservations, [&](auto& r) {
+          return r.first.second == sku;
+        });
     }
     return std::nullopt;
   }

@@ -71,7 +71,7 @@ std::optional<api_response> price_order(json& request,
 }
 
 struct intake_item {
-  std::string request;
+  order_request_ptr request;
   idempotency idem;
   responder_ptr out;
 };
@@ -102,7 +102,9 @@ std::optional<pg::error> write_orders(pg::connection& conn,
   pg::result res;
   // 1. The items to decide: all but repeats of a key earlier in the batch.
   std::vector<size_t> fresh;
-  std::vector<json> requests(batch.size());
+  // Priced in place: a batch run again (after a failed transaction) prices
+  // them again to the same values.
+  std::vector<json*> requests(batch.size());
   std::vector<std::string> skus;
   std::set<std::string> in_batch;
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -112,8 +114,8 @@ std::optional<pg::error> write_orders(pg::connection& conn,
       continue;
     }
     fresh.push_back(i);
-    requests[i] = json::parse(batch[i].request);
-    for (auto& item : requests[i]["items"])
+    requests[i] = batch[i].request.get();
+    for (auto& item : (*requests[i])["items"])
       skus.push_back(item["sku"].get<std::string>());
   }
   if (fresh.empty())
@@ -138,17 +140,17 @@ std::optional<pg::error> write_orders(pg::connection& conn,
   random_bits bits;
   for (auto i : fresh) {
     auto& o = outcomes[i];
-    if (auto refused = price_order(requests[i], prices)) {
+    if (auto refused = price_order(*requests[i], prices)) {
       o.answer = std::move(*refused);
       continue;
     }
     o.order_id = new_order_id(bits);
-    o.request = requests[i].dump();
+    o.request = requests[i]->dump();
     o.answer
       = json_response(202, json{{"id", o.order_id},
                                 {"status", "pending"},
-                                {"total_minor", requests[i]["total_minor"]},
-                                {"currency", requests[i]["currency"]},
+                                {"total_minor", (*requests[i])["total_minor"]},
+                                {"currency", (*requests[i])["currency"]},
                                 {"created_at", created_at}}
                              .dump());
   }
@@ -200,9 +202,10 @@ std::optional<pg::error> write_orders(pg::connection& conn,
     if (o.order_id.empty())
       continue;
     ids.push_back(o.order_id);
-    customers.push_back(requests[i]["customer"]["id"].get<std::string>());
-    totals.push_back(requests[i]["total_minor"].get<int64_t>());
-    currencies.push_back(requests[i]["currency"].get<std::string>());
+    auto& request = *requests[i];
+    customers.push_back(request["customer"]["id"].get<std::string>());
+    totals.push_back(request["total_minor"].get<int64_t>());
+    currencies.push_back(request["currency"].get<std::string>());
     stored.push_back(o.request);
   }
   // No journal entry here: `order.created` opens the journal with the
@@ -316,9 +319,11 @@ void write_batch(intake_actor* self) {
       // (If the node dies first, the saga supervisor finds them unfinished
       // at the next start.)
       std::vector<child_spec> sagas;
-      for (auto& o : outcomes)
+      for (size_t i = 0; i < batch.size(); ++i) {
+        auto& o = outcomes[i];
         if (!o.order_id.empty() && o.answer.status == 202)
-          sagas.push_back(spec(o.order_id, o.request));
+          sagas.push_back(spec(o.order_id, *batch[i].request));
+      }
       if (!sagas.empty())
         caf::anon_send(root, atom::tell::value, std::string{"sagas"},
                        caf::make_message(atom::add::value, std::move(sagas)));
@@ -338,7 +343,7 @@ caf::behavior order_intake(intake_actor* self, caf::actor root,
       "kassa_order_intake_batch_size", "Orders created per transaction.", {},
       {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024});
   return {
-    [self](atom::create, std::string& request, idempotency& idem,
+    [self](atom::create, order_request_ptr& request, idempotency& idem,
            responder_ptr& out) {
       self->state.queue.push(
         {std::move(request), std::move(idem), std::move(out)});

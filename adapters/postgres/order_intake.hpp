@@ -6,16 +6,19 @@
 // a handful of statements serve a whole batch: idempotency keys, prices,
 // saga rows and the stored answers.
 //
-// Protocol: `(atom::create, std::string request_json, idempotency,
-// responder_ptr)` — the normalized request (see order_routes.cpp); the
+// Protocol: `(atom::create, order_request_ptr, idempotency, responder_ptr)`
+// — the normalized request, parsed once by the route (order_routes.cpp)
+// and handed over with it (local only: it is never serialized); the
 // responder gets 202 with the new order, the stored answer of an earlier
 // request with the same key (`Idempotent-Replayed`), 422 for a reused key or
 // an unknown SKU, 503 when the database failed (nothing was created).
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <caf/fwd.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "runtime/supervisor.hpp"
 
@@ -23,9 +26,14 @@ namespace kassa {
 
 class metrics_registry;
 
-/// `saga_spec(id, request_json)`: the saga child of a new order.
-using new_saga_spec
-  = std::function<child_spec(std::string order_id, std::string request)>;
+/// A normalized order request on its way from the route to the intake.
+/// The intake prices it in place (the route no longer touches it).
+using order_request_ptr = std::shared_ptr<nlohmann::json>;
+
+/// `saga_spec(id, request)`: the saga child of a new order (`request` as
+/// stored, priced).
+using new_saga_spec = std::function<child_spec(std::string order_id,
+                                               const nlohmann::json& request)>;
 
 /// `root` delivers to the named children `db_pool` and `sagas`.
 caf::actor spawn_order_intake(caf::local_actor* parent, caf::actor root,

@@ -78,8 +78,7 @@ public:
       if (!conn.ok())
         err = pg::error{"", "database unavailable"};
       else
-        err = conn.exec("SELECT id FROM sagas WHERE status NOT IN "
-                        "('completed', 'cancelled', 'failed') ORDER BY id",
+        err = conn.exec("SELECT id FROM sagas WHERE stage = 'live' ORDER BY id",
                         {}, res);
       if (err) {
         if (log)

@@ -46,6 +46,9 @@ struct worker;
 struct bench_state {
   uint16_t port = 0;
   std::string token;
+  /// Unique per run, so a second run against the same database places new
+  /// orders instead of replaying the first run's keys.
+  std::string key_prefix;
   bool placing = true; ///< false once the measured time is over
   bool measuring = false;
   clock_type::time_point measure_from, measure_until;
@@ -84,7 +87,7 @@ struct worker : std::enable_shared_from_this<worker> {
     req.set(http::field::content_type, "application/json");
     req.set(http::field::authorization, "Bearer " + st.token);
     req.set("Idempotency-Key",
-            "bench-" + std::to_string(id) + "-" + std::to_string(++count));
+            st.key_prefix + std::to_string(id) + "-" + std::to_string(++count));
     req.body() = order_body;
     req.prepare_payload();
     res = {};
@@ -162,6 +165,19 @@ struct watcher : std::enable_shared_from_this<watcher> {
     ws.handshake("127.0.0.1", "/v1/ws?token=" + st.token);
     ws.write(net::buffer(
       std::string_view{R"({"op":"subscribe","topics":["orders"]})"}));
+    // Orders are placed only once the node has the subscription in place
+    // (its `subscribed` ack): an order finished before that would never be
+    // seen as terminal.
+    for (;;) {
+      ws.read(buffer);
+      auto data = buffer.cdata();
+      std::string_view frame{static_cast<const char*>(data.data()),
+                             data.size()};
+      bool acked = field_str(frame, R"("type":")") == "subscribed";
+      buffer.consume(buffer.size());
+      if (acked)
+        break;
+    }
     ready();
     read();
   }
@@ -221,6 +237,10 @@ int main(int argc, char** argv) {
   bench_state st;
   st.port = static_cast<uint16_t>(std::atoi(argv[1]));
   st.token = argv[2];
+  st.key_prefix = "bench-"
+                  + std::to_string(
+                    std::chrono::system_clock::now().time_since_epoch().count())
+                  + "-";
   int concurrency = std::atoi(argv[3]);
   int seconds = std::atoi(argv[4]);
   int warmup = argc > 5 ? std::atoi(argv[5]) : 2;

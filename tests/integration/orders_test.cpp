@@ -180,11 +180,25 @@ TEST_CASE("cancel compensates what was done; 3-D Secure waits for confirm",
     return o["status"] == "waiting";
   });
   REQUIRE(waiting["status"] == "waiting");
+  // Lists by status find each order under its own status only, live or
+  // terminal (they read through the `stage` index, migration 0013).
+  auto ids_with = [&](const std::string& status) {
+    std::vector<std::string> ids;
+    for (auto& o : s.get("/v1/orders?status=" + status)["orders"])
+      ids.push_back(o["id"].get<std::string>());
+    return ids;
+  };
+  CHECK(ids_with("waiting") == std::vector<std::string>{tid});
+  CHECK(ids_with("cancelled") == std::vector<std::string>{id});
+  CHECK(ids_with("running").empty());
+  CHECK(ids_with("completed").empty());
   auto confirm
     = s.post("/v1/orders/" + tid + "/payment/confirm", json::object());
   CHECK(confirm.status == 202);
   REQUIRE(s.settle());
   CHECK(s.get("/v1/orders/" + tid)["status"] == "completed");
+  CHECK(ids_with("completed") == std::vector<std::string>{tid});
+  CHECK(ids_with("waiting").empty());
   CHECK(s.post("/v1/orders/" + tid + "/payment/confirm", json::object()).status
         == 409);
   s.check_exactly_once(s.statuses());
