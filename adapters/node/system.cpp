@@ -6,6 +6,7 @@
 #include "adapters/type_ids.hpp"
 #include "runtime/config.hpp"
 #include "runtime/errc.hpp"
+#include "runtime/lazy_clock.hpp"
 #include "runtime/type_ids.hpp"
 
 namespace kassa {
@@ -26,6 +27,9 @@ void configure_actor_system(caf::actor_system_config& cfg,
     cfg.set("scheduler.policy", caf::atom("sharing"));
   else
     cfg.set("scheduler.policy", caf::atom("stealing"));
+  // CAF's scheduler with a clock that wakes its thread only when it must
+  // (runtime/lazy_clock.hpp).
+  use_lazy_clock(cfg, config.scheduler.policy);
   // An idle worker otherwise sleeps in 50 µs steps that a message from an
   // Asio thread cannot cut short (STYLE.md §15): ~100 µs per hop.
   cfg.set("work-stealing.moderate-poll-attempts", static_cast<size_t>(0));
