@@ -79,11 +79,15 @@ TEST_CASE("the lazy clock times out requests and receives", "[lazy_clock]") {
   real_system rs;
   auto& sys = *rs.sys;
   caf::scoped_actor self{sys};
-  auto silent = sys.spawn([]() -> caf::behavior {
-    return {[](const std::string&) -> caf::result<std::string> {
-      return caf::delegated<std::string>{}; // never answers
-    }};
-  });
+  // (Each spawned function takes an argument: CAF 0.17 binds a null
+  // reference for an empty argument tuple, which UBSan reports.)
+  auto silent = sys.spawn(
+    [](int) -> caf::behavior {
+      return {[](const std::string&) -> caf::result<std::string> {
+        return caf::delegated<std::string>{}; // never answers
+      }};
+    },
+    0);
   bool timed_out = false;
   self->request(silent, 50ms, std::string{"hello?"})
     .receive([](const std::string&) {},
@@ -118,9 +122,11 @@ TEST_CASE("an actor's timers leave the lazy clock with it", "[lazy_clock]") {
   auto& sys = *rs.sys;
   REQUIRE(pending_becomes(sys, 0));
   // A receive timeout of an hour: its entry stays until the actor exits.
-  auto sleeper = sys.spawn([]() -> caf::behavior {
-    return {[](int) {}, caf::after(std::chrono::seconds(3600)) >> [] {}};
-  });
+  auto sleeper = sys.spawn(
+    [](int) -> caf::behavior {
+      return {[](int) {}, caf::after(std::chrono::seconds(3600)) >> [] {}};
+    },
+    0);
   caf::anon_send(sleeper, 1); // (re)arms the receive timeout
   REQUIRE(pending_becomes(sys, 1));
   caf::anon_send_exit(sleeper, caf::exit_reason::user_shutdown);
