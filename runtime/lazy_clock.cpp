@@ -128,6 +128,14 @@ public:
       due.clear();
       guard.lock();
     }
+    // As CAF's clock does at shutdown: drop what is left now, while the
+    // system is still there, not when the scheduler is destroyed (the
+    // entries hold strong references to their actors).
+    for (auto& [at, ev] : schedule_)
+      due.push_back(std::move(ev));
+    simple::cancel_all();
+    guard.unlock();
+    due.clear();
   }
 
   void stop() {
