@@ -138,6 +138,7 @@ private:
   };
   using reservation_key = std::pair<std::string, std::string>; // order, sku
 
+public:
   /// The batch, set-based: the product rows are locked once, in SKU order
   /// (two batches never deadlock), every call is decided in memory against
   /// the locked rows (a refused call changes nothing), and the outcome is
@@ -172,6 +173,7 @@ private:
     return results;
   }
 
+private:
   /// Opens the batch's transaction, locks the products it touches and reads
   /// the orders' reservations. The reads take no row locks: every write of
   /// a reservation (store_and_commit, the only writer) holds its product's
@@ -402,6 +404,12 @@ private:
 };
 
 } // namespace
+
+std::vector<provider_result>
+apply_reservation_batch(pg::connection& conn,
+                        const std::vector<provider_call>& calls) {
+  return pg_inventory_store::apply_batch(conn, calls);
+}
 
 std::string to_json(const product& p) {
   return nlohmann::json{{"sku", p.sku},
