@@ -4,7 +4,7 @@
 
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/idempotency.hpp"
-#include "adapters/postgres/migrations.hpp"
+#include "support/migrated_connection.hpp"
 #include "support/test_database.hpp"
 
 using namespace kassa;
@@ -18,10 +18,7 @@ struct fixture {
   int runs = 0;
 
   fixture() {
-    REQUIRE_FALSE(pg::connection::open(db.url(), 5, conn));
-    pg::migration_report report;
-    REQUIRE(pg::apply_migrations(conn, pg::embedded_migrations(), report)
-            == "");
+    kassa::test::open_migrated(db, conn);
     REQUIRE_FALSE(conn.exec_script("CREATE TABLE effects (n int)"));
   }
 

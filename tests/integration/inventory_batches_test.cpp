@@ -12,7 +12,7 @@
 #include "actors/provider_protocol.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/inventory_store.hpp"
-#include "adapters/postgres/migrations.hpp"
+#include "support/migrated_connection.hpp"
 #include "support/test_database.hpp"
 
 using namespace kassa;
@@ -36,10 +36,7 @@ struct inventory_db {
   pg::connection conn;
 
   inventory_db() {
-    REQUIRE_FALSE(pg::connection::open(db.url(), 5, conn));
-    pg::migration_report report;
-    REQUIRE(
-      pg::apply_migrations(conn, pg::embedded_migrations(), report).empty());
+    kassa::test::open_migrated(db, conn);
     REQUIRE_FALSE(conn.exec_script(
       "INSERT INTO products (sku, name, price_minor, currency, stock) VALUES "
       "('lamp', 'Lamp', 100, 'HUF', 10), ('rug', 'Rug', 100, 'HUF', 10)"));

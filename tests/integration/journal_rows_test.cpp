@@ -12,9 +12,9 @@
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/journal_rows.hpp"
-#include "adapters/postgres/migrations.hpp"
 #include "adapters/postgres/saga_store.hpp"
 #include "runtime/journal.hpp"
+#include "support/migrated_connection.hpp"
 #include "support/test_database.hpp"
 
 using namespace kassa;
@@ -52,10 +52,7 @@ TEST_CASE("a stream's entries share a row of the log and read back one by one",
           "[journal][postgres]") {
   test_database db;
   pg::connection conn;
-  REQUIRE_FALSE(pg::connection::open(db.url(), 5, conn));
-  pg::migration_report report;
-  REQUIRE(
-    pg::apply_migrations(conn, pg::embedded_migrations(), report).empty());
+  kassa::test::open_migrated(db, conn);
   REQUIRE_FALSE(conn.exec_script(
     "INSERT INTO sagas (id, status, customer_id, total_minor, currency, "
     "request) VALUES ('ord_a', 'pending', 'c1', 1, 'HUF', '{}'), "
