@@ -81,6 +81,15 @@ api_response error_response(int status, std::string_view code,
   return api_response{status, "application/json", std::move(body), {}};
 }
 
+api_response internal_error(std::string_view request_id) {
+  if (request_id.empty())
+    return error_response(500, "internal",
+                          "internal error; the node logged what happened");
+  return error_response(500, "internal",
+                        "internal error; the node logged it under request id "
+                          + std::string{request_id});
+}
+
 api_response json_response(int status, std::string body) {
   return api_response{status, "application/json", std::move(body), {}};
 }

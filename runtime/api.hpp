@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace kassa {
 
 /// One HTTP request as the core sees it: no Beast types, cheap to move into a
@@ -19,6 +21,14 @@ struct api_request {
   std::string body;
   std::string request_id;
   std::vector<std::pair<std::string, std::string>> path_params;
+  /// The body parsed once by the pipeline (routes with `json_body`): set
+  /// before the handler runs, null otherwise.
+  std::shared_ptr<nlohmann::json> json;
+
+  /// The parsed body; only on routes with `json_body`.
+  nlohmann::json& body_json() const {
+    return *json;
+  }
 
   /// Value of a header (lower-case name) or an empty view.
   std::string_view header(std::string_view name) const;
@@ -52,6 +62,10 @@ using responder_ptr = std::shared_ptr<responder>;
 api_response error_response(int status, std::string_view code,
                             std::string_view message,
                             std::string_view field = {});
+
+/// 500 `internal`: a bug or an exhausted resource; the message names the
+/// request id under which the node logged what happened.
+api_response internal_error(std::string_view request_id);
 
 /// A 200/201/202 JSON response with `body` already serialized.
 api_response json_response(int status, std::string body);

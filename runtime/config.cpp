@@ -349,6 +349,12 @@ node_config to_node_config(const config_values& v) {
     = static_cast<uint64_t>(v.get_int("http.body_limit_bytes"));
   c.http.request_timeout_ms = v.get_int("http.request_timeout_ms");
   c.http.idle_timeout_ms = v.get_int("http.idle_timeout_ms");
+  c.http.header_timeout_ms = v.get_int("http.header_timeout_ms");
+  c.http.body_timeout_ms = v.get_int("http.body_timeout_ms");
+  c.http.max_connections = v.get_int("http.max_connections");
+  c.http.linger_ms = v.get_int("http.linger_ms");
+  c.http.rate_limit_per_s = v.get_int("http.rate_limit_per_s");
+  c.http.rate_limit_burst = v.get_int("http.rate_limit_burst");
   c.database.url = v.get_string("database.url");
   c.database.pool_size = static_cast<int>(v.get_int("database.pool_size"));
   c.database.connect_timeout_s
@@ -364,6 +370,8 @@ node_config to_node_config(const config_values& v) {
   c.supervisor.backoff_initial_ms = v.get_int("supervisor.backoff_initial_ms");
   c.supervisor.backoff_max_ms = v.get_int("supervisor.backoff_max_ms");
   c.shutdown_grace_ms = v.get_int("shutdown.grace_ms");
+  c.shutdown_exit_timeout_ms = v.get_int("shutdown.exit_timeout_ms");
+  c.debug_fault_switches = v.get_bool("debug.fault_switches");
   c.orders.call_timeout_ms = v.get_int("orders.call_timeout_ms");
   c.orders.max_attempts = v.get_int("orders.max_attempts");
   c.orders.max_compensation_attempts

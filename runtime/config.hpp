@@ -109,6 +109,12 @@ struct node_config {
     uint64_t body_limit_bytes = 1 << 20;
     int64_t request_timeout_ms = 30000;
     int64_t idle_timeout_ms = 60000;
+    int64_t header_timeout_ms = 10000;
+    int64_t body_timeout_ms = 30000;
+    int64_t max_connections = 10000;
+    int64_t linger_ms = 5000;
+    int64_t rate_limit_per_s = 0;
+    int64_t rate_limit_burst = 100;
   } http;
   struct {
     std::string url;
@@ -131,6 +137,8 @@ struct node_config {
     int64_t backoff_max_ms = 10000;
   } supervisor;
   int64_t shutdown_grace_ms = 10000;
+  int64_t shutdown_exit_timeout_ms = 5000;
+  bool debug_fault_switches = false;
   struct {
     int64_t max_queue_frames = 4096;
     int64_t max_frame_bytes = 65536;

@@ -55,6 +55,22 @@ const std::vector<config_key>& config_schema() {
     int_key("http.idle_timeout_ms", "60000", 100, 3600000,
             "A connection that sends nothing (or not a whole request) for "
             "this long is closed."),
+    int_key("http.header_timeout_ms", "10000", 100, 3600000,
+            "From a request's first byte to the end of its headers; a "
+            "client slower than that (slowloris) is closed."),
+    int_key("http.body_timeout_ms", "30000", 100, 3600000,
+            "From the end of a request's headers to the end of its body."),
+    int_key("http.max_connections", "10000", 1, 1000000,
+            "Open HTTP connections beyond this are answered 503 and "
+            "closed (WebSocket connections are not counted once upgraded)."),
+    int_key("http.linger_ms", "5000", 0, 600000,
+            "After an early error answer (413, 400): how long what the "
+            "client still sends is read and dropped, so it sees the answer."),
+    int_key("http.rate_limit_per_s", "0", 0, 1000000,
+            "Requests per second allowed per API key (a token bucket); "
+            "over it the answer is 429 with Retry-After. 0 = no limit."),
+    int_key("http.rate_limit_burst", "100", 1, 1000000,
+            "Requests an API key may send at once above its rate."),
     str_key("database.url", "", "",
             "PostgreSQL connection string (libpq URI or key=value). Required "
             "by `serve` and `migrate`.",
@@ -199,6 +215,21 @@ const std::vector<config_key>& config_schema() {
             "customer tokens are refused."),
     int_key("shutdown.grace_ms", "10000", 0, 600000,
             "On SIGTERM, how long in-flight requests may take to finish."),
+    int_key("shutdown.exit_timeout_ms", "5000", 100, 600000,
+            "After the drain (or once the node decided to stop), how long "
+            "the rest of the shutdown may take before the process ends "
+            "itself with _exit."),
+    {"debug.fault_switches",
+     ct::boolean,
+     "false",
+     0,
+     0,
+     {},
+     {},
+     {},
+     "Test only: enables POST /v1/debug/faults, which breaks parts of the "
+     "node on purpose (lose the HTTP loop, crash a saga past its restart "
+     "budget). Never in production."},
   };
   return schema;
 }

@@ -9,9 +9,11 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/response_promise.hpp>
+#include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "runtime/errc.hpp"
+#include "runtime/fault_reporter.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/type_ids.hpp"
@@ -134,6 +136,10 @@ void on_child_exit(supervisor_pointer self, supervised_child& child,
     child.consecutive_crashes = 0;
   child.last_crash = now;
   auto reason_text = self->system().render(reason);
+  // CAF turns an exception that escapes a behavior into runtime_error: the
+  // actor's exception boundary. It is a bug; count it like every boundary.
+  if (reason == caf::sec::runtime_error)
+    fault_reporter{st.log, st.metrics}.report("actor", reason_text);
   if (!child.budget.record(now)) {
     if (!st.options.escalate) {
       if (st.log)

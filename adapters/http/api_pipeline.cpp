@@ -1,6 +1,14 @@
 #include "adapters/http/api_pipeline.hpp"
 
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <unordered_map>
+
 #include <nlohmann/json.hpp>
+
+#include "runtime/json_parse.hpp"
+#include "runtime/token_bucket.hpp"
 
 namespace kassa {
 
@@ -51,9 +59,43 @@ std::string presented_token(const api_request& req) {
   return req.query_param("token");
 }
 
-api_pipeline::api_pipeline(router routes, std::vector<std::string> api_keys)
-  : routes_(std::move(routes)), api_keys_(std::move(api_keys)) {
-  // nop
+/// One bucket per API key that has been seen (only configured keys pass
+/// authentication, so the map stays small).
+struct api_pipeline::rate_limiter {
+  explicit rate_limiter(key_rate_limit l) : limit(l) {}
+  key_rate_limit limit;
+  std::mutex mtx;
+  std::unordered_map<std::string, token_bucket> buckets;
+};
+
+api_pipeline::api_pipeline(router routes, std::vector<std::string> api_keys,
+                           fault_reporter faults, key_rate_limit limit)
+  : routes_(std::move(routes)), api_keys_(std::move(api_keys)),
+    faults_(faults) {
+  if (limit.per_s > 0)
+    limiter_ = std::make_unique<rate_limiter>(limit);
+}
+
+api_pipeline::~api_pipeline() = default;
+
+api_pipeline::api_pipeline(api_pipeline&&) noexcept = default;
+
+int64_t api_pipeline::rate_limited(std::string_view key) const {
+  if (!limiter_)
+    return 0;
+  auto now = std::chrono::steady_clock::now();
+  auto& l = *limiter_;
+  std::lock_guard guard{l.mtx};
+  auto i = l.buckets.find(std::string{key});
+  if (i == l.buckets.end())
+    i = l.buckets
+          .emplace(std::string{key}, token_bucket{l.limit.per_s, l.limit.burst})
+          .first;
+  if (i->second.try_take(now))
+    return 0;
+  auto wait = i->second.wait_time(now);
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(
+                                static_cast<double>(wait.count()) / 1000)));
 }
 
 bool api_pipeline::authorized(const api_request& req) const {
@@ -74,6 +116,17 @@ std::string api_pipeline::dispatch(api_request req,
     resp.headers.emplace_back("WWW-Authenticate", "Bearer");
     out->respond(std::move(resp));
     return "unauthorized";
+  }
+  if (limiter_ && needs_key(req.path)) {
+    if (auto wait = rate_limited(presented_token(req)); wait > 0) {
+      auto resp = error_response(429, "rate_limited",
+                                 "too many requests for this API key; retry "
+                                 "after "
+                                   + std::to_string(wait) + " s");
+      resp.headers.emplace_back("Retry-After", std::to_string(wait));
+      out->respond(std::move(resp));
+      return "rate_limited";
+    }
   }
   auto m = routes_.match(req.method, req.path);
   if (m.found == nullptr) {
@@ -99,21 +152,24 @@ std::string api_pipeline::dispatch(api_request req,
                                   "send the body as application/json"));
       return r.name;
     }
-    try {
-      [[maybe_unused]] auto parsed = nlohmann::json::parse(req.body);
-    } catch (nlohmann::json::parse_error& e) {
-      out->respond(
-        error_response(400, "malformed_json",
-                       std::string{"the body is not valid JSON: "} + e.what()));
+    req.json = std::make_shared<nlohmann::json>();
+    if (auto problem = parse_json(req.body, *req.json)) {
+      out->respond(error_response(
+        400, "malformed_json",
+        (problem->field.empty() ? std::string{} : problem->field + ": ")
+          + problem->message,
+        problem->field));
       return r.name;
     }
   }
   req.path_params = std::move(m.params);
   try {
     r.handler(req, out);
-  } catch (std::exception& e) {
+  } catch (...) {
     // Boundary: a handler bug answers 500 and never takes the node down.
-    out->respond(error_response(500, "internal", e.what()));
+    // What it threw stays in the log; the client gets the request id.
+    faults_.report("http_handler", std::current_exception(), req.request_id);
+    out->respond(internal_error(req.request_id));
   }
   return r.name;
 }

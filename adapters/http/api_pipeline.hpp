@@ -1,9 +1,11 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "adapters/http/router.hpp"
+#include "runtime/fault_reporter.hpp"
 
 namespace kassa {
 
@@ -15,12 +17,24 @@ bool api_key_matches(const std::vector<std::string>& keys,
 /// `?token=<t>` (for browsers' WebSocket, which cannot set headers).
 std::string presented_token(const api_request& req);
 
+/// Requests per API key: a token bucket each; over it → 429.
+struct key_rate_limit {
+  double per_s = 0; ///< 0: no limit
+  double burst = 100;
+};
+
 /// What every request goes through before its handler, independent of the
-/// socket: routing (404/405), API-key auth (401), content type (415) and JSON
-/// well-formedness (400). Plain code, tested without a server.
+/// socket: API-key auth (401), the key's rate limit (429 with Retry-After),
+/// routing (404/405), content type (415) and JSON well-formedness (400,
+/// naming the field). Plain code, tested without a server; `dispatch` may be
+/// called from several threads at once.
 class api_pipeline {
 public:
-  api_pipeline(router routes, std::vector<std::string> api_keys);
+  /// `faults` reports what a handler throws (a bug: the client gets 500).
+  api_pipeline(router routes, std::vector<std::string> api_keys,
+               fault_reporter faults = {}, key_rate_limit limit = {});
+  ~api_pipeline();
+  api_pipeline(api_pipeline&&) noexcept;
 
   /// Routes `req` and either answers through `out` at once (an error) or
   /// hands it to the route's handler. Returns the metrics label of the route
@@ -32,10 +46,16 @@ public:
   }
 
 private:
+  struct rate_limiter;
+
   bool authorized(const api_request& req) const;
+  /// Seconds until the key may send again; 0: it may now.
+  int64_t rate_limited(std::string_view key) const;
 
   router routes_;
   std::vector<std::string> api_keys_;
+  fault_reporter faults_;
+  std::unique_ptr<rate_limiter> limiter_; ///< null: no limit
 };
 
 } // namespace kassa

@@ -125,7 +125,7 @@ public:
     if (ec)
       return "cannot load trusted certificates: " + ec.message();
     thread_ = std::thread([this] {
-      io_.run();
+      run_guarded(io_, options_.faults, "http_client_io");
     });
     return {};
   }

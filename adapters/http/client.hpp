@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/fault_reporter.hpp"
+
 namespace kassa {
 
 using header_pairs = std::vector<std::pair<std::string, std::string>>;
@@ -27,6 +29,9 @@ struct http_client_options {
   std::string ca_file;
   /// A whole exchange (connect, TLS, write, read) must end within this.
   std::chrono::milliseconds timeout{3000};
+  /// Where an exception that escapes a handler on the client's I/O thread
+  /// is reported ("http_client_io"); the thread goes on.
+  fault_reporter faults;
   /// Idle keep-alive connections kept for reuse.
   size_t max_idle = 8;
   /// Sent with every request (after the call's own headers).

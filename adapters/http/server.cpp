@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -12,15 +11,16 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "adapters/http/api_pipeline.hpp"
 #include "adapters/http/upgrade.hpp"
+#include "runtime/fault_reporter.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 
@@ -40,6 +40,7 @@ struct server_shared {
   http_server_options options;
   const logger& log;
   metrics_registry& metrics;
+  fault_reporter faults;
   const api_pipeline* pipeline = nullptr;
   std::atomic<bool> draining{false};
   std::atomic<uint64_t> next_request_id{1};
@@ -47,15 +48,18 @@ struct server_shared {
 
   std::mutex sessions_mtx;
   std::list<std::weak_ptr<session>> sessions;
+  size_t session_count = 0; ///< sessions.size(), under sessions_mtx
 
   counter* connections_total = nullptr;
+  counter* connections_refused = nullptr;
+  counter* slow_clients = nullptr;
   gauge* connections_open = nullptr;
 
   std::vector<std::pair<std::string, std::shared_ptr<upgrade_target>>> upgrades;
 
   server_shared(http_server_options opts, const logger& lg,
                 metrics_registry& mr)
-    : options(std::move(opts)), log(lg), metrics(mr) {}
+    : options(std::move(opts)), log(lg), metrics(mr), faults(&lg, &mr) {}
 };
 
 /// Ignores the errors that only mean "the connection is gone".
@@ -77,6 +81,7 @@ public:
       shared_.connections_open->add(-1);
     std::lock_guard guard{shared_.sessions_mtx};
     shared_.sessions.erase(self_in_list_);
+    --shared_.session_count;
   }
 
   void start() {
@@ -88,6 +93,7 @@ public:
       std::lock_guard guard{shared_.sessions_mtx};
       shared_.sessions.push_front(weak_from_this());
       self_in_list_ = shared_.sessions.begin();
+      ++shared_.session_count;
     }
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       self->do_read();
@@ -125,6 +131,9 @@ private:
     }
   };
 
+  // Reading a request has three deadlines: the idle timeout until its first
+  // byte, the header timeout from there to the end of its headers (a client
+  // that sends them a byte at a time is closed), then the body timeout.
   void do_read() {
     if (shared_.draining.load()) {
       do_close();
@@ -133,16 +142,59 @@ private:
     parser_.emplace();
     parser_->body_limit(shared_.options.body_limit_bytes);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(shared_.options.idle_timeout);
     reading_ = true;
-    http::async_read(
+    if (buffer_.size() > 0) { // pipelined: the next request is here already
+      read_header();
+      return;
+    }
+    stream_.expires_after(shared_.options.idle_timeout);
+    stream_.async_read_some(
+      buffer_.prepare(4096),
+      [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        self->buffer_.commit(n);
+        if (ec)
+          self->on_read(ec, 0);
+        else
+          self->read_header();
+      });
+  }
+
+  void read_header() {
+    stream_.expires_after(shared_.options.header_timeout);
+    http::async_read_header(
       stream_, buffer_, *parser_,
-      beast::bind_front_handler(&session::on_read, shared_from_this()));
+      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec == beast::error::timeout && self->shared_.slow_clients)
+          self->shared_.slow_clients->inc();
+        if (ec || self->parser_->is_done()) {
+          self->on_read(ec, 0);
+          return;
+        }
+        self->stream_.expires_after(self->shared_.options.body_timeout);
+        http::async_read(self->stream_, self->buffer_, *self->parser_,
+                         beast::bind_front_handler(&session::on_read, self));
+      });
   }
 
   void on_read(beast::error_code ec, std::size_t) {
     reading_ = false;
     stream_.expires_never();
+    try {
+      handle_read(ec);
+    } catch (...) {
+      // Boundary: whatever this request broke, the client gets an answer
+      // and the loop goes on.
+      shared_.faults.report("http_session", std::current_exception(),
+                            request_id_);
+      keep_alive_ = false;
+      if (waiting_)
+        write_response(internal_error(request_id_));
+      else
+        do_close();
+    }
+  }
+
+  void handle_read(beast::error_code ec) {
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
       version_ = parser_->get().version();
@@ -303,21 +355,26 @@ private:
       .observe(elapsed);
   }
 
-  /// Half-closes and reads what the client still sends (briefly), so a client
-  /// that is still writing a body we refused sees our answer, not a reset.
+  /// Half-closes and reads what the client still sends, for up to the
+  /// linger time and 64 MiB (as nginx's lingering close), so a client that
+  /// writes a whole body we refused before it reads sees our answer, not a
+  /// reset: closing with unread bytes would send RST, and the client's
+  /// kernel would drop the answer it had not read yet.
   void linger_close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::seconds(2));
-    drain_buffer_.resize(16 * 1024);
+    stream_.expires_after(shared_.options.linger);
+    buffer_.consume(buffer_.size());
+    drain_buffer_.resize(64 * 1024);
     do_drain();
   }
 
   void do_drain() {
     stream_.async_read_some(
       net::buffer(drain_buffer_),
-      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec || ++self->drained_reads_ > 64)
+      [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        self->drained_bytes_ += n;
+        if (ec || self->drained_bytes_ > (uint64_t{64} << 20))
           self->do_close();
         else
           self->do_drain();
@@ -339,7 +396,7 @@ private:
   server_shared& shared_;
   std::list<std::weak_ptr<session>>::iterator self_in_list_;
   std::vector<char> drain_buffer_;
-  int drained_reads_ = 0;
+  uint64_t drained_bytes_ = 0;
   uint64_t generation_ = 0;
   bool waiting_ = false;
   bool reading_ = false;
@@ -359,19 +416,25 @@ struct http_server::impl {
   server_shared shared;
   net::io_context ioc;
   tcp::acceptor acceptor;
-  net::signal_set signals;
+  std::atomic<bool> lost{false};
   net::steady_timer drain_timer;
   std::chrono::steady_clock::time_point drain_deadline;
   uint16_t bound_port = 0;
 
   impl(http_server_options opts, const logger& log, metrics_registry& metrics)
     : shared(std::move(opts), log, metrics), ioc(shared.options.io_threads),
-      acceptor(net::make_strand(ioc)), signals(ioc, SIGINT, SIGTERM),
-      drain_timer(ioc) {
+      acceptor(net::make_strand(ioc)), drain_timer(ioc) {
     shared.connections_total = &metrics.get_counter(
       "kassa_http_connections_total", "HTTP connections accepted.");
     shared.connections_open = &metrics.get_gauge("kassa_http_connections_open",
                                                  "HTTP connections open now.");
+    shared.connections_refused = &metrics.get_counter(
+      "kassa_http_connections_refused_total",
+      "Connections answered 503 and closed: http.max_connections reached.");
+    shared.slow_clients = &metrics.get_counter(
+      "kassa_http_header_timeouts_total",
+      "Connections closed because their headers did not arrive within "
+      "http.header_timeout_ms.");
   }
 
   void do_accept() {
@@ -390,9 +453,38 @@ struct http_server::impl {
           return;
         }
         socket.set_option(tcp::no_delay{true}, ec);
-        std::make_shared<session>(std::move(socket), shared)->start();
+        if (over_capacity()) {
+          refuse(socket);
+        } else {
+          try {
+            std::make_shared<session>(std::move(socket), shared)->start();
+          } catch (...) {
+            shared.faults.report("http_accept", std::current_exception());
+          }
+        }
         do_accept();
       });
+  }
+
+  bool over_capacity() {
+    std::lock_guard guard{shared.sessions_mtx};
+    return shared.session_count >= shared.options.max_connections;
+  }
+
+  /// Over the connection cap: a short 503 on the fresh socket (its send
+  /// buffer is empty, so the write cannot block) and close.
+  void refuse(tcp::socket& socket) {
+    static constexpr std::string_view answer
+      = "HTTP/1.1 503 Service Unavailable\r\nServer: kassa\r\n"
+        "Content-Type: application/json\r\nRetry-After: 1\r\n"
+        "Connection: close\r\nContent-Length: 82\r\n\r\n"
+        "{\"error\":{\"code\":\"overloaded\",\"message\":\"too many open "
+        "connections; retry later\"}}";
+    shared.connections_refused->inc();
+    beast::error_code ec;
+    net::write(socket, net::buffer(answer.data(), answer.size()), ec);
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.close(ec);
   }
 
   void begin_drain() {
@@ -405,7 +497,6 @@ struct http_server::impl {
       beast::error_code ec;
       acceptor.close(ec);
     });
-    signals.cancel();
     for (auto& [path, target] : shared.upgrades)
       target->shutdown();
     std::vector<std::shared_ptr<session>> open;
@@ -480,26 +571,25 @@ uint16_t http_server::port() const {
   return impl_->bound_port;
 }
 
-void http_server::run(const api_pipeline& pipeline) {
+bool http_server::run(const api_pipeline& pipeline) {
   auto& im = *impl_;
   im.shared.pipeline = &pipeline;
-  im.signals.async_wait([this](beast::error_code ec, int signo) {
-    if (!ec) {
-      impl_->shared.log.info(
-        "node", "signal received",
-        {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
-      impl_->begin_drain();
-    }
-  });
   im.do_accept();
   std::vector<std::thread> threads;
   for (int i = 1; i < im.shared.options.io_threads; ++i)
     threads.emplace_back([&im] {
-      im.ioc.run();
+      run_guarded(im.ioc, im.shared.faults, "http_io");
     });
-  im.ioc.run();
+  run_guarded(im.ioc, im.shared.faults, "http_io");
   for (auto& t : threads)
     t.join();
+  return !im.lost.load();
+}
+
+void http_server::abandon(std::string reason) {
+  impl_->shared.log.error("http", "HTTP loop lost", {{"reason", reason}});
+  impl_->lost = true;
+  impl_->ioc.stop();
 }
 
 void http_server::add_upgrade(std::string path,
@@ -509,6 +599,10 @@ void http_server::add_upgrade(std::string path,
 
 net::io_context& http_server::io_context() {
   return impl_->ioc;
+}
+
+void http_server::post(std::function<void()> fn) {
+  net::post(impl_->ioc, std::move(fn));
 }
 
 void http_server::stop() {

@@ -52,7 +52,7 @@ void add_event_routes(router& r, const route_context& ctx) {
            "set ws.customer_token_secret to issue customer tokens"));
          return;
        }
-       auto body = json::parse(req.body);
+       auto& body = req.body_json();
        std::string customer;
        int64_t ttl = 3600;
        auto problem = check_object(body, {"customer_id", "ttl_seconds"});
@@ -213,7 +213,7 @@ void add_provider_routes(router& r, const route_context& ctx) {
          out->respond(std::move(*missing));
          return;
        }
-       auto body = json::parse(req.body);
+       auto& body = req.body_json();
        if (auto p
            = check_object(body, {"failure_rate", "latency_ms", "outage"})) {
          out->respond(std::move(*p));

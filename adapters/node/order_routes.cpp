@@ -211,7 +211,7 @@ void add_order_routes(router& r, const route_context& ctx) {
          "orders.create",
          {true, true},
          [ctx](api_request& req, responder_ptr out) {
-           auto body = json::parse(req.body);
+           auto& body = req.body_json();
            json normalized;
            idempotency idem;
            auto problem = read_idempotency(req, "orders.create", idem);

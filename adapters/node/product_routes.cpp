@@ -38,7 +38,7 @@ void add_product_routes(router& r, const route_context& ctx) {
          "products.create",
          {true, true},
          [ctx](api_request& req, responder_ptr out) {
-           auto body = nlohmann::json::parse(req.body);
+           auto& body = req.body_json();
            product p;
            idempotency idem;
            auto problem = check_object(
@@ -90,7 +90,7 @@ void add_product_routes(router& r, const route_context& ctx) {
          "products.stock",
          {true, true},
          [ctx](api_request& req, responder_ptr out) {
-           auto body = nlohmann::json::parse(req.body);
+           auto& body = req.body_json();
            stock_change change;
            idempotency idem;
            auto problem = check_object(body, {"delta", "set"});

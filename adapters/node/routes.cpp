@@ -1,10 +1,13 @@
 #include "adapters/node/routes.hpp"
 
+#include <stdexcept>
+
 #include <caf/message.hpp>
 #include <caf/send.hpp>
 
 #include "adapters/node/order_routes.hpp"
 #include "adapters/node/product_routes.hpp"
+#include "adapters/node/request_checks.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/metrics.hpp"
@@ -25,6 +28,32 @@ void tell(const route_context& ctx, const char* name, caf::message msg) {
 
 route_options public_route() {
   return route_options{false, false};
+}
+
+/// POST /v1/debug/faults {"fault": "..."} (debug.fault_switches only):
+/// `handler_throw` throws from this handler (the pipeline's boundary answers
+/// 500), anything else goes to ctx.inject_fault.
+void add_fault_routes(router& r, const route_context& ctx) {
+  r.add({"POST", "/v1/debug/faults", "debug.faults", route_options{true, true},
+         [ctx](api_request& req, responder_ptr out) {
+           auto& body = req.body_json();
+           std::string fault;
+           auto problem = check_object(body, {"fault"});
+           if (!problem)
+             problem = read_string(body, "fault", 64, fault);
+           if (problem) {
+             out->respond(std::move(*problem));
+             return;
+           }
+           if (fault == "handler_throw")
+             throw std::runtime_error("fault switch: handler_throw");
+           auto refusal = ctx.inject_fault(fault);
+           if (!refusal.empty()) {
+             out->respond(invalid_field("fault", refusal));
+             return;
+           }
+           out->respond(json_response(202, R"({"injected":true})"));
+         }});
 }
 
 } // namespace
@@ -75,6 +104,8 @@ router make_routes(const route_context& ctx) {
   add_event_routes(r, ctx);
   add_job_routes(r, ctx);
   add_webhook_routes(r, ctx);
+  if (ctx.inject_fault)
+    add_fault_routes(r, ctx);
   return r;
 }
 

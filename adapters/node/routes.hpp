@@ -34,6 +34,10 @@ struct route_context {
   /// The sagas' retry policy: an order's steps are folded from its journal
   /// with it when read.
   saga_retry_policy saga_policy;
+  /// Test only (`debug.fault_switches`): breaks a part of the node on
+  /// purpose; answers an empty string or why it cannot. Null: no
+  /// /v1/debug/faults route.
+  std::function<std::string(const std::string& fault)> inject_fault;
 };
 
 /// The node's routing table (API.md). Handlers never block: they answer at

@@ -4,10 +4,12 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <thread>
 #include <unistd.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/blocking_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/local_actor.hpp>
 #include <caf/scoped_actor.hpp>
@@ -22,6 +24,7 @@
 #include "adapters/http/api_pipeline.hpp"
 #include "adapters/http/client.hpp"
 #include "adapters/http/server.hpp"
+#include "adapters/node/exit_guard.hpp"
 #include "adapters/node/hub_client.hpp"
 #include "adapters/node/routes.hpp"
 #include "adapters/node/system.hpp"
@@ -130,13 +133,15 @@ std::string read_secret(const std::string& value, const std::string& file,
 
 /// Stripe and Billingo connections for what the configuration enables.
 std::string make_real_providers(const node_config& config,
-                                std::vector<real_provider>& out) {
+                                std::vector<real_provider>& out,
+                                fault_reporter faults) {
   std::string failure;
   auto client_for = [&](const std::string& base_url, const char* key) {
     http_client_options o;
     o.base_url = base_url;
     o.ca_file = config.providers.ca_file;
     o.timeout = millis{config.providers.call_timeout_ms};
+    o.faults = faults;
     std::string error;
     auto client = http_client::make(o, error);
     if (!client && failure.empty())
@@ -188,6 +193,16 @@ int migrate(const node_config& config, const logger& log) {
 }
 
 int serve(const node_config& config, const logger& log) {
+  // Before any thread exists: the guard's thread alone takes SIGTERM/SIGINT.
+  exit_guard::block_signals();
+  std::atomic<http_server*> serving{nullptr};
+  exit_guard guard{
+    log,
+    [&serving] {
+      if (auto s = serving.load())
+        s->stop();
+    },
+    millis{config.shutdown_grace_ms + config.shutdown_exit_timeout_ms}};
   auto node_id = config.node_id.empty() ? default_node_id() : config.node_id;
   if (auto failure = prepare_database(config, log); !failure.empty()) {
     std::cerr << "kassa serve: " << failure << '\n';
@@ -198,8 +213,10 @@ int serve(const node_config& config, const logger& log) {
     log.warn("node", "cluster.port and cluster.seeds are accepted but "
                      "clustering is not implemented yet; running alone");
   // Real provider adapters (their HTTP clients own an I/O thread each).
+  metrics_registry metrics;
   std::vector<real_provider> real_providers;
-  if (auto failure = make_real_providers(config, real_providers);
+  if (auto failure = make_real_providers(config, real_providers,
+                                         fault_reporter{&log, &metrics});
       !failure.empty()) {
     std::cerr << "kassa serve: " << failure << '\n';
     log.error("node", failure);
@@ -221,15 +238,30 @@ int serve(const node_config& config, const logger& log) {
                  "billingo.api_key or billingo.api_key_file\n";
     return 2;
   }
-  metrics_registry metrics;
   // Declared before the actor system so it outlives every actor that might
   // still post an answer to one of its connections.
-  http_server server{
-    http_server_options{
-      config.http.bind, config.http.port, config.http.io_threads,
-      config.http.body_limit_bytes, millis{config.http.request_timeout_ms},
-      millis{config.http.idle_timeout_ms}, millis{config.shutdown_grace_ms}},
-    log, metrics};
+  http_server_options http_options;
+  http_options.bind = config.http.bind;
+  http_options.port = config.http.port;
+  http_options.io_threads = config.http.io_threads;
+  http_options.body_limit_bytes = config.http.body_limit_bytes;
+  http_options.request_timeout = millis{config.http.request_timeout_ms};
+  http_options.idle_timeout = millis{config.http.idle_timeout_ms};
+  http_options.shutdown_grace = millis{config.shutdown_grace_ms};
+  http_options.header_timeout = millis{config.http.header_timeout_ms};
+  http_options.body_timeout = millis{config.http.body_timeout_ms};
+  http_options.max_connections
+    = static_cast<size_t>(config.http.max_connections);
+  http_options.linger = millis{config.http.linger_ms};
+  http_server server{http_options, log, metrics};
+  // The guard's thread may call stop() until this scope ends.
+  struct unpublish {
+    std::atomic<http_server*>& slot;
+    ~unpublish() {
+      slot = nullptr;
+    }
+  } unpublish_server{serving};
+  serving = &server;
   if (auto failure = server.listen(); !failure.empty()) {
     std::cerr << "kassa serve: " << failure << '\n';
     log.error("node", failure);
@@ -363,11 +395,14 @@ int serve(const node_config& config, const logger& log) {
                  });
   }
   std::atomic<bool> escalated{false};
-  root->attach_functor([&](const caf::error& reason) {
+  const millis stop_bound{config.shutdown_grace_ms
+                          + config.shutdown_exit_timeout_ms};
+  root->attach_functor([&, stop_bound](const caf::error& reason) {
     if (reason && reason != caf::exit_reason::user_shutdown) {
       escalated = true;
       log.error("node", "root supervisor gave up; stopping the node",
                 {{"reason", sys.render(reason)}});
+      guard.arm(stop_bound);
       server.stop();
     }
   });
@@ -380,7 +415,36 @@ int serve(const node_config& config, const logger& log) {
                        stripe_enabled,
                        config.orders.invoicing_provider,
                        config.stripe.webhook_secret,
-                       saga_deps.policy};
+                       saga_deps.policy,
+                       {}};
+  if (config.debug_fault_switches) {
+    log.warn("node", "debug.fault_switches is on: POST /v1/debug/faults "
+                     "breaks this node on request (tests only)");
+    routes.inject_fault
+      = [&server, &sys](const std::string& fault) -> std::string {
+      if (fault == "http_loop") {
+        server.abandon("fault switch: http_loop");
+        return {};
+      }
+      if (fault == "io_throw") {
+        server.post([] {
+          throw std::runtime_error("fault switch: io_throw");
+        });
+        return {};
+      }
+      if (fault == "stuck_actor") {
+        // An actor that never exits: the shutdown waits for it in vain and
+        // the exit guard has to end the process.
+        sys.spawn<caf::detached>([](caf::blocking_actor*) {
+          for (;;)
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+        });
+        return {};
+      }
+      return "unknown fault (handler_throw, io_throw, http_loop, "
+             "stuck_actor)";
+    };
+  }
   ws_authenticator ws_auth
     = [keys = config.http.api_keys, secret = config.ws.customer_token_secret](
         const api_request& req) -> std::optional<ws_principal> {
@@ -401,19 +465,30 @@ int serve(const node_config& config, const logger& log) {
                  static_cast<int>(config.ws.io_threads)};
   server.add_upgrade("/v1/ws", make_ws_endpoint(ws, make_hub_client(root),
                                                 ws_auth, log, metrics));
-  api_pipeline pipeline{make_routes(routes), config.http.api_keys};
+  api_pipeline pipeline{
+    make_routes(routes), config.http.api_keys, fault_reporter{&log, &metrics},
+    key_rate_limit{static_cast<double>(config.http.rate_limit_per_s),
+                   static_cast<double>(config.http.rate_limit_burst)}};
   if (config.http.api_keys.empty())
     log.warn("http", "no API keys configured: every /v1/ request gets 401");
   log.info("node", "listening",
            {{"node_id", node_id},
             {"url", "http://" + config.http.bind + ":"
                       + std::to_string(server.port())}});
-  server.run(pipeline);
+  if (guard.signalled())
+    server.stop(); // a signal during start-up
+  auto drained = server.run(pipeline);
+  if (!drained)
+    log.error("node", "the HTTP loop is gone; stopping the node");
+  int code = (!drained || escalated) ? 1 : 0;
+  // Whatever is stuck below (an actor that does not exit, a provider
+  // client's thread), the process ends within the exit timeout.
+  guard.arm(millis{config.shutdown_exit_timeout_ms});
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();
   real_providers.clear(); // their I/O threads stop while the system exists
-  log.info("node", "stopped");
-  return escalated ? 1 : 0;
+  log.info("node", "stopped", {{"exit_code", std::to_string(code)}});
+  return code;
 }
 
 } // namespace kassa

@@ -13,6 +13,7 @@
 #include "adapters/postgres/connection.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/errc.hpp"
+#include "runtime/fault_reporter.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 
@@ -29,7 +30,7 @@ struct db_worker_state {
 
 caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
                         caf::actor pool, db_pool_options options,
-                        const logger* log) {
+                        const logger* log, metrics_registry* metrics) {
   return {
     [=](atom::exec, db_job& job) -> caf::message {
       auto& conn = self->state.conn;
@@ -44,9 +45,13 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
       caf::message result;
       try {
         result = job(conn);
-      } catch (std::exception& e) {
+      } catch (...) {
+        // Boundary: a job's bug must not take the connection's thread (and
+        // with it the pool) down.
+        auto what = fault_reporter{log, metrics}.report(
+          "db_job", std::current_exception());
         result = caf::make_message(
-          caf::make_error(errc::database_error, std::string{e.what()}));
+          caf::make_error(errc::database_error, std::move(what)));
       }
       self->send(pool, atom::done::value);
       return result;
@@ -71,7 +76,7 @@ caf::behavior db_pool(caf::stateful_actor<db_pool_state>* self,
   auto& st = self->state;
   for (int i = 0; i < options.size; ++i) {
     auto worker = self->spawn<caf::detached + caf::linked>(
-      db_worker, caf::actor{self}, options, log);
+      db_worker, caf::actor{self}, options, log, metrics);
     st.workers.push_back(worker);
     st.idle.push_back(worker);
   }
@@ -145,8 +150,9 @@ void submit_db_answer(const caf::actor& supervisor, responder_ptr out,
       answer = conn.ok() ? work(conn)
                          : error_response(503, "database_unavailable",
                                           "the database cannot be reached");
-    } catch (std::exception& e) {
-      answer = error_response(500, "internal", e.what());
+    } catch (...) {
+      out->respond(internal_error({}));
+      throw; // the worker's boundary logs and counts it
     }
     out->respond(std::move(answer));
   });

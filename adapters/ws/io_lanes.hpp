@@ -8,6 +8,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "runtime/fault_reporter.hpp"
+
 namespace kassa {
 
 /// N single-threaded Asio contexts ("lanes"), each run by its own thread.
@@ -17,7 +19,9 @@ namespace kassa {
 class io_lanes {
 public:
   /// `name` names the threads (`name-0`, `name-1`, ...; shown by top/perf).
-  io_lanes(int count, const std::string& name);
+  /// An exception that escapes a handler goes to `faults` ("ws_io") and the
+  /// lane goes on.
+  io_lanes(int count, const std::string& name, fault_reporter faults = {});
   /// Stops every lane and joins its thread (idempotent); handlers still
   /// queued are destroyed with the contexts, in the destructor.
   void stop();

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/json_parse.hpp"
 #include "runtime/notification.hpp"
 
 namespace kassa::ws {
@@ -10,11 +11,20 @@ std::variant<client_command, command_error>
 parse_client_command(const std::string& text, bool full_access,
                      const std::string& customer_id) {
   using json = nlohmann::json;
-  auto frame = json::parse(text, nullptr, false);
-  if (frame.is_discarded() || !frame.is_object())
+  json frame;
+  if (auto problem = parse_json(text, frame, 8))
+    return command_error{
+      "malformed_frame",
+      (problem->field.empty() ? std::string{} : problem->field + ": ")
+        + problem->message};
+  if (!frame.is_object())
     return command_error{"malformed_frame", "a frame must be a JSON object"};
   client_command cmd;
-  auto op = frame.value("op", std::string{});
+  auto op_field = frame.find("op");
+  if (op_field != frame.end() && !op_field->is_string())
+    return command_error{"unknown_op", "op must be a string"};
+  auto op
+    = op_field == frame.end() ? std::string{} : op_field->get<std::string>();
   if (op == "ping")
     return cmd;
   if (op != "subscribe" && op != "unsubscribe")

@@ -579,7 +579,8 @@ make_ws_endpoint(ws_settings settings, std::shared_ptr<hub_client> hub,
   auto shared = std::make_shared<endpoint_shared>(
     settings, std::move(hub), std::move(auth), log, metrics);
   auto lanes
-    = std::make_unique<io_lanes>(std::max(1, settings.io_threads), "kassa-ws");
+    = std::make_unique<io_lanes>(std::max(1, settings.io_threads), "kassa-ws",
+                                 fault_reporter{&log, &metrics});
   for (int i = 0; i < lanes->size(); ++i)
     shared->drains.push_back(std::make_unique<drain_queue>(lanes->context(i)));
   return std::make_shared<ws_endpoint>(std::move(lanes), std::move(shared));

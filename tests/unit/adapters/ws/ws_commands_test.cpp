@@ -42,6 +42,10 @@ TEST_CASE("client commands: ping, subscribe with since, unsubscribe",
 TEST_CASE("client commands: what is refused, and why", "[ws][commands]") {
   CHECK(refused("not json") == "malformed_frame");
   CHECK(refused("[1,2]") == "malformed_frame");
+  CHECK(refused(R"({"op":"subscribe","topics":["orders"],"since":1e400})")
+        == "malformed_frame");
+  CHECK(refused(R"({"op":5})") == "unknown_op");
+  CHECK(refused(std::string(20, '[')) == "malformed_frame");
   CHECK(refused(R"({"op":"dance"})") == "unknown_op");
   CHECK(refused(R"({"topics":["orders"]})") == "unknown_op");
   CHECK(refused(R"({"op":"subscribe"})") == "invalid_topics");
