@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/json_parse.hpp"
+
 namespace kassa {
 
 using ct = config_type;
@@ -188,9 +190,13 @@ config_values defaults() {
 std::optional<config_error> apply_json(config_values& values,
                                        std::string_view text,
                                        std::string_view origin) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded())
-    return config_error{std::string{origin}, "is not valid JSON"};
+  nlohmann::json j;
+  if (auto problem = parse_json(text, j, 16))
+    return config_error{
+      std::string{origin},
+      "is not valid JSON: "
+        + (problem->field.empty() ? std::string{} : problem->field + ": ")
+        + problem->message};
   if (!j.is_object())
     return config_error{std::string{origin}, "must hold a JSON object"};
   std::vector<std::pair<std::string, const nlohmann::json*>> entries;

@@ -19,6 +19,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "adapters/http/api_pipeline.hpp"
+#include "adapters/http/beast_request.hpp"
 #include "adapters/http/upgrade.hpp"
 #include "runtime/fault_reporter.hpp"
 #include "runtime/log.hpp"
@@ -141,7 +142,7 @@ private:
     }
     parser_.emplace();
     parser_->body_limit(shared_.options.body_limit_bytes);
-    parser_->header_limit(16 * 1024);
+    parser_->header_limit(request_header_limit);
     reading_ = true;
     if (buffer_.size() > 0) { // pipelined: the next request is here already
       read_header();
@@ -227,21 +228,7 @@ private:
     auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
-    api_request req;
-    req.method = std::string{msg.method_string()};
-    auto target = std::string_view{msg.target()};
-    auto qmark = target.find('?');
-    req.path = std::string{target.substr(0, qmark)};
-    if (qmark != std::string_view::npos)
-      req.query = std::string{target.substr(qmark + 1)};
-    req.headers.reserve(8);
-    for (auto& field : msg) {
-      std::string name{field.name_string()};
-      for (auto& c : name)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers.emplace_back(std::move(name), std::string{field.value()});
-    }
-    req.body = std::move(msg.body());
+    auto req = to_api_request(msg);
     if (auto id = req.header("x-request-id"); !id.empty() && id.size() <= 128)
       req.request_id = std::string{id};
     else
@@ -409,6 +396,25 @@ private:
 };
 
 } // namespace
+
+api_request to_api_request(http::request<http::string_body>& msg) {
+  api_request req;
+  req.method = std::string{msg.method_string()};
+  auto target = std::string_view{msg.target()};
+  auto qmark = target.find('?');
+  req.path = std::string{target.substr(0, qmark)};
+  if (qmark != std::string_view::npos)
+    req.query = std::string{target.substr(qmark + 1)};
+  req.headers.reserve(8);
+  for (auto& field : msg) {
+    std::string name{field.name_string()};
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    req.headers.emplace_back(std::move(name), std::string{field.value()});
+  }
+  req.body = std::move(msg.body());
+  return req;
+}
 
 // -- the server ---------------------------------------------------------------
 

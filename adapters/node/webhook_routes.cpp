@@ -79,20 +79,15 @@ void add_webhook_routes(router& r, const route_context& ctx) {
                                            + std::string{to_string(verdict)}));
              return;
            }
-           auto event = json::parse(req.body, nullptr, false);
-           if (!event.is_object() || !event.contains("id")
-               || !event["id"].is_string() || !event.contains("type")
-               || !event["type"].is_string()) {
+           auto event = parse_stripe_event(req.body);
+           if (!event) {
              out->respond(error_response(400, "invalid_event",
                                          "an event needs an id and a type"));
              return;
            }
-           auto id = event["id"].get<std::string>();
-           auto type = event["type"].get<std::string>();
-           std::string order_id;
-           if (auto p = json::json_pointer("/data/object/metadata/order_id");
-               event.contains(p) && event[p].is_string())
-             order_id = event[p].get<std::string>();
+           auto id = std::move(event->id);
+           auto type = std::move(event->type);
+           auto order_id = std::move(event->order_id);
            auto c = ctx;
            submit_db_work(ctx.supervisor, [c, id, type, order_id,
                                            out](pg::connection& conn) {

@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/hmac.hpp"
+#include "runtime/json_parse.hpp"
 
 namespace kassa {
 
@@ -63,6 +66,30 @@ webhook_verdict verify_stripe_signature(std::string_view payload,
   if (age > tolerance.count() || age < -tolerance.count())
     return webhook_verdict::timestamp_out_of_range;
   return webhook_verdict::valid;
+}
+
+std::optional<stripe_event> parse_stripe_event(std::string_view body) {
+  nlohmann::json event;
+  if (parse_json(body, event) || !event.is_object())
+    return std::nullopt;
+  auto id = event.find("id");
+  auto type = event.find("type");
+  if (id == event.end() || !id->is_string() || type == event.end()
+      || !type->is_string())
+    return std::nullopt;
+  stripe_event out{id->get<std::string>(), type->get<std::string>(), {}};
+  const nlohmann::json* at = &event;
+  for (auto key : {"data", "object", "metadata", "order_id"}) {
+    if (!at->is_object())
+      return out;
+    auto next = at->find(key);
+    if (next == at->end())
+      return out;
+    at = &*next;
+  }
+  if (at->is_string())
+    out.order_id = at->get<std::string>();
+  return out;
 }
 
 } // namespace kassa

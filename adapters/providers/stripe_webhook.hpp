@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace kassa {
@@ -22,5 +24,16 @@ std::string_view to_string(webhook_verdict v);
 webhook_verdict verify_stripe_signature(
   std::string_view payload, std::string_view header, std::string_view secret,
   int64_t now_unix, std::chrono::seconds tolerance = std::chrono::minutes(5));
+
+/// What kassa reads from a (verified) Stripe event.
+struct stripe_event {
+  std::string id;
+  std::string type;
+  std::string order_id; ///< data.object.metadata.order_id; empty if none
+};
+
+/// Reads an event body; nullopt when it is not JSON or lacks a string id
+/// and type. Never throws.
+std::optional<stripe_event> parse_stripe_event(std::string_view body);
 
 } // namespace kassa

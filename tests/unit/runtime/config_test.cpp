@@ -84,6 +84,19 @@ TEST_CASE("every validation error names the key", "[config]") {
     CHECK(error_of(load_config_json(R"({"htp":{"port":1}})")).key
           == "htp.port");
   }
+  SECTION("a file that is not JSON, a number out of range, deep nesting") {
+    CHECK(error_of(load_config_json("{")).message.find("not valid JSON")
+          != std::string::npos);
+    auto e = error_of(load_config_json(R"({"http":{"port":1e400}})"));
+    CHECK(e.message.find("http.port: number out of range")
+          != std::string::npos);
+    // Deep nesting is refused before the walk over the keys recurses.
+    std::string deep;
+    for (int i = 0; i < 100000; ++i)
+      deep += R"({"a":)";
+    CHECK(error_of(load_config_json(deep)).message.find("nested deeper")
+          != std::string::npos);
+  }
   SECTION("wrong type") {
     auto e = error_of(load_config_json(R"({"http":{"port":"80"}})"));
     CHECK(e.key == "http.port");

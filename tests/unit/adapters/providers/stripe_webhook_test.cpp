@@ -51,3 +51,23 @@ TEST_CASE("wrong secret, tampered body and stale timestamps are refused",
     CHECK(verify_stripe_signature(payload, bad, secret, 1000)
           == webhook_verdict::malformed_header);
 }
+
+TEST_CASE("Stripe events: id, type and the order id, or nothing", "[webhook]") {
+  auto e = parse_stripe_event(
+    R"({"id":"evt_1","type":"payment_intent.succeeded","data":{"object":)"
+    R"({"metadata":{"order_id":"o-7"}}}})");
+  REQUIRE(e);
+  CHECK(e->id == "evt_1");
+  CHECK(e->type == "payment_intent.succeeded");
+  CHECK(e->order_id == "o-7");
+  auto bare = parse_stripe_event(R"({"id":"evt_2","type":"x","data":[1]})");
+  REQUIRE(bare);
+  CHECK(bare->order_id.empty());
+  for (auto bad : {"", "[]", "{}", R"({"id":1,"type":"x"})",
+                   R"({"id":"e","type":1e400})", R"({"id":"e"})"})
+    CHECK_FALSE(parse_stripe_event(bad));
+  CHECK(
+    parse_stripe_event(
+      R"({"id":"e","type":"t","data":{"object":{"metadata":{"order_id":5}}}})")
+      ->order_id.empty());
+}
