@@ -60,9 +60,11 @@ struct harness {
   }
 };
 
+/// Never destroyed: CAF's own statics may be gone by the time exit handlers
+/// would tear the system down.
 harness& the_harness() {
-  static harness h;
-  return h;
+  static auto* h = new harness;
+  return *h;
 }
 
 } // namespace
@@ -87,6 +89,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     used += n;
   }
   if (!parser.is_done()) {
+    if (!parser.got_some())
+      return 0; // the connection closed before a byte: nothing to answer
     parser.put_eof(ec);
     if (ec || !parser.is_done())
       return 0;
