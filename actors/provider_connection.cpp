@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -25,11 +26,15 @@ namespace {
 
 using time_point = std::chrono::steady_clock::time_point;
 
-/// A caller's call and where it is in its retries.
+/// A caller's call and where it is in its retries. The breaker judges the
+/// logical call — its outcome after the connection's own retries — so it
+/// holds one permit across its attempts.
 struct pending_call {
   provider_call call;
   uint32_t attempt = 1;
   time_point first{};
+  time_point sent{}; ///< this attempt
+  std::optional<breaker_permit> permit;
 };
 
 struct connection_state {
@@ -90,7 +95,10 @@ void answer_unavailable(connection_actor* self, const pending_call& pc,
   r.outcome = provider_outcome::unavailable;
   r.error = "circuit_open: " + st.options.name + " is unavailable"
             + (why.empty() ? "" : " (" + why + ")");
-  r.retry_after_ms = ms_until(now(self), st.breaker.reopens_at());
+  // Each refused caller gets its own time to come back, the oldest first
+  // and in growing waves, so a recovering provider is not hit by every
+  // parked saga at once.
+  r.retry_after_ms = ms_until(now(self), st.breaker.next_resume_at());
   answer(self, pc, std::move(r));
 }
 
@@ -145,6 +153,7 @@ void arm_sweep(connection_actor* self) {
 
 void dispatch(connection_actor* self, pending_call pc) {
   auto& st = self->state;
+  pc.sent = now(self);
   auto id = "c" + std::to_string(++st.next_id);
   auto fwd = pc.call;
   fwd.message_id = id;
@@ -172,7 +181,16 @@ void pump(connection_actor* self) {
       }
       return;
     }
-    if (!st.breaker.allow(t)) {
+    auto& front = st.queue.front();
+    // A retry keeps its permit while the period it was admitted in lasts;
+    // otherwise it is admitted again like a new call.
+    if (front.permit && !st.breaker.current(*front.permit)) {
+      st.breaker.release(*front.permit);
+      front.permit.reset();
+    }
+    if (!front.permit)
+      front.permit = st.breaker.acquire(t);
+    if (!front.permit) {
       note_state(self);
       if (st.breaker.state(t) == breaker_state::half_open)
         return; // probes are out; their answers decide
@@ -182,7 +200,7 @@ void pump(connection_actor* self) {
       }
       return;
     }
-    note_state(self); // open → half-open happens inside allow()
+    note_state(self); // open → half-open happens inside acquire()
     st.bucket.try_take(t);
     auto pc = std::move(st.queue.front());
     st.queue.pop_front();
@@ -199,25 +217,41 @@ bool repeatable(const connection_state& st, const pending_call& pc,
          && std::find(unsafe.begin(), unsafe.end(), pc.call.op) == unsafe.end();
 }
 
+/// Every admitted call ends here exactly once per attempt: an answer, or
+/// the sweep's timeout. The permit goes back when the logical call ends.
 void on_answer(connection_actor* self, pending_call pc, provider_result r) {
   auto& st = self->state;
   auto t = now(self);
   if (st.in_flight_metric)
     st.in_flight_metric->set(static_cast<int64_t>(st.in_flight.size()));
+  auto took = std::chrono::duration_cast<millis>(t - pc.sent);
   if (r.outcome != provider_outcome::transient
       && r.outcome != provider_outcome::unknown) {
     // A decline is a healthy provider saying no.
-    st.breaker.on_success(t);
+    if (pc.permit)
+      st.breaker.on_success(*pc.permit, t, took);
     note_state(self);
     answer(self, pc, std::move(r));
     return;
   }
-  st.breaker.on_failure(t);
   ++st.errors;
   if (st.errors_metric)
     st.errors_metric->inc();
-  note_state(self);
+  auto fail = [&] {
+    if (pc.permit)
+      st.breaker.on_failure(*pc.permit, t);
+    pc.permit.reset();
+    note_state(self);
+  };
+  // A probe's failure (a timeout included) is the answer half-open waits
+  // for: the provider is still sick.
+  if (pc.permit && pc.permit->probe)
+    fail();
   if (st.breaker.state(t) == breaker_state::open) {
+    if (pc.permit) {
+      st.breaker.release(*pc.permit);
+      pc.permit.reset();
+    }
     answer_unavailable(self, pc, r.error);
     return;
   }
@@ -231,6 +265,11 @@ void on_answer(connection_actor* self, pending_call pc, provider_result r) {
                                     unit(st.rng), retry_after)
                  : std::nullopt;
   if (!delay) {
+    fail(); // the logical call failed: that is what the breaker counts
+    if (st.breaker.state(t) == breaker_state::open) {
+      answer_unavailable(self, pc, r.error);
+      return;
+    }
     answer(self, pc, std::move(r)); // the saga's own policy takes over
     return;
   }
@@ -278,7 +317,7 @@ caf::behavior provider_connection(connection_actor* self,
   return {
     [self](atom::call, provider_call& call) {
       auto& st = self->state;
-      pending_call pc{std::move(call), 1, now(self)};
+      pending_call pc{std::move(call), 1, now(self), {}, std::nullopt};
       if (st.queue.size() >= st.options.max_queue) {
         provider_result r;
         r.outcome = provider_outcome::transient;

@@ -296,3 +296,118 @@ TEST_CASE_METHOD(fixture, "the rate limit spaces calls out",
   advance(500ms);
   CHECK(s->adapter_calls.size() == 3);
 }
+
+// -- liveness: every admitted call ends and gives its breaker slot back ------
+
+namespace {
+
+/// Opens the fixture's circuit (min_calls 4, no retries) with four failures.
+void open_circuit(fixture& f) {
+  for (int i = 0; i < 4; ++i) {
+    f.call("f" + std::to_string(i));
+    f.answer(static_cast<size_t>(i), provider_outcome::transient);
+  }
+  REQUIRE(f.info()["state"] == "open");
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture,
+                 "a probe that never answers times out, counts as failed and "
+                 "the next half-open period has its slot again",
+                 "[provider_connection]") {
+  options.retry = retry_policy{1, 100ms, 100ms, 10s};
+  start();
+  open_circuit(*this);
+  advance(5s);
+  call("probe");
+  call("waits");
+  REQUIRE(s->adapter_calls.size() == 5); // the probe only
+  advance(1s);                           // the probe's call timeout
+  CHECK(info()["state"] == "open");      // a lost probe is a failed one
+  // Both callers were answered: the probe unknown-then-unavailable, the
+  // queued one unavailable.
+  REQUIRE(s->answers.size() == 6);
+  CHECK(s->answers[4].message_id == "probe");
+  CHECK(s->answers[4].outcome == provider_outcome::unavailable);
+  CHECK(s->answers[5].message_id == "waits");
+  // The late answer of the lost probe changes nothing.
+  answer(4, provider_outcome::ok);
+  CHECK(info()["state"] == "open");
+  advance(5s);
+  call("probe2");
+  REQUIRE(s->adapter_calls.size() == 6); // the slot is free again
+  answer(5, provider_outcome::ok);
+  CHECK(info()["state"] == "closed");
+}
+
+TEST_CASE_METHOD(fixture,
+                 "answers of calls admitted before the circuit opened neither "
+                 "close it nor take a probe's slot",
+                 "[provider_connection]") {
+  options.retry = retry_policy{1, 100ms, 100ms, 10s};
+  options.call_timeout = 60s;
+  start();
+  call("slow"); // in flight across the whole outage
+  for (int i = 0; i < 4; ++i) {
+    call("f" + std::to_string(i));
+    answer(static_cast<size_t>(i + 1), provider_outcome::transient);
+  }
+  REQUIRE(info()["state"] == "open");
+  advance(5s);
+  call("probe");
+  REQUIRE(s->adapter_calls.size() == 6);
+  answer(0, provider_outcome::ok); // the old call: not a probe
+  CHECK(info()["state"] == "half_open");
+  call("queued");
+  CHECK(s->adapter_calls.size() == 6); // the probe slot is still taken
+  answer(5, provider_outcome::ok);     // the probe
+  CHECK(info()["state"] == "closed");
+  CHECK(s->adapter_calls.size() == 7); // and the queued call goes out
+}
+
+TEST_CASE_METHOD(fixture,
+                 "failures that the connection's retries absorb do not count "
+                 "against the circuit",
+                 "[provider_connection]") {
+  // Every call fails once and succeeds on its retry: 50 % of the attempts
+  // fail, none of the calls.
+  start();
+  for (int i = 0; i < 8; ++i) {
+    call("c" + std::to_string(i));
+    auto n = s->adapter_calls.size();
+    answer(n - 1, provider_outcome::transient);
+    advance(100ms); // the retry's backoff
+    REQUIRE(s->adapter_calls.size() == n + 1);
+    answer(n, provider_outcome::ok);
+  }
+  CHECK(info()["state"] == "closed");
+  CHECK(info()["errors"] == 8);
+  CHECK(info()["retries"] == 8);
+  REQUIRE(s->answers.size() == 8);
+  for (auto& a : s->answers)
+    CHECK(a.outcome == provider_outcome::ok);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "callers refused while open come back in waves, the oldest "
+                 "first",
+                 "[provider_connection]") {
+  options.retry = retry_policy{1, 100ms, 100ms, 10s};
+  options.breaker.ramp_step = 500ms;
+  start();
+  open_circuit(*this);
+  s->answers.clear();
+  for (int i = 0; i < 7; ++i)
+    call("p" + std::to_string(i));
+  REQUIRE(s->answers.size() == 7);
+  std::vector<int64_t> after;
+  for (auto& a : s->answers) {
+    CHECK(a.outcome == provider_outcome::unavailable);
+    after.push_back(a.retry_after_ms);
+  }
+  // The fourth failure's own caller was the first refused (probes = 1):
+  // waves of 1, 2, 4 callers, 500 ms apart.
+  CHECK(after
+        == std::vector<int64_t>{5500, 5500, 6000, 6000, 6000, 6000, 6500});
+}
