@@ -44,7 +44,11 @@ struct connection_state {
   caf::actor root;
   const logger* log = nullptr;
   circuit_breaker breaker;
+  adaptive_limit limit;
   token_bucket bucket;
+  /// Callers (by order) refused while the circuit was open and not back
+  /// yet, with when they were told to come back.
+  std::unordered_map<std::string, time_point> parked;
   std::deque<pending_call> queue;
   /// Sent to the adapter, by the connection's own message id.
   std::unordered_map<std::string, pending_call> in_flight;
@@ -67,6 +71,11 @@ struct connection_state {
   counter* deferred_metric = nullptr;
   gauge* state_metric = nullptr;
   gauge* in_flight_metric = nullptr;
+  gauge* limit_metric = nullptr;
+  gauge* parked_metric = nullptr;
+  counter* ok_metric = nullptr;     ///< logical calls that succeeded
+  counter* failed_metric = nullptr; ///< ... that failed after retries
+  counter* slow_metric = nullptr;   ///< attempts slower than slow_call
 };
 
 using connection_actor = caf::stateful_actor<connection_state>;
@@ -98,7 +107,13 @@ void answer_unavailable(connection_actor* self, const pending_call& pc,
   // Each refused caller gets its own time to come back, the oldest first
   // and in growing waves, so a recovering provider is not hit by every
   // parked saga at once.
-  r.retry_after_ms = ms_until(now(self), st.breaker.next_resume_at());
+  auto resume_at = st.breaker.next_resume_at();
+  r.retry_after_ms = ms_until(now(self), resume_at);
+  if (!pc.call.order_id.empty()) {
+    st.parked[pc.call.order_id] = resume_at;
+    if (st.parked_metric)
+      st.parked_metric->set(static_cast<int64_t>(st.parked.size()));
+  }
   answer(self, pc, std::move(r));
 }
 
@@ -172,7 +187,7 @@ void dispatch(connection_actor* self, pending_call pc) {
 /// Starts as many queued calls as the limits allow.
 void pump(connection_actor* self) {
   auto& st = self->state;
-  while (!st.queue.empty() && st.in_flight.size() < st.options.max_in_flight) {
+  while (!st.queue.empty() && st.in_flight.size() < st.limit.limit()) {
     auto t = now(self);
     if (auto wait = st.bucket.wait_time(t); wait.count() > 0) {
       if (!st.pump_armed) {
@@ -225,11 +240,32 @@ void on_answer(connection_actor* self, pending_call pc, provider_result r) {
   if (st.in_flight_metric)
     st.in_flight_metric->set(static_cast<int64_t>(st.in_flight.size()));
   auto took = std::chrono::duration_cast<millis>(t - pc.sent);
+  // A timeout or an overload answer (one with Retry-After) says the
+  // provider cannot take this many calls; so does a slow one.
+  bool dropped
+    = r.outcome == provider_outcome::unknown
+      || (r.outcome == provider_outcome::transient && r.retry_after_ms > 0);
+  auto before = st.limit.limit();
+  st.limit.on_sample(t, took, dropped,
+                     static_cast<uint32_t>(st.in_flight.size()));
+  if (st.limit.limit() != before) {
+    if (st.limit_metric)
+      st.limit_metric->set(st.limit.limit());
+    if (st.log && st.limit.limit() < before)
+      st.log->debug("provider", "concurrency limit lowered",
+                    {{"provider", st.options.name},
+                     {"limit", std::to_string(st.limit.limit())}});
+  }
+  if (st.options.slow_call.count() > 0 && took >= st.options.slow_call
+      && st.slow_metric)
+    st.slow_metric->inc();
   if (r.outcome != provider_outcome::transient
       && r.outcome != provider_outcome::unknown) {
     // A decline is a healthy provider saying no.
     if (pc.permit)
       st.breaker.on_success(*pc.permit, t, took);
+    if (st.ok_metric)
+      st.ok_metric->inc();
     note_state(self);
     answer(self, pc, std::move(r));
     return;
@@ -241,6 +277,8 @@ void on_answer(connection_actor* self, pending_call pc, provider_result r) {
     if (pc.permit)
       st.breaker.on_failure(*pc.permit, t);
     pc.permit.reset();
+    if (st.failed_metric)
+      st.failed_metric->inc();
     note_state(self);
   };
   // A probe's failure (a timeout included) is the answer half-open waits
@@ -290,6 +328,9 @@ caf::behavior provider_connection(connection_actor* self,
   auto& st = self->state;
   st.options = std::move(options);
   st.breaker = circuit_breaker{st.options.breaker};
+  st.limit = adaptive_limit{adaptive_limit_options{
+    st.options.min_in_flight, st.options.max_in_flight, 0.9,
+    st.options.slow_call}};
   st.bucket = token_bucket{st.options.rate_per_s, st.options.burst};
   st.root = std::move(root);
   st.log = log;
@@ -313,10 +354,33 @@ caf::behavior provider_connection(connection_actor* self,
       "Circuit breaker state: 0 closed, 1 open, 2 half-open.", labels);
     st.in_flight_metric = &metrics->get_gauge(
       "kassa_provider_in_flight", "Provider calls awaiting an answer.", labels);
+    st.limit_metric = &metrics->get_gauge(
+      "kassa_provider_limit",
+      "Calls the connection lets into flight now (the adaptive limit).",
+      labels);
+    st.limit_metric->set(st.limit.limit());
+    st.parked_metric = &metrics->get_gauge(
+      "kassa_provider_parked",
+      "Sagas refused while the circuit was open that have not called again.",
+      labels);
+    auto outcome = [&](const char* what, const char* help) {
+      auto l = labels;
+      l.emplace_back("outcome", what);
+      return &metrics->get_counter("kassa_provider_outcomes_total", help, l);
+    };
+    const char* help = "Provider calls by outcome: ok and failed count "
+                       "logical calls (after retries), slow counts attempts "
+                       "slower than providers.slow_call_ms.";
+    st.ok_metric = outcome("ok", help);
+    st.failed_metric = outcome("failed", help);
+    st.slow_metric = outcome("slow", help);
   }
   return {
     [self](atom::call, provider_call& call) {
       auto& st = self->state;
+      if (!st.parked.empty() && st.parked.erase(call.order_id) > 0
+          && st.parked_metric)
+        st.parked_metric->set(static_cast<int64_t>(st.parked.size()));
       pending_call pc{std::move(call), 1, now(self), {}, std::nullopt};
       if (st.queue.size() >= st.options.max_queue) {
         provider_result r;
@@ -396,6 +460,17 @@ caf::behavior provider_connection(connection_actor* self,
         j["adapter"] = st.options.adapter;
         j["state"] = std::string{to_string(st.breaker.state(t))};
         j["in_flight"] = st.in_flight.size();
+        j["limit"] = st.limit.limit();
+        j["max_in_flight"] = st.options.max_in_flight;
+        j["failure_rate"] = st.breaker.failure_rate(t);
+        j["slow_rate"] = st.breaker.slow_rate(t);
+        j["probes_in_flight"] = st.breaker.probes_in_flight();
+        // A saga that never came back (finished another way) leaves the
+        // count a minute after it was due.
+        std::erase_if(st.parked, [t](auto& entry) {
+          return entry.second + std::chrono::minutes(1) < t;
+        });
+        j["parked"] = st.parked.size();
         j["queued"] = st.queue.size() + st.backing_off.size();
         j["calls"] = st.calls;
         j["errors"] = st.errors;

@@ -7,6 +7,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "runtime/adaptive_limit.hpp"
 #include "runtime/circuit_breaker.hpp"
 #include "runtime/retry.hpp"
 
@@ -21,6 +22,9 @@ struct provider_connection_options {
   std::string kind;    ///< payment | invoicing | shipping | messaging
   std::string adapter; ///< sandbox | stripe | billingo
   uint32_t max_in_flight = 64;
+  /// The adaptive limit's floor, and what makes a call slow (0: none).
+  uint32_t min_in_flight = 4;
+  millis slow_call{0};
   double rate_per_s = 0; ///< 0 = unlimited
   double burst = 50;
   millis call_timeout{3000};

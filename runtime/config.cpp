@@ -5,6 +5,7 @@
 #include <charconv>
 #include <fstream>
 #include <sstream>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
@@ -214,7 +215,97 @@ std::optional<config_error> apply_json(config_values& values,
   return std::nullopt;
 }
 
+/// Every integer key of providers.*, by its name after "providers.".
+const std::vector<std::pair<std::string_view, int64_t provider_policy::*>>&
+policy_fields() {
+  using pp = provider_policy;
+  static const std::vector<std::pair<std::string_view, int64_t pp::*>> fields
+    = {{"max_in_flight", &pp::max_in_flight},
+       {"min_in_flight", &pp::min_in_flight},
+       {"slow_call_ms", &pp::slow_call_ms},
+       {"rate_per_s", &pp::rate_per_s},
+       {"burst", &pp::burst},
+       {"call_timeout_ms", &pp::call_timeout_ms},
+       {"max_attempts", &pp::max_attempts},
+       {"retry_initial_ms", &pp::retry_initial_ms},
+       {"retry_max_ms", &pp::retry_max_ms},
+       {"retry_deadline_ms", &pp::retry_deadline_ms},
+       {"breaker_failure_percent", &pp::breaker_failure_percent},
+       {"breaker_min_calls", &pp::breaker_min_calls},
+       {"breaker_window_ms", &pp::breaker_window_ms},
+       {"breaker_open_ms", &pp::breaker_open_ms},
+       {"breaker_probes", &pp::breaker_probes},
+       {"breaker_slow_percent", &pp::breaker_slow_percent},
+       {"ramp_step_ms", &pp::ramp_step_ms}};
+  return fields;
+}
+
+/// One providers.overrides entry split and checked: the connection, the
+/// field and its value (within the range of the providers.* key).
+struct policy_override {
+  std::string connection;
+  int64_t provider_policy::*field = nullptr;
+  int64_t value = 0;
+};
+
+std::variant<policy_override, config_error>
+parse_override(std::string_view entry) {
+  auto bad = [&](std::string why) {
+    return config_error{"providers.overrides",
+                        "\"" + std::string{entry} + "\": " + why};
+  };
+  auto eq = entry.find('=');
+  auto dot = entry.substr(0, eq).rfind('.');
+  if (eq == std::string_view::npos || dot == std::string_view::npos)
+    return bad("must be <connection>.<key>=<value>");
+  policy_override out;
+  out.connection = std::string{entry.substr(0, dot)};
+  auto key = entry.substr(dot + 1, eq - dot - 1);
+  auto& names = provider_connection_names();
+  if (std::find(names.begin(), names.end(), out.connection) == names.end())
+    return bad("unknown connection " + out.connection);
+  for (auto& [name, field] : policy_fields())
+    if (name == key)
+      out.field = field;
+  if (out.field == nullptr)
+    return bad("no integer key providers." + std::string{key});
+  auto schema_key = find_key("providers." + std::string{key});
+  config_value value;
+  if (auto err = parse_config_text(*schema_key, entry.substr(eq + 1), value))
+    return bad(err->message);
+  out.value = std::get<int64_t>(value);
+  return out;
+}
+
+/// What one key cannot check alone: each override's parts.
+std::optional<config_error> check_values(const config_values& values) {
+  for (auto& entry : values.get_list("providers.overrides")) {
+    auto parsed = parse_override(entry);
+    if (auto err = std::get_if<config_error>(&parsed))
+      return *err;
+  }
+  return std::nullopt;
+}
+
 } // namespace
+
+const std::vector<std::string_view>& provider_connection_names() {
+  static const std::vector<std::string_view> names{
+    "sandbox-payment", "sandbox-invoicing", "sandbox-shipping",
+    "sandbox-messaging", "stripe", "billingo"};
+  return names;
+}
+
+provider_policy node_config::policy_for(std::string_view name) const {
+  provider_policy out = providers;
+  for (auto& entry : providers.overrides) {
+    auto parsed = parse_override(entry);
+    if (auto o = std::get_if<policy_override>(&parsed);
+        o && o->connection == name)
+      out.*(o->field) = o->value;
+  }
+  return out;
+}
 
 std::optional<config_error> parse_config_text(const config_key& key,
                                               std::string_view text,
@@ -280,6 +371,8 @@ config_result load_config_json(std::string_view json_text,
   auto values = defaults();
   if (auto err = apply_json(values, json_text, origin))
     return *err;
+  if (auto err = check_values(values))
+    return *err;
   return values;
 }
 
@@ -341,6 +434,8 @@ config_result load_config(const config_sources& sources) {
     }
     values.set(key->key, std::move(parsed), flag);
   }
+  if (auto err = check_values(values))
+    return *err;
   return values;
 }
 
@@ -404,19 +499,9 @@ node_config to_node_config(const config_values& v) {
   c.billingo.block_id = v.get_int("billingo.block_id");
   c.orders.three_ds_timeout_ms = v.get_int("orders.three_ds_timeout_ms");
   auto& p = c.providers;
-  p.max_in_flight = v.get_int("providers.max_in_flight");
-  p.rate_per_s = v.get_int("providers.rate_per_s");
-  p.burst = v.get_int("providers.burst");
-  p.call_timeout_ms = v.get_int("providers.call_timeout_ms");
-  p.max_attempts = v.get_int("providers.max_attempts");
-  p.retry_initial_ms = v.get_int("providers.retry_initial_ms");
-  p.retry_max_ms = v.get_int("providers.retry_max_ms");
-  p.retry_deadline_ms = v.get_int("providers.retry_deadline_ms");
-  p.breaker_failure_percent = v.get_int("providers.breaker_failure_percent");
-  p.breaker_min_calls = v.get_int("providers.breaker_min_calls");
-  p.breaker_window_ms = v.get_int("providers.breaker_window_ms");
-  p.breaker_open_ms = v.get_int("providers.breaker_open_ms");
-  p.breaker_probes = v.get_int("providers.breaker_probes");
+  for (auto& [name, field] : policy_fields())
+    p.*field = v.get_int("providers." + std::string{name});
+  p.overrides = v.get_list("providers.overrides");
   c.jobs.poll_interval_ms = v.get_int("jobs.poll_interval_ms");
   c.jobs.lease_ms = v.get_int("jobs.lease_ms");
   c.jobs.max_attempts = v.get_int("jobs.max_attempts");

@@ -99,6 +99,32 @@ std::optional<config_error> parse_config_text(const config_key& key,
 
 // -- the typed view the node uses ---------------------------------------------
 
+/// The limits and policies of a provider connection (the providers.* integer
+/// keys; providers.overrides changes them per connection).
+struct provider_policy {
+  int64_t max_in_flight = 64;
+  int64_t min_in_flight = 4;
+  int64_t slow_call_ms = 1000;
+  int64_t rate_per_s = 0;
+  int64_t burst = 50;
+  int64_t call_timeout_ms = 3000;
+  int64_t max_attempts = 4;
+  int64_t retry_initial_ms = 100;
+  int64_t retry_max_ms = 2000;
+  int64_t retry_deadline_ms = 5000;
+  int64_t breaker_failure_percent = 50;
+  int64_t breaker_min_calls = 20;
+  int64_t breaker_window_ms = 10000;
+  int64_t breaker_open_ms = 5000;
+  int64_t breaker_probes = 3;
+  int64_t breaker_slow_percent = 0;
+  int64_t ramp_step_ms = 500;
+};
+
+/// The provider connections a node can have (providers.overrides names
+/// one of them).
+const std::vector<std::string_view>& provider_connection_names();
+
 struct node_config {
   std::string node_id;
   struct {
@@ -170,22 +196,14 @@ struct node_config {
     std::string api_key_file;
     int64_t block_id = 0;
   } billingo;
-  struct {
-    int64_t max_in_flight = 64;
-    int64_t rate_per_s = 0;
-    int64_t burst = 50;
-    int64_t call_timeout_ms = 3000;
-    int64_t max_attempts = 4;
-    int64_t retry_initial_ms = 100;
-    int64_t retry_max_ms = 2000;
-    int64_t retry_deadline_ms = 5000;
-    int64_t breaker_failure_percent = 50;
-    int64_t breaker_min_calls = 20;
-    int64_t breaker_window_ms = 10000;
-    int64_t breaker_open_ms = 5000;
-    int64_t breaker_probes = 3;
+  struct : provider_policy {
     std::string ca_file;
+    /// Validated `<connection>.<key>=<value>` entries.
+    std::vector<std::string> overrides;
   } providers;
+
+  /// The policy of connection `name`: providers.* with its overrides.
+  provider_policy policy_for(std::string_view name) const;
   struct {
     int64_t poll_interval_ms = 500;
     int64_t lease_ms = 30000;

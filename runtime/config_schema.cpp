@@ -117,8 +117,15 @@ const std::vector<config_key>& config_schema() {
             "An order waiting for the customer's 3-D Secure longer than this "
             "is compensated and cancelled."),
     int_key("providers.max_in_flight", "64", 1, 100000,
-            "Calls one provider connection has in flight at once; more wait "
-            "in its queue."),
+            "Most calls one provider connection has in flight at once; more "
+            "wait in its queue. The adaptive limit moves below it."),
+    int_key("providers.min_in_flight", "4", 1, 100000,
+            "The adaptive limit never lets fewer calls into flight than "
+            "this (it shrinks on timeouts, overload answers and slow calls, "
+            "and grows back while the provider keeps up)."),
+    int_key("providers.slow_call_ms", "1000", 0, 600000,
+            "A call that took this long is slow: counted in the slow-call "
+            "rate and it shrinks the adaptive limit. 0 = no call is slow."),
     int_key("providers.rate_per_s", "0", 0, 1000000,
             "Calls per second a provider connection starts (token bucket); "
             "0 = unlimited."),
@@ -152,6 +159,18 @@ const std::vector<config_key>& config_schema() {
     int_key("providers.breaker_probes", "3", 1, 1000,
             "Probes in flight while half-open; this many successes close the "
             "circuit, one failure opens it again."),
+    int_key("providers.breaker_slow_percent", "0", 0, 100,
+            "The circuit opens also when this share of the window's calls "
+            "were slow (providers.slow_call_ms); 0 = slow calls never open "
+            "it (they only shrink the adaptive limit)."),
+    int_key("providers.ramp_step_ms", "500", 1, 600000,
+            "Sagas parked while a circuit was open come back in waves this "
+            "far apart: breaker_probes, then twice as many each step, the "
+            "oldest first."),
+    list_key("providers.overrides",
+             "Per-connection policies: `<connection>.<key>=<value>` for any "
+             "integer providers.* key, e.g. "
+             "`sandbox-shipping.call_timeout_ms=8000`."),
     str_key("providers.ca_file", "", "",
             "PEM file of CAs trusted for provider HTTPS (a test CA); empty = "
             "the system's trust store. Certificates are always verified."),

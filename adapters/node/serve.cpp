@@ -86,12 +86,14 @@ provider_connection_options connection_options(const node_config& config,
                                                std::string name,
                                                provider_kind kind,
                                                std::string adapter) {
-  auto& p = config.providers;
+  auto p = config.policy_for(name);
   provider_connection_options o;
   o.name = std::move(name);
   o.kind = to_string(kind);
   o.adapter = std::move(adapter);
   o.max_in_flight = static_cast<uint32_t>(p.max_in_flight);
+  o.min_in_flight = static_cast<uint32_t>(p.min_in_flight);
+  o.slow_call = millis{p.slow_call_ms};
   o.rate_per_s = static_cast<double>(p.rate_per_s);
   o.burst = static_cast<double>(p.burst);
   o.call_timeout = millis{p.call_timeout_ms};
@@ -104,6 +106,10 @@ provider_connection_options connection_options(const node_config& config,
   o.breaker.window = millis{p.breaker_window_ms};
   o.breaker.open_for = millis{p.breaker_open_ms};
   o.breaker.probes = static_cast<uint32_t>(p.breaker_probes);
+  o.breaker.slow_call = millis{p.slow_call_ms};
+  o.breaker.slow_ratio
+    = static_cast<double>(p.breaker_slow_percent) / 100.0;
+  o.breaker.ramp_step = millis{p.ramp_step_ms};
   if (kind == provider_kind::invoicing)
     o.unsafe_ops = {"invoice"}; // like Billingo: no idempotency key
   return o;
@@ -136,11 +142,12 @@ std::string make_real_providers(const node_config& config,
                                 std::vector<real_provider>& out,
                                 fault_reporter faults) {
   std::string failure;
-  auto client_for = [&](const std::string& base_url, const char* key) {
+  auto client_for = [&](const std::string& base_url, const char* key,
+                        std::string_view connection) {
     http_client_options o;
     o.base_url = base_url;
     o.ca_file = config.providers.ca_file;
-    o.timeout = millis{config.providers.call_timeout_ms};
+    o.timeout = millis{config.policy_for(connection).call_timeout_ms};
     o.faults = faults;
     std::string error;
     auto client = http_client::make(o, error);
@@ -152,7 +159,7 @@ std::string make_real_providers(const node_config& config,
     = read_secret(config.stripe.secret_key, config.stripe.secret_key_file,
                   "stripe.secret_key_file", failure);
   if (!stripe_key.empty()) {
-    auto client = client_for(config.stripe.base_url, "stripe.base_url");
+    auto client = client_for(config.stripe.base_url, "stripe.base_url", "stripe");
     if (!client)
       return failure;
     out.push_back(
@@ -165,7 +172,8 @@ std::string make_real_providers(const node_config& config,
     = read_secret(config.billingo.api_key, config.billingo.api_key_file,
                   "billingo.api_key_file", failure);
   if (!billingo_key.empty()) {
-    auto client = client_for(config.billingo.base_url, "billingo.base_url");
+    auto client = client_for(config.billingo.base_url, "billingo.base_url",
+                             "billingo");
     if (!client)
       return failure;
     billingo_settings settings;

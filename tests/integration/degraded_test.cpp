@@ -60,3 +60,110 @@ TEST_CASE("with every provider failing 40 % of calls in 150 ms, 300 orders "
   }
   s.check_exactly_once(s.statuses());
 }
+
+namespace {
+
+/// Seconds into the day of an ISO 8601 UTC timestamp ("...T12:34:56.789Z").
+double seconds_of_day(const std::string& ts) {
+  auto t = ts.find('T');
+  REQUIRE(t != std::string::npos);
+  return std::stod(ts.substr(t + 1, 2)) * 3600
+         + std::stod(ts.substr(t + 4, 2)) * 60 + std::stod(ts.substr(t + 7));
+}
+
+json provider_info(shop& s, const std::string& name) {
+  auto list = s.get("/v1/providers");
+  for (auto& p : list["providers"])
+    if (p["name"] == name)
+      return p;
+  FAIL("no provider " << name);
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("a provider down 30 s: parked sagas are told to come back in "
+          "waves, not at once, and all complete once when it is back",
+          "[orders][providers][chaos][degraded]") {
+  shop s{{"KASSA_JOBS_POLL_INTERVAL_MS=100",
+          "KASSA_PROVIDERS_BREAKER_MIN_CALLS=5"}};
+  s.add_product("pan", 1000);
+  REQUIRE(
+    s.post("/v1/providers/sandbox-payment/chaos", {{"outage", true}}).status
+    == 200);
+  auto start = std::chrono::steady_clock::now();
+  const int orders = 60;
+  for (int i = 0; i < orders; ++i)
+    REQUIRE(s.post("/v1/orders", shop::order("pan", "tok_ok"),
+                   {{"Idempotency-Key", "o-" + std::to_string(i)}})
+              .status
+            == 202);
+  // Every order parks on the payment step.
+  auto pending = [&] {
+    return s.get("/v1/jobs?status=pending&limit=1000")["jobs"];
+  };
+  auto deadline = start + 25s;
+  while (pending().size() < orders && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  auto jobs = pending();
+  REQUIRE(jobs.size() == orders);
+  CHECK(provider_info(s, "sandbox-payment")["parked"].get<int>() >= orders / 2);
+  // Their resume times are spread over waves: a few first, then more.
+  std::vector<double> at;
+  for (auto& j : jobs)
+    at.push_back(seconds_of_day(j["run_at"].get<std::string>()));
+  std::sort(at.begin(), at.end());
+  INFO("resume times from " << at.front() << " to " << at.back());
+  CHECK(at.back() - at.front() >= 1.0);
+  auto first_wave = std::count_if(at.begin(), at.end(), [&](double x) {
+    return x < at.front() + 0.25;
+  });
+  CHECK(first_wave <= 2 * 3); // breaker_probes (3), with slack for timing
+  // The outage lasts 30 s in all, then the provider is back.
+  std::this_thread::sleep_until(start + 30s);
+  REQUIRE(
+    s.post("/v1/providers/sandbox-payment/chaos", {{"outage", false}}).status
+    == 200);
+  REQUIRE(s.settle(60s));
+  auto statuses = s.statuses();
+  REQUIRE(statuses.size() == orders);
+  for (auto& [id, status] : statuses)
+    CHECK(status == "completed");
+  s.check_exactly_once(statuses);
+  auto payment = provider_info(s, "sandbox-payment");
+  CHECK(payment["state"] == "closed");
+  CHECK(payment["parked"] == 0);
+}
+
+TEST_CASE("a provider that answers in 2 s: its connection's limit drops, no "
+          "call times out, every order completes",
+          "[orders][providers][chaos][degraded]") {
+  shop s{{"KASSA_PROVIDERS_OVERRIDES=sandbox-shipping.slow_call_ms=1000,"
+          "sandbox-shipping.min_in_flight=2"}};
+  s.add_product("pot", 1000);
+  REQUIRE(s.post("/v1/providers/sandbox-shipping/chaos", {{"latency_ms", 2000}})
+            .status
+          == 200);
+  CHECK(provider_info(s, "sandbox-shipping")["limit"] == 64);
+  const int orders = 30;
+  for (int i = 0; i < orders; ++i)
+    REQUIRE(s.post("/v1/orders", shop::order("pot", "tok_ok"),
+                   {{"Idempotency-Key", "s-" + std::to_string(i)}})
+              .status
+            == 202);
+  REQUIRE(s.settle(90s));
+  for (auto& [id, status] : s.statuses())
+    CHECK(status == "completed");
+  auto shipping = provider_info(s, "sandbox-shipping");
+  INFO(shipping.dump());
+  CHECK(shipping["limit"].get<int>() < 64);
+  CHECK(shipping["limit"].get<int>() >= 2);
+  CHECK(shipping["errors"] == 0); // no timeouts
+  CHECK(shipping["slow_rate"].get<double>() > 0.5);
+  // The other connections were fast and kept their cap.
+  CHECK(provider_info(s, "sandbox-payment")["limit"] == 64);
+  auto m = http_get(s.port, "/metrics").body;
+  CHECK(m.find("kassa_provider_outcomes_total{provider=\"sandbox-shipping\","
+               "outcome=\"slow\"} 30")
+        != std::string::npos);
+}
