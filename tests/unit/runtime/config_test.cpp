@@ -204,3 +204,28 @@ TEST_CASE("config/README.md documents every key and its env twin", "[config]") {
     CHECK(doc.find(env_twin(key.key)) != std::string::npos);
   }
 }
+
+TEST_CASE("providers.overrides set a policy for one connection", "[config]") {
+  auto r = load_config_json(
+    R"({"providers":{"call_timeout_ms":3000,"overrides":[)"
+    R"("sandbox-shipping.call_timeout_ms=8000","stripe.max_in_flight=16"]}})");
+  auto c = to_node_config(values_of(r));
+  CHECK(c.policy_for("sandbox-shipping").call_timeout_ms == 8000);
+  CHECK(c.policy_for("sandbox-shipping").max_in_flight == 64);
+  CHECK(c.policy_for("stripe").max_in_flight == 16);
+  CHECK(c.policy_for("sandbox-payment").call_timeout_ms == 3000);
+  for (auto [entry, why] : std::vector<std::pair<std::string, std::string>>{
+         {"nodot=1", "must be <connection>.<key>=<value>"},
+         {"sandbox-shipping.call_timeout_ms", "must be <connection>"},
+         {"paypal.max_in_flight=3", "unknown connection paypal"},
+         {"stripe.ca_file=x", "no integer key providers.ca_file"},
+         {"stripe.max_in_flight=0", "between 1 and 100000"},
+         {"stripe.max_in_flight=lots", "must be an integer"}}) {
+    INFO(entry);
+    auto e = error_of(load_config_json(
+      R"({"providers":{"overrides":[")" + entry + R"("]}})"));
+    CHECK(e.key == "providers.overrides");
+    CHECK(e.message.find(why) != std::string::npos);
+    CHECK(e.message.find(entry) != std::string::npos);
+  }
+}
