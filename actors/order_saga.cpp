@@ -1,6 +1,7 @@
 #include "actors/order_saga.hpp"
 
 #include <memory>
+#include <stdexcept>
 #include <utility>
 
 #include <caf/event_based_actor.hpp>
@@ -303,6 +304,9 @@ caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       auto& st = self->state;
       if (!request.empty())
         st.order = parse_order(request);
+      if (st.deps.crash_switch && st.deps.crash_switch->load()
+          && st.order.customer_id.rfind("crash", 0) == 0)
+        throw std::runtime_error("fault switch: saga_crash");
       for (auto& e : events) {
         st.logic.apply(event_of(e));
         st.seq = std::max(st.seq, e.seq);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -47,6 +48,10 @@ struct order_saga_deps {
   metrics_registry* metrics = nullptr;
   /// Sagas working at once (0 = no limit); see supervisor_options.
   size_t max_active = 1000;
+  /// Test only (debug.fault_switches): while it is set, a saga whose
+  /// customer id starts with "crash" throws as soon as it has loaded —
+  /// so its supervisor drops it past its restart budget.
+  std::shared_ptr<std::atomic<bool>> crash_switch;
 };
 
 /// One order saga. On start it loads its request and journal (through the

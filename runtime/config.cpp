@@ -291,8 +291,9 @@ std::optional<config_error> check_values(const config_values& values) {
 
 const std::vector<std::string_view>& provider_connection_names() {
   static const std::vector<std::string_view> names{
-    "sandbox-payment", "sandbox-invoicing", "sandbox-shipping",
-    "sandbox-messaging", "stripe", "billingo"};
+    "sandbox-payment",  "sandbox-invoicing",
+    "sandbox-shipping", "sandbox-messaging",
+    "stripe",           "billingo"};
   return names;
 }
 
@@ -488,6 +489,7 @@ node_config to_node_config(const config_values& v) {
   c.providers.ca_file = v.get_string("providers.ca_file");
   c.orders.payment_provider = v.get_string("orders.payment_provider");
   c.orders.max_active_sagas = v.get_int("orders.max_active_sagas");
+  c.orders.sweep_interval_ms = v.get_int("orders.sweep_interval_ms");
   c.orders.invoicing_provider = v.get_string("orders.invoicing_provider");
   c.stripe.base_url = v.get_string("stripe.base_url");
   c.stripe.secret_key = v.get_string("stripe.secret_key");

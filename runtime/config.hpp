@@ -182,6 +182,7 @@ struct node_config {
     int64_t three_ds_timeout_ms = 900000;
     std::string payment_provider = "sandbox";
     int64_t max_active_sagas = 1000;
+    int64_t sweep_interval_ms = 30000;
     std::string invoicing_provider = "sandbox";
   } orders;
   struct {

@@ -174,6 +174,10 @@ const std::vector<config_key>& config_schema() {
     str_key("providers.ca_file", "", "",
             "PEM file of CAs trusted for provider HTTPS (a test CA); empty = "
             "the system's trust store. Certificates are always verified."),
+    int_key("orders.sweep_interval_ms", "30000", 100, 3600000,
+            "How often the sweeper looks for live sagas that no actor drives "
+            "(dropped past their restart budget, stopped by a bug) and "
+            "drives them again from their journal."),
     int_key("orders.max_active_sagas", "1000", 0, 10000000,
             "Sagas working at once; more orders wait (pending) for a slot, "
             "so an overload queues instead of timing out. Sagas waiting "

@@ -271,6 +271,16 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
       for (auto& spec : specs)
         add_child(std::move(spec), nullptr);
     },
+    [self, add_child](atom::restart, std::vector<child_spec>& specs) {
+      std::vector<std::string> added;
+      for (auto& spec : specs) {
+        if (self->state.children.contains(spec.name))
+          continue;
+        added.push_back(spec.name);
+        add_child(std::move(spec), nullptr);
+      }
+      return added;
+    },
     [self](atom::idle, const std::string& name, bool idle) {
       auto& st = self->state;
       if (idle) {

@@ -51,6 +51,10 @@ struct child_spec {
 ///   handle (error `child_restarting` while it is down, `unknown_child`).
 /// - `(atom::add, child_spec) -> caf::actor`: starts and supervises another.
 /// - `(atom::add, std::vector<child_spec>)`: the same for several, no answer.
+/// - `(atom::restart, std::vector<child_spec>) -> std::vector<std::string>`:
+///   supervises those of them it does not (any more: a child dropped past
+///   its restart budget, or one never added) and answers their names — how
+///   a sweeper drives again what nobody drives.
 /// - `(atom::tell, std::string name, caf::message)`: delivers the message to
 ///   the child's current incarnation; held while the child is restarting, so
 ///   callers need no handle that a restart would make stale.

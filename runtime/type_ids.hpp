@@ -50,5 +50,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_runtime, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::job_spec))
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::job))
   CAF_ADD_TYPE_ID(kassa_runtime, (std::vector<kassa::job>))
+  CAF_ADD_TYPE_ID(kassa_runtime, (std::vector<std::string>))
 
 CAF_END_TYPE_ID_BLOCK(kassa_runtime)

@@ -21,6 +21,7 @@
 #include "actors/order_saga_records.hpp"
 #include "actors/provider_connection.hpp"
 #include "actors/saga_jobs.hpp"
+#include "actors/saga_sweeper.hpp"
 #include "adapters/http/api_pipeline.hpp"
 #include "adapters/http/client.hpp"
 #include "adapters/http/server.hpp"
@@ -107,8 +108,7 @@ provider_connection_options connection_options(const node_config& config,
   o.breaker.open_for = millis{p.breaker_open_ms};
   o.breaker.probes = static_cast<uint32_t>(p.breaker_probes);
   o.breaker.slow_call = millis{p.slow_call_ms};
-  o.breaker.slow_ratio
-    = static_cast<double>(p.breaker_slow_percent) / 100.0;
+  o.breaker.slow_ratio = static_cast<double>(p.breaker_slow_percent) / 100.0;
   o.breaker.ramp_step = millis{p.ramp_step_ms};
   if (kind == provider_kind::invoicing)
     o.unsafe_ops = {"invoice"}; // like Billingo: no idempotency key
@@ -159,7 +159,8 @@ std::string make_real_providers(const node_config& config,
     = read_secret(config.stripe.secret_key, config.stripe.secret_key_file,
                   "stripe.secret_key_file", failure);
   if (!stripe_key.empty()) {
-    auto client = client_for(config.stripe.base_url, "stripe.base_url", "stripe");
+    auto client
+      = client_for(config.stripe.base_url, "stripe.base_url", "stripe");
     if (!client)
       return failure;
     out.push_back(
@@ -172,8 +173,8 @@ std::string make_real_providers(const node_config& config,
     = read_secret(config.billingo.api_key, config.billingo.api_key_file,
                   "billingo.api_key_file", failure);
   if (!billingo_key.empty()) {
-    auto client = client_for(config.billingo.base_url, "billingo.base_url",
-                             "billingo");
+    auto client
+      = client_for(config.billingo.base_url, "billingo.base_url", "billingo");
     if (!client)
       return failure;
     billingo_settings settings;
@@ -345,6 +346,8 @@ int serve(const node_config& config, const logger& log) {
   saga_deps.three_ds_timeout = millis{config.orders.three_ds_timeout_ms};
   saga_deps.metrics = &metrics;
   saga_deps.max_active = static_cast<size_t>(config.orders.max_active_sagas);
+  if (config.debug_fault_switches)
+    saga_deps.crash_switch = std::make_shared<std::atomic<bool>>(false);
   late.push_back({"sagas", [saga_deps](caf::local_actor* parent) {
                     return spawn_saga_supervisor(parent, saga_deps);
                   }});
@@ -358,6 +361,12 @@ int serve(const node_config& config, const logger& log) {
              std::make_shared<const order_data>(order_from_json(request)));
          },
          &metrics);
+     }});
+  late.push_back(
+    {"saga_sweeper",
+     [saga_deps, interval = millis{config.orders.sweep_interval_ms}](
+       caf::local_actor* parent) {
+       return spawn_saga_sweeper(parent, saga_deps, interval);
      }});
   late.push_back({"saga_jobs", [root, saga_deps](caf::local_actor* parent) {
                     return spawn_saga_jobs(
@@ -428,8 +437,12 @@ int serve(const node_config& config, const logger& log) {
   if (config.debug_fault_switches) {
     log.warn("node", "debug.fault_switches is on: POST /v1/debug/faults "
                      "breaks this node on request (tests only)");
-    routes.inject_fault
-      = [&server, &sys](const std::string& fault) -> std::string {
+    routes.inject_fault = [&server, &sys, crash = saga_deps.crash_switch](
+                            const std::string& fault) -> std::string {
+      if (fault == "saga_crash" || fault == "saga_heal") {
+        crash->store(fault == "saga_crash");
+        return {};
+      }
       if (fault == "http_loop") {
         server.abandon("fault switch: http_loop");
         return {};
@@ -450,7 +463,7 @@ int serve(const node_config& config, const logger& log) {
         return {};
       }
       return "unknown fault (handler_throw, io_throw, http_loop, "
-             "stuck_actor)";
+             "stuck_actor, saga_crash, saga_heal)";
     };
   }
   ws_authenticator ws_auth
