@@ -411,3 +411,41 @@ TEST_CASE_METHOD(fixture,
   CHECK(after
         == std::vector<int64_t>{5500, 5500, 6000, 6000, 6000, 6000, 6500});
 }
+
+TEST_CASE_METHOD(fixture,
+                 "a probe whose caller is gone still ends and gives its slot "
+                 "back",
+                 "[provider_connection]") {
+  options.retry = retry_policy{1, 100ms, 100ms, 10s};
+  start();
+  open_circuit(*this);
+  advance(5s);
+  call("probe");
+  REQUIRE(s->adapter_calls.size() == 5);
+  // The saga that asked dies before the answer comes.
+  caf::anon_send_exit(caller, caf::exit_reason::kill);
+  sched->run();
+  answer(4, provider_outcome::ok);
+  // Its answer still counted: the probe closed the circuit.
+  CHECK(info()["state"] == "closed");
+  CHECK(info()["probes_in_flight"] == 0);
+  CHECK(info()["in_flight"] == 0);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a restarted connection starts closed with nothing in flight",
+                 "[provider_connection]") {
+  options.retry = retry_policy{1, 100ms, 100ms, 10s};
+  start();
+  open_circuit(*this);
+  advance(5s);
+  call("probe"); // a probe slot taken...
+  caf::anon_send_exit(conn, caf::exit_reason::kill);
+  sched->run();
+  start(); // ...and the connection restarted (as its supervisor would)
+  CHECK(info()["state"] == "closed");
+  CHECK(info()["in_flight"] == 0);
+  call("after");
+  CHECK(s->adapter_calls.back().message_id != "probe");
+  CHECK(info()["in_flight"] == 1);
+}
