@@ -161,6 +161,14 @@ private:
 
 } // namespace
 
+std::string string_field(const json& object, std::string_view key) {
+  if (!object.is_object())
+    return {};
+  auto i = object.find(key);
+  return i != object.end() && i->is_string() ? i->get<std::string>()
+                                             : std::string{};
+}
+
 std::optional<json_problem> parse_json(std::string_view text, json& out,
                                        size_t max_depth) {
   tracking_sax sax{out, max_depth};

@@ -30,4 +30,9 @@ std::optional<json_problem> parse_json(std::string_view text,
                                        nlohmann::json& out,
                                        size_t max_depth = json_max_depth);
 
+/// `object[key]` when `object` is an object holding a string there, else
+/// an empty string: for reading what a provider sent, which may be any
+/// shape (nlohmann's `value()` throws on a wrong type).
+std::string string_field(const nlohmann::json& object, std::string_view key);
+
 } // namespace kassa

@@ -93,6 +93,8 @@ std::optional<api_response> validate_order(const route_context& ctx,
                          "unknown payment provider " + provider
                            + (ctx.stripe ? " (configured: sandbox, stripe)"
                                          : " (configured: sandbox)"));
+  if (payment->contains("method") && !(*payment)["method"].is_string())
+    return invalid_field("payment.method", "must be card");
   auto method = payment->value("method", "card");
   if (method != "card")
     return invalid_field("payment.method", "must be card");
@@ -100,6 +102,8 @@ std::optional<api_response> validate_order(const route_context& ctx,
   if (auto s = body.find("shipping"); s != body.end()) {
     if (!s->is_object())
       return invalid_field("shipping", "must be an object");
+    if (s->contains("provider") && !(*s)["provider"].is_string())
+      return invalid_field("shipping.provider", "must be a string");
     if (s->value("provider", "sandbox") != "sandbox")
       return invalid_field("shipping.provider",
                            "unknown shipping provider (configured: sandbox)");

@@ -10,6 +10,7 @@
 #include "adapters/http/client.hpp"
 #include "adapters/providers/provider_errors.hpp"
 #include "adapters/providers/stripe.hpp"
+#include "runtime/json_parse.hpp"
 #include "runtime/retry.hpp"
 
 namespace kassa {
@@ -144,7 +145,7 @@ provider_result billingo_failure(const provider_call& call,
   auto body = json::parse(out.body, nullptr, false);
   if (body.is_object()) {
     if (body.contains("error") && body["error"].is_object())
-      message = body["error"].value("message", "");
+      message = string_field(body["error"], "message");
     else if (body.contains("message") && body["message"].is_string())
       message = body["message"].get<std::string>();
   }
@@ -174,7 +175,7 @@ std::optional<int64_t> billingo_partner_id(const http_outcome& out,
   for (auto& p : body["data"]) {
     if (!p.is_object())
       continue;
-    bool same = p.value("name", "") == customer;
+    bool same = string_field(p, "name") == customer;
     if (p.contains("emails") && p["emails"].is_array())
       for (auto& e : p["emails"])
         same |= e.is_string() && e.get<std::string>() == customer;
@@ -191,7 +192,7 @@ std::string billingo_document_for(const http_outcome& out,
     return {};
   auto marker = billingo_order_marker(order_id);
   for (auto& d : body["data"])
-    if (d.is_object() && d.value("comment", "") == marker && d.contains("id")
+    if (d.is_object() && string_field(d, "comment") == marker && d.contains("id")
         && d["id"].is_number_integer())
       return std::to_string(d["id"].get<int64_t>());
   return {};

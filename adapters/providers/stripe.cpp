@@ -7,6 +7,7 @@
 #include "actors/type_ids.hpp"
 #include "adapters/http/client.hpp"
 #include "adapters/providers/provider_errors.hpp"
+#include "runtime/json_parse.hpp"
 #include "runtime/retry.hpp"
 
 namespace kassa {
@@ -89,9 +90,9 @@ provider_result stripe_result(const provider_call& call,
     if (body.is_object() && body.contains("error")
         && body["error"].is_object()) {
       auto& e = body["error"];
-      type = e.value("type", "");
-      code = e.value("code", "");
-      message = e.value("message", "");
+      type = string_field(e, "type");
+      code = string_field(e, "code");
+      message = string_field(e, "message");
     }
     // Refunding twice is what the saga wanted: the refund exists.
     if (code == "charge_already_refunded")
@@ -111,8 +112,8 @@ provider_result stripe_result(const provider_call& call,
     return make_result(call, provider_outcome::unknown, {},
                        "stripe: unreadable answer");
   auto id = body["id"].get<std::string>();
-  auto object = body.value("object", "");
-  auto status = body.value("status", "");
+  auto object = string_field(body, "object");
+  auto status = string_field(body, "status");
   if (object == "refund")
     return status == "failed" || status == "canceled"
              ? make_result(call, provider_outcome::permanent, id,
@@ -131,7 +132,7 @@ provider_result stripe_result(const provider_call& call,
   std::string why = "card_declined";
   if (body.contains("last_payment_error")
       && body["last_payment_error"].is_object())
-    why += ": " + body["last_payment_error"].value("message", "");
+    why += ": " + string_field(body["last_payment_error"], "message");
   return make_result(call, provider_outcome::permanent, id,
                      why + " (status " + status + ")");
 }

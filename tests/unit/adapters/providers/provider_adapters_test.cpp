@@ -59,6 +59,15 @@ TEST_CASE("Stripe answers map to saga outcomes", "[stripe]") {
         == provider_outcome::unknown);
   CHECK(stripe_result(charge, answer(200, "not json")).outcome
         == provider_outcome::unknown);
+  // Found by fuzz_provider_answers: fields of the wrong type (nlohmann's
+  // value() threw) read as absent — a declined-looking answer, no throw.
+  r = stripe_result(charge, answer(200, R"({"id":"pi_1","object":1500,
+    "status":["succeeded"],"last_payment_error":{"message":7}})"));
+  CHECK(r.outcome == provider_outcome::permanent);
+  CHECK(r.ref == "pi_1");
+  r = stripe_result(charge, answer(402, R"({"error":{"type":1,"code":{},
+    "message":null}})"));
+  CHECK(r.outcome == provider_outcome::permanent);
   http_outcome refused;
   refused.error = "connect: Connection refused";
   CHECK(stripe_result(charge, refused).outcome == provider_outcome::transient);
