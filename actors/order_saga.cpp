@@ -13,6 +13,7 @@
 #include "actors/order_saga_actor.hpp"
 #include "actors/order_saga_records.hpp"
 #include "actors/type_ids.hpp"
+#include "runtime/database_health.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
@@ -512,6 +513,19 @@ caf::actor spawn_saga_supervisor(caf::local_actor* parent,
                           std::chrono::seconds(5),
                           false,
                           deps.max_active};
+  if (auto db = deps.database) {
+    // A database outage is a pause, not a crash: no restart budget used,
+    // no attempt, no compensation; the journal replays what was done.
+    opts.pause_on = [db](const caf::error& reason) {
+      return !db->up() || reason == errc::database_unavailable;
+    };
+    opts.resumable = [db] {
+      return db->up();
+    };
+    opts.resume_batch
+      = std::max<size_t>(1, static_cast<size_t>(deps.resume_per_s)
+                              * opts.resume_tick.count() / 1000);
+  }
   auto sup
     = spawn_supervisor(parent->system(), opts, {}, deps.log, deps.metrics);
   deps.store->unfinished([sup, deps](std::vector<std::string> ids) {

@@ -14,6 +14,8 @@
 
 namespace kassa {
 
+class database_health;
+
 class logger;
 class metrics_registry;
 
@@ -27,6 +29,15 @@ public:
   virtual void load(std::string order_id, caf::actor reply_to) = 0;
   /// Calls `done` with the ids of every saga not yet terminal.
   virtual void unfinished(std::function<void(std::vector<std::string>)> done)
+    = 0;
+  /// Marks the live saga `order_id` failed for good: an `order.failed`
+  /// event with `reason` after its last journal entry and status `failed`,
+  /// in one transaction, published to subscribers like every entry. For a
+  /// saga no actor could drive (the sweeper gives up on it): nothing is
+  /// compensated — a person looks at it. `done("")` once written (or the
+  /// saga was terminal already), else `done(why not)`.
+  virtual void give_up(std::string order_id, std::string reason,
+                       std::function<void(std::string error)> done)
     = 0;
 };
 
@@ -48,6 +59,11 @@ struct order_saga_deps {
   metrics_registry* metrics = nullptr;
   /// Sagas working at once (0 = no limit); see supervisor_options.
   size_t max_active = 1000;
+  /// The node's view of the database: a saga that stops while it is down
+  /// (or because it is) pauses instead of crashing, and resumes when it is
+  /// back, at most `resume_per_s` sagas a second. Null: no pausing (tests).
+  std::shared_ptr<const database_health> database;
+  uint32_t resume_per_s = 4000;
   /// Test only (debug.fault_switches): while it is set, a saga whose
   /// customer id starts with "crash" throws as soon as it has loaded —
   /// so its supervisor drops it past its restart budget.

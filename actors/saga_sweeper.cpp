@@ -2,6 +2,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/event_based_actor.hpp>
@@ -21,9 +22,11 @@ struct sweeper_state {
   static inline const char* name = "saga_sweeper";
   order_saga_deps deps;
   std::chrono::milliseconds interval{30000};
+  uint32_t max_revivals = 3;
   /// Revivals per saga since this node started.
   std::unordered_map<std::string, uint32_t> revived;
   counter* revived_metric = nullptr;
+  counter* given_up_metric = nullptr;
 };
 
 using sweeper_actor = caf::stateful_actor<sweeper_state>;
@@ -32,15 +35,60 @@ void schedule_sweep(sweeper_actor* self) {
   self->delayed_send(self, self->state.interval, atom::tick::value);
 }
 
+/// Marks failed the sagas of `ids` that nobody drives (they were revived
+/// `max_revivals` times already).
+void give_up(sweeper_actor* self, std::vector<std::string> ids) {
+  auto& st = self->state;
+  self
+    ->request(st.deps.root, std::chrono::seconds(30), atom::ask::value,
+              std::string{"sagas"},
+              caf::make_message(atom::get::value, std::move(ids)))
+    .then(
+      [self](const std::vector<std::string>& undriven) {
+        auto& st = self->state;
+        for (auto& id : undriven) {
+          auto n = st.revived[id];
+          auto reason = "could not be driven: stopped again after "
+                        + std::to_string(n)
+                        + " revivals (the node's log says why)";
+          st.deps.store->give_up(
+            id, reason,
+            [log = st.deps.log, metric = st.given_up_metric, id,
+             reason](const std::string& error) {
+              if (!error.empty()) {
+                if (log)
+                  log->warn("sagas", "cannot mark a saga failed; next sweep",
+                            {{"saga_id", id}, {"error", error}});
+                return;
+              }
+              if (metric)
+                metric->inc();
+              if (log)
+                log->error("sagas", "saga given up and marked failed",
+                           {{"saga_id", id}, {"reason", reason}});
+            });
+        }
+      },
+      [](caf::error&) {
+        // The next sweep asks again.
+      });
+}
+
 caf::behavior saga_sweeper(sweeper_actor* self, order_saga_deps deps,
-                           std::chrono::milliseconds interval) {
+                           std::chrono::milliseconds interval,
+                           uint32_t max_revivals) {
   auto& st = self->state;
   st.deps = std::move(deps);
   st.interval = interval;
-  if (st.deps.metrics)
+  st.max_revivals = max_revivals;
+  if (st.deps.metrics) {
     st.revived_metric = &st.deps.metrics->get_counter(
       "kassa_sagas_revived_total",
       "Live sagas that no actor drove, started again by the sweeper.");
+    st.given_up_metric = &st.deps.metrics->get_counter(
+      "kassa_sagas_given_up_total",
+      "Sagas no actor could drive after repeated revivals, marked failed.");
+  }
   schedule_sweep(self);
   return {
     [self](atom::tick) {
@@ -57,10 +105,23 @@ caf::behavior saga_sweeper(sweeper_actor* self, order_saga_deps deps,
         schedule_sweep(self);
         return;
       }
+      // Forget the sagas that finished (or are gone) since.
+      std::unordered_set<std::string> live(ids.begin(), ids.end());
+      std::erase_if(st.revived, [&](const auto& kv) {
+        return !live.contains(kv.first);
+      });
       std::vector<child_spec> specs;
+      std::vector<std::string> spent; // revived often enough
       specs.reserve(ids.size());
-      for (auto& id : ids)
-        specs.push_back(order_saga_spec(id, st.deps));
+      for (auto& id : ids) {
+        auto i = st.revived.find(id);
+        if (i != st.revived.end() && i->second >= st.max_revivals)
+          spent.push_back(id);
+        else
+          specs.push_back(order_saga_spec(id, st.deps));
+      }
+      if (!spent.empty())
+        give_up(self, std::move(spent));
       self
         ->request(st.deps.root, std::chrono::seconds(30), atom::ask::value,
                   std::string{"sagas"},
@@ -93,8 +154,9 @@ caf::behavior saga_sweeper(sweeper_actor* self, order_saga_deps deps,
 } // namespace
 
 caf::actor spawn_saga_sweeper(caf::local_actor* parent, order_saga_deps deps,
-                              std::chrono::milliseconds interval) {
-  return parent->spawn(saga_sweeper, std::move(deps), interval);
+                              std::chrono::milliseconds interval,
+                              uint32_t max_revivals) {
+  return parent->spawn(saga_sweeper, std::move(deps), interval, max_revivals);
 }
 
 } // namespace kassa

@@ -90,6 +90,18 @@ api_response internal_error(std::string_view request_id) {
                           + std::string{request_id});
 }
 
+api_response database_unavailable(std::string_view detail) {
+  auto r = error_response(
+    503, "database_unavailable",
+    "the database cannot be reached"
+      + (detail.empty() ? std::string{} : ": " + std::string{detail})
+      + "; nothing was changed, retry later");
+  // Long enough not to add load while the database restarts, short enough
+  // that a client is back soon after it is.
+  r.headers.emplace_back("Retry-After", "2");
+  return r;
+}
+
 api_response json_response(int status, std::string body) {
   return api_response{status, "application/json", std::move(body), {}};
 }

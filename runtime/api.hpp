@@ -67,6 +67,11 @@ api_response error_response(int status, std::string_view code,
 /// request id under which the node logged what happened.
 api_response internal_error(std::string_view request_id);
 
+/// 503 `database_unavailable` with `Retry-After`: the node cannot reach its
+/// database; nothing was changed, and the same request (same
+/// Idempotency-Key) may be sent again.
+api_response database_unavailable(std::string_view detail);
+
 /// A 200/201/202 JSON response with `body` already serialized.
 api_response json_response(int status, std::string body);
 

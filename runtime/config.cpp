@@ -461,6 +461,8 @@ node_config to_node_config(const config_values& v) {
   c.database.pool_size = static_cast<int>(v.get_int("database.pool_size"));
   c.database.connect_timeout_s
     = static_cast<int>(v.get_int("database.connect_timeout_s"));
+  c.database.check_interval_ms = v.get_int("database.check_interval_ms");
+  c.database.probe_max_ms = v.get_int("database.probe_max_ms");
   c.cluster.port = static_cast<uint16_t>(v.get_int("cluster.port"));
   c.cluster.seeds = v.get_list("cluster.seeds");
   c.scheduler.policy = v.get_string("scheduler.policy");
@@ -489,6 +491,8 @@ node_config to_node_config(const config_values& v) {
   c.providers.ca_file = v.get_string("providers.ca_file");
   c.orders.payment_provider = v.get_string("orders.payment_provider");
   c.orders.max_active_sagas = v.get_int("orders.max_active_sagas");
+  c.orders.resume_per_s = v.get_int("orders.resume_per_s");
+  c.orders.max_revivals = v.get_int("orders.max_revivals");
   c.orders.sweep_interval_ms = v.get_int("orders.sweep_interval_ms");
   c.orders.invoicing_provider = v.get_string("orders.invoicing_provider");
   c.stripe.base_url = v.get_string("stripe.base_url");

@@ -146,6 +146,8 @@ struct node_config {
     std::string url;
     int pool_size = 4;
     int connect_timeout_s = 5;
+    int64_t check_interval_ms = 1000;
+    int64_t probe_max_ms = 2000;
   } database;
   struct {
     uint16_t port = 0;
@@ -182,6 +184,8 @@ struct node_config {
     int64_t three_ds_timeout_ms = 900000;
     std::string payment_provider = "sandbox";
     int64_t max_active_sagas = 1000;
+    int64_t resume_per_s = 4000;
+    int64_t max_revivals = 3;
     int64_t sweep_interval_ms = 30000;
     std::string invoicing_provider = "sandbox";
   } orders;

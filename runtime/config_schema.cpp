@@ -79,6 +79,13 @@ const std::vector<config_key>& config_schema() {
             "Connections in the query pool (each one a detached actor)."),
     int_key("database.connect_timeout_s", "5", 1, 300,
             "Seconds to wait for a database connection."),
+    int_key("database.check_interval_ms", "1000", 50, 600000,
+            "How often the database monitor checks, on its own connection, "
+            "that the server is there and writable — so an idle node notices "
+            "an outage and /readyz says so."),
+    int_key("database.probe_max_ms", "2000", 50, 600000,
+            "While the database is away, the longest wait between two "
+            "reconnect probes (they back off from 100 ms, with jitter)."),
     int_key("cluster.port", "0", 0, 65535,
             "Port for CAF's middleman between nodes; 0 = no cluster "
             "(single node).",
@@ -183,6 +190,13 @@ const std::vector<config_key>& config_schema() {
             "so an overload queues instead of timing out. Sagas waiting "
             "for 3-D Secure or a parked provider hold no slot. 0 = no "
             "limit."),
+    int_key("orders.max_revivals", "3", 1, 1000,
+            "A live saga the sweeper had to drive again this many times and "
+            "that stopped once more is given up: marked failed with the "
+            "reason (nothing compensated; a person looks at it)."),
+    int_key("orders.resume_per_s", "4000", 1, 1000000,
+            "Sagas paused by a database outage restart at most this many a "
+            "second once it is back (each reloads its journal)."),
     str_key("orders.payment_provider", "sandbox", "sandbox|stripe",
             "Payment provider of an order that names none."),
     str_key("orders.invoicing_provider", "sandbox", "sandbox|billingo",

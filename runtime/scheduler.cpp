@@ -104,6 +104,8 @@ void poll(scheduler_actor* self) {
   auto room = st.options.max_running - st.running;
   if (st.leasing || room <= 0)
     return;
+  if (st.options.can_poll && !st.options.can_poll())
+    return; // the database is away: the monitor says so, once
   st.leasing = true;
   auto me = caf::actor{self};
   st.store->lease(std::min(room, st.options.batch), st.options.lease_for,
@@ -153,7 +155,7 @@ caf::behavior scheduler(scheduler_actor* self, caf::actor root,
       auto& st = self->state;
       st.leasing = false;
       if (!error.empty()) {
-        if (st.log)
+        if (st.log && (!st.options.can_poll || st.options.can_poll()))
           st.log->warn("scheduler", "cannot lease jobs", {{"error", error}});
         return;
       }

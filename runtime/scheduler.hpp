@@ -92,6 +92,9 @@ struct scheduler_options {
   millis retry_max{300000};
   /// kind → name of the root supervisor's child that runs it.
   std::map<std::string, std::string> handlers;
+  /// False while what the jobs live in is away (the database): no lease is
+  /// tried and nothing is logged until it is back. Unset: always poll.
+  std::function<bool()> can_poll = {};
 };
 
 /// The attempt after `attempts` failed ones: retry after a jittered

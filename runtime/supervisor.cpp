@@ -34,6 +34,7 @@ struct supervised_child {
   /// Messages that arrived while the child was down, with the promise of
   /// an `ask` (invalid for a `tell`).
   std::deque<std::pair<caf::response_promise, caf::message>> held;
+  bool paused = false; ///< see supervisor_options::pause_on
 };
 
 struct supervisor_state {
@@ -46,6 +47,13 @@ struct supervisor_state {
   /// added while none was free, in order.
   std::set<std::string> active;
   std::deque<std::string> waiting;
+  /// Paused children in the order they paused (supervisor_options::pause_on).
+  std::deque<std::string> paused;
+  bool resume_ticking = false;
+  /// The current pause episode: since when, how many paused in it.
+  std::chrono::steady_clock::time_point paused_since{};
+  size_t paused_in_episode = 0;
+  gauge* paused_gauge = nullptr;
 };
 
 using supervisor_pointer = caf::stateful_actor<supervisor_state>*;
@@ -97,9 +105,16 @@ bool has_room(const supervisor_state& st) {
          || st.active.size() < st.options.max_running;
 }
 
-/// Starts waiting children while slots are free.
+bool resumable(const supervisor_state& st) {
+  return !st.options.resumable || st.options.resumable();
+}
+
+/// Starts waiting children while slots are free (none while paused
+/// children wait for what they need: these would need it too).
 void start_waiting(supervisor_pointer self) {
   auto& st = self->state;
+  if (!st.paused.empty() && !resumable(st))
+    return;
   while (has_room(st) && !st.waiting.empty()) {
     auto name = std::move(st.waiting.front());
     st.waiting.pop_front();
@@ -119,6 +134,75 @@ void forget(supervisor_pointer self, const std::string& name) {
   start_waiting(self);
 }
 
+void schedule_resume_tick(supervisor_pointer self) {
+  auto& st = self->state;
+  if (st.resume_ticking)
+    return;
+  st.resume_ticking = true;
+  self->delayed_send(self, st.options.resume_tick, atom::unpause::value);
+}
+
+void pause(supervisor_pointer self, supervised_child& child,
+           const caf::error& reason) {
+  auto& st = self->state;
+  child.paused = true;
+  if (st.paused.empty()) {
+    st.paused_since = self->clock().now();
+    st.paused_in_episode = 0;
+    if (st.log)
+      st.log->warn("supervisor", "children paused until what they need is back",
+                   {{"supervisor", st.options.name},
+                    {"first_reason", self->system().render(reason)}});
+  }
+  st.paused.push_back(child.spec.name);
+  ++st.paused_in_episode;
+  if (st.paused_gauge)
+    st.paused_gauge->set(static_cast<int64_t>(st.paused.size()));
+  st.active.erase(child.spec.name);
+  schedule_resume_tick(self);
+}
+
+/// Restarts up to a batch of paused children once they can run again.
+void resume_some(supervisor_pointer self) {
+  auto& st = self->state;
+  st.resume_ticking = false;
+  if (st.paused.empty())
+    return;
+  if (resumable(st)) {
+    for (size_t n = 0; n < st.options.resume_batch && !st.paused.empty(); ++n) {
+      auto name = std::move(st.paused.front());
+      st.paused.pop_front();
+      auto i = st.children.find(name);
+      if (i == st.children.end() || !i->second.paused)
+        continue;
+      auto& child = i->second;
+      child.paused = false;
+      if (child.handle)
+        continue;
+      if (has_room(st)) {
+        st.active.insert(name);
+        start_child(self, child);
+      } else {
+        st.waiting.push_back(name);
+      }
+    }
+    if (st.paused_gauge)
+      st.paused_gauge->set(static_cast<int64_t>(st.paused.size()));
+    if (st.paused.empty()) {
+      auto took = std::chrono::duration_cast<millis>(self->clock().now()
+                                                     - st.paused_since);
+      if (st.log)
+        st.log->info("supervisor", "paused children resumed",
+                     {{"supervisor", st.options.name},
+                      {"count", std::to_string(st.paused_in_episode)},
+                      {"paused_ms", std::to_string(took.count())}});
+      start_waiting(self);
+      return;
+    }
+  }
+  schedule_resume_tick(self);
+}
+
 void on_child_exit(supervisor_pointer self, supervised_child& child,
                    const caf::error& reason) {
   auto& st = self->state;
@@ -129,6 +213,10 @@ void on_child_exit(supervisor_pointer self, supervised_child& child,
         "supervisor", "child finished",
         {{"supervisor", st.options.name}, {"child", child.spec.name}});
     forget(self, std::string{child.spec.name});
+    return;
+  }
+  if (st.options.pause_on && st.options.pause_on(reason)) {
+    pause(self, child, reason);
     return;
   }
   auto now = self->clock().now();
@@ -213,6 +301,11 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
   st.options = std::move(options);
   st.log = log;
   st.metrics = metrics;
+  if (metrics && st.options.pause_on)
+    st.paused_gauge = &metrics->get_gauge(
+      "kassa_supervisor_paused",
+      "Children paused until what they need is back (sagas: the database).",
+      {{"supervisor", st.options.name}});
   /// The child's handle; null when it waits for a slot (`queued`) or its
   /// factory failed.
   auto add_child = [self](child_spec spec, bool* queued) -> caf::actor {
@@ -260,6 +353,13 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
         return caf::make_error(errc::child_restarting, name);
       return i->second.handle;
     },
+    [self](atom::get, const std::vector<std::string>& names) {
+      std::vector<std::string> absent;
+      for (auto& name : names)
+        if (!self->state.children.contains(name))
+          absent.push_back(name);
+      return absent;
+    },
     [add_child](atom::add, child_spec& spec) -> caf::result<caf::actor> {
       bool queued = false;
       auto handle = add_child(std::move(spec), &queued);
@@ -301,8 +401,12 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
     },
     [self](atom::restart, const std::string& name) {
       auto i = self->state.children.find(name);
-      if (i != self->state.children.end() && !i->second.handle)
+      if (i != self->state.children.end() && !i->second.handle
+          && !i->second.paused)
         start_child(self, i->second);
+    },
+    [self](atom::unpause) {
+      resume_some(self);
     },
   };
 }

@@ -33,6 +33,19 @@ struct supervisor_options {
   /// reports itself idle with `(atom::idle, name, true)` — backpressure for
   /// supervisors of many children such as sagas.
   size_t max_running = 0;
+  /// Pausing, for children that wait out an outage of something they all
+  /// need (sagas and the database): a child whose exit reason makes
+  /// `pause_on` true is neither restarted nor charged against its budget;
+  /// it waits, its messages held, until `resumable()`, and then restarts —
+  /// at most `resume_batch` every `resume_tick`, so thousands of paused
+  /// children do not all reload at once. While `resumable()` is false no
+  /// waiting child starts either. Logged once per episode (paused, resumed
+  /// with the count); gauge `kassa_supervisor_paused{supervisor}`. Unset:
+  /// never pause.
+  std::function<bool(const caf::error& reason)> pause_on = {};
+  std::function<bool()> resumable = {};
+  size_t resume_batch = 200;
+  millis resume_tick{50};
 };
 
 /// Starts one child. Called once at start and again after every crash; the
@@ -49,6 +62,8 @@ struct child_spec {
 /// child may be any actor:
 /// - `(atom::get, std::string name) -> caf::actor`: the child's current
 ///   handle (error `child_restarting` while it is down, `unknown_child`).
+/// - `(atom::get, std::vector<std::string> names) -> std::vector<std::string>`:
+///   those of `names` it does not supervise (any more).
 /// - `(atom::add, child_spec) -> caf::actor`: starts and supervises another.
 /// - `(atom::add, std::vector<child_spec>)`: the same for several, no answer.
 /// - `(atom::restart, std::vector<child_spec>) -> std::vector<std::string>`:
@@ -63,8 +78,9 @@ struct child_spec {
 /// - `(atom::idle, std::string name, bool idle)`: the child waits for the
 ///   outside world (true) and gives its running slot back, or works again
 ///   (false).
-/// A child that exits normally is removed; any other exit (an exception, an
-/// error) is a crash and triggers a restart after the backoff delay.
+/// A child that exits normally is removed; an exit `pause_on` accepts pauses
+/// it (see supervisor_options); any other exit (an exception, an error) is
+/// a crash and triggers a restart after the backoff delay.
 caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_options options,
                             std::vector<child_spec> children, const logger* log,
                             metrics_registry* metrics);

@@ -39,6 +39,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_runtime, caf::first_custom_type_id)
   CAF_ADD_ATOM(kassa_runtime, kassa::atom, leased, "leased")
   CAF_ADD_ATOM(kassa_runtime, kassa::atom, run, "run")
   CAF_ADD_ATOM(kassa_runtime, kassa::atom, idle, "idle")
+  CAF_ADD_ATOM(kassa_runtime, kassa::atom, unpause, "unpause")
 
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::responder_ptr))
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::child_spec))

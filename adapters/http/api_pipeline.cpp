@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/database_health.hpp"
 #include "runtime/json_parse.hpp"
 #include "runtime/token_bucket.hpp"
 
@@ -69,9 +70,10 @@ struct api_pipeline::rate_limiter {
 };
 
 api_pipeline::api_pipeline(router routes, std::vector<std::string> api_keys,
-                           fault_reporter faults, key_rate_limit limit)
-  : routes_(std::move(routes)), api_keys_(std::move(api_keys)),
-    faults_(faults) {
+                           fault_reporter faults, key_rate_limit limit,
+                           std::shared_ptr<const database_health> database)
+  : routes_(std::move(routes)), api_keys_(std::move(api_keys)), faults_(faults),
+    database_(std::move(database)) {
   if (limit.per_s > 0)
     limiter_ = std::make_unique<rate_limiter>(limit);
 }
@@ -161,6 +163,13 @@ std::string api_pipeline::dispatch(api_request req,
         problem->field));
       return r.name;
     }
+  }
+  if (database_ && r.options.needs_database && r.method != "GET"
+      && !database_->up()) {
+    // Refused before anything starts: nothing half-created, and the same
+    // request (same Idempotency-Key) succeeds once the database is back.
+    out->respond(database_unavailable(database_->last_reason()));
+    return r.name;
   }
   req.path_params = std::move(m.params);
   try {

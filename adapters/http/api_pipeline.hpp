@@ -17,6 +17,8 @@ bool api_key_matches(const std::vector<std::string>& keys,
 /// `?token=<t>` (for browsers' WebSocket, which cannot set headers).
 std::string presented_token(const api_request& req);
 
+class database_health;
+
 /// Requests per API key: a token bucket each; over it → 429.
 struct key_rate_limit {
   double per_s = 0; ///< 0: no limit
@@ -31,8 +33,11 @@ struct key_rate_limit {
 class api_pipeline {
 public:
   /// `faults` reports what a handler throws (a bug: the client gets 500).
+  /// `database`: while it is down, commands (see route_options::
+  /// needs_database) answer 503 at once; null: never.
   api_pipeline(router routes, std::vector<std::string> api_keys,
-               fault_reporter faults = {}, key_rate_limit limit = {});
+               fault_reporter faults = {}, key_rate_limit limit = {},
+               std::shared_ptr<const database_health> database = {});
   ~api_pipeline();
   api_pipeline(api_pipeline&&) noexcept;
 
@@ -56,6 +61,7 @@ private:
   std::vector<std::string> api_keys_;
   fault_reporter faults_;
   std::unique_ptr<rate_limiter> limiter_; ///< null: no limit
+  std::shared_ptr<const database_health> database_;
 };
 
 } // namespace kassa

@@ -17,6 +17,11 @@ struct route_options {
   /// Takes a JSON body: Content-Type must be JSON (415) and the body must
   /// parse (400) before the handler sees it.
   bool json_body = false;
+  /// Changes what the database keeps: while the node has lost its database
+  /// a request with a method other than GET is answered 503
+  /// `database_unavailable` with Retry-After before its handler runs, so
+  /// nothing is half-created.
+  bool needs_database = true;
 };
 
 /// Handles one matched request. Runs on an HTTP I/O thread: it must not

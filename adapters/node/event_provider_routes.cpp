@@ -44,7 +44,7 @@ void add_event_routes(router& r, const route_context& ctx) {
     {"POST",
      "/v1/customer_tokens",
      "customer_tokens.create",
-     {true, true},
+     {true, true, false}, // signed, not stored
      [secret = ctx.customer_token_secret](api_request& req, responder_ptr out) {
        if (secret.empty()) {
          out->respond(error_response(

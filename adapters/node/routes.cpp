@@ -10,6 +10,7 @@
 #include "adapters/node/request_checks.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/type_ids.hpp"
+#include "runtime/database_health.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/type_ids.hpp"
 
@@ -34,7 +35,8 @@ route_options public_route() {
 /// `handler_throw` throws from this handler (the pipeline's boundary answers
 /// 500), anything else goes to ctx.inject_fault.
 void add_fault_routes(router& r, const route_context& ctx) {
-  r.add({"POST", "/v1/debug/faults", "debug.faults", route_options{true, true},
+  r.add({"POST", "/v1/debug/faults", "debug.faults",
+         route_options{true, true, false},
          [ctx](api_request& req, responder_ptr out) {
            auto& body = req.body_json();
            std::string fault;
@@ -66,6 +68,17 @@ router make_routes(const route_context& ctx) {
          }});
   r.add({"GET", "/readyz", "readyz", public_route(),
          [ctx](api_request&, responder_ptr out) {
+           if (ctx.database) {
+             // The monitor checks the server every database.check_interval_ms
+             // (and every connection reports a loss): no query per call.
+             if (ctx.database->up())
+               out->respond(json_response(200, R"({"status":"ready"})"));
+             else
+               out->respond(error_response(503, "not_ready",
+                                           "database unreachable: "
+                                             + ctx.database->last_reason()));
+             return;
+           }
            db_job job = [out](pg::connection& conn) {
              pg::result res;
              std::optional<pg::error> err;

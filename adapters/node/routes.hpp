@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,8 @@
 #include "runtime/supervisor.hpp"
 
 namespace kassa {
+
+class database_health;
 
 class metrics_registry;
 
@@ -38,6 +41,8 @@ struct route_context {
   /// purpose; answers an empty string or why it cannot. Null: no
   /// /v1/debug/faults route.
   std::function<std::string(const std::string& fault)> inject_fault;
+  /// The node's view of its database, for /readyz (no query per call).
+  std::shared_ptr<const database_health> database;
 };
 
 /// The node's routing table (API.md). Handlers never block: they answer at

@@ -30,6 +30,7 @@
 #include "adapters/node/routes.hpp"
 #include "adapters/node/system.hpp"
 #include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/database_monitor.hpp"
 #include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/inventory_store.hpp"
 #include "adapters/postgres/job_store.hpp"
@@ -46,6 +47,7 @@
 #include "adapters/ws/ws_endpoint.hpp"
 #include "runtime/config.hpp"
 #include "runtime/customer_token.hpp"
+#include "runtime/database_health.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/node_info.hpp"
@@ -284,9 +286,20 @@ int serve(const node_config& config, const logger& log) {
                          millis{config.supervisor.window_ms},
                          millis{config.supervisor.backoff_initial_ms},
                          millis{config.supervisor.backoff_max_ms}};
+  // One view of the database for the whole node: the monitor flips it,
+  // everything that talks to PostgreSQL reads it (and reports a loss).
+  auto database = std::make_shared<database_health>();
   db_pool_options pool{config.database.url, config.database.pool_size,
-                       config.database.connect_timeout_s};
+                       config.database.connect_timeout_s, database};
+  database_monitor_options monitor{
+    config.database.url, config.database.connect_timeout_s,
+    millis{config.database.check_interval_ms}, millis{100},
+    millis{config.database.probe_max_ms}};
   std::vector<child_spec> children{
+    {"database_monitor",
+     [monitor, database, &log, &metrics](caf::local_actor* parent) {
+       return spawn_database_monitor(parent, monitor, database, &log, &metrics);
+     }},
     {"db_pool",
      [pool, &log, &metrics](caf::local_actor* parent) {
        return spawn_db_pool(parent, pool, &log, &metrics);
@@ -306,7 +319,7 @@ int serve(const node_config& config, const logger& log) {
                     [inventory_store](caf::local_actor* parent) {
                       return spawn_inventory(parent, inventory_store);
                     }});
-  sandbox_ledger_options ledger{pool.url, pool.connect_timeout_s};
+  sandbox_ledger_options ledger{pool.url, pool.connect_timeout_s, database};
   late.push_back({"sandbox_ledger", [ledger](caf::local_actor* parent) {
                     return spawn_sandbox_ledger(parent, ledger);
                   }});
@@ -326,8 +339,9 @@ int serve(const node_config& config, const logger& log) {
   }
   late.push_back(
     {"journal", [pool, root, &log, &metrics](caf::local_actor* parent) {
-       return spawn_journal(parent, pool.url, pool.connect_timeout_s, root,
-                            &log, &metrics);
+       return spawn_journal(
+         parent, journal_options{pool.url, pool.connect_timeout_s, pool.health},
+         root, &log, &metrics);
      }});
   auto events = make_pg_event_log(root);
   late.push_back(
@@ -346,6 +360,8 @@ int serve(const node_config& config, const logger& log) {
   saga_deps.three_ds_timeout = millis{config.orders.three_ds_timeout_ms};
   saga_deps.metrics = &metrics;
   saga_deps.max_active = static_cast<size_t>(config.orders.max_active_sagas);
+  saga_deps.database = database;
+  saga_deps.resume_per_s = static_cast<uint32_t>(config.orders.resume_per_s);
   if (config.debug_fault_switches)
     saga_deps.crash_switch = std::make_shared<std::atomic<bool>>(false);
   late.push_back({"sagas", [saga_deps](caf::local_actor* parent) {
@@ -364,9 +380,10 @@ int serve(const node_config& config, const logger& log) {
      }});
   late.push_back(
     {"saga_sweeper",
-     [saga_deps, interval = millis{config.orders.sweep_interval_ms}](
+     [saga_deps, interval = millis{config.orders.sweep_interval_ms},
+      revivals = static_cast<uint32_t>(config.orders.max_revivals)](
        caf::local_actor* parent) {
-       return spawn_saga_sweeper(parent, saga_deps, interval);
+       return spawn_saga_sweeper(parent, saga_deps, interval, revivals);
      }});
   late.push_back({"saga_jobs", [root, saga_deps](caf::local_actor* parent) {
                     return spawn_saga_jobs(
@@ -381,7 +398,10 @@ int serve(const node_config& config, const logger& log) {
                          static_cast<uint32_t>(config.jobs.max_attempts),
                          millis{config.jobs.retry_initial_ms},
                          millis{config.jobs.retry_max_ms},
-                         {{"resume_saga", "saga_jobs"}}};
+                         {{"resume_saga", "saga_jobs"}},
+                         [database] {
+                           return database->up();
+                         }};
   auto job_store = make_pg_job_store(root);
   std::vector<std::string> provider_names;
   for (auto& spec : late)
@@ -433,7 +453,8 @@ int serve(const node_config& config, const logger& log) {
                        config.orders.invoicing_provider,
                        config.stripe.webhook_secret,
                        saga_deps.policy,
-                       {}};
+                       {},
+                       database};
   if (config.debug_fault_switches) {
     log.warn("node", "debug.fault_switches is on: POST /v1/debug/faults "
                      "breaks this node on request (tests only)");
@@ -489,7 +510,8 @@ int serve(const node_config& config, const logger& log) {
   api_pipeline pipeline{
     make_routes(routes), config.http.api_keys, fault_reporter{&log, &metrics},
     key_rate_limit{static_cast<double>(config.http.rate_limit_per_s),
-                   static_cast<double>(config.http.rate_limit_burst)}};
+                   static_cast<double>(config.http.rate_limit_burst)},
+    database};
   if (config.http.api_keys.empty())
     log.warn("http", "no API keys configured: every /v1/ request gets 401");
   log.info("node", "listening",

@@ -5,8 +5,7 @@
 namespace kassa::pg {
 
 api_response database_failure(const std::string& message) {
-  return error_response(503, "database_unavailable",
-                        "the database failed: " + message);
+  return database_unavailable(message);
 }
 
 api_response

@@ -10,6 +10,7 @@
 
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/journal_rows.hpp"
+#include "adapters/postgres/reconnect.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/log.hpp"
@@ -24,28 +25,31 @@ namespace {
 
 struct journal_writer_state {
   static inline const char* name = "journal_writer";
-  pg::connection conn;
+  pg::tracked_connection db;
 };
 
 caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
-                             std::string url, int timeout_s, caf::actor root,
+                             journal_options options, caf::actor root,
                              const logger* log) {
   return {
-    [self, url, timeout_s, root,
+    [self, options, root,
      log](std::vector<journal_entry>& batch,
           std::vector<published_event>& extra) -> caf::result<bool> {
-      auto& conn = self->state.conn;
-      if (!conn.ok()) {
-        if (auto err = pg::connection::open(url, timeout_s, conn))
-          return caf::make_error(errc::database_unavailable, err->message);
-        if (auto err = conn.plan_by_key_only()) {
-          conn = pg::connection{};
-          return caf::make_error(errc::database_unavailable, err->message);
-        }
-      }
+      auto& db = self->state.db;
+      auto* health = options.health.get();
+      if (auto why
+          = pg::ensure_connected(db, options.url, options.connect_timeout_s,
+                                 health, [](pg::connection& c) {
+                                   return c.plan_by_key_only();
+                                 }))
+        return caf::make_error(errc::database_unavailable, *why);
       std::vector<published_event> events;
       if (auto failure
-          = write_journal_batch(conn, batch, std::move(extra), events)) {
+          = write_journal_batch(db.conn, batch, std::move(extra), events)) {
+        // The server went away: an outage the sagas wait out (a pause),
+        // not a failed statement.
+        if (pg::note_if_broken(db, health))
+          return caf::make_error(errc::database_unavailable, *failure);
         if (log)
           log->error(
             "journal", "batch commit failed",
@@ -112,12 +116,12 @@ void flush(caf::stateful_actor<journal_state>* self) {
       });
 }
 
-caf::behavior journal(caf::stateful_actor<journal_state>* self, std::string url,
-                      int timeout_s, caf::actor root, const logger* log,
-                      metrics_registry* metrics) {
+caf::behavior journal(caf::stateful_actor<journal_state>* self,
+                      journal_options options, caf::actor root,
+                      const logger* log, metrics_registry* metrics) {
   auto& st = self->state;
   st.writer = self->spawn<caf::detached + caf::linked>(
-    journal_writer, url, timeout_s, std::move(root), log);
+    journal_writer, std::move(options), std::move(root), log);
   if (metrics) {
     st.batch_sizes = &metrics->get_histogram(
       "kassa_journal_batch_size", "Journal entries committed per transaction.",
@@ -162,11 +166,11 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self, std::string url,
 
 } // namespace
 
-caf::actor spawn_journal(caf::local_actor* parent, std::string database_url,
-                         int connect_timeout_s, caf::actor root,
-                         const logger* log, metrics_registry* metrics) {
-  return parent->spawn(journal, std::move(database_url), connect_timeout_s,
-                       std::move(root), log, metrics);
+caf::actor spawn_journal(caf::local_actor* parent, journal_options options,
+                         caf::actor root, const logger* log,
+                         metrics_registry* metrics) {
+  return parent->spawn(journal, std::move(options), std::move(root), log,
+                       metrics);
 }
 
 } // namespace kassa

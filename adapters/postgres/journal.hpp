@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -7,17 +8,27 @@
 
 namespace kassa {
 
+class database_health;
 class logger;
 class metrics_registry;
+
+struct journal_options {
+  std::string url;
+  int connect_timeout_s = 5;
+  /// Null: no health tracking (tests).
+  std::shared_ptr<database_health> health;
+};
 
 /// Spawns the journal (see runtime/journal.hpp): an event-based front that
 /// batches appends and a detached writer with its own connection that
 /// commits each batch in one statement (the entries as `events` rows,
 /// the streams' statuses in `sagas`). A failed batch answers an error to each
-/// of its callers. `root` receives `(tell, "notification_hub", (publish,
+/// of its callers: `database_unavailable` when the database cannot be
+/// reached (the node's health says so, or the connection broke), which a
+/// saga waits out. `root` receives `(tell, "notification_hub", (publish,
 /// events))` after each commit.
-caf::actor spawn_journal(caf::local_actor* parent, std::string database_url,
-                         int connect_timeout_s, caf::actor root,
-                         const logger* log, metrics_registry* metrics);
+caf::actor spawn_journal(caf::local_actor* parent, journal_options options,
+                         caf::actor root, const logger* log,
+                         metrics_registry* metrics);
 
 } // namespace kassa

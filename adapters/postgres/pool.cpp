@@ -11,6 +11,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/reconnect.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/fault_reporter.hpp"
@@ -25,7 +26,7 @@ namespace {
 
 struct db_worker_state {
   static inline const char* name = "db_worker";
-  pg::connection conn;
+  pg::tracked_connection db;
 };
 
 caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
@@ -33,15 +34,17 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
                         const logger* log, metrics_registry* metrics) {
   return {
     [=](atom::exec, db_job& job) -> caf::message {
-      auto& conn = self->state.conn;
-      if (!conn.ok()) {
-        if (auto err = pg::connection::open(options.url,
-                                            options.connect_timeout_s, conn);
-            err && log) {
-          log->warn("db_pool", "cannot connect to the database",
-                    {{"error", err->message}});
-        }
-      }
+      auto& db = self->state.db;
+      auto* health = options.health.get();
+      // Down: no connect attempt (the monitor probes for everyone, and says
+      // so once); the job sees a closed connection and answers for itself.
+      if (auto why = pg::ensure_connected(db, options.url,
+                                          options.connect_timeout_s, health);
+          why && !health && log)
+        log->warn("db_pool", "cannot connect to the database",
+                  {{"error", *why}});
+      auto& conn = db.conn;
+      bool was_open = conn.ok();
       caf::message result;
       try {
         result = job(conn);
@@ -53,6 +56,8 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
         result = caf::make_message(
           caf::make_error(errc::database_error, std::move(what)));
       }
+      if (was_open)
+        pg::note_if_broken(db, health);
       self->send(pool, atom::done::value);
       return result;
     },
@@ -147,9 +152,7 @@ void submit_db_answer(const caf::actor& supervisor, responder_ptr out,
                               work = std::move(work)](pg::connection& conn) {
     api_response answer;
     try {
-      answer = conn.ok() ? work(conn)
-                         : error_response(503, "database_unavailable",
-                                          "the database cannot be reached");
+      answer = conn.ok() ? work(conn) : database_unavailable({});
     } catch (...) {
       out->respond(internal_error({}));
       throw; // the worker's boundary logs and counts it

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <caf/fwd.hpp>
@@ -9,6 +10,7 @@
 
 namespace kassa {
 
+class database_health;
 class logger;
 class metrics_registry;
 
@@ -28,7 +30,8 @@ void submit_db_work(const caf::actor& supervisor,
                     std::function<void(pg::connection&)> work);
 
 /// Runs `work` on a pool connection and answers `out` with its result:
-/// 503 when the database is unreachable, 500 when `work` throws.
+/// 503 with Retry-After when the database is unreachable, 500 when `work`
+/// throws.
 void submit_db_answer(const caf::actor& supervisor, responder_ptr out,
                       std::function<api_response(pg::connection&)> work);
 
@@ -36,6 +39,10 @@ struct db_pool_options {
   std::string url;
   int size = 4;
   int connect_timeout_s = 5;
+  /// The node's view of the database: workers do not try to connect while
+  /// it is down and report a connection that broke. Null: connect lazily,
+  /// log each failure (tests).
+  std::shared_ptr<database_health> health;
 };
 
 /// Spawns the pool: `size` detached workers, each owning one connection

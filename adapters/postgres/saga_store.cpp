@@ -2,14 +2,17 @@
 
 #include <caf/message.hpp>
 #include <caf/send.hpp>
+#include <nlohmann/json.hpp>
 
 #include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/journal_rows.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/journal.hpp"
 #include "runtime/log.hpp"
+#include "runtime/notification.hpp"
 
 namespace kassa {
 
@@ -49,8 +52,10 @@ public:
   void load(std::string order_id, caf::actor reply_to) override {
     submit([order_id, reply_to](pg::connection& conn) {
       auto fail = [&](std::string why) {
-        caf::anon_send(reply_to,
-                       caf::make_error(errc::database_error, std::move(why)));
+        // A closed connection is an outage the saga waits out (a pause).
+        auto code
+          = conn.ok() ? errc::database_error : errc::database_unavailable;
+        caf::anon_send(reply_to, caf::make_error(code, std::move(why)));
       };
       if (!conn.ok())
         return fail("database unavailable");
@@ -89,6 +94,51 @@ public:
           ids.emplace_back(res.value(i, 0));
       }
       done(std::move(ids));
+    });
+  }
+
+  void give_up(std::string order_id, std::string reason,
+               std::function<void(std::string)> done) override {
+    auto root = supervisor_;
+    submit([order_id, reason, done, root](pg::connection& conn) {
+      if (!conn.ok())
+        return done("database unavailable");
+      pg::result res;
+      if (auto err = conn.exec(
+            "SELECT customer_id FROM sagas WHERE id = $1 AND stage = 'live'",
+            {order_id}, res))
+        return done(err->message);
+      if (res.rows() == 0)
+        return done({}); // terminal meanwhile (or gone)
+      std::string customer{res.value(0, 0)};
+      std::map<std::string, std::vector<journal_entry>> journals;
+      if (auto err = read_saga_journals(conn, {order_id}, journals))
+        return done(err->message);
+      int32_t last = 0;
+      for (auto& e : journals[order_id])
+        last = std::max(last, e.seq);
+      journal_entry entry;
+      entry.stream = order_id;
+      entry.seq = last + 1;
+      entry.type = "order.failed";
+      entry.status = "failed";
+      entry.customer = customer;
+      entry.data = nlohmann::json{
+        {"order_id", order_id},
+        {"status", "failed"},
+        {"error", reason},
+        {"given_up",
+         true}}.dump();
+      // The journal's own writer: one transaction, and a seq taken by an
+      // actor that started it meanwhile makes this fail (unique) instead
+      // of writing twice.
+      std::vector<published_event> events;
+      if (auto failure = write_journal_batch(conn, {entry}, {}, events))
+        return done(*failure);
+      caf::anon_send(
+        root, atom::tell::value, std::string{"notification_hub"},
+        caf::make_message(atom::publish::value, std::move(events)));
+      done({});
     });
   }
 

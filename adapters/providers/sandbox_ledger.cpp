@@ -20,6 +20,7 @@
 #include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/pool.hpp"
+#include "adapters/postgres/reconnect.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/random_bits.hpp"
@@ -332,7 +333,7 @@ provider_replies perform(
 /// times as often as the journal's, and their flushes queued with its.
 struct ledger_connection_state {
   static inline const char* name = "sandbox_ledger_connection";
-  pg::connection conn;
+  pg::tracked_connection db;
 };
 
 caf::behavior
@@ -340,17 +341,20 @@ ledger_connection(caf::stateful_actor<ledger_connection_state>* self,
                   const sandbox_ledger_options& options) {
   return {
     [self, options](atom::exec, db_job& job) -> caf::message {
-      auto& conn = self->state.conn;
-      if (!conn.ok()) { // opened lazily, reopened after it broke
-        pg::connection fresh;
-        if (!pg::connection::open(options.url, options.connect_timeout_s, fresh)
-            && !fresh.exec_script("SET synchronous_commit = off")
-            && !fresh.plan_by_key_only())
-          conn = std::move(fresh);
-        else
-          conn = pg::connection{};
-      }
-      return job(conn);
+      auto& db = self->state.db;
+      // Opened lazily, reopened after it broke or the database came back.
+      pg::ensure_connected(
+        db, options.url, options.connect_timeout_s, options.health.get(),
+        [](pg::connection& c) {
+          if (auto err = c.exec_script("SET synchronous_commit = off"))
+            return err;
+          return c.plan_by_key_only();
+        });
+      bool was_open = db.conn.ok();
+      auto result = job(db.conn);
+      if (was_open)
+        pg::note_if_broken(db, options.health.get());
+      return result;
     },
   };
 }

@@ -1,15 +1,20 @@
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <caf/fwd.hpp>
 
 namespace kassa {
 
+class database_health;
+
 /// Where the sandboxes write their ledger.
 struct sandbox_ledger_options {
   std::string url;
   int connect_timeout_s = 5;
+  /// Null: no health tracking (tests).
+  std::shared_ptr<database_health> health;
 };
 
 /// The ledger writer of the four sandbox providers — one, so that one

@@ -74,6 +74,10 @@ public:
   void unfinished(std::function<void(std::vector<std::string>)> done) override {
     done({});
   }
+  void give_up(std::string, std::string,
+               std::function<void(std::string)> done) override {
+    done({});
+  }
 };
 
 } // namespace kassa::test

@@ -69,7 +69,8 @@ TEST_CASE("with every provider failing 40 % of calls in 150 ms, 300 orders "
   CHECK(completed >= orders * 95 / 100);
   // The rest end too (compensated or completed), with the chaos still on.
   CHECK(s.settle(300s));
-  for (auto& p : s.get("/v1/providers")["providers"]) {
+  auto providers = s.get("/v1/providers"); // outlives the loop below
+  for (auto& p : providers["providers"]) {
     INFO(p.dump());
     CHECK(p["state"] != "half_open");
     CHECK(p["in_flight"] == 0);

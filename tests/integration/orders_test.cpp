@@ -184,7 +184,8 @@ TEST_CASE("cancel compensates what was done; 3-D Secure waits for confirm",
   // terminal (they read through the `stage` index, migration 0013).
   auto ids_with = [&](const std::string& status) {
     std::vector<std::string> ids;
-    for (auto& o : s.get("/v1/orders?status=" + status)["orders"])
+    auto page = s.get("/v1/orders?status=" + status); // outlives the loop
+    for (auto& o : page["orders"])
       ids.push_back(o["id"].get<std::string>());
     return ids;
   };

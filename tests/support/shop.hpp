@@ -30,8 +30,9 @@ struct shop {
   std::unique_ptr<process> node;
   std::vector<std::string> env;
 
-  explicit shop(std::vector<std::string> extra_env = {})
-    : env(std::move(extra_env)) {
+  explicit shop(std::vector<std::string> extra_env = {},
+                std::string admin_url = {})
+    : db(std::move(admin_url)), env(std::move(extra_env)) {
     start();
   }
 

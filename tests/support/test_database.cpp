@@ -22,12 +22,14 @@ void exec_admin(const std::string& url, const std::string& sql) {
 
 } // namespace
 
-test_database::test_database() {
+test_database::test_database(std::string admin_url)
+  : admin_url_(std::move(admin_url)) {
   auto admin = std::getenv("TEST_PG_URL");
-  if (admin == nullptr || *admin == '\0')
+  if (admin_url_.empty() && (admin == nullptr || *admin == '\0'))
     throw std::runtime_error("TEST_PG_URL is not set: run the suite with "
                              "scripts/test (it starts PostgreSQL)");
-  admin_url_ = admin;
+  if (admin_url_.empty())
+    admin_url_ = admin;
   static std::atomic<int> counter{0};
   name_
     = "kassa_t" + std::to_string(::getpid()) + "_" + std::to_string(counter++);

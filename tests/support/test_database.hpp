@@ -5,10 +5,11 @@
 namespace kassa::test {
 
 /// A fresh database per test on the private PostgreSQL that scripts/test
-/// starts (admin URL in TEST_PG_URL); dropped again at the end.
+/// starts (admin URL in TEST_PG_URL), or on the server at `admin_url`;
+/// dropped again at the end.
 class test_database {
 public:
-  test_database();
+  explicit test_database(std::string admin_url = {});
   ~test_database();
   test_database(const test_database&) = delete;
   test_database& operator=(const test_database&) = delete;

@@ -358,3 +358,63 @@ TEST_CASE_METHOD(fixture,
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   sched->run();
 }
+
+TEST_CASE_METHOD(fixture,
+                 "children that stop while what they need is away pause: no "
+                 "restart, no budget used, resumed a batch per tick once back",
+                 "[supervisor][pause]") {
+  auto up = std::make_shared<bool>(true);
+  supervisor_options opts{"test", 2, 60s, 100ms, 1000ms};
+  opts.pause_on = [up](const caf::error&) {
+    return !*up;
+  };
+  opts.resumable = [up] {
+    return *up;
+  };
+  opts.resume_batch = 1;
+  opts.resume_tick = 50ms;
+  auto other = std::make_shared<child_stats>();
+  std::vector<child_spec> children{counting_child("worker", stats),
+                                   counting_child("other", other)};
+  auto sup = spawn_supervisor(*sys, opts, std::move(children), &log, &metrics);
+  sched->run();
+  auto tell_to = [&](const char* child, const char* cmd) {
+    caf::anon_send(sup, atom::tell::value, std::string{child},
+                   caf::make_message(std::string{cmd}));
+    sched->run();
+  };
+  *up = false;
+  tell_to("worker", "crash");
+  tell_to("other", "crash");
+  auto paused = [&] {
+    return metrics
+      .get_gauge("kassa_supervisor_paused", "", {{"supervisor", "test"}})
+      .value();
+  };
+  CHECK(paused() == 2);
+  // Held while paused, however long: no restart, no escalation.
+  tell_to("worker", "record");
+  advance(10s);
+  CHECK(stats->starts == 1);
+  CHECK(other->starts == 1);
+  CHECK(stats->records == 0);
+  // Back: one child per tick (resume_batch), its held message delivered.
+  *up = true;
+  advance(50ms);
+  CHECK(stats->starts + other->starts == 3);
+  CHECK(paused() == 1);
+  advance(50ms);
+  CHECK(stats->starts == 2);
+  CHECK(other->starts == 2);
+  CHECK(stats->records == 1);
+  CHECK(paused() == 0);
+  CHECK(restarts() == 0);
+  // Pausing used none of the budget (2): two crashes now restart as usual.
+  tell_to("worker", "crash");
+  advance(100ms);
+  tell_to("worker", "crash");
+  advance(200ms);
+  CHECK(stats->starts == 4);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  sched->run();
+}
