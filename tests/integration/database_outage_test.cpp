@@ -208,3 +208,45 @@ TEST_CASE("PostgreSQL stopped for 30 s with sagas in flight: they wait "
   check_after(s, 1, accepted.size());
   CHECK(metric(s, "kassa_supervisor_paused{supervisor=\"sagas\"}") == 0);
 }
+
+TEST_CASE("failover: with database.url naming two hosts and "
+          "target_session_attrs=read-write, the node moves to the promoted "
+          "standby and every order completes once",
+          "[orders][database][outage][failover]") {
+  private_postgres primary;
+  private_postgres standby{&primary};
+  auto url = "postgresql://kassa@127.0.0.1:" + std::to_string(primary.port())
+             + ",127.0.0.1:" + std::to_string(standby.port())
+             + "/kassa?target_session_attrs=read-write";
+  shop s{
+    {"KASSA_DATABASE_CHECK_INTERVAL_MS=200", "KASSA_JOBS_POLL_INTERVAL_MS=100"},
+    url};
+  s.add_product("mug", 10000);
+  slow_providers(s);
+  auto accepted = place_orders(s, 150, 4, [](int) {
+    return shop::order("mug", "tok_ok");
+  });
+  REQUIRE(accepted.size() == 150);
+  // The primary goes away; the standby, which has every commit (a fast
+  // shutdown sends all WAL first), takes over.
+  primary.stop();
+  CHECK(eventually(
+    [&] {
+      return http_get(s.port, "/readyz").status == 503;
+    },
+    5s));
+  standby.promote();
+  CHECK(eventually(
+    [&] {
+      return http_get(s.port, "/readyz").status == 200;
+    },
+    15s));
+  auto late = s.post("/v1/orders", shop::order("mug", "tok_ok"),
+                     {{"Idempotency-Key", "after-failover"}});
+  REQUIRE(late.status == 202);
+  INFO(notable(s.node->output()));
+  check_after(s, 1, accepted.size());
+  // Everything is on the new primary.
+  CHECK(s.db.scalar("SELECT pg_is_in_recovery()") == "f");
+  CHECK(s.db.scalar("SELECT count(*) FROM sagas") == "151");
+}

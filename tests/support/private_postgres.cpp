@@ -8,7 +8,8 @@
 
 namespace kassa::test {
 
-private_postgres::private_postgres() : port_(free_port()) {
+private_postgres::private_postgres(const private_postgres* primary)
+  : port_(free_port()), primary_port_(primary ? primary->port() : 0) {
   // Under /var/tmp, world-traversable: as root the server runs as
   // `postgres`, which must reach its data directory.
   char tmpl[] = "/var/tmp/kassa-test-pg-XXXXXX";
@@ -29,16 +30,22 @@ private_postgres::~private_postgres() {
 }
 
 void private_postgres::run(const std::string& command) const {
-  auto line = "PG_PORT=" + std::to_string(port_) + " PG_DATA='" + dir_
-              + "/data' '" KASSA_SOURCE_DIR "/scripts/pg' " + command + " >>'"
-              + dir_ + "/pg.log' 2>&1";
+  auto line = "PG_PORT=" + std::to_string(port_)
+              + " PRIMARY_PORT=" + std::to_string(primary_port_) + " PG_DATA='"
+              + dir_ + "/data' '" KASSA_SOURCE_DIR "/scripts/pg' " + command
+              + " >>'" + dir_ + "/pg.log' 2>&1";
   if (std::system(line.c_str()) != 0)
     throw std::runtime_error("scripts/pg " + command + " failed; see " + dir_
                              + "/pg.log");
 }
 
 void private_postgres::start() {
-  run("start");
+  // A standby's first start takes its base backup; later ones just start.
+  run(primary_port_ != 0 ? "standby" : "start");
+}
+
+void private_postgres::promote() {
+  run("promote");
 }
 
 void private_postgres::stop() {

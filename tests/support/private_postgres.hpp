@@ -11,7 +11,9 @@ namespace kassa::test {
 /// alone. Removed with its data at the end.
 class private_postgres {
 public:
-  private_postgres();
+  /// A new server; with `primary`, a streaming standby of it (a base
+  /// backup, then replication) that promote() makes the primary.
+  explicit private_postgres(const private_postgres* primary = nullptr);
   ~private_postgres();
   private_postgres(const private_postgres&) = delete;
   private_postgres& operator=(const private_postgres&) = delete;
@@ -20,6 +22,8 @@ public:
   void start();
   /// Stops it (`pg_ctl stop -m fast`: every session is cut).
   void stop();
+  /// Makes a standby the primary (`pg_ctl promote`): a failover.
+  void promote();
 
   /// Admin URL (database `kassa`); test_database takes it.
   std::string admin_url() const;
@@ -32,6 +36,7 @@ private:
 
   std::string dir_;
   uint16_t port_ = 0;
+  uint16_t primary_port_ = 0; ///< 0: not a standby
 };
 
 } // namespace kassa::test

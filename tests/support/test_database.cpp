@@ -35,9 +35,12 @@ test_database::test_database(std::string admin_url)
     = "kassa_t" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
   exec_admin(admin_url_, "DROP DATABASE IF EXISTS " + name_);
   exec_admin(admin_url_, "CREATE DATABASE " + name_);
-  // Same server and user, another database: replace the path of the URI.
-  auto slash = admin_url_.rfind('/');
-  url_ = admin_url_.substr(0, slash + 1) + name_;
+  // Same server and user, another database: replace the path of the URI
+  // (keeping its parameters, e.g. target_session_attrs).
+  auto query = admin_url_.find('?');
+  auto path_end = query == std::string::npos ? admin_url_.size() : query;
+  auto slash = admin_url_.rfind('/', path_end);
+  url_ = admin_url_.substr(0, slash + 1) + name_ + admin_url_.substr(path_end);
 }
 
 test_database::~test_database() {
