@@ -299,11 +299,20 @@ provider_replies perform(
   }
   std::vector<provider_result> results;
   if (needs_db && !conn.ok()) {
-    for (auto& item : items)
-      results.push_back(item.plan.what == ledger_plan::kind::answered
-                          ? std::move(item.plan.answer)
-                          : failure(item.call, provider_outcome::transient,
-                                    "database unavailable"));
+    // Nothing was tried: the node's own database is away, not the
+    // provider. `unavailable` (not sent; park) instead of a failure, so
+    // the connection's breaker does not open on the node's outage and the
+    // saga uses no attempt.
+    for (auto& item : items) {
+      if (item.plan.what == ledger_plan::kind::answered) {
+        results.push_back(std::move(item.plan.answer));
+        continue;
+      }
+      auto r = failure(item.call, provider_outcome::unavailable,
+                       "the sandbox's ledger database is unavailable");
+      r.retry_after_ms = 1000;
+      results.push_back(std::move(r));
+    }
   } else {
     results = apply_plans(conn, items);
   }
