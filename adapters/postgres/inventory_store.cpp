@@ -156,8 +156,15 @@ public:
           {call.message_id, provider_outcome::transient, {}, error, 0});
       return results;
     };
-    if (!conn.ok())
-      return all_failed("database unavailable");
+    if (!conn.ok()) {
+      // Nothing tried: the database is away (the node's state, not this
+      // batch's). `unavailable` parks the step instead of using an attempt;
+      // the saga pauses when it cannot journal even that.
+      for (auto& call : calls)
+        results.push_back({call.message_id, provider_outcome::unavailable,
+                           {}, "the database is unavailable", 1000});
+      return results;
+    }
     auto abort = [&](const std::string& error) {
       conn.end_keyed(false);
       return all_failed(error);
