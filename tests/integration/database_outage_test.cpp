@@ -13,17 +13,6 @@ using namespace kassa::test;
 
 namespace {
 
-bool eventually(const std::function<bool()>& check,
-                std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!check()) {
-    if (std::chrono::steady_clock::now() >= deadline)
-      return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
 /// The node's log without the line per finished saga.
 std::string notable(const std::string& log) {
   std::string out;
@@ -68,17 +57,42 @@ void slow_providers(shop& s) {
             == 200);
 }
 
+/// A node on `admin_url`'s server with slow providers and a product.
+std::unique_ptr<shop> outage_shop(const std::string& admin_url) {
+  auto s = std::make_unique<shop>(
+    std::vector<std::string>{"KASSA_DATABASE_CHECK_INTERVAL_MS=200",
+                             "KASSA_JOBS_POLL_INTERVAL_MS=100"},
+    admin_url);
+  s->add_product("mug", 10000);
+  slow_providers(*s);
+  return s;
+}
+
+/// Whether /readyz answers `status` within `timeout`.
+bool readyz_becomes(shop& s, int status, std::chrono::milliseconds timeout) {
+  return eventually(
+    [&] {
+      return http_get(s.port, "/readyz").status == status;
+    },
+    timeout);
+}
+
+/// `n` orders placed before an outage, all accepted.
+std::vector<std::string> place_before(shop& s, int n) {
+  auto accepted = place_orders(s, n, 4, [](int) {
+    return shop::order("mug", "tok_ok");
+  });
+  REQUIRE(accepted.size() == static_cast<size_t>(n));
+  return accepted;
+}
+
 /// Stops the server for `down`, checking what the node answers meanwhile;
 /// `key` is the Idempotency-Key of an order refused during the outage.
 void outage(private_postgres& pg, shop& s, std::chrono::milliseconds down,
             const std::string& key) {
   auto stopped_at = std::chrono::steady_clock::now();
   pg.stop();
-  CHECK(eventually(
-    [&] {
-      return http_get(s.port, "/readyz").status == 503;
-    },
-    5s));
+  CHECK(readyz_becomes(s, 503, 5s));
   CHECK(http_get(s.port, "/healthz").status == 200);
   auto refused = s.post("/v1/orders", shop::order("mug", "tok_ok"),
                         {{"Idempotency-Key", key}});
@@ -92,11 +106,7 @@ void outage(private_postgres& pg, shop& s, std::chrono::milliseconds down,
     std::this_thread::sleep_for(200ms);
   }
   pg.start();
-  CHECK(eventually(
-    [&] {
-      return http_get(s.port, "/readyz").status == 200;
-    },
-    10s));
+  CHECK(readyz_becomes(s, 200, 10s));
   CHECK(metric(s, "kassa_database_up") == 1);
   // The refused order, sent again with its key: created now, once.
   auto first = s.post("/v1/orders", shop::order("mug", "tok_ok"),
@@ -138,11 +148,8 @@ TEST_CASE("PostgreSQL stopped twice for 3 s under load: sagas pause and all "
           "Retry-After meanwhile",
           "[orders][database][outage]") {
   private_postgres pg;
-  shop s{
-    {"KASSA_DATABASE_CHECK_INTERVAL_MS=200", "KASSA_JOBS_POLL_INTERVAL_MS=100"},
-    pg.admin_url()};
-  s.add_product("mug", 10000);
-  slow_providers(s);
+  auto node = outage_shop(pg.admin_url());
+  auto& s = *node;
   std::atomic<bool> stop{false};
   std::vector<std::string> accepted;
   std::thread load{[&] {
@@ -170,22 +177,12 @@ TEST_CASE("PostgreSQL stopped for 30 s with sagas in flight: they wait "
           "paused (no attempt used, nothing compensated) and all complete",
           "[orders][database][outage]") {
   private_postgres pg;
-  shop s{
-    {"KASSA_DATABASE_CHECK_INTERVAL_MS=200", "KASSA_JOBS_POLL_INTERVAL_MS=100"},
-    pg.admin_url()};
-  s.add_product("mug", 10000);
-  slow_providers(s);
-  auto accepted = place_orders(s, 200, 4, [](int) {
-    return shop::order("mug", "tok_ok");
-  });
-  REQUIRE(accepted.size() == 200);
+  auto node = outage_shop(pg.admin_url());
+  auto& s = *node;
+  auto accepted = place_before(s, 200);
   auto stopped_at = std::chrono::steady_clock::now();
   pg.stop();
-  CHECK(eventually(
-    [&] {
-      return http_get(s.port, "/readyz").status == 503;
-    },
-    5s));
+  CHECK(readyz_becomes(s, 503, 5s));
   // The sagas that were in flight pause (the supervisor holds them).
   CHECK(eventually(
     [&] {
@@ -198,11 +195,7 @@ TEST_CASE("PostgreSQL stopped for 30 s with sagas in flight: they wait "
   }
   CHECK(metric(s, "kassa_database_down_seconds") >= 25);
   pg.start();
-  CHECK(eventually(
-    [&] {
-      return http_get(s.port, "/readyz").status == 200;
-    },
-    10s));
+  CHECK(readyz_becomes(s, 200, 10s));
   // Commands work again.
   auto late = s.post("/v1/orders", shop::order("mug", "tok_ok"),
                      {{"Idempotency-Key", "late"}});
@@ -210,6 +203,10 @@ TEST_CASE("PostgreSQL stopped for 30 s with sagas in flight: they wait "
   INFO(notable(s.node->output()));
   check_after(s, 1, accepted.size());
   CHECK(metric(s, "kassa_supervisor_paused{supervisor=\"sagas\"}") == 0);
+  // A pause, not a failure: no attempt failed, nothing was compensated.
+  CHECK(s.db.scalar("SELECT count(*) FROM event_entries WHERE type IN "
+                    "('step.failed', 'compensation.started')")
+        == "0");
 }
 
 TEST_CASE("failover: with database.url naming two hosts and "
@@ -221,29 +218,15 @@ TEST_CASE("failover: with database.url naming two hosts and "
   auto url = "postgresql://kassa@127.0.0.1:" + std::to_string(primary.port())
              + ",127.0.0.1:" + std::to_string(standby.port())
              + "/kassa?target_session_attrs=read-write";
-  shop s{
-    {"KASSA_DATABASE_CHECK_INTERVAL_MS=200", "KASSA_JOBS_POLL_INTERVAL_MS=100"},
-    url};
-  s.add_product("mug", 10000);
-  slow_providers(s);
-  auto accepted = place_orders(s, 150, 4, [](int) {
-    return shop::order("mug", "tok_ok");
-  });
-  REQUIRE(accepted.size() == 150);
+  auto node = outage_shop(url);
+  auto& s = *node;
+  auto accepted = place_before(s, 150);
   // The primary goes away; the standby, which has every commit (a fast
   // shutdown sends all WAL first), takes over.
   primary.stop();
-  CHECK(eventually(
-    [&] {
-      return http_get(s.port, "/readyz").status == 503;
-    },
-    5s));
+  CHECK(readyz_becomes(s, 503, 5s));
   standby.promote();
-  CHECK(eventually(
-    [&] {
-      return http_get(s.port, "/readyz").status == 200;
-    },
-    15s));
+  CHECK(readyz_becomes(s, 200, 15s));
   auto late = s.post("/v1/orders", shop::order("mug", "tok_ok"),
                      {{"Idempotency-Key", "after-failover"}});
   REQUIRE(late.status == 202);

@@ -11,18 +11,6 @@ using namespace kassa::test;
 
 namespace {
 
-/// Polls `check` every 20 ms until it holds or `timeout` passes.
-bool eventually(const std::function<bool()>& check,
-                std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!check()) {
-    if (std::chrono::steady_clock::now() >= deadline)
-      return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
 json provider(shop& s, const std::string& name) {
   auto list = s.get("/v1/providers"); // outlives the loop below
   for (auto& p : list["providers"])

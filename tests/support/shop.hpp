@@ -165,6 +165,18 @@ struct shop {
   }
 };
 
+/// Polls `check` every 20 ms until it holds or `timeout` passes.
+inline bool eventually(const std::function<bool()>& check,
+                       std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!check()) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
 /// Posts `n` orders from `threads` threads; returns the ids accepted.
 inline std::vector<std::string>
 place_orders(shop& s, int n, int threads,
