@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <thread>
 #include <unistd.h>
@@ -23,10 +22,10 @@
 #include "actors/saga_jobs.hpp"
 #include "actors/saga_sweeper.hpp"
 #include "adapters/http/api_pipeline.hpp"
-#include "adapters/http/client.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/node/exit_guard.hpp"
 #include "adapters/node/hub_client.hpp"
+#include "adapters/node/provider_wiring.hpp"
 #include "adapters/node/routes.hpp"
 #include "adapters/node/system.hpp"
 #include "adapters/postgres/connection.hpp"
@@ -39,10 +38,8 @@
 #include "adapters/postgres/order_intake.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/postgres/saga_store.hpp"
-#include "adapters/providers/billingo.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/providers/sandbox_ledger.hpp"
-#include "adapters/providers/stripe.hpp"
 #include "adapters/type_ids.hpp"
 #include "adapters/ws/ws_endpoint.hpp"
 #include "runtime/config.hpp"
@@ -82,114 +79,6 @@ std::string prepare_database(const node_config& config, const logger& log) {
   log.info("migrate", "schema up to date",
            {{"version", std::to_string(report.schema_version)}});
   return {};
-}
-
-/// The limits and policies of a provider connection.
-provider_connection_options connection_options(const node_config& config,
-                                               std::string name,
-                                               provider_kind kind,
-                                               std::string adapter) {
-  auto p = config.policy_for(name);
-  provider_connection_options o;
-  o.name = std::move(name);
-  o.kind = to_string(kind);
-  o.adapter = std::move(adapter);
-  o.max_in_flight = static_cast<uint32_t>(p.max_in_flight);
-  o.min_in_flight = static_cast<uint32_t>(p.min_in_flight);
-  o.slow_call = millis{p.slow_call_ms};
-  o.rate_per_s = static_cast<double>(p.rate_per_s);
-  o.burst = static_cast<double>(p.burst);
-  o.call_timeout = millis{p.call_timeout_ms};
-  o.retry = retry_policy{static_cast<uint32_t>(p.max_attempts),
-                         millis{p.retry_initial_ms}, millis{p.retry_max_ms},
-                         millis{p.retry_deadline_ms}};
-  o.breaker.failure_ratio
-    = static_cast<double>(p.breaker_failure_percent) / 100.0;
-  o.breaker.min_calls = static_cast<uint32_t>(p.breaker_min_calls);
-  o.breaker.window = millis{p.breaker_window_ms};
-  o.breaker.open_for = millis{p.breaker_open_ms};
-  o.breaker.probes = static_cast<uint32_t>(p.breaker_probes);
-  o.breaker.slow_call = millis{p.slow_call_ms};
-  o.breaker.slow_ratio = static_cast<double>(p.breaker_slow_percent) / 100.0;
-  o.breaker.ramp_step = millis{p.ramp_step_ms};
-  if (kind == provider_kind::invoicing)
-    o.unsafe_ops = {"invoice"}; // like Billingo: no idempotency key
-  return o;
-}
-
-/// A configured real provider: its connection's options and adapter.
-struct real_provider {
-  provider_connection_options options;
-  adapter_factory make_adapter;
-};
-
-/// A secret from its file (trimmed), else the value itself.
-std::string read_secret(const std::string& value, const std::string& file,
-                        const char* key, std::string& failure) {
-  if (file.empty())
-    return value;
-  std::ifstream in{file};
-  if (!in) {
-    failure = std::string{key} + ": cannot read " + file;
-    return {};
-  }
-  std::string text{std::istreambuf_iterator<char>{in}, {}};
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.pop_back();
-  return text;
-}
-
-/// Stripe and Billingo connections for what the configuration enables.
-std::string make_real_providers(const node_config& config,
-                                std::vector<real_provider>& out,
-                                fault_reporter faults) {
-  std::string failure;
-  auto client_for = [&](const std::string& base_url, const char* key,
-                        std::string_view connection) {
-    http_client_options o;
-    o.base_url = base_url;
-    o.ca_file = config.providers.ca_file;
-    o.timeout = millis{config.policy_for(connection).call_timeout_ms};
-    o.faults = faults;
-    std::string error;
-    auto client = http_client::make(o, error);
-    if (!client && failure.empty())
-      failure = std::string{key} + ": " + error;
-    return client;
-  };
-  auto stripe_key
-    = read_secret(config.stripe.secret_key, config.stripe.secret_key_file,
-                  "stripe.secret_key_file", failure);
-  if (!stripe_key.empty()) {
-    auto client
-      = client_for(config.stripe.base_url, "stripe.base_url", "stripe");
-    if (!client)
-      return failure;
-    out.push_back(
-      {connection_options(config, "stripe", provider_kind::payment, "stripe"),
-       [client, stripe_key](caf::local_actor* self) {
-         return spawn_stripe_adapter(self, client, stripe_key);
-       }});
-  }
-  auto billingo_key
-    = read_secret(config.billingo.api_key, config.billingo.api_key_file,
-                  "billingo.api_key_file", failure);
-  if (!billingo_key.empty()) {
-    auto client
-      = client_for(config.billingo.base_url, "billingo.base_url", "billingo");
-    if (!client)
-      return failure;
-    billingo_settings settings;
-    settings.api_key = billingo_key;
-    settings.block_id = config.billingo.block_id;
-    auto options = connection_options(config, "billingo",
-                                      provider_kind::invoicing, "billingo");
-    options.unsafe_ops = {"invoice"}; // no idempotency key at Billingo
-    out.push_back({options, [client, settings](caf::local_actor* self) {
-                     return spawn_billingo_adapter(self, client, settings);
-                   }});
-  }
-  return failure;
 }
 
 } // namespace

@@ -1,0 +1,36 @@
+#pragma once
+
+// Composition-root helpers: the provider connections a configuration asks
+// for (limits and policies, real adapters with their HTTP clients).
+
+#include <string>
+#include <vector>
+
+#include "actors/provider_connection.hpp"
+#include "adapters/providers/sandbox.hpp"
+#include "runtime/fault_reporter.hpp"
+
+namespace kassa {
+
+struct node_config;
+
+/// The limits and policies of a provider connection.
+provider_connection_options connection_options(const node_config& config,
+                                               std::string name,
+                                               provider_kind kind,
+                                               std::string adapter);
+
+/// A configured real provider: its connection's options and adapter.
+struct real_provider {
+  provider_connection_options options;
+  adapter_factory make_adapter;
+};
+
+/// Stripe and Billingo connections for what the configuration enables;
+/// returns an empty string or the one-line reason it cannot (a secret file
+/// that cannot be read, a bad base URL).
+std::string make_real_providers(const node_config& config,
+                                std::vector<real_provider>& out,
+                                fault_reporter faults);
+
+} // namespace kassa
