@@ -15,6 +15,7 @@
 #include "actors/type_ids.hpp"
 #include "runtime/database_health.hpp"
 #include "runtime/errc.hpp"
+#include "runtime/json_parse.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/worker_send.hpp"
@@ -27,6 +28,18 @@ using json = nlohmann::json;
 using namespace saga_detail;
 
 void advance(saga_actor* self);
+
+/// Whether `e` is the charge restarted by POST .../payment/confirm: the
+/// step's own `confirmed` member, read as JSON (only those rows are parsed).
+bool confirms_three_ds(const journal_entry& e) {
+  if (e.type != "step.started" || e.step != "charge_payment")
+    return false;
+  json data;
+  if (parse_json(e.data, data) || !data.is_object())
+    return false;
+  auto c = data.find("confirmed");
+  return c != data.end() && c->is_boolean() && c->get<bool>();
+}
 
 /// Re-sends to itself the commands that arrived while it was busy.
 void run_deferred(saga_actor* self) {
@@ -311,7 +324,7 @@ caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       for (auto& e : events) {
         st.logic.apply(event_of(e));
         st.seq = std::max(st.seq, e.seq);
-        if (e.data.find("\"confirmed\":true") != std::string::npos)
+        if (confirms_three_ds(e))
           st.three_ds_confirmed = true;
       }
       st.loaded = true;

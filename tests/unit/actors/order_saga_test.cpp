@@ -330,3 +330,36 @@ TEST_CASE_METHOD(fixture,
   CHECK(probe() == caf::sec::request_receiver_down);
   CHECK(world->calls.empty());
 }
+
+TEST_CASE_METHOD(fixture,
+                 "a saga resumed after a 3-D Secure confirm charges as "
+                 "confirmed; a `confirmed` member elsewhere in its journal "
+                 "does not count",
+                 "[order_saga]") {
+  auto before_charge = std::vector<journal_entry>{
+    entry(1, "order.created"), entry(2, "step.started", "reserve_stock", 1),
+    entry(3, "step.succeeded", "reserve_stock", 1, R"({"ref":"r"})"),
+    entry(4, "step.started", "create_invoice", 1),
+    // A provider's answer echoed into the journal, with a nested member of
+    // the same name: not the confirm.
+    entry(5, "step.succeeded", "create_invoice", 1,
+          R"({"answer":{"confirmed":true},"ref":"inv"})"),
+    entry(6, "step.started", "charge_payment", 1)};
+  SECTION("confirmed") {
+    store->events = before_charge;
+    store->events.push_back(entry(7, "order.waiting", "charge_payment", 1));
+    store->events.push_back(
+      entry(8, "step.started", "charge_payment", 2, R"({"confirmed":true})"));
+    start();
+    REQUIRE(!world->calls.empty());
+    CHECK(world->calls.back().call.op == "charge");
+    CHECK(world->calls.back().call.detail == "3ds_confirmed");
+  }
+  SECTION("not confirmed") {
+    store->events = before_charge;
+    start();
+    REQUIRE(!world->calls.empty());
+    CHECK(world->calls.back().call.op == "charge");
+    CHECK(world->calls.back().call.detail != "3ds_confirmed");
+  }
+}
