@@ -149,14 +149,11 @@ caf::behavior database_monitor(monitor_actor* self,
       // Detached: the blocking connects and queries here stall no one.
       auto& st = self->state;
       auto now = clock::now();
-      if (st.health->up()) {
-        if (!st.seen_up) { // cannot happen: only the monitor reports back
-          st.seen_up = true;
-        } else if (now >= st.next_check) {
-          st.next_check = now + st.options.check_interval;
-          if (auto failure = check(st))
-            st.health->report_lost(*failure);
-        }
+      // Up again only through probe(), which sets seen_up: while up, it is.
+      if (st.health->up() && now >= st.next_check) {
+        st.next_check = now + st.options.check_interval;
+        if (auto failure = check(st))
+          st.health->report_lost(*failure);
       }
       if (!st.health->up()) {
         if (st.seen_up)

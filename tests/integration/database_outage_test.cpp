@@ -141,6 +141,17 @@ void check_after(shop& s, int outages, size_t accepted) {
   CHECK(metric(s, "kassa_database_outages_total") == outages);
 }
 
+/// After the return: a new order with `key` is accepted, then everything
+/// is checked as check_after does (`outages` of them).
+void check_after_return(shop& s, const std::string& key, int outages,
+                        size_t accepted) {
+  auto late = s.post("/v1/orders", shop::order("mug", "tok_ok"),
+                     {{"Idempotency-Key", key}});
+  REQUIRE(late.status == 202);
+  INFO(notable(s.node->output()));
+  check_after(s, outages, accepted);
+}
+
 } // namespace
 
 TEST_CASE("PostgreSQL stopped twice for 3 s under load: sagas pause and all "
@@ -196,12 +207,7 @@ TEST_CASE("PostgreSQL stopped for 30 s with sagas in flight: they wait "
   CHECK(metric(s, "kassa_database_down_seconds") >= 25);
   pg.start();
   CHECK(readyz_becomes(s, 200, 10s));
-  // Commands work again.
-  auto late = s.post("/v1/orders", shop::order("mug", "tok_ok"),
-                     {{"Idempotency-Key", "late"}});
-  REQUIRE(late.status == 202);
-  INFO(notable(s.node->output()));
-  check_after(s, 1, accepted.size());
+  check_after_return(s, "late", 1, accepted.size()); // commands work again
   CHECK(metric(s, "kassa_supervisor_paused{supervisor=\"sagas\"}") == 0);
   // A pause, not a failure: no attempt failed, nothing was compensated.
   CHECK(s.db.scalar("SELECT count(*) FROM event_entries WHERE type IN "
@@ -227,11 +233,7 @@ TEST_CASE("failover: with database.url naming two hosts and "
   CHECK(readyz_becomes(s, 503, 5s));
   standby.promote();
   CHECK(readyz_becomes(s, 200, 15s));
-  auto late = s.post("/v1/orders", shop::order("mug", "tok_ok"),
-                     {{"Idempotency-Key", "after-failover"}});
-  REQUIRE(late.status == 202);
-  INFO(notable(s.node->output()));
-  check_after(s, 1, accepted.size());
+  check_after_return(s, "after-failover", 1, accepted.size());
   // Everything is on the new primary.
   CHECK(s.db.scalar("SELECT pg_is_in_recovery()") == "f");
   CHECK(s.db.scalar("SELECT count(*) FROM sagas") == "151");
