@@ -1,7 +1,7 @@
 #pragma once
 
 // Every domain message type, registered after the runtime's block
-// (adapters/node/system.cpp calls add_message_types for this block).
+// (node/system.cpp calls add_message_types for this block).
 
 #include <caf/type_id.hpp>
 

@@ -1,7 +1,7 @@
 #pragma once
 
 // Every runtime message type and atom, registered in one place
-// (adapters/node/system.cpp calls add_message_types for this block).
+// (node/system.cpp calls add_message_types for this block).
 
 #include <string>
 

@@ -9,7 +9,7 @@
 namespace kassa {
 
 /// What a WebSocket session asks of the notification hub (implemented over
-/// CAF in adapters/node/hub_client.cpp, so the session's Beast code never
+/// CAF in node/hub_client.cpp, so the session's Beast code never
 /// sees CAF).
 class hub_client {
 public:

@@ -21,7 +21,7 @@
 
 #include "actors/type_ids.hpp"
 #include "adapters/http/client.hpp"
-#include "adapters/node/system.hpp"
+#include "node/system.hpp"
 #include "adapters/providers/billingo.hpp"
 #include "adapters/providers/stripe.hpp"
 #include "support/node_process.hpp"

@@ -11,7 +11,7 @@
 #include <caf/atom.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
-#include "adapters/node/system.hpp"
+#include "node/system.hpp"
 
 namespace kassa::test {
 

@@ -15,8 +15,8 @@
 
 #include "adapters/http/api_pipeline.hpp"
 #include "adapters/http/beast_request.hpp"
-#include "adapters/node/routes.hpp"
-#include "adapters/node/system.hpp"
+#include "node/routes.hpp"
+#include "node/system.hpp"
 #include "runtime/metrics.hpp"
 
 namespace {

@@ -13,7 +13,7 @@
 #include <caf/scoped_actor.hpp>
 #include <catch2/catch.hpp>
 
-#include "adapters/node/system.hpp"
+#include "node/system.hpp"
 #include "runtime/lazy_clock.hpp"
 
 using namespace std::chrono_literals;

@@ -1,4 +1,4 @@
-#include "adapters/node/cli.hpp"
+#include "node/cli.hpp"
 
 namespace kassa {
 

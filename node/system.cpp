@@ -1,4 +1,4 @@
-#include "adapters/node/system.hpp"
+#include "node/system.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>

@@ -1,4 +1,4 @@
-#include "adapters/node/hub_client.hpp"
+#include "node/hub_client.hpp"
 
 #include <caf/message.hpp>
 #include <caf/send.hpp>

@@ -1,4 +1,4 @@
-#include "adapters/node/exit_guard.hpp"
+#include "node/exit_guard.hpp"
 
 #include <csignal>
 #include <ctime>

@@ -1,4 +1,4 @@
-#include "adapters/node/product_routes.hpp"
+#include "node/product_routes.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/type_ids.hpp"
-#include "adapters/node/request_checks.hpp"
+#include "node/request_checks.hpp"
 
 namespace kassa {
 

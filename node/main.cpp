@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "adapters/node/cli.hpp"
-#include "adapters/node/serve.hpp"
+#include "node/cli.hpp"
+#include "node/serve.hpp"
 #include "runtime/config.hpp"
 #include "runtime/log.hpp"
 

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/order_saga_logic.hpp"
-#include "adapters/node/order_routes.hpp"
-#include "adapters/node/request_checks.hpp"
+#include "node/order_routes.hpp"
+#include "node/request_checks.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/idempotency.hpp"

@@ -1,13 +1,13 @@
-#include "adapters/node/routes.hpp"
+#include "node/routes.hpp"
 
 #include <stdexcept>
 
 #include <caf/message.hpp>
 #include <caf/send.hpp>
 
-#include "adapters/node/order_routes.hpp"
-#include "adapters/node/product_routes.hpp"
-#include "adapters/node/request_checks.hpp"
+#include "node/order_routes.hpp"
+#include "node/product_routes.hpp"
+#include "node/request_checks.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/database_health.hpp"

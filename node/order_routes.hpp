@@ -1,6 +1,6 @@
 #pragma once
 
-#include "adapters/node/routes.hpp"
+#include "node/routes.hpp"
 
 namespace kassa {
 

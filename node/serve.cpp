@@ -1,4 +1,4 @@
-#include "adapters/node/serve.hpp"
+#include "node/serve.hpp"
 
 #include <atomic>
 #include <ctime>
@@ -23,11 +23,11 @@
 #include "actors/saga_sweeper.hpp"
 #include "adapters/http/api_pipeline.hpp"
 #include "adapters/http/server.hpp"
-#include "adapters/node/exit_guard.hpp"
-#include "adapters/node/hub_client.hpp"
-#include "adapters/node/provider_wiring.hpp"
-#include "adapters/node/routes.hpp"
-#include "adapters/node/system.hpp"
+#include "node/exit_guard.hpp"
+#include "node/hub_client.hpp"
+#include "node/provider_wiring.hpp"
+#include "node/routes.hpp"
+#include "node/system.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/database_monitor.hpp"
 #include "adapters/postgres/event_log.hpp"

@@ -1,4 +1,4 @@
-#include "adapters/node/provider_wiring.hpp"
+#include "node/provider_wiring.hpp"
 
 #include <cctype>
 #include <fstream>

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "adapters/node/cli.hpp"
+#include "node/cli.hpp"
 
 using namespace kassa;
 

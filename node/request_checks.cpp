@@ -1,4 +1,4 @@
-#include "adapters/node/request_checks.hpp"
+#include "node/request_checks.hpp"
 
 #include <cstdio>
 

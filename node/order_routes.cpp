@@ -1,4 +1,4 @@
-#include "adapters/node/order_routes.hpp"
+#include "node/order_routes.hpp"
 
 #include <map>
 
@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/order_saga_records.hpp"
-#include "adapters/node/request_checks.hpp"
+#include "node/request_checks.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/idempotency.hpp"

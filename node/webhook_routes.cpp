@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/type_ids.hpp"
-#include "adapters/node/order_routes.hpp"
+#include "node/order_routes.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/idempotency.hpp"
 #include "adapters/postgres/pool.hpp"
