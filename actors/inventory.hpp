@@ -23,6 +23,8 @@ struct product {
   std::string currency;
   int64_t stock = 0;
   int64_t reserved = 0;
+
+  friend bool operator==(const product&, const product&) = default;
 };
 
 template <class Inspector>
@@ -35,6 +37,8 @@ typename Inspector::result_type inspect(Inspector& f, product& x) {
 struct stock_change {
   bool absolute = false; ///< true: set to `amount`; false: add `amount`.
   int64_t amount = 0;
+
+  friend bool operator==(const stock_change&, const stock_change&) = default;
 };
 
 template <class Inspector>
@@ -48,6 +52,8 @@ struct idempotency {
   std::string scope;
   std::string key;
   std::string request_hash;
+
+  friend bool operator==(const idempotency&, const idempotency&) = default;
 };
 
 template <class Inspector>

@@ -7,7 +7,10 @@
 #include <vector>
 
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
+#include "actors/atoms.hpp"
 #include "runtime/notification.hpp"
 
 namespace kassa {
@@ -48,7 +51,7 @@ public:
 };
 
 /// The notification hub: the single sequencer of live events on a node.
-/// Protocol:
+/// Protocol (`notification_hub_actor`):
 /// - `(atom::publish, std::vector<published_event>)`: committed events from
 ///   any writer; delivered strictly in seq order (the log is gap-free, so an
 ///   event that overtakes another waits for it; a gap still open after
@@ -59,6 +62,13 @@ public:
 ///   with no gap and no duplicate.
 /// - `(atom::unsubscribe, uint64_t session, topics)`,
 ///   `(atom::leave, uint64_t session)`.
+using notification_hub_actor = caf::typed_actor<
+  caf::reacts_to<atom::publish, std::vector<published_event>>,
+  caf::reacts_to<atom::subscribe, uint64_t, event_sink_ptr,
+                 std::vector<std::string>, int64_t>,
+  caf::reacts_to<atom::unsubscribe, uint64_t, std::vector<std::string>>,
+  caf::reacts_to<atom::leave, uint64_t>>;
+
 caf::actor spawn_notification_hub(caf::local_actor* parent,
                                   std::shared_ptr<event_log> log_store,
                                   const logger* log, metrics_registry* metrics);

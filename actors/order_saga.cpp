@@ -90,10 +90,8 @@ void journal_all(saga_actor* self,
       entries.back().status.clear();
   }
   auto count = static_cast<int32_t>(entries.size());
-  self
-    ->request(st.deps.root, caf::infinite, atom::ask::value,
-              std::string{"journal"},
-              caf::make_message(atom::append::value, std::move(entries)))
+  st.deps.journal
+    .request(self, caf::infinite, atom::append::value, std::move(entries))
     .then(
       [self, next, count, then](bool) mutable {
         auto& st = self->state;

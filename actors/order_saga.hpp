@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -9,7 +10,12 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/inventory.hpp"
 #include "actors/order_saga_logic.hpp"
+#include "actors/order_saga_records.hpp"
+#include "actors/provider_protocol.hpp"
+#include "runtime/child_handle.hpp"
+#include "runtime/journal.hpp"
 #include "runtime/supervisor.hpp"
 
 namespace kassa {
@@ -44,10 +50,31 @@ public:
 /// What every order saga is given.
 struct order_data; // actors/order_saga_records.hpp
 
+/// Everything that performs a saga's steps, by what it is (no lookup by
+/// name per call). An empty handle: not on this node (stripe, billingo
+/// when not configured: the intake refuses orders for them).
+struct saga_targets {
+  std::array<child_handle<provider_actor>, inventory_shards> inventory;
+  child_handle<provider_actor> sandbox_payment;
+  child_handle<provider_actor> stripe;
+  child_handle<provider_actor> sandbox_invoicing;
+  child_handle<provider_actor> billingo;
+  child_handle<provider_actor> sandbox_shipping;
+  child_handle<provider_actor> sandbox_messaging;
+
+  const child_handle<provider_actor>& at(const call_route& route) const;
+};
+
 struct order_saga_deps {
-  /// The root supervisor: the saga reaches `journal`, the inventory shards
-  /// and the provider connections through it by name.
+  /// The root supervisor, for what is off the order path (the database
+  /// pool through the store, the scheduler when a saga parks).
   caf::actor root;
+  /// Where the saga's own messages go, each straight to the current
+  /// incarnation of a root child (runtime/child_handle.hpp): its journal,
+  /// what performs its steps, and the `sagas` supervisor (idle reports).
+  child_handle<journal_actor> journal;
+  saga_targets targets;
+  child_handle<caf::actor> sagas;
   std::shared_ptr<saga_store> store;
   saga_retry_policy policy;
   /// A provider call without an answer after this long counts as a

@@ -9,6 +9,31 @@
 #include "runtime/scheduler.hpp"
 #include "runtime/worker_send.hpp"
 
+namespace kassa {
+
+const child_handle<provider_actor>&
+saga_targets::at(const call_route& route) const {
+  switch (route.receiver) {
+    case call_receiver::inventory:
+      return inventory[route.shard % inventory.size()];
+    case call_receiver::sandbox_payment:
+      return sandbox_payment;
+    case call_receiver::stripe:
+      return stripe;
+    case call_receiver::sandbox_invoicing:
+      return sandbox_invoicing;
+    case call_receiver::billingo:
+      return billingo;
+    case call_receiver::sandbox_shipping:
+      return sandbox_shipping;
+    case call_receiver::sandbox_messaging:
+      return sandbox_messaging;
+  }
+  return sandbox_messaging; // unreachable: every receiver is named above
+}
+
+} // namespace kassa
+
 namespace kassa::saga_detail {
 
 using json = nlohmann::json;
@@ -18,8 +43,7 @@ void report_idle(saga_actor* self, bool idle) {
   if (st.idle == idle)
     return;
   st.idle = idle;
-  send_on_worker(self, st.deps.root, atom::tell::value, std::string{"sagas"},
-                 caf::make_message(atom::idle::value, st.id, idle));
+  st.deps.sagas.send(self, atom::idle::value, st.id, idle);
 }
 
 std::string three_ds_timer_id(const order_saga_state& st) {
@@ -46,7 +70,7 @@ void arm_call_timer(saga_actor* self, caf::timespan delay) {
 void send_call(saga_actor* self, saga_step step, uint32_t attempt,
                bool compensation, const std::string& op_override) {
   auto& st = self->state;
-  auto target = call_target(st.order, step, compensation).first;
+  auto& target = st.deps.targets.at(call_target(st.order, step, compensation));
   auto call = make_call(st.id, st.order, st.logic, step, attempt, compensation,
                         st.three_ds_confirmed, op_override, caf::actor{self});
   st.expected = call.message_id;
@@ -55,8 +79,7 @@ void send_call(saga_actor* self, saga_step step, uint32_t attempt,
   st.expected_compensation = compensation;
   st.call_deadline = self->clock().now() + st.deps.call_timeout;
   arm_call_timer(self, st.deps.call_timeout);
-  send_on_worker(self, st.deps.root, atom::tell::value, target,
-                 caf::make_message(atom::call::value, std::move(call)));
+  target.send(self, atom::call::value, std::move(call));
 }
 
 void schedule_resume(saga_actor* self, int64_t delay_ms, bool revive) {

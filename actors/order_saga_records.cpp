@@ -166,28 +166,30 @@ saga_state fold_journal(const std::vector<journal_entry>& entries,
   return s;
 }
 
-/// Which actor performs a step's action or compensation, and its verb.
-std::pair<std::string, std::string>
-call_target(const order_data& order, saga_step step, bool compensation) {
-  auto inventory = inventory_child_name(
-    inventory_shard(order.lines.empty() ? "" : order.lines[0].sku));
+call_route call_target(const order_data& order, saga_step step,
+                       bool compensation) {
+  auto shard = inventory_shard(order.lines.empty() ? "" : order.lines[0].sku);
   switch (step) {
     case saga_step::reserve_stock:
-      return {inventory, compensation ? "release" : "reserve"};
+      return {call_receiver::inventory, shard,
+              compensation ? "release" : "reserve"};
     case saga_step::commit_stock:
-      return {inventory, "commit"};
+      return {call_receiver::inventory, shard, "commit"};
     case saga_step::create_invoice:
-      return {order.invoicing_provider == "billingo" ? "billingo"
-                                                     : "sandbox-invoicing",
-              compensation ? "storno" : "invoice"};
+      return {order.invoicing_provider == "billingo"
+                ? call_receiver::billingo
+                : call_receiver::sandbox_invoicing,
+              0, compensation ? "storno" : "invoice"};
     case saga_step::charge_payment:
-      return {order.payment_provider == "stripe" ? "stripe" : "sandbox-payment",
-              compensation ? "refund" : "charge"};
+      return {order.payment_provider == "stripe"
+                ? call_receiver::stripe
+                : call_receiver::sandbox_payment,
+              0, compensation ? "refund" : "charge"};
     case saga_step::create_shipment:
-      return {"sandbox-shipping",
+      return {call_receiver::sandbox_shipping, 0,
               compensation ? "cancel_shipment" : "shipment"};
     case saga_step::notify_customer:
-      return {"sandbox-messaging", "message"};
+      return {call_receiver::sandbox_messaging, 0, "message"};
   }
   return {};
 }
@@ -197,7 +199,7 @@ provider_call make_call(const std::string& saga_id, const order_data& order,
                         uint32_t attempt, bool compensation,
                         bool three_ds_confirmed, const std::string& op_override,
                         caf::actor reply_to) {
-  auto op = call_target(order, step, compensation).second;
+  auto op = call_target(order, step, compensation).op;
   if (!op_override.empty())
     op = op_override;
   provider_call call;

@@ -52,10 +52,28 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
 saga_state fold_journal(const std::vector<journal_entry>& entries,
                         saga_retry_policy policy);
 
-/// Which actor performs a step's action or compensation (a root child
-/// name) and its verb.
-std::pair<std::string, std::string>
-call_target(const order_data& order, saga_step step, bool compensation);
+/// What performs a step's action or compensation: an inventory shard or
+/// one of the node's provider connections.
+enum class call_receiver : uint8_t {
+  inventory,
+  sandbox_payment,
+  stripe,
+  sandbox_invoicing,
+  billingo,
+  sandbox_shipping,
+  sandbox_messaging,
+};
+
+/// Where a step's call goes (`shard`: the inventory shard of the order's
+/// first SKU) and its verb.
+struct call_route {
+  call_receiver receiver = call_receiver::inventory;
+  size_t shard = 0;
+  std::string op;
+};
+
+call_route call_target(const order_data& order, saga_step step,
+                       bool compensation);
 
 /// The call of `step` (or its compensation) at `attempt`, addressed to
 /// `reply_to`. `op_override` replaces the verb (`find_invoice`) and is part

@@ -11,12 +11,18 @@
 
 #include <caf/actor.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/atoms.hpp"
 
 namespace kassa {
 
 struct order_line {
   std::string sku;
   int64_t quantity = 0;
+
+  friend bool operator==(const order_line&, const order_line&) = default;
 };
 
 template <class Inspector>
@@ -40,6 +46,8 @@ struct provider_call {
   std::string detail; ///< address, message text, ...
   std::vector<order_line> lines;
   caf::actor reply_to;
+
+  friend bool operator==(const provider_call&, const provider_call&) = default;
 };
 
 template <class Inspector>
@@ -66,6 +74,9 @@ struct provider_result {
   /// transient / unavailable: when the provider may take calls again
   /// (Retry-After, or when an open circuit lets probes through); 0 = unknown.
   int64_t retry_after_ms = 0;
+
+  friend bool operator==(const provider_result&, const provider_result&)
+    = default;
 };
 
 template <class Inspector>
@@ -80,6 +91,9 @@ typename Inspector::result_type inspect(Inspector& f, provider_result& x) {
 struct provider_replies {
   std::vector<caf::actor> to;
   std::vector<provider_result> results;
+
+  friend bool operator==(const provider_replies&, const provider_replies&)
+    = default;
 };
 
 template <class Inspector>
@@ -92,6 +106,9 @@ struct chaos_settings {
   double failure_rate = 0; ///< share of calls failing transiently, 0..1
   int64_t latency_ms = 0;  ///< added before each call's effect
   bool outage = false;     ///< every call fails transiently
+
+  friend bool operator==(const chaos_settings&, const chaos_settings&)
+    = default;
 };
 
 template <class Inspector>
@@ -99,5 +116,13 @@ typename Inspector::result_type inspect(Inspector& f, chaos_settings& x) {
   return f(caf::meta::type_name("kassa::chaos_settings"), x.failure_rate,
            x.latency_ms, x.outage);
 }
+
+/// What performs a saga's effects — a provider connection
+/// (actors/provider_connection.hpp) or an inventory shard
+/// (actors/inventory.hpp): `(call, provider_call)`, answered with one
+/// `provider_result` carrying the call's message id, sent to
+/// `call.reply_to`.
+using provider_actor
+  = caf::typed_actor<caf::reacts_to<atom::call, provider_call>>;
 
 } // namespace kassa

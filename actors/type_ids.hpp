@@ -5,6 +5,7 @@
 
 #include <caf/type_id.hpp>
 
+#include "actors/atoms.hpp"
 #include "actors/inventory.hpp"
 #include "actors/notification_hub.hpp"
 #include "actors/order_saga_logic.hpp"
@@ -15,20 +16,6 @@
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kassa::event_sink_ptr)
 
 CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
-
-  CAF_ADD_ATOM(kassa_actors, kassa::atom, create, "create")
-  CAF_ADD_ATOM(kassa_actors, kassa::atom, update, "update")
-  CAF_ADD_ATOM(kassa_actors, kassa::atom, call, "call")
-  CAF_ADD_ATOM(kassa_actors, kassa::atom, chaos, "chaos")
-  CAF_ADD_ATOM(kassa_actors, kassa::atom, retry, "retry")
-  CAF_ADD_ATOM(kassa_actors, kassa::atom, timeout, "timeout")
-  CAF_ADD_ATOM(kassa_actors, kassa::atom, cancel, "cancel")
-  CAF_ADD_ATOM(kassa_actors, kassa::atom, confirm, "confirm")
-  CAF_ADD_ATOM(kassa_actors, kassa::atom, loaded, "loaded")
-  CAF_ADD_ATOM(kassa_actors, kassa::atom, subscribe, "subscribe")
-  CAF_ADD_ATOM(kassa_actors, kassa::atom, unsubscribe, "unsubscr")
-  CAF_ADD_ATOM(kassa_actors, kassa::atom, leave, "leave")
-  CAF_ADD_ATOM(kassa_actors, kassa::atom, resume, "resume")
 
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::product))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::stock_change))

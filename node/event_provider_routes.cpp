@@ -10,8 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/order_saga_logic.hpp"
-#include "node/order_routes.hpp"
-#include "node/request_checks.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/idempotency.hpp"
@@ -19,6 +17,8 @@
 #include "adapters/postgres/journal.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/type_ids.hpp"
+#include "node/order_routes.hpp"
+#include "node/request_checks.hpp"
 #include "runtime/customer_token.hpp"
 
 namespace kassa {
@@ -30,7 +30,7 @@ using json = nlohmann::json;
 /// Runs `work` on a pool connection and answers `out` with its result.
 void db_answer(const route_context& ctx, responder_ptr out,
                std::function<api_response(pg::connection&)> work) {
-  submit_db_answer(ctx.supervisor, std::move(out), std::move(work));
+  submit_db_answer(ctx.db_pool, std::move(out), std::move(work));
 }
 
 std::string ts(const char* column) {

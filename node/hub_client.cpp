@@ -11,36 +11,32 @@ namespace {
 
 class caf_hub_client : public hub_client {
 public:
-  explicit caf_hub_client(caf::actor root) : root_(std::move(root)) {}
+  explicit caf_hub_client(child_handle<notification_hub_actor> hub)
+    : hub_(std::move(hub)) {}
 
   void subscribe(uint64_t session, event_sink_ptr sink,
                  std::vector<std::string> topics, int64_t since) override {
-    tell(caf::make_message(atom::subscribe::value, session, std::move(sink),
-                           std::move(topics), since));
+    hub_.anon_send(atom::subscribe::value, session, std::move(sink),
+                   std::move(topics), since);
   }
 
   void unsubscribe(uint64_t session, std::vector<std::string> topics) override {
-    tell(
-      caf::make_message(atom::unsubscribe::value, session, std::move(topics)));
+    hub_.anon_send(atom::unsubscribe::value, session, std::move(topics));
   }
 
   void leave(uint64_t session) override {
-    tell(caf::make_message(atom::leave::value, session));
+    hub_.anon_send(atom::leave::value, session);
   }
 
 private:
-  void tell(caf::message msg) {
-    caf::anon_send(root_, atom::tell::value, std::string{"notification_hub"},
-                   std::move(msg));
-  }
-
-  caf::actor root_;
+  child_handle<notification_hub_actor> hub_;
 };
 
 } // namespace
 
-std::shared_ptr<hub_client> make_hub_client(caf::actor root) {
-  return std::make_shared<caf_hub_client>(std::move(root));
+std::shared_ptr<hub_client>
+make_hub_client(child_handle<notification_hub_actor> hub) {
+  return std::make_shared<caf_hub_client>(std::move(hub));
 }
 
 } // namespace kassa

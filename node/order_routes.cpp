@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/order_saga_records.hpp"
-#include "node/request_checks.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/idempotency.hpp"
@@ -17,6 +16,7 @@
 #include "adapters/postgres/saga_store.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/type_ids.hpp"
+#include "node/request_checks.hpp"
 #include "runtime/customer_token.hpp"
 #include "runtime/journal.hpp"
 
@@ -33,7 +33,7 @@ std::string ts(const char* column) {
 /// Runs `work` on a pool connection and answers `out` with its result.
 void db_answer(const route_context& ctx, responder_ptr out,
                std::function<api_response(pg::connection&)> work) {
-  submit_db_answer(ctx.supervisor, std::move(out), std::move(work));
+  submit_db_answer(ctx.db_pool, std::move(out), std::move(work));
 }
 
 /// Validates POST /v1/orders; fills `normalized` (items merged by SKU).
@@ -180,8 +180,8 @@ std::optional<pg::error> order_views(pg::connection& conn,
 
 void saga_command(const route_context& ctx, const std::string& id,
                   caf::atom_value command, responder_ptr out) {
-  auto root = ctx.supervisor;
-  db_job job = [root, id, command, out](pg::connection& conn) {
+  auto sagas = ctx.sagas;
+  db_job job = [sagas, id, command, out](pg::connection& conn) {
     pg::result res;
     std::optional<pg::error> err;
     if (!conn.ok())
@@ -198,15 +198,13 @@ void saga_command(const route_context& ctx, const std::string& id,
         out->respond(error_response(409, "order_finished",
                                     "order " + id + " is already " + status));
       else
-        caf::anon_send(
-          root, atom::tell::value, std::string{"sagas"},
-          caf::make_message(atom::tell::value, id,
-                            caf::make_message(command, std::move(out))));
+        // The sagas supervisor holds it while the saga (re)starts.
+        sagas.anon_send(atom::tell::value, id,
+                        caf::make_message(command, std::move(out)));
     }
     return caf::message{};
   };
-  caf::anon_send(ctx.supervisor, atom::tell::value, std::string{"db_pool"},
-                 caf::make_message(atom::exec::value, std::move(job)));
+  ctx.db_pool.anon_send(atom::exec::value, std::move(job));
 }
 
 void add_order_routes(router& r, const route_context& ctx) {
@@ -226,11 +224,9 @@ void add_order_routes(router& r, const route_context& ctx) {
              return;
            }
            // The intake group-commits creations (order_intake.hpp).
-           caf::anon_send(
-             ctx.supervisor, atom::tell::value, std::string{"order_intake"},
-             caf::make_message(atom::create::value,
-                               std::make_shared<json>(std::move(normalized)),
-                               std::move(idem), std::move(out)));
+           ctx.order_intake.anon_send(
+             atom::create::value, std::make_shared<json>(std::move(normalized)),
+             std::move(idem), std::move(out));
          }});
   r.add({"GET",
          "/v1/orders/{id}",

@@ -5,11 +5,11 @@
 #include <caf/message.hpp>
 #include <caf/send.hpp>
 
+#include "adapters/postgres/connection.hpp"
+#include "adapters/type_ids.hpp"
 #include "node/order_routes.hpp"
 #include "node/product_routes.hpp"
 #include "node/request_checks.hpp"
-#include "adapters/postgres/connection.hpp"
-#include "adapters/type_ids.hpp"
 #include "runtime/database_health.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/type_ids.hpp"
@@ -93,8 +93,7 @@ router make_routes(const route_context& ctx) {
                out->respond(json_response(200, R"({"status":"ready"})"));
              return caf::message{};
            };
-           tell(ctx, "db_pool",
-                caf::make_message(atom::exec::value, std::move(job)));
+           ctx.db_pool.anon_send(atom::exec::value, std::move(job));
          }});
   r.add({"GET", "/metrics", "metrics", public_route(),
          [ctx](api_request&, responder_ptr out) {

@@ -9,6 +9,8 @@
 
 #include "actors/order_saga_logic.hpp"
 #include "adapters/http/router.hpp"
+#include "adapters/postgres/order_intake.hpp"
+#include "runtime/child_handle.hpp"
 #include "runtime/supervisor.hpp"
 
 namespace kassa {
@@ -18,9 +20,15 @@ class database_health;
 class metrics_registry;
 
 /// What the HTTP handlers reach: the root supervisor (which delivers to its
-/// named children across restarts) and the metrics registry.
+/// named children across restarts: for what is off the order path), the
+/// order intake and the database pool directly, and the metrics registry.
 struct route_context {
   caf::actor supervisor;
+  child_handle<order_intake_actor> order_intake;
+  db_pool_handle db_pool;
+  /// The `sagas` supervisor: a command for one order goes to it, by the
+  /// order's id (it is the directory of the node's sagas).
+  child_handle<caf::actor> sagas;
   metrics_registry* metrics = nullptr;
   caf::actor_system* sys = nullptr;
   /// HMAC key of customer tokens; empty = POST /v1/customer_tokens refuses.

@@ -23,11 +23,6 @@
 #include "actors/saga_sweeper.hpp"
 #include "adapters/http/api_pipeline.hpp"
 #include "adapters/http/server.hpp"
-#include "node/exit_guard.hpp"
-#include "node/hub_client.hpp"
-#include "node/provider_wiring.hpp"
-#include "node/routes.hpp"
-#include "node/system.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/database_monitor.hpp"
 #include "adapters/postgres/event_log.hpp"
@@ -42,6 +37,11 @@
 #include "adapters/providers/sandbox_ledger.hpp"
 #include "adapters/type_ids.hpp"
 #include "adapters/ws/ws_endpoint.hpp"
+#include "node/exit_guard.hpp"
+#include "node/hub_client.hpp"
+#include "node/provider_wiring.hpp"
+#include "node/routes.hpp"
+#include "node/system.hpp"
 #include "runtime/config.hpp"
 #include "runtime/customer_token.hpp"
 #include "runtime/database_health.hpp"
@@ -184,6 +184,7 @@ int serve(const node_config& config, const logger& log) {
     config.database.url, config.database.connect_timeout_s,
     millis{config.database.check_interval_ms}, millis{100},
     millis{config.database.probe_max_ms}};
+  auto db_pool_slot = std::make_shared<child_slot>("db_pool");
   std::vector<child_spec> children{
     {"database_monitor",
      [monitor, database, &log, &metrics](caf::local_actor* parent) {
@@ -192,54 +193,89 @@ int serve(const node_config& config, const logger& log) {
     {"db_pool",
      [pool, &log, &metrics](caf::local_actor* parent) {
        return spawn_db_pool(parent, pool, &log, &metrics);
-     }},
+     },
+     db_pool_slot},
     {"node",
      [node_id](caf::local_actor* parent) {
        return spawn_node_info(parent, node_identity{node_id, KASSA_VERSION});
      }},
   };
   auto root = spawn_supervisor(sys, sup, std::move(children), &log, &metrics);
+  db_pool_handle db{db_pool_slot};
   // Children that need the root's handle are added once it exists; the
   // blocking request is fine here, on the main thread before serving.
-  auto inventory_store = make_pg_inventory_store(root);
+  auto inventory_store = make_pg_inventory_store(db);
   std::vector<child_spec> late;
+  // The order path's children publish each incarnation in a slot; those
+  // who send to them hold typed handles to the slots (child_handle.hpp).
+  auto slot_for = [&late](child_spec spec) {
+    auto slot = std::make_shared<child_slot>(spec.name);
+    spec.slot = slot;
+    late.push_back(std::move(spec));
+    return slot;
+  };
+  saga_targets targets;
   for (size_t shard = 0; shard < inventory_shards; ++shard)
-    late.push_back({inventory_child_name(shard),
-                    [inventory_store](caf::local_actor* parent) {
-                      return spawn_inventory(parent, inventory_store);
-                    }});
+    targets.inventory[shard] = child_handle<provider_actor>{
+      slot_for({inventory_child_name(shard),
+                [inventory_store](caf::local_actor* parent) {
+                  return spawn_inventory(parent, inventory_store);
+                }})};
   sandbox_ledger_options ledger{pool.url, pool.connect_timeout_s, database};
-  late.push_back({"sandbox_ledger", [ledger](caf::local_actor* parent) {
-                    return spawn_sandbox_ledger(parent, ledger);
-                  }});
+  child_handle<sandbox_ledger_actor> ledger_handle{
+    slot_for({"sandbox_ledger", [ledger](caf::local_actor* parent) {
+                return spawn_sandbox_ledger(parent, ledger);
+              }})};
   for (auto kind : {provider_kind::payment, provider_kind::invoicing,
                     provider_kind::shipping, provider_kind::messaging}) {
     auto options
       = connection_options(config, sandbox_name(kind), kind, "sandbox");
-    late.push_back({options.name, [options, kind, root, &log,
-                                   &metrics](caf::local_actor* parent) {
-                      return spawn_provider_connection(
-                        parent, options,
-                        [kind, root](caf::local_actor* self) {
-                          return spawn_sandbox_provider(self, kind, root);
-                        },
-                        root, &log, &metrics);
-                    }});
+    child_handle<provider_actor> handle{slot_for(
+      {options.name, [options, kind, root, db, ledger_handle, &log,
+                      &metrics](caf::local_actor* parent) {
+         return spawn_provider_connection(
+           parent, options,
+           [kind, db, ledger_handle](caf::local_actor* self) {
+             return spawn_sandbox_provider(self, kind, db, ledger_handle);
+           },
+           root, &log, &metrics);
+       }})};
+    switch (kind) {
+      case provider_kind::payment:
+        targets.sandbox_payment = handle;
+        break;
+      case provider_kind::invoicing:
+        targets.sandbox_invoicing = handle;
+        break;
+      case provider_kind::shipping:
+        targets.sandbox_shipping = handle;
+        break;
+      case provider_kind::messaging:
+        targets.sandbox_messaging = handle;
+        break;
+    }
   }
-  late.push_back(
-    {"journal", [pool, root, &log, &metrics](caf::local_actor* parent) {
-       return spawn_journal(
+  auto hub_slot = std::make_shared<child_slot>("notification_hub");
+  child_handle<notification_hub_actor> hub{hub_slot};
+  child_handle<journal_actor> journal{slot_for(
+    {"journal", [pool, hub, &log, &metrics](caf::local_actor* parent) {
+       return caf::actor_cast<caf::actor>(spawn_journal(
          parent, journal_options{pool.url, pool.connect_timeout_s, pool.health},
-         root, &log, &metrics);
-     }});
-  auto events = make_pg_event_log(root);
-  late.push_back(
-    {"notification_hub", [events, &log, &metrics](caf::local_actor* parent) {
-       return spawn_notification_hub(parent, events, &log, &metrics);
-     }});
+         hub, &log, &metrics));
+     }})};
+  auto events = make_pg_event_log(db);
+  late.push_back({"notification_hub",
+                  [events, &log, &metrics](caf::local_actor* parent) {
+                    return spawn_notification_hub(parent, events, &log,
+                                                  &metrics);
+                  },
+                  hub_slot});
   order_saga_deps saga_deps;
   saga_deps.root = root;
-  saga_deps.store = make_pg_saga_store(root, &log);
+  saga_deps.journal = journal;
+  auto sagas_slot = std::make_shared<child_slot>("sagas");
+  saga_deps.sagas = child_handle<caf::actor>{sagas_slot};
+  saga_deps.store = make_pg_saga_store(db, hub, &log);
   saga_deps.log = &log;
   saga_deps.call_timeout = millis{config.orders.call_timeout_ms};
   saga_deps.policy = saga_retry_policy{
@@ -253,20 +289,38 @@ int serve(const node_config& config, const logger& log) {
   saga_deps.resume_per_s = static_cast<uint32_t>(config.orders.resume_per_s);
   if (config.debug_fault_switches)
     saga_deps.crash_switch = std::make_shared<std::atomic<bool>>(false);
-  late.push_back({"sagas", [saga_deps](caf::local_actor* parent) {
+  // The real providers' connections are among the sagas' targets too.
+  std::vector<std::string> real_names;
+  for (auto& real : real_providers) {
+    real_names.push_back(real.options.name);
+    child_handle<provider_actor> handle{slot_for(
+      {real.options.name,
+       [real, root, &log, &metrics](caf::local_actor* parent) {
+         return spawn_provider_connection(
+           parent, real.options, real.make_adapter, root, &log, &metrics);
+       }})};
+    if (real.options.name == "stripe")
+      targets.stripe = handle;
+    else if (real.options.name == "billingo")
+      targets.billingo = handle;
+  }
+  saga_deps.targets = targets;
+  late.push_back({"sagas",
+                  [saga_deps](caf::local_actor* parent) {
                     return spawn_saga_supervisor(parent, saga_deps);
-                  }});
-  late.push_back(
-    {"order_intake", [root, saga_deps, &metrics](caf::local_actor* parent) {
+                  },
+                  sagas_slot});
+  child_handle<order_intake_actor> intake{slot_for(
+    {"order_intake", [db, saga_deps, &metrics](caf::local_actor* parent) {
        return spawn_order_intake(
-         parent, root,
+         parent, db, saga_deps.sagas,
          [saga_deps](std::string id, const nlohmann::json& request) {
            return order_saga_spec(
              std::move(id), saga_deps,
              std::make_shared<const order_data>(order_from_json(request)));
          },
          &metrics);
-     }});
+     }})};
   late.push_back(
     {"saga_sweeper",
      [saga_deps, interval = millis{config.orders.sweep_interval_ms},
@@ -291,20 +345,13 @@ int serve(const node_config& config, const logger& log) {
                          [database] {
                            return database->up();
                          }};
-  auto job_store = make_pg_job_store(root);
+  auto job_store = make_pg_job_store(db);
   std::vector<std::string> provider_names;
   for (auto& spec : late)
     if (spec.name.rfind("sandbox-", 0) == 0)
       provider_names.push_back(spec.name);
-  for (auto& real : real_providers) {
-    provider_names.push_back(real.options.name);
-    late.push_back({real.options.name,
-                    [real, root, &log, &metrics](caf::local_actor* parent) {
-                      return spawn_provider_connection(parent, real.options,
-                                                       real.make_adapter, root,
-                                                       &log, &metrics);
-                    }});
-  }
+  provider_names.insert(provider_names.end(), real_names.begin(),
+                        real_names.end());
   late.push_back(
     {"scheduler",
      [root, job_store, jobs, &log, &metrics](caf::local_actor* parent) {
@@ -333,6 +380,9 @@ int serve(const node_config& config, const logger& log) {
     }
   });
   route_context routes{root,
+                       intake,
+                       db,
+                       saga_deps.sagas,
                        &metrics,
                        &sys,
                        config.ws.customer_token_secret,
@@ -394,7 +444,7 @@ int serve(const node_config& config, const logger& log) {
                  millis{config.ws.idle_timeout_ms},
                  static_cast<int>(config.ws.send_buffer_bytes),
                  static_cast<int>(config.ws.io_threads)};
-  server.add_upgrade("/v1/ws", make_ws_endpoint(ws, make_hub_client(root),
+  server.add_upgrade("/v1/ws", make_ws_endpoint(ws, make_hub_client(hub),
                                                 ws_auth, log, metrics));
   api_pipeline pipeline{
     make_routes(routes), config.http.api_keys, fault_reporter{&log, &metrics},

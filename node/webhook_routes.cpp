@@ -9,11 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/type_ids.hpp"
-#include "node/order_routes.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/idempotency.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/providers/stripe_webhook.hpp"
+#include "node/order_routes.hpp"
 
 namespace kassa {
 
@@ -45,7 +45,7 @@ api_response received(const std::string& event_id, const std::string& what) {
 void remember(const route_context& ctx, const std::string& event_id,
               const std::string& what, responder_ptr out) {
   submit_db_answer(
-    ctx.supervisor, std::move(out), [event_id, what](pg::connection& conn) {
+    ctx.db_pool, std::move(out), [event_id, what](pg::connection& conn) {
       pg::result res;
       if (auto err
           = conn.exec("INSERT INTO processed_messages (consumer, "
@@ -89,47 +89,47 @@ void add_webhook_routes(router& r, const route_context& ctx) {
            auto type = std::move(event->type);
            auto order_id = std::move(event->order_id);
            auto c = ctx;
-           submit_db_work(ctx.supervisor, [c, id, type, order_id,
-                                           out](pg::connection& conn) {
-             pg::result res;
-             if (!conn.ok()) {
-               out->respond(error_response(503, "database_unavailable",
-                                           "the database cannot be reached"));
-               return;
-             }
-             if (auto err = conn.exec(
-                   "SELECT 1 FROM processed_messages WHERE consumer = $1 "
-                   "AND message_id = $2",
-                   {consumer, id}, res)) {
-               out->respond(pg::database_failure(err->message));
-               return;
-             }
-             if (res.rows() > 0) {
-               out->respond(received(id, "duplicate"));
-               return;
-             }
-             if (type != "payment_intent.succeeded" || order_id.empty()) {
-               // Failures are left to the 3-D Secure timeout, which
-               // compensates; other events are not kassa's business.
-               remember(c, id, "ignored", out);
-               return;
-             }
-             // The saga answers 202 (confirmed) or 409 (not waiting any
-             // more); Stripe gets 200 either way once the event is recorded.
-             auto forward = std::make_shared<forwarding_responder>(
-               [c, id, out](api_response saga_answer) {
-                 if (saga_answer.status >= 500) {
-                   out->respond(std::move(saga_answer)); // Stripe retries
-                   return;
-                 }
-                 remember(c, id,
-                          saga_answer.status == 202   ? "confirmed"
-                          : saga_answer.status == 404 ? "order_not_found"
-                                                      : "not_waiting",
-                          out);
-               });
-             saga_command(c, order_id, atom::confirm::value, forward);
-           });
+           submit_db_work(
+             ctx.db_pool, [c, id, type, order_id, out](pg::connection& conn) {
+               pg::result res;
+               if (!conn.ok()) {
+                 out->respond(error_response(503, "database_unavailable",
+                                             "the database cannot be reached"));
+                 return;
+               }
+               if (auto err = conn.exec(
+                     "SELECT 1 FROM processed_messages WHERE consumer = $1 "
+                     "AND message_id = $2",
+                     {consumer, id}, res)) {
+                 out->respond(pg::database_failure(err->message));
+                 return;
+               }
+               if (res.rows() > 0) {
+                 out->respond(received(id, "duplicate"));
+                 return;
+               }
+               if (type != "payment_intent.succeeded" || order_id.empty()) {
+                 // Failures are left to the 3-D Secure timeout, which
+                 // compensates; other events are not kassa's business.
+                 remember(c, id, "ignored", out);
+                 return;
+               }
+               // The saga answers 202 (confirmed) or 409 (not waiting any
+               // more); Stripe gets 200 either way once the event is recorded.
+               auto forward = std::make_shared<forwarding_responder>(
+                 [c, id, out](api_response saga_answer) {
+                   if (saga_answer.status >= 500) {
+                     out->respond(std::move(saga_answer)); // Stripe retries
+                     return;
+                   }
+                   remember(c, id,
+                            saga_answer.status == 202   ? "confirmed"
+                            : saga_answer.status == 404 ? "order_not_found"
+                                                        : "not_waiting",
+                            out);
+                 });
+               saga_command(c, order_id, atom::confirm::value, forward);
+             });
          }});
 }
 

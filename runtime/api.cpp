@@ -102,6 +102,17 @@ api_response database_unavailable(std::string_view detail) {
   return r;
 }
 
+api_response commit_outcome_unknown(std::string_view detail) {
+  auto r = error_response(
+    503, "database_unavailable",
+    "the connection to the database broke while committing"
+      + (detail.empty() ? std::string{} : ": " + std::string{detail})
+      + "; the change may have been made: send the same request with the "
+        "same Idempotency-Key to learn its outcome");
+  r.headers.emplace_back("Retry-After", "2");
+  return r;
+}
+
 api_response json_response(int status, std::string body) {
   return api_response{status, "application/json", std::move(body), {}};
 }

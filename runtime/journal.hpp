@@ -2,9 +2,14 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
-#include <caf/fwd.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "runtime/atoms.hpp"
+#include "runtime/notification.hpp"
 
 namespace kassa {
 
@@ -27,6 +32,8 @@ struct journal_entry {
   /// empty: the status row is written on changes only.
   std::string status;
   std::string customer; ///< customer id, for the event's topics
+
+  friend bool operator==(const journal_entry&, const journal_entry&) = default;
 };
 
 template <class Inspector>
@@ -35,16 +42,20 @@ typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
            x.type, x.step, x.attempt, x.data, x.status, x.customer);
 }
 
-/// Journal protocol (adapters/postgres/journal.cpp implements it):
-/// `(atom::append, journal_entry) -> bool` answers true once the entry is
-/// committed; `(atom::append, std::vector<journal_entry>) -> bool` commits
-/// several entries in the same transaction. Each entry is one row of the
-/// notification log (`events`): after the commit the journal publishes the
-/// entries, with their log seqs, to the root's `notification_hub` child.
-/// Everything waiting in the journal's mailbox while a commit is running goes
-/// into the next transaction together (group commit), so one fsync serves
-/// many sagas.
-/// `(atom::publish, std::vector<published_event>)` writes domain events that
-/// belong to no saga (provider circuit changes) with the next batch.
+/// The journal's protocol (adapters/postgres/journal.cpp implements it):
+/// - `(append, journal_entry) -> bool`: true once the entry is committed;
+/// - `(append, std::vector<journal_entry>) -> bool`: several entries of one
+///   stream in the same transaction;
+/// - `(publish, std::vector<published_event>)`: domain events that belong
+///   to no saga (provider circuit changes), written with the next batch.
+/// Each entry is one row of the notification log (`events`): after the
+/// commit the journal publishes the entries, with their log seqs, to the
+/// notification hub. Everything waiting in the journal's mailbox while a
+/// commit is running goes into the next transaction together (group
+/// commit), so one fsync serves many sagas.
+using journal_actor = caf::typed_actor<
+  caf::replies_to<atom::append, journal_entry>::with<bool>,
+  caf::replies_to<atom::append, std::vector<journal_entry>>::with<bool>,
+  caf::reacts_to<atom::publish, std::vector<published_event>>>;
 
 } // namespace kassa

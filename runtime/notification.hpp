@@ -18,6 +18,9 @@ struct published_event {
   std::string customer_id; ///< empty when not about a customer
   std::string data;        ///< JSON object
   std::string at;          ///< RFC 3339 UTC
+
+  friend bool operator==(const published_event&, const published_event&)
+    = default;
 };
 
 template <class Inspector>

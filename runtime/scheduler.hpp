@@ -33,6 +33,8 @@ struct job_spec {
   /// A finished (`done`) job with this key runs again: its owner sees that
   /// the earlier run did not take (a parked saga still parked after load).
   bool revive = false;
+
+  friend bool operator==(const job_spec&, const job_spec&) = default;
 };
 
 template <class Inspector>
@@ -50,6 +52,8 @@ struct job {
   std::string key;
   std::string payload;
   int32_t attempts = 0; ///< including this one
+
+  friend bool operator==(const job&, const job&) = default;
 };
 
 template <class Inspector>

@@ -12,6 +12,7 @@
 #include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "runtime/child_handle.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/fault_reporter.hpp"
 #include "runtime/log.hpp"
@@ -89,6 +90,8 @@ caf::actor start_child(supervisor_pointer self, supervised_child& child) {
   }
   self->link_to(handle);
   child.handle = handle;
+  if (child.spec.slot)
+    child.spec.slot->set(handle, self->address());
   while (!child.held.empty()) {
     auto [rp, msg] = std::move(child.held.front());
     child.held.pop_front();
@@ -207,6 +210,8 @@ void on_child_exit(supervisor_pointer self, supervised_child& child,
                    const caf::error& reason) {
   auto& st = self->state;
   child.handle = nullptr;
+  if (child.spec.slot)
+    child.spec.slot->clear();
   if (reason == caf::exit_reason::normal || !reason) {
     if (st.log)
       st.log->info(

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,9 +53,15 @@ struct supervisor_options {
 /// supervisor links itself to what it returns.
 using child_factory = std::function<caf::actor(caf::local_actor* parent)>;
 
+class child_slot;
+
 struct child_spec {
   std::string name;
   child_factory start;
+  /// Optional: where the supervisor publishes each incarnation of the child
+  /// (and clears it while the child is down), so callers holding a
+  /// `child_handle` to it send directly (runtime/child_handle.hpp).
+  std::shared_ptr<child_slot> slot = {};
 };
 
 /// Spawns a supervisor over `children` (more can be added with

@@ -65,8 +65,7 @@ namespace {
 
 class pg_event_log : public event_log {
 public:
-  explicit pg_event_log(caf::actor supervisor)
-    : supervisor_(std::move(supervisor)) {}
+  explicit pg_event_log(db_pool_handle pool) : pool_(std::move(pool)) {}
 
   void read(int64_t after, int64_t upto, std::vector<std::string> topics,
             std::function<void(std::vector<published_event>, std::string)> done)
@@ -92,16 +91,16 @@ public:
 
 private:
   void submit(std::function<void(pg::connection&)> work) {
-    submit_db_work(supervisor_, std::move(work));
+    submit_db_work(pool_, std::move(work));
   }
 
-  caf::actor supervisor_;
+  db_pool_handle pool_;
 };
 
 } // namespace
 
-std::shared_ptr<event_log> make_pg_event_log(caf::actor supervisor) {
-  return std::make_shared<pg_event_log>(std::move(supervisor));
+std::shared_ptr<event_log> make_pg_event_log(db_pool_handle pool) {
+  return std::make_shared<pg_event_log>(std::move(pool));
 }
 
 } // namespace kassa

@@ -5,11 +5,12 @@
 #include <caf/actor.hpp>
 
 #include "actors/notification_hub.hpp"
+#include "adapters/postgres/pool.hpp"
 
 namespace kassa {
 
 /// The notification log in PostgreSQL (table `events`), read on the pool.
-std::shared_ptr<event_log> make_pg_event_log(caf::actor supervisor);
+std::shared_ptr<event_log> make_pg_event_log(db_pool_handle pool);
 
 namespace pg {
 class connection;

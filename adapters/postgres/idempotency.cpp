@@ -66,7 +66,8 @@ run_idempotent(connection& conn, const idempotency& idem,
     return rollback(std::move(answer));
   }
   if (auto err = conn.exec_script("COMMIT"))
-    return database_failure(err->message);
+    return conn.ok() ? database_failure(err->message)
+                     : commit_outcome_unknown(err->message);
   return answer;
 }
 

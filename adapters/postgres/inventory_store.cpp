@@ -37,8 +37,7 @@ api_response not_found(const std::string& sku) {
 
 class pg_inventory_store : public inventory_store {
 public:
-  explicit pg_inventory_store(caf::actor supervisor)
-    : supervisor_(std::move(supervisor)) {}
+  explicit pg_inventory_store(db_pool_handle pool) : pool_(std::move(pool)) {}
 
   void create_product(product p, idempotency idem,
                       responder_ptr done) override {
@@ -113,15 +112,14 @@ public:
 
   void reservations(std::vector<provider_call> calls,
                     std::function<void(provider_replies)> done) override {
-    submit_db_work(supervisor_,
-                   [calls = std::move(calls),
-                    done = std::move(done)](pg::connection& conn) mutable {
-                     provider_replies replies;
-                     replies.results = apply_batch(conn, calls);
-                     for (auto& call : calls)
-                       replies.to.push_back(std::move(call.reply_to));
-                     done(std::move(replies));
-                   });
+    submit_db_work(pool_, [calls = std::move(calls), done = std::move(done)](
+                            pg::connection& conn) mutable {
+      provider_replies replies;
+      replies.results = apply_batch(conn, calls);
+      for (auto& call : calls)
+        replies.to.push_back(std::move(call.reply_to));
+      done(std::move(replies));
+    });
   }
 
 private:
@@ -161,8 +159,11 @@ public:
       // batch's). `unavailable` parks the step instead of using an attempt;
       // the saga pauses when it cannot journal even that.
       for (auto& call : calls)
-        results.push_back({call.message_id, provider_outcome::unavailable,
-                           {}, "the database is unavailable", 1000});
+        results.push_back({call.message_id,
+                           provider_outcome::unavailable,
+                           {},
+                           "the database is unavailable",
+                           1000});
       return results;
     }
     auto abort = [&](const std::string& error) {
@@ -404,10 +405,10 @@ private:
   /// Runs `work` on a pool connection and sends its answer to `done`.
   void submit(responder_ptr done,
               std::function<api_response(pg::connection&)> work) {
-    submit_db_answer(supervisor_, std::move(done), std::move(work));
+    submit_db_answer(pool_, std::move(done), std::move(work));
   }
 
-  caf::actor supervisor_;
+  db_pool_handle pool_;
 };
 
 } // namespace
@@ -428,9 +429,8 @@ std::string to_json(const product& p) {
     .dump();
 }
 
-std::shared_ptr<inventory_store>
-make_pg_inventory_store(caf::actor supervisor) {
-  return std::make_shared<pg_inventory_store>(std::move(supervisor));
+std::shared_ptr<inventory_store> make_pg_inventory_store(db_pool_handle pool) {
+  return std::make_shared<pg_inventory_store>(std::move(pool));
 }
 
 } // namespace kassa

@@ -6,6 +6,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/inventory.hpp"
+#include "adapters/postgres/pool.hpp"
 
 namespace kassa {
 
@@ -14,8 +15,8 @@ class connection;
 } // namespace pg
 
 /// The inventory in PostgreSQL. Each call becomes a db_job for the pool
-/// (reached through the supervisor, so a restarted pool is found again).
-std::shared_ptr<inventory_store> make_pg_inventory_store(caf::actor supervisor);
+/// (through a handle to the pool that follows its restarts).
+std::shared_ptr<inventory_store> make_pg_inventory_store(db_pool_handle pool);
 
 /// One batch of reservation calls (reserve / release / commit) in one
 /// transaction on `conn`, as the store runs it on a pool connection: an

@@ -11,11 +11,10 @@ namespace {
 
 class pg_job_store : public job_store {
 public:
-  explicit pg_job_store(caf::actor supervisor)
-    : supervisor_(std::move(supervisor)) {}
+  explicit pg_job_store(db_pool_handle pool) : pool_(std::move(pool)) {}
 
   void schedule(job_spec spec, std::function<void(std::string)> done) override {
-    submit_db_work(supervisor_, [spec, done](pg::connection& conn) {
+    submit_db_work(pool_, [spec, done](pg::connection& conn) {
       if (!conn.ok())
         return done("database unavailable");
       pg::result res;
@@ -34,7 +33,7 @@ public:
 
   void lease(int limit, millis lease_for,
              std::function<void(std::vector<job>, std::string)> done) override {
-    submit_db_work(supervisor_, [limit, lease_for, done](pg::connection& conn) {
+    submit_db_work(pool_, [limit, lease_for, done](pg::connection& conn) {
       if (!conn.ok())
         return done({}, "database unavailable");
       pg::result res;
@@ -62,7 +61,7 @@ public:
   }
 
   void finish(int64_t id, job_outcome outcome) override {
-    submit_db_work(supervisor_, [id, outcome](pg::connection& conn) {
+    submit_db_work(pool_, [id, outcome](pg::connection& conn) {
       if (!conn.ok())
         return; // the lease expires and the job runs again
       pg::result res;
@@ -93,13 +92,13 @@ public:
   }
 
 private:
-  caf::actor supervisor_;
+  db_pool_handle pool_;
 };
 
 } // namespace
 
-std::shared_ptr<job_store> make_pg_job_store(caf::actor supervisor) {
-  return std::make_shared<pg_job_store>(std::move(supervisor));
+std::shared_ptr<job_store> make_pg_job_store(db_pool_handle pool) {
+  return std::make_shared<pg_job_store>(std::move(pool));
 }
 
 std::string list_jobs(pg::connection& conn, const std::string& status,

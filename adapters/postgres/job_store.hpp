@@ -7,6 +7,7 @@
 #include <caf/actor.hpp>
 #include <nlohmann/json_fwd.hpp>
 
+#include "adapters/postgres/pool.hpp"
 #include "runtime/scheduler.hpp"
 
 namespace kassa {
@@ -15,8 +16,8 @@ namespace pg {
 class connection;
 } // namespace pg
 
-/// Jobs in PostgreSQL (table `jobs`); work goes to the supervisor's pool.
-std::shared_ptr<job_store> make_pg_job_store(caf::actor supervisor);
+/// Jobs in PostgreSQL (table `jobs`); work goes to the pool.
+std::shared_ptr<job_store> make_pg_job_store(db_pool_handle pool);
 
 /// GET /v1/jobs: jobs with `status` (empty = any) and id > `after`, oldest
 /// first, at most `limit`, as `{"jobs":[...],"next_after":id|null}`.

@@ -5,8 +5,9 @@
 
 #include <caf/actor.hpp>
 #include <caf/event_based_actor.hpp>
-#include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/journal_rows.hpp"
@@ -29,10 +30,11 @@ struct journal_writer_state {
 };
 
 caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
-                             journal_options options, caf::actor root,
+                             journal_options options,
+                             child_handle<notification_hub_actor> hub,
                              const logger* log) {
   return {
-    [self, options, root,
+    [self, options, hub,
      log](std::vector<journal_entry>& batch,
           std::vector<published_event>& extra) -> caf::result<bool> {
       auto& db = self->state.db;
@@ -56,9 +58,7 @@ caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
             {{"error", *failure}, {"entries", std::to_string(batch.size())}});
         return caf::make_error(errc::database_error, *failure);
       }
-      caf::anon_send(
-        root, atom::tell::value, std::string{"notification_hub"},
-        caf::make_message(atom::publish::value, std::move(events)));
+      hub.anon_send(atom::publish::value, std::move(events));
       return true;
     },
   };
@@ -72,13 +72,15 @@ struct journal_state {
   bool writing = false;
   std::vector<journal_entry> pending;
   std::vector<published_event> pending_events; ///< not from a saga
-  std::vector<caf::response_promise> waiting;
+  std::vector<caf::typed_response_promise<bool>> waiting;
   histogram* batch_sizes = nullptr;
   histogram* commit_seconds = nullptr;
   counter* appended = nullptr;
 };
 
-void flush(caf::stateful_actor<journal_state>* self) {
+using journal_pointer = journal_actor::stateful_pointer<journal_state>;
+
+void flush(journal_pointer self) {
   auto& st = self->state;
   if (st.writing || (st.pending.empty() && st.pending_events.empty()))
     return;
@@ -116,12 +118,14 @@ void flush(caf::stateful_actor<journal_state>* self) {
       });
 }
 
-caf::behavior journal(caf::stateful_actor<journal_state>* self,
-                      journal_options options, caf::actor root,
-                      const logger* log, metrics_registry* metrics) {
+journal_actor::behavior_type journal(journal_pointer self,
+                                     journal_options options,
+                                     child_handle<notification_hub_actor> hub,
+                                     const logger* log,
+                                     metrics_registry* metrics) {
   auto& st = self->state;
   st.writer = self->spawn<caf::detached + caf::linked>(
-    journal_writer, std::move(options), std::move(root), log);
+    journal_writer, std::move(options), std::move(hub), log);
   if (metrics) {
     st.batch_sizes = &metrics->get_histogram(
       "kassa_journal_batch_size", "Journal entries committed per transaction.",
@@ -134,19 +138,20 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self,
                                         "Journal entries committed.");
   }
   return {
-    [self](atom::append, journal_entry& entry) -> caf::response_promise {
+    [self](atom::append,
+           journal_entry& entry) -> caf::typed_response_promise<bool> {
       auto& st = self->state;
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<bool>();
       st.pending.push_back(std::move(entry));
       st.waiting.push_back(rp);
       flush(self);
       return rp;
     },
-    [self](atom::append,
-           std::vector<journal_entry>& entries) -> caf::response_promise {
+    [self](atom::append, std::vector<journal_entry>& entries)
+      -> caf::typed_response_promise<bool> {
       // Several entries of one stream, committed together or not at all.
       auto& st = self->state;
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<bool>();
       for (auto& e : entries)
         st.pending.push_back(std::move(e));
       st.waiting.push_back(rp);
@@ -166,10 +171,10 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self,
 
 } // namespace
 
-caf::actor spawn_journal(caf::local_actor* parent, journal_options options,
-                         caf::actor root, const logger* log,
-                         metrics_registry* metrics) {
-  return parent->spawn(journal, std::move(options), std::move(root), log,
+journal_actor spawn_journal(caf::local_actor* parent, journal_options options,
+                            child_handle<notification_hub_actor> hub,
+                            const logger* log, metrics_registry* metrics) {
+  return parent->spawn(journal, std::move(options), std::move(hub), log,
                        metrics);
 }
 

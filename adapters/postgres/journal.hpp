@@ -6,6 +6,10 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/notification_hub.hpp"
+#include "runtime/child_handle.hpp"
+#include "runtime/journal.hpp"
+
 namespace kassa {
 
 class database_health;
@@ -25,10 +29,9 @@ struct journal_options {
 /// the streams' statuses in `sagas`). A failed batch answers an error to each
 /// of its callers: `database_unavailable` when the database cannot be
 /// reached (the node's health says so, or the connection broke), which a
-/// saga waits out. `root` receives `(tell, "notification_hub", (publish,
-/// events))` after each commit.
-caf::actor spawn_journal(caf::local_actor* parent, journal_options options,
-                         caf::actor root, const logger* log,
-                         metrics_registry* metrics);
+/// saga waits out. After each commit the committed events go to `hub`.
+journal_actor spawn_journal(caf::local_actor* parent, journal_options options,
+                            child_handle<notification_hub_actor> hub,
+                            const logger* log, metrics_registry* metrics);
 
 } // namespace kassa

@@ -283,6 +283,16 @@ create_orders(pg::connection& conn, const std::vector<intake_item>& batch) {
   // write_orders opens and commits the transaction; after a failure it may
   // still be open.
   if (auto err = write_orders(conn, batch, outcomes)) {
+    // The COMMIT goes with the batch's last statement: a connection that
+    // broke meanwhile may have taken it to the server first.
+    if (!conn.ok()) {
+      for (auto& o : outcomes)
+        o = intake_outcome{intake_outcome::kind::fresh,
+                           commit_outcome_unknown(err->message),
+                           {},
+                           {}};
+      return outcomes;
+    }
     conn.end_keyed(false);
     return all_failed(err->message);
   }
@@ -292,7 +302,8 @@ create_orders(pg::connection& conn, const std::vector<intake_item>& batch) {
 
 struct intake_state {
   static inline const char* name = "order_intake";
-  caf::actor root;
+  db_pool_handle pool;
+  child_handle<caf::actor> sagas; ///< where new sagas go
   new_saga_spec saga_spec;
   group_commit_queue<intake_item> queue;
   histogram* batch_sizes = nullptr;
@@ -308,35 +319,36 @@ void write_batch(intake_actor* self) {
   if (st.batch_sizes)
     st.batch_sizes->observe(static_cast<double>(next->size()));
   auto me = caf::actor{self};
-  auto root = st.root;
+  auto& pool = st.pool;
   auto spec = st.saga_spec;
-  submit_db_work(
-    root, [me, root, spec, batch = std::move(*next)](pg::connection& conn) {
-      auto outcomes = create_orders(conn, batch);
-      // Committed: start their sagas — in one message, as each message from
-      // this thread costs a worker's wake-up (runtime/worker_send.hpp) —
-      // before answering, so a command right after the 202 finds its saga.
-      // (If the node dies first, the saga supervisor finds them unfinished
-      // at the next start.)
-      std::vector<child_spec> sagas;
-      for (size_t i = 0; i < batch.size(); ++i) {
-        auto& o = outcomes[i];
-        if (!o.order_id.empty() && o.answer.status == 202)
-          sagas.push_back(spec(o.order_id, *batch[i].request));
-      }
-      if (!sagas.empty())
-        caf::anon_send(root, atom::tell::value, std::string{"sagas"},
-                       caf::make_message(atom::add::value, std::move(sagas)));
-      for (size_t i = 0; i < batch.size(); ++i)
-        batch[i].out->respond(std::move(outcomes[i].answer));
-      caf::anon_send(me, atom::done::value);
-    });
+  submit_db_work(pool, [me, sagas = st.sagas, spec,
+                        batch = std::move(*next)](pg::connection& conn) {
+    auto outcomes = create_orders(conn, batch);
+    // Committed: start their sagas — in one message, as each message from
+    // this thread costs a worker's wake-up (runtime/worker_send.hpp) —
+    // before answering, so a command right after the 202 finds its saga.
+    // (If the node dies first, the saga supervisor finds them unfinished
+    // at the next start.)
+    std::vector<child_spec> new_sagas;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto& o = outcomes[i];
+      if (!o.order_id.empty() && o.answer.status == 202)
+        new_sagas.push_back(spec(o.order_id, *batch[i].request));
+    }
+    if (!new_sagas.empty())
+      sagas.anon_send(atom::add::value, std::move(new_sagas));
+    for (size_t i = 0; i < batch.size(); ++i)
+      batch[i].out->respond(std::move(outcomes[i].answer));
+    caf::anon_send(me, atom::done::value);
+  });
 }
 
-caf::behavior order_intake(intake_actor* self, caf::actor root,
+caf::behavior order_intake(intake_actor* self, db_pool_handle pool,
+                           child_handle<caf::actor> sagas,
                            new_saga_spec saga_spec, metrics_registry* metrics) {
   auto& st = self->state;
-  st.root = std::move(root);
+  st.pool = std::move(pool);
+  st.sagas = std::move(sagas);
   st.saga_spec = std::move(saga_spec);
   if (metrics)
     st.batch_sizes = &metrics->get_histogram(
@@ -358,11 +370,12 @@ caf::behavior order_intake(intake_actor* self, caf::actor root,
 
 } // namespace
 
-caf::actor spawn_order_intake(caf::local_actor* parent, caf::actor root,
+caf::actor spawn_order_intake(caf::local_actor* parent, db_pool_handle pool,
+                              child_handle<caf::actor> sagas,
                               new_saga_spec saga_spec,
                               metrics_registry* metrics) {
-  return parent->spawn(order_intake, std::move(root), std::move(saga_spec),
-                       metrics);
+  return parent->spawn(order_intake, std::move(pool), std::move(sagas),
+                       std::move(saga_spec), metrics);
 }
 
 } // namespace kassa

@@ -6,7 +6,8 @@
 // a handful of statements serve a whole batch: idempotency keys, prices,
 // saga rows and the stored answers.
 //
-// Protocol: `(atom::create, order_request_ptr, idempotency, responder_ptr)`
+// Protocol (`order_intake_actor`): `(create, order_request_ptr, idempotency,
+// responder_ptr)`
 // — the normalized request, parsed once by the route (order_routes.cpp)
 // and handed over with it (local only: it is never serialized); the
 // responder gets 202 with the new order, the stored answer of an earlier
@@ -18,8 +19,15 @@
 #include <string>
 
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 #include <nlohmann/json_fwd.hpp>
 
+#include "actors/inventory.hpp"
+#include "adapters/postgres/pool.hpp"
+#include "runtime/api.hpp"
+#include "runtime/atoms.hpp"
+#include "runtime/child_handle.hpp"
 #include "runtime/supervisor.hpp"
 
 namespace kassa {
@@ -35,8 +43,13 @@ using order_request_ptr = std::shared_ptr<nlohmann::json>;
 using new_saga_spec = std::function<child_spec(std::string order_id,
                                                const nlohmann::json& request)>;
 
-/// `root` delivers to the named children `db_pool` and `sagas`.
-caf::actor spawn_order_intake(caf::local_actor* parent, caf::actor root,
+using order_intake_actor = caf::typed_actor<
+  caf::reacts_to<atom::create, order_request_ptr, idempotency, responder_ptr>>;
+
+/// Batches are written on `pool`; the new sagas of a batch go to `sagas` in
+/// one `(add, std::vector<child_spec>)`.
+caf::actor spawn_order_intake(caf::local_actor* parent, db_pool_handle pool,
+                              child_handle<caf::actor> sagas,
                               new_saga_spec saga_spec,
                               metrics_registry* metrics);
 

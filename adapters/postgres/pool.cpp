@@ -136,29 +136,28 @@ caf::behavior db_pool(caf::stateful_actor<db_pool_state>* self,
 
 } // namespace
 
-void submit_db_work(const caf::actor& supervisor,
+void submit_db_work(const db_pool_handle& pool,
                     std::function<void(pg::connection&)> work) {
   db_job job = [work = std::move(work)](pg::connection& conn) {
     work(conn);
     return caf::message{};
   };
-  caf::anon_send(supervisor, atom::tell::value, std::string{"db_pool"},
-                 caf::make_message(atom::exec::value, std::move(job)));
+  pool.anon_send(atom::exec::value, std::move(job));
 }
 
-void submit_db_answer(const caf::actor& supervisor, responder_ptr out,
+void submit_db_answer(const db_pool_handle& pool, responder_ptr out,
                       std::function<api_response(pg::connection&)> work) {
-  submit_db_work(supervisor, [out = std::move(out),
-                              work = std::move(work)](pg::connection& conn) {
-    api_response answer;
-    try {
-      answer = conn.ok() ? work(conn) : database_unavailable({});
-    } catch (...) {
-      out->respond(internal_error({}));
-      throw; // the worker's boundary logs and counts it
-    }
-    out->respond(std::move(answer));
-  });
+  submit_db_work(
+    pool, [out = std::move(out), work = std::move(work)](pg::connection& conn) {
+      api_response answer;
+      try {
+        answer = conn.ok() ? work(conn) : database_unavailable({});
+      } catch (...) {
+        out->respond(internal_error({}));
+        throw; // the worker's boundary logs and counts it
+      }
+      out->respond(std::move(answer));
+    });
 }
 
 caf::actor spawn_db_pool(caf::local_actor* parent, db_pool_options options,

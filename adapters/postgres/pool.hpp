@@ -7,6 +7,7 @@
 #include <caf/fwd.hpp>
 
 #include "runtime/api.hpp"
+#include "runtime/child_handle.hpp"
 
 namespace kassa {
 
@@ -24,15 +25,20 @@ class connection;
 /// whoever sent the `(atom::exec, db_job)` request.
 using db_job = std::function<caf::message(pg::connection& conn)>;
 
-/// Runs `work` on a connection of the `db_pool` child of `supervisor` and
-/// returns at once; `work` answers whoever it must by itself.
-void submit_db_work(const caf::actor& supervisor,
+/// The pool as its users hold it: straight to the current `db_pool`
+/// (runtime/child_handle.hpp). Dynamically typed: a job's answer is
+/// whatever message the job makes.
+using db_pool_handle = child_handle<caf::actor>;
+
+/// Runs `work` on a connection of the pool and returns at once; `work`
+/// answers whoever it must by itself.
+void submit_db_work(const db_pool_handle& pool,
                     std::function<void(pg::connection&)> work);
 
 /// Runs `work` on a pool connection and answers `out` with its result:
 /// 503 with Retry-After when the database is unreachable, 500 when `work`
 /// throws.
-void submit_db_answer(const caf::actor& supervisor, responder_ptr out,
+void submit_db_answer(const db_pool_handle& pool, responder_ptr out,
                       std::function<api_response(pg::connection&)> work);
 
 struct db_pool_options {

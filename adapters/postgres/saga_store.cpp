@@ -46,8 +46,9 @@ namespace {
 
 class pg_saga_store : public saga_store {
 public:
-  pg_saga_store(caf::actor supervisor, const logger* log)
-    : supervisor_(std::move(supervisor)), log_(log) {}
+  pg_saga_store(db_pool_handle pool, child_handle<notification_hub_actor> hub,
+                const logger* log)
+    : pool_(std::move(pool)), hub_(std::move(hub)), log_(log) {}
 
   void load(std::string order_id, caf::actor reply_to) override {
     submit([order_id, reply_to](pg::connection& conn) {
@@ -101,8 +102,7 @@ public:
 
   void give_up(std::string order_id, std::string reason,
                std::function<void(std::string)> done) override {
-    auto root = supervisor_;
-    submit([order_id, reason, done, root](pg::connection& conn) {
+    submit([order_id, reason, done, hub = hub_](pg::connection& conn) {
       if (!conn.ok())
         return done("database unavailable");
       pg::result res;
@@ -137,27 +137,28 @@ public:
       std::vector<published_event> events;
       if (auto failure = write_journal_batch(conn, {entry}, {}, events))
         return done(*failure);
-      caf::anon_send(
-        root, atom::tell::value, std::string{"notification_hub"},
-        caf::make_message(atom::publish::value, std::move(events)));
+      hub.anon_send(atom::publish::value, std::move(events));
       done({});
     });
   }
 
 private:
   void submit(std::function<void(pg::connection&)> work) {
-    submit_db_work(supervisor_, std::move(work));
+    submit_db_work(pool_, std::move(work));
   }
 
-  caf::actor supervisor_;
+  db_pool_handle pool_;
+  child_handle<notification_hub_actor> hub_;
   const logger* log_;
 };
 
 } // namespace
 
-std::shared_ptr<saga_store> make_pg_saga_store(caf::actor supervisor,
-                                               const logger* log) {
-  return std::make_shared<pg_saga_store>(std::move(supervisor), log);
+std::shared_ptr<saga_store>
+make_pg_saga_store(db_pool_handle pool,
+                   child_handle<notification_hub_actor> hub,
+                   const logger* log) {
+  return std::make_shared<pg_saga_store>(std::move(pool), std::move(hub), log);
 }
 
 } // namespace kassa

@@ -8,7 +8,9 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/notification_hub.hpp"
 #include "actors/order_saga.hpp"
+#include "adapters/postgres/pool.hpp"
 
 namespace kassa {
 
@@ -26,8 +28,10 @@ std::optional<pg::error>
 read_saga_journals(pg::connection& conn, const std::vector<std::string>& ids,
                    std::map<std::string, std::vector<journal_entry>>& out);
 
-/// Sagas in PostgreSQL (tables sagas, events); work goes to the pool.
-std::shared_ptr<saga_store> make_pg_saga_store(caf::actor supervisor,
-                                               const logger* log);
+/// Sagas in PostgreSQL (tables sagas, events); work goes to the pool, a
+/// given-up saga's `order.failed` to the hub.
+std::shared_ptr<saga_store>
+make_pg_saga_store(db_pool_handle pool,
+                   child_handle<notification_hub_actor> hub, const logger* log);
 
 } // namespace kassa

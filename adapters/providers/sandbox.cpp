@@ -43,7 +43,8 @@ struct sandbox_state {
   static inline const char* name = "sandbox_provider";
   provider_kind kind;
   std::string provider;
-  caf::actor supervisor;
+  db_pool_handle pool;
+  child_handle<sandbox_ledger_actor> ledger;
   chaos_settings chaos;
   /// Calls wait until the stored chaos settings are read.
   bool chaos_loaded = false;
@@ -63,19 +64,17 @@ void answer(sandbox_actor* self, const provider_call& call,
 
 void handle_call(sandbox_actor* self, provider_call call);
 
-/// Hands every queued effect to the sandboxes' ledger writer (the root's
-/// `sandbox_ledger` child; sandbox_ledger.hpp), which answers each call after
+/// Hands every queued effect to the sandboxes' ledger writer
+/// (sandbox_ledger.hpp), which answers each call after
 /// the commit; one batch in flight per sandbox, as the journal does.
 void write_batch(sandbox_actor* self) {
   auto& st = self->state;
   auto next = st.queue.take();
   if (!next)
     return;
-  self
-    ->request(
-      st.supervisor, caf::infinite, atom::ask::value,
-      std::string{"sandbox_ledger"},
-      caf::make_message(atom::exec::value, st.provider, std::move(*next)))
+  st.ledger
+    .request(self, caf::infinite, atom::exec::value, st.provider,
+             std::move(*next))
     .then(
       [self](bool) {
         self->state.queue.done();
@@ -140,7 +139,7 @@ std::string info_json(const sandbox_state& st) {
 void load_chaos(sandbox_actor* self) {
   auto me = caf::actor{self};
   auto name = self->state.provider;
-  submit_db_work(self->state.supervisor, [me, name](pg::connection& conn) {
+  submit_db_work(self->state.pool, [me, name](pg::connection& conn) {
     chaos_settings c;
     pg::result res;
     if (!conn.ok()
@@ -160,11 +159,13 @@ void load_chaos(sandbox_actor* self) {
 }
 
 caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
-                      caf::actor supervisor) {
+                      db_pool_handle pool,
+                      child_handle<sandbox_ledger_actor> ledger) {
   auto& st = self->state;
   st.kind = kind;
   st.provider = sandbox_name(kind);
-  st.supervisor = std::move(supervisor);
+  st.pool = std::move(pool);
+  st.ledger = std::move(ledger);
   load_chaos(self);
   return {
     [self](atom::call, provider_call& call) {
@@ -198,7 +199,7 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
       auto me = caf::actor{self};
       auto name = self->state.provider;
       submit_db_answer(
-        self->state.supervisor, out,
+        self->state.pool, out,
         [me, name, settings](pg::connection& conn) -> api_response {
           pg::result res;
           if (auto err = conn.exec(
@@ -236,8 +237,9 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
 } // namespace
 
 caf::actor spawn_sandbox_provider(caf::local_actor* parent, provider_kind kind,
-                                  caf::actor supervisor) {
-  return parent->spawn(sandbox, kind, std::move(supervisor));
+                                  db_pool_handle pool,
+                                  child_handle<sandbox_ledger_actor> ledger) {
+  return parent->spawn(sandbox, kind, std::move(pool), std::move(ledger));
 }
 
 } // namespace kassa

@@ -4,6 +4,10 @@
 
 #include <caf/fwd.hpp>
 
+#include "adapters/postgres/pool.hpp"
+#include "adapters/providers/sandbox_ledger.hpp"
+#include "runtime/child_handle.hpp"
+
 namespace kassa {
 
 /// The sandbox provider kinds, as in `payment.provider: "sandbox"`.
@@ -28,10 +32,10 @@ std::string sandbox_name(provider_kind kind);
 /// - `(atom::chaos, chaos_settings, responder_ptr)`: stores and applies the
 ///   chaos settings and answers them as JSON.
 /// - `(atom::info) -> std::string`: `{"chaos":{...}}`.
-/// Effects go to the supervisor's `sandbox_ledger` child (one writer for
-/// the four sandboxes, sandbox_ledger.hpp), the chaos settings to its
-/// `db_pool` child.
+/// Effects go to `ledger` (one writer for the four sandboxes,
+/// sandbox_ledger.hpp), the chaos settings to `pool`.
 caf::actor spawn_sandbox_provider(caf::local_actor* parent, provider_kind kind,
-                                  caf::actor supervisor);
+                                  db_pool_handle pool,
+                                  child_handle<sandbox_ledger_actor> ledger);
 
 } // namespace kassa

@@ -2,8 +2,14 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/provider_protocol.hpp"
+#include "runtime/atoms.hpp"
 
 namespace kassa {
 
@@ -22,7 +28,7 @@ struct sandbox_ledger_options {
 /// writers with a statement each per batch). An event-based front queues the
 /// batches the sandboxes send while a write is in flight and hands all of
 /// them to a linked, detached writer with its own connection, as the journal
-/// does. Protocol:
+/// does. Protocol (`sandbox_ledger_actor`):
 /// - `(atom::exec, std::string provider, std::vector<provider_call>) -> bool`:
 ///   performs the batch's effects (`provider` is a sandbox's connection
 ///   name, `sandbox-payment`, …), answers each call's `reply_to` with its
@@ -30,6 +36,10 @@ struct sandbox_ledger_options {
 /// The rows commit with `synchronous_commit = off`: a ledger row is durable
 /// no later than the (synchronous) journal entry that records its effect —
 /// see sandbox_ledger.cpp.
+using sandbox_ledger_actor
+  = caf::typed_actor<caf::replies_to<atom::exec, std::string,
+                                     std::vector<provider_call>>::with<bool>>;
+
 caf::actor spawn_sandbox_ledger(caf::local_actor* parent,
                                 sandbox_ledger_options options);
 

@@ -62,6 +62,29 @@ inline caf::behavior fake_root(caf::event_based_actor*,
   };
 }
 
+/// Points every handle of `deps` at a slot whose child is down, so each of
+/// the saga's messages reaches `root` by name — the way it goes while a
+/// child restarts (runtime/child_handle.hpp) — and `fake_root` sees it.
+inline void route_through(order_saga_deps& deps, const caf::actor& root) {
+  auto slot = [&root](std::string name) {
+    auto s = std::make_shared<child_slot>(std::move(name));
+    s->set(nullptr, root.address());
+    return s;
+  };
+  deps.journal = child_handle<journal_actor>{slot("journal")};
+  for (size_t i = 0; i < inventory_shards; ++i)
+    deps.targets.inventory[i]
+      = child_handle<provider_actor>{slot(inventory_child_name(i))};
+  auto& t = deps.targets;
+  t.sandbox_payment = child_handle<provider_actor>{slot("sandbox-payment")};
+  t.stripe = child_handle<provider_actor>{slot("stripe")};
+  t.sandbox_invoicing = child_handle<provider_actor>{slot("sandbox-invoicing")};
+  t.billingo = child_handle<provider_actor>{slot("billingo")};
+  t.sandbox_shipping = child_handle<provider_actor>{slot("sandbox-shipping")};
+  t.sandbox_messaging = child_handle<provider_actor>{slot("sandbox-messaging")};
+  deps.sagas = child_handle<caf::actor>{slot("sagas")};
+}
+
 /// A saga store whose load answers a fixed request and journal.
 class fake_saga_store : public saga_store {
 public:

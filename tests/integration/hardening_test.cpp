@@ -113,7 +113,7 @@ std::string metrics(uint16_t port) {
 } // namespace
 
 TEST_CASE("a number beyond a double's range is 400 naming the field on every "
-          "JSON route and in a WebSocket command; the node still serves",
+          "JSON route and in a WebSocket command, the node still serves",
           "[hardening]") {
   shop s{{"KASSA_WS_CUSTOMER_TOKEN_SECRET=s3cret",
           "KASSA_DEBUG_FAULT_SWITCHES=true"}};

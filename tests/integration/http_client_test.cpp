@@ -95,7 +95,7 @@ TEST_CASE("HTTPS: a server certificate is verified against the CA file",
 }
 
 TEST_CASE("a server that takes the request and never answers is an unknown "
-          "outcome; a refused connection sent nothing",
+          "outcome, a refused connection sent nothing",
           "[http_client]") {
   // Listening but never accepting: the kernel completes the handshake and
   // buffers the request, and no answer ever comes.

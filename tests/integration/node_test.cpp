@@ -91,7 +91,7 @@ TEST_CASE("metrics are Prometheus text and count requests", "[node]") {
   CHECK(samples > 10);
 }
 
-TEST_CASE("v1 needs the API key; errors are JSON", "[node]") {
+TEST_CASE("v1 needs the API key, errors are JSON", "[node]") {
   running_node n;
   auto no_key = http_get(n.port, "/v1/node");
   CHECK(no_key.status == 401);

@@ -152,7 +152,7 @@ TEST_CASE("one Idempotency-Key sent 100 times in parallel makes one order",
   CHECK(json::parse(other.body)["error"]["code"] == "idempotency_key_reused");
 }
 
-TEST_CASE("cancel compensates what was done; 3-D Secure waits for confirm",
+TEST_CASE("cancel compensates what was done, 3-D Secure waits for confirm",
           "[orders]") {
   shop s;
   s.add_product("cup", 10);

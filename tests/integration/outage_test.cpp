@@ -32,7 +32,7 @@ std::set<std::string> parked_orders(shop& s) {
 
 } // namespace
 
-TEST_CASE("a payment outage parks orders as jobs; after a kill -9 and the "
+TEST_CASE("a payment outage parks orders as jobs, after a kill -9 and the "
           "outage's end every order completes, each charge once",
           "[orders][providers][chaos]") {
   // A small breaker and short timers keep the test short; the behaviour is

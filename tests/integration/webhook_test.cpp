@@ -40,7 +40,7 @@ std::string succeeded_event(const std::string& event_id,
 
 } // namespace
 
-TEST_CASE("a signed Stripe webhook confirms 3-D Secure once; bad signatures "
+TEST_CASE("a signed Stripe webhook confirms 3-D Secure once, bad signatures "
           "are refused",
           "[webhooks]") {
   shop s{{"KASSA_STRIPE_WEBHOOK_SECRET=" + secret}};

@@ -177,11 +177,12 @@ inline bool eventually(const std::function<bool()>& check,
   return true;
 }
 
-/// Posts `n` orders from `threads` threads; returns the ids accepted.
-inline std::vector<std::string>
-place_orders(shop& s, int n, int threads,
-             const std::function<json(int)>& make_order,
-             std::atomic<bool>* stop = nullptr) {
+/// Posts `n` orders from `threads` threads (order i with Idempotency-Key
+/// `order-<i>`); returns the ids accepted. `unanswered`, if given, gets the
+/// i of every order that was not answered 202 (a 503, or no answer).
+inline std::vector<std::string> place_orders(
+  shop& s, int n, int threads, const std::function<json(int)>& make_order,
+  std::atomic<bool>* stop = nullptr, std::vector<int>* unanswered = nullptr) {
   std::mutex mtx;
   std::vector<std::string> ids;
   std::atomic<int> next{0};
@@ -194,12 +195,16 @@ place_orders(shop& s, int n, int threads,
         try {
           auto r = s.post("/v1/orders", make_order(i),
                           {{"Idempotency-Key", "order-" + std::to_string(i)}});
-          if (r.status == 202) {
-            std::lock_guard guard{mtx};
+          std::lock_guard guard{mtx};
+          if (r.status == 202)
             ids.push_back(json::parse(r.body)["id"]);
-          }
+          else if (unanswered)
+            unanswered->push_back(i);
         } catch (std::exception&) {
           // The node was killed under us: the order may or may not exist.
+          std::lock_guard guard{mtx};
+          if (unanswered)
+            unanswered->push_back(i);
         }
       }
     });

@@ -301,7 +301,7 @@ TEST_CASE("a parked step waits, does not use up attempts, and resumes",
   CHECK(s.next().kind == saga_decision::run_step);
 }
 
-TEST_CASE("a cancel while parked undoes what is done; a parked compensation "
+TEST_CASE("a cancel while parked undoes what is done, a parked compensation "
           "resumes as a compensation",
           "[saga_logic]") {
   saga_state s;

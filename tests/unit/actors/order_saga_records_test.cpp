@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <caf/actor.hpp>
+
+#include "actors/inventory.hpp"
 #include "actors/order_saga_records.hpp"
 
 using namespace kassa;
@@ -139,4 +142,42 @@ TEST_CASE("a journal entry's data prints as the nlohmann object it stands for",
           == "bad \xEF\xBF\xBD( byte, good \xC3\xA9\xE2\x82\xAC, cut "
              "\xEF\xBF\xBD\xEF\xBF\xBD");
   }
+}
+
+TEST_CASE("each step's call goes to the receiver the order names, with its "
+          "verb",
+          "[order_saga_records]") {
+  order_data order;
+  order.lines = {{"mug", 2}, {"cup", 1}};
+  auto shard = inventory_shard("mug");
+  auto reserve = call_target(order, saga_step::reserve_stock, false);
+  CHECK(reserve.receiver == call_receiver::inventory);
+  CHECK(reserve.shard == shard);
+  CHECK(reserve.op == "reserve");
+  CHECK(call_target(order, saga_step::reserve_stock, true).op == "release");
+  CHECK(call_target(order, saga_step::commit_stock, false).op == "commit");
+  CHECK(call_target(order, saga_step::commit_stock, false).shard == shard);
+  CHECK(call_target(order, saga_step::create_invoice, false).receiver
+        == call_receiver::sandbox_invoicing);
+  CHECK(call_target(order, saga_step::create_invoice, true).op == "storno");
+  CHECK(call_target(order, saga_step::charge_payment, false).receiver
+        == call_receiver::sandbox_payment);
+  CHECK(call_target(order, saga_step::charge_payment, true).op == "refund");
+  CHECK(call_target(order, saga_step::create_shipment, true).op
+        == "cancel_shipment");
+  CHECK(call_target(order, saga_step::notify_customer, false).receiver
+        == call_receiver::sandbox_messaging);
+  order.payment_provider = "stripe";
+  order.invoicing_provider = "billingo";
+  CHECK(call_target(order, saga_step::charge_payment, false).receiver
+        == call_receiver::stripe);
+  CHECK(call_target(order, saga_step::create_invoice, false).receiver
+        == call_receiver::billingo);
+  // A call's verb is the route's.
+  saga_state logic{saga_retry_policy{}};
+  auto call = make_call("ord_1", order, logic, saga_step::charge_payment, 1,
+                        false, false, {}, caf::actor{});
+  CHECK(call.op == "charge");
+  CHECK(call.message_id == "ord_1:charge_payment:1");
+  CHECK(call.idempotency_key == "ord_1:charge_payment");
 }

@@ -40,6 +40,7 @@ struct fixture : test_system {
       "payment":{"token":"tok_ok"},"shipping":{}})";
     store->events = {entry(1, "order.created")};
     deps.root = root;
+    route_through(deps, root);
     deps.store = store;
     deps.policy = saga_retry_policy{5, 8, 50ms, 1000ms};
     deps.call_timeout = 5s;
@@ -152,7 +153,7 @@ TEST_CASE_METHOD(fixture,
 
 TEST_CASE_METHOD(fixture,
                  "a call without an answer is retried with the same "
-                 "idempotency key; invoices are looked up first",
+                 "idempotency key, invoices are looked up first",
                  "[order_saga]") {
   start();
   reply(world->calls[0].call, provider_outcome::ok, "res");
@@ -217,7 +218,7 @@ TEST_CASE_METHOD(fixture,
 }
 
 TEST_CASE_METHOD(fixture,
-                 "an open circuit parks the step as a durable job; the job "
+                 "an open circuit parks the step as a durable job, the job "
                  "resumes it",
                  "[order_saga]") {
   start();
@@ -333,7 +334,7 @@ TEST_CASE_METHOD(fixture,
 
 TEST_CASE_METHOD(fixture,
                  "a saga resumed after a 3-D Secure confirm charges as "
-                 "confirmed; a `confirmed` member elsewhere in its journal "
+                 "confirmed, a `confirmed` member elsewhere in its journal "
                  "does not count",
                  "[order_saga]") {
   auto before_charge = std::vector<journal_entry>{

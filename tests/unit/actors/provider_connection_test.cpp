@@ -152,7 +152,7 @@ TEST_CASE_METHOD(fixture,
 }
 
 TEST_CASE_METHOD(fixture,
-                 "permanent answers are passed on at once; attempts run out "
+                 "permanent answers are passed on at once, attempts run out "
                  "into a transient answer",
                  "[provider_connection]") {
   options.breaker.min_calls = 100;
@@ -175,7 +175,7 @@ TEST_CASE_METHOD(fixture,
 
 TEST_CASE_METHOD(fixture,
                  "a timeout is an unknown outcome, retried only when the "
-                 "call is idempotent; a late answer is dropped",
+                 "call is idempotent, a late answer is dropped",
                  "[provider_connection]") {
   options.breaker.min_calls = 100;
   options.unsafe_ops = {"invoice"};
@@ -198,7 +198,7 @@ TEST_CASE_METHOD(fixture,
 }
 
 TEST_CASE_METHOD(fixture,
-                 "each call times out at its own deadline; answered calls "
+                 "each call times out at its own deadline, answered calls "
                  "never do",
                  "[provider_connection]") {
   options.breaker.min_calls = 100;

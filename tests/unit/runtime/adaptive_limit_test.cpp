@@ -44,7 +44,7 @@ TEST_CASE("drops halve the limit once a round trip, down to the minimum",
   CHECK(l.limit() == 2); // the floor
 }
 
-TEST_CASE("slow calls count as drops; fast ones that use the limit grow it",
+TEST_CASE("slow calls count as drops, fast ones that use the limit grow it",
           "[limit]") {
   adaptive_limit l{opts()};
   l.on_sample(t0, 2s, false, 10); // slow: a drop
@@ -60,7 +60,7 @@ TEST_CASE("slow calls count as drops; fast ones that use the limit grow it",
   CHECK(l.limit() == 20);
 }
 
-TEST_CASE("a late and a lost call both shrink the limit; the floor holds",
+TEST_CASE("a late and a lost call both shrink the limit, the floor holds",
           "[limit]") {
   auto o = opts();
   o.min = 0; // clamped to 1

@@ -63,7 +63,7 @@ TEST_CASE("old outcomes leave the window", "[breaker]") {
   CHECK(b.state(t0 + 21s) == breaker_state::open);
 }
 
-TEST_CASE("half-open lets a few probes through; successes close it",
+TEST_CASE("half-open lets a few probes through, successes close it",
           "[breaker]") {
   circuit_breaker b{opts(2, 2)};
   fail_one(b, t0);

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "fakes/test_system.hpp"
+#include "runtime/child_handle.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
@@ -415,6 +416,53 @@ TEST_CASE_METHOD(fixture,
   tell_to("worker", "crash");
   advance(200ms);
   CHECK(stats->starts == 4);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  sched->run();
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a child_handle reaches the current incarnation directly "
+                 "and goes through the supervisor only while it restarts",
+                 "[supervisor][child_handle]") {
+  supervisor_options opts{"test", 5, 60s, 100ms, 1000ms};
+  auto slot = std::make_shared<child_slot>("worker");
+  auto spec = counting_child("worker", stats);
+  spec.slot = slot;
+  std::vector<child_spec> children{spec};
+  auto sup = spawn_supervisor(*sys, opts, std::move(children), &log, &metrics);
+  sched->run();
+  child_handle<caf::actor> handle{slot};
+  // Published at start: the same actor the supervisor supervises.
+  caf::actor supervised;
+  spawn_probe([&](caf::event_based_actor* self) {
+    self->request(sup, caf::infinite, atom::get::value, std::string{"worker"})
+      .then([&](const caf::actor& a) {
+        supervised = a;
+      });
+  });
+  REQUIRE(supervised);
+  CHECK(slot->current() == supervised);
+  CHECK(slot->supervisor() == sup);
+  handle.anon_send(std::string{"record"});
+  sched->run();
+  CHECK(stats->records == 1);
+  // Down: the slot is empty and a message waits at the supervisor for the
+  // next incarnation instead of going to the dead one.
+  handle.anon_send(std::string{"crash"});
+  sched->run();
+  CHECK_FALSE(slot->current());
+  handle.anon_send(std::string{"record"});
+  sched->run();
+  CHECK(stats->records == 1);
+  advance(100ms);
+  CHECK(stats->starts == 2);
+  CHECK(stats->records == 2);
+  REQUIRE(slot->current());
+  CHECK(slot->current() != supervised);
+  // A child that finishes is gone from its slot.
+  handle.anon_send(std::string{"quit"});
+  sched->run();
+  CHECK_FALSE(slot->current());
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   sched->run();
 }
