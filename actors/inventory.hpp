@@ -8,6 +8,8 @@
 
 #include <caf/fwd.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "actors/provider_protocol.hpp"
 #include "runtime/api.hpp"
@@ -92,7 +94,8 @@ size_t inventory_shard(std::string_view sku);
 /// Supervisor child name of shard `i` ("inventory-0", ...).
 std::string inventory_child_name(size_t shard);
 
-/// One inventory shard. Protocol (answers go to the responder):
+/// One inventory shard. Protocol (`inventory_actor`; answers go to the
+/// responder):
 /// - `(atom::create, product, idempotency, responder_ptr)`
 /// - `(atom::get, std::string sku, responder_ptr)`
 /// - `(atom::update, sku, stock_change, idempotency, responder_ptr)`
@@ -100,6 +103,13 @@ std::string inventory_child_name(size_t shard);
 /// Every SKU is owned by one shard, so per-SKU work is ordered; the store's
 /// conditional updates keep stock from going negative or oversold even across
 /// nodes.
+using inventory_actor = caf::typed_actor<
+  caf::reacts_to<atom::create, product, idempotency, responder_ptr>,
+  caf::reacts_to<atom::get, std::string, responder_ptr>,
+  caf::reacts_to<atom::update, std::string, stock_change, idempotency,
+                 responder_ptr>,
+  caf::reacts_to<atom::call, provider_call>>;
+
 caf::actor spawn_inventory(caf::local_actor* parent,
                            std::shared_ptr<inventory_store> store);
 

@@ -41,7 +41,7 @@ struct connection_state {
   static inline const char* name = "provider_connection";
   provider_connection_options options;
   caf::actor adapter;
-  caf::actor root;
+  child_handle<journal_actor> journal; ///< where circuit changes go
   const logger* log = nullptr;
   circuit_breaker breaker;
   adaptive_limit limit;
@@ -141,9 +141,8 @@ void note_state(connection_actor* self) {
     {"kind", st.options.kind},
     {"state",
      state}}.dump();
-  caf::anon_send(
-    st.root, atom::tell::value, std::string{"journal"},
-    caf::make_message(atom::publish::value, std::vector<published_event>{ev}));
+  st.journal.send(self, atom::publish::value,
+                  std::vector<published_event>{ev});
   if (s == breaker_state::open)
     // Probes may start then; publish half-open and let queued work go.
     self->delayed_send(self, st.breaker.reopens_at() - t, atom::tick::value);
@@ -322,7 +321,8 @@ void on_answer(connection_actor* self, pending_call pc, provider_result r) {
 
 caf::behavior provider_connection(connection_actor* self,
                                   provider_connection_options options,
-                                  adapter_factory make_adapter, caf::actor root,
+                                  adapter_factory make_adapter,
+                                  child_handle<journal_actor> journal,
                                   const logger* log,
                                   metrics_registry* metrics) {
   auto& st = self->state;
@@ -332,7 +332,7 @@ caf::behavior provider_connection(connection_actor* self,
     st.options.min_in_flight, st.options.max_in_flight, 0.9,
     st.options.slow_call}};
   st.bucket = token_bucket{st.options.rate_per_s, st.options.burst};
-  st.root = std::move(root);
+  st.journal = std::move(journal);
   st.log = log;
   st.adapter = make_adapter(self);
   self->link_to(st.adapter); // an adapter crash restarts the connection
@@ -497,10 +497,11 @@ caf::behavior provider_connection(connection_actor* self,
 caf::actor spawn_provider_connection(caf::local_actor* parent,
                                      provider_connection_options options,
                                      adapter_factory make_adapter,
-                                     caf::actor root, const logger* log,
+                                     child_handle<journal_actor> journal,
+                                     const logger* log,
                                      metrics_registry* metrics) {
   return parent->spawn(provider_connection, std::move(options),
-                       std::move(make_adapter), std::move(root), log, metrics);
+                       std::move(make_adapter), std::move(journal), log, metrics);
 }
 
 } // namespace kassa

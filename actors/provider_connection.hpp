@@ -8,7 +8,9 @@
 #include <caf/fwd.hpp>
 
 #include "runtime/adaptive_limit.hpp"
+#include "runtime/child_handle.hpp"
 #include "runtime/circuit_breaker.hpp"
+#include "runtime/journal.hpp"
 #include "runtime/retry.hpp"
 
 namespace kassa {
@@ -52,7 +54,8 @@ using adapter_factory = std::function<caf::actor(caf::local_actor* parent)>;
 /// once with `retry_after_ms`, and the saga parks the step as a durable job.
 /// Circuit changes are logged, exported as `kassa_provider_circuit_state`
 /// and published as `provider.circuit_*` events on the `providers` topic
-/// (through the root's `journal`). Protocol:
+/// (through `journal`). Protocol (its `(call, provider_call)` part is
+/// `provider_actor`, actors/provider_protocol.hpp):
 /// - `(atom::call, provider_call)`: answers `provider_result` with the
 ///   caller's message id to `call.reply_to`.
 /// - `(atom::info) -> std::string`: JSON for GET /v1/providers.
@@ -60,7 +63,8 @@ using adapter_factory = std::function<caf::actor(caf::local_actor* parent)>;
 caf::actor spawn_provider_connection(caf::local_actor* parent,
                                      provider_connection_options options,
                                      adapter_factory make_adapter,
-                                     caf::actor root, const logger* log,
+                                     child_handle<journal_actor> journal,
+                                     const logger* log,
                                      metrics_registry* metrics);
 
 } // namespace kassa

@@ -39,10 +39,8 @@ void schedule_sweep(sweeper_actor* self) {
 /// `max_revivals` times already).
 void give_up(sweeper_actor* self, std::vector<std::string> ids) {
   auto& st = self->state;
-  self
-    ->request(st.deps.root, std::chrono::seconds(30), atom::ask::value,
-              std::string{"sagas"},
-              caf::make_message(atom::get::value, std::move(ids)))
+  st.deps.sagas
+    .request(self, std::chrono::seconds(30), atom::get::value, std::move(ids))
     .then(
       [self](const std::vector<std::string>& undriven) {
         auto& st = self->state;
@@ -122,10 +120,9 @@ caf::behavior saga_sweeper(sweeper_actor* self, order_saga_deps deps,
       }
       if (!spent.empty())
         give_up(self, std::move(spent));
-      self
-        ->request(st.deps.root, std::chrono::seconds(30), atom::ask::value,
-                  std::string{"sagas"},
-                  caf::make_message(atom::restart::value, std::move(specs)))
+      st.deps.sagas
+        .request(self, std::chrono::seconds(30), atom::restart::value,
+                 std::move(specs))
         .then(
           [self](const std::vector<std::string>& added) {
             auto& st = self->state;

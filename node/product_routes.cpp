@@ -24,10 +24,10 @@ bool valid_sku(const std::string& sku) {
   return true;
 }
 
-void to_shard(const route_context& ctx, const std::string& sku,
-              caf::message msg) {
-  caf::anon_send(ctx.supervisor, atom::tell::value,
-                 inventory_child_name(inventory_shard(sku)), std::move(msg));
+/// The shard that owns `sku`.
+const child_handle<inventory_actor>& shard_of(const route_context& ctx,
+                                              const std::string& sku) {
+  return ctx.inventory[inventory_shard(sku) % ctx.inventory.size()];
 }
 
 } // namespace
@@ -72,9 +72,8 @@ void add_product_routes(router& r, const route_context& ctx) {
              return;
            }
            auto sku = p.sku;
-           to_shard(ctx, sku,
-                    caf::make_message(atom::create::value, std::move(p),
-                                      std::move(idem), std::move(out)));
+           shard_of(ctx, sku).anon_send(atom::create::value, std::move(p),
+                                        std::move(idem), std::move(out));
          }});
   r.add({"GET",
          "/v1/products/{sku}",
@@ -82,8 +81,7 @@ void add_product_routes(router& r, const route_context& ctx) {
          {},
          [ctx](api_request& req, responder_ptr out) {
            auto sku = std::string{req.param("sku")};
-           to_shard(ctx, sku,
-                    caf::make_message(atom::get::value, sku, std::move(out)));
+           shard_of(ctx, sku).anon_send(atom::get::value, sku, std::move(out));
          }});
   r.add({"POST",
          "/v1/products/{sku}/stock",
@@ -112,9 +110,8 @@ void add_product_routes(router& r, const route_context& ctx) {
              return;
            }
            auto sku = std::string{req.param("sku")};
-           to_shard(ctx, sku,
-                    caf::make_message(atom::update::value, sku, change,
-                                      std::move(idem), std::move(out)));
+           shard_of(ctx, sku).anon_send(atom::update::value, sku, change,
+                                        std::move(idem), std::move(out));
          }});
 }
 

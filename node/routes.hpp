@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/inventory.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "adapters/http/router.hpp"
 #include "adapters/postgres/order_intake.hpp"
@@ -29,6 +31,8 @@ struct route_context {
   /// The `sagas` supervisor: a command for one order goes to it, by the
   /// order's id (it is the directory of the node's sagas).
   child_handle<caf::actor> sagas;
+  /// The inventory shards (a SKU's shard: `inventory_shard(sku)`).
+  std::array<child_handle<inventory_actor>, inventory_shards> inventory;
   metrics_registry* metrics = nullptr;
   caf::actor_system* sys = nullptr;
   /// HMAC key of customer tokens; empty = POST /v1/customer_tokens refuses.

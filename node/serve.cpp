@@ -215,12 +215,22 @@ int serve(const node_config& config, const logger& log) {
     return slot;
   };
   saga_targets targets;
-  for (size_t shard = 0; shard < inventory_shards; ++shard)
-    targets.inventory[shard] = child_handle<provider_actor>{
-      slot_for({inventory_child_name(shard),
-                [inventory_store](caf::local_actor* parent) {
-                  return spawn_inventory(parent, inventory_store);
-                }})};
+  std::array<child_handle<inventory_actor>, inventory_shards> inventory;
+  // Slots of children added further down that others need a handle to now.
+  auto hub_slot = std::make_shared<child_slot>("notification_hub");
+  child_handle<notification_hub_actor> hub{hub_slot};
+  auto journal_slot = std::make_shared<child_slot>("journal");
+  child_handle<journal_actor> journal{journal_slot};
+  for (size_t shard = 0; shard < inventory_shards; ++shard) {
+    auto slot = slot_for({inventory_child_name(shard),
+                          [inventory_store](caf::local_actor* parent) {
+                            return spawn_inventory(parent, inventory_store);
+                          }});
+    // The sagas see a shard as what performs a step, the routes as a
+    // store of products: two views of one protocol.
+    targets.inventory[shard] = child_handle<provider_actor>{slot};
+    inventory[shard] = child_handle<inventory_actor>{slot};
+  }
   sandbox_ledger_options ledger{pool.url, pool.connect_timeout_s, database};
   child_handle<sandbox_ledger_actor> ledger_handle{
     slot_for({"sandbox_ledger", [ledger](caf::local_actor* parent) {
@@ -231,14 +241,14 @@ int serve(const node_config& config, const logger& log) {
     auto options
       = connection_options(config, sandbox_name(kind), kind, "sandbox");
     child_handle<provider_actor> handle{slot_for(
-      {options.name, [options, kind, root, db, ledger_handle, &log,
+      {options.name, [options, kind, journal, db, ledger_handle, &log,
                       &metrics](caf::local_actor* parent) {
          return spawn_provider_connection(
            parent, options,
            [kind, db, ledger_handle](caf::local_actor* self) {
              return spawn_sandbox_provider(self, kind, db, ledger_handle);
            },
-           root, &log, &metrics);
+           journal, &log, &metrics);
        }})};
     switch (kind) {
       case provider_kind::payment:
@@ -255,14 +265,14 @@ int serve(const node_config& config, const logger& log) {
         break;
     }
   }
-  auto hub_slot = std::make_shared<child_slot>("notification_hub");
-  child_handle<notification_hub_actor> hub{hub_slot};
-  child_handle<journal_actor> journal{slot_for(
-    {"journal", [pool, hub, &log, &metrics](caf::local_actor* parent) {
+  late.push_back(
+    {"journal",
+     [pool, hub, &log, &metrics](caf::local_actor* parent) {
        return caf::actor_cast<caf::actor>(spawn_journal(
          parent, journal_options{pool.url, pool.connect_timeout_s, pool.health},
          hub, &log, &metrics));
-     }})};
+     },
+     journal_slot});
   auto events = make_pg_event_log(db);
   late.push_back({"notification_hub",
                   [events, &log, &metrics](caf::local_actor* parent) {
@@ -295,9 +305,9 @@ int serve(const node_config& config, const logger& log) {
     real_names.push_back(real.options.name);
     child_handle<provider_actor> handle{slot_for(
       {real.options.name,
-       [real, root, &log, &metrics](caf::local_actor* parent) {
+       [real, journal, &log, &metrics](caf::local_actor* parent) {
          return spawn_provider_connection(
-           parent, real.options, real.make_adapter, root, &log, &metrics);
+           parent, real.options, real.make_adapter, journal, &log, &metrics);
        }})};
     if (real.options.name == "stripe")
       targets.stripe = handle;
@@ -328,9 +338,9 @@ int serve(const node_config& config, const logger& log) {
        caf::local_actor* parent) {
        return spawn_saga_sweeper(parent, saga_deps, interval, revivals);
      }});
-  late.push_back({"saga_jobs", [root, saga_deps](caf::local_actor* parent) {
+  late.push_back({"saga_jobs", [saga_deps](caf::local_actor* parent) {
                     return spawn_saga_jobs(
-                      parent, root, [saga_deps](std::string id) {
+                      parent, saga_deps.sagas, [saga_deps](std::string id) {
                         return order_saga_spec(std::move(id), saga_deps);
                       });
                   }});
@@ -383,6 +393,7 @@ int serve(const node_config& config, const logger& log) {
                        intake,
                        db,
                        saga_deps.sagas,
+                       inventory,
                        &metrics,
                        &sys,
                        config.ws.customer_token_secret,

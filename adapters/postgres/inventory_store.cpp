@@ -7,6 +7,7 @@
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/reservations.hpp"
 #include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/idempotency.hpp"
@@ -122,20 +123,6 @@ public:
     });
   }
 
-private:
-  struct stock_row {
-    int64_t stock = 0;
-    int64_t reserved = 0;
-    bool changed = false;
-  };
-  struct reservation_row {
-    int64_t quantity = 0;
-    std::string status;
-    bool is_new = false;
-    bool changed = false;
-  };
-  using reservation_key = std::pair<std::string, std::string>; // order, sku
-
 public:
   /// The batch, set-based: the product rows are locked once, in SKU order
   /// (two batches never deadlock), every call is decided in memory against
@@ -170,12 +157,12 @@ public:
       conn.end_keyed(false);
       return all_failed(error);
     };
-    std::map<std::string, stock_row> products;
-    std::map<reservation_key, reservation_row> held;
+    stock_rows products;
+    reservation_rows held;
     if (auto err = load(conn, calls, products, held))
       return abort(err->message);
     for (auto& call : calls)
-      results.push_back(decide(call, products, held));
+      results.push_back(decide_reservation(call, products, held));
     if (auto err = store_and_commit(conn, products, held))
       return abort(err->message);
     return results;
@@ -281,67 +268,7 @@ private:
     return std::nullopt;
   }
 
-  /// One call against the locked rows: applied to `products`/`held`, or
-  /// refused with them untouched.
-  static provider_result
-  decide(const provider_call& call, std::map<std::string, stock_row>& products,
-         std::map<reservation_key, reservation_row>& reservations) {
-    provider_result r{
-      call.message_id, provider_outcome::ok, call.order_id, {}, 0};
-    auto refuse = [&](std::string error) {
-      r.outcome = provider_outcome::permanent;
-      r.ref.clear();
-      r.error = std::move(error);
-      return r;
-    };
-    if (call.op == "reserve") {
-      std::map<std::string, int64_t> wanted; // SKU order, repeats summed
-      for (auto& line : call.lines) {
-        if (line.quantity <= 0)
-          return refuse("invalid_quantity: " + line.sku);
-        wanted[line.sku] += line.quantity;
-      }
-      auto tentative = products;
-      std::vector<reservation_key> added;
-      for (auto& [sku, quantity] : wanted) {
-        reservation_key key{call.order_id, sku};
-        if (reservations.contains(key))
-          continue; // reserved before: a retry, nothing to do
-        auto p = tentative.find(sku);
-        if (p == tentative.end())
-          return refuse("unknown_sku: no product " + sku);
-        if (p->second.stock - p->second.reserved < quantity)
-          return refuse("insufficient_stock: not enough " + sku);
-        p->second.reserved += quantity;
-        p->second.changed = true;
-        added.push_back(key);
-      }
-      products = std::move(tentative);
-      for (auto& key : added)
-        reservations[key] = {wanted[key.second], "held", true, true};
-      return r;
-    }
-    if (call.op == "release" || call.op == "commit") {
-      bool commit = call.op == "commit";
-      for (auto it = reservations.lower_bound({call.order_id, {}});
-           it != reservations.end() && it->first.first == call.order_id; ++it) {
-        auto& row = it->second;
-        if (row.status != "held")
-          continue;
-        row.status = commit ? "committed" : "released";
-        row.changed = true;
-        auto& p = products[it->first.second];
-        p.reserved -= row.quantity;
-        if (commit)
-          p.stock -= row.quantity;
-        p.changed = true;
-      }
-      return r;
-    }
-    return refuse("unsupported inventory operation " + call.op);
-  }
-
-  /// Writes what `decide` changed — new reservations, status changes and
+  /// Writes what `decide_reservation` changed — new reservations, status changes and
   /// product rows, in one statement (data-modifying CTEs) — and commits, in
   /// one round trip.
   static std::optional<pg::error> store_and_commit(

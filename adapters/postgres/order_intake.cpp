@@ -1,7 +1,6 @@
 #include "adapters/postgres/order_intake.hpp"
 
 #include <chrono>
-#include <cstdio>
 #include <map>
 #include <set>
 
@@ -12,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/inventory.hpp"
+#include "actors/order_pricing.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/type_ids.hpp"
 #include "adapters/postgres/arrays.hpp"
@@ -29,45 +29,9 @@ namespace {
 
 using json = nlohmann::json;
 
-/// Time-ordered ids: "ord_" + 12 hex digits of milliseconds + 8 random.
-std::string new_order_id(random_bits& bits) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count();
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "ord_%012llx%08llx",
-                static_cast<unsigned long long>(ms),
-                static_cast<unsigned long long>(bits.next() & 0xffffffffu));
-  return buf;
-}
-
 api_response invalid_item(size_t i, const std::string& why) {
   auto field = "items[" + std::to_string(i) + "].sku";
   return error_response(422, "invalid_field", field + ": " + why, field);
-}
-
-using price_list = std::map<std::string, std::pair<int64_t, std::string>>;
-
-/// Adds unit prices, total and currency to `request`, or says why not.
-std::optional<api_response> price_order(json& request,
-                                        const price_list& prices) {
-  int64_t total = 0;
-  std::string currency;
-  auto& items = request["items"];
-  for (size_t i = 0; i < items.size(); ++i) {
-    auto sku = items[i]["sku"].get<std::string>();
-    auto p = prices.find(sku);
-    if (p == prices.end())
-      return invalid_item(i, "no product " + sku);
-    if (!currency.empty() && currency != p->second.second)
-      return invalid_item(i, "all items must share one currency");
-    currency = p->second.second;
-    items[i]["unit_price_minor"] = p->second.first;
-    total += p->second.first * items[i]["quantity"].get<int64_t>();
-  }
-  request["total_minor"] = total;
-  request["currency"] = currency;
-  return std::nullopt;
 }
 
 struct intake_item {
@@ -134,17 +98,18 @@ std::optional<pg::error> write_orders(pg::connection& conn,
   price_list prices;
   for (int r = 0; r < first[1].rows(); ++r)
     prices[std::string{first[1].value(r, 0)}]
-      = {std::stoll(std::string{first[1].value(r, 1)}),
-         std::string{first[1].value(r, 2)}};
+      = unit_price{std::stoll(std::string{first[1].value(r, 1)}),
+                   std::string{first[1].value(r, 2)}};
   // 3. Each answer: a new order, or why not.
   random_bits bits;
   for (auto i : fresh) {
     auto& o = outcomes[i];
     if (auto refused = price_order(*requests[i], prices)) {
-      o.answer = std::move(*refused);
+      o.answer = invalid_item(refused->item, refused->why);
       continue;
     }
-    o.order_id = new_order_id(bits);
+    o.order_id = new_order_id(std::chrono::system_clock::now(),
+                              static_cast<uint32_t>(bits.next()));
     o.request = requests[i]->dump();
     o.answer
       = json_response(202, json{{"id", o.order_id},

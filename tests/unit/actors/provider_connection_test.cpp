@@ -62,7 +62,10 @@ struct fixture : test_system {
   void start() {
     auto rec = s;
     auto opts = options;
-    auto r = root;
+    // The journal "restarting": circuit events reach `root` by name.
+    auto slot = std::make_shared<child_slot>("journal");
+    slot->set(nullptr, root.address());
+    child_handle<journal_actor> r{slot};
     sys->spawn(
       [this, rec, opts, r](caf::event_based_actor* self, int) {
         conn = spawn_provider_connection(
