@@ -141,8 +141,7 @@ void note_state(connection_actor* self) {
     {"kind", st.options.kind},
     {"state",
      state}}.dump();
-  st.journal.send(self, atom::publish::value,
-                  std::vector<published_event>{ev});
+  st.journal.send(self, atom::publish::value, std::vector<published_event>{ev});
   if (s == breaker_state::open)
     // Probes may start then; publish half-open and let queued work go.
     self->delayed_send(self, st.breaker.reopens_at() - t, atom::tick::value);
@@ -328,9 +327,9 @@ caf::behavior provider_connection(connection_actor* self,
   auto& st = self->state;
   st.options = std::move(options);
   st.breaker = circuit_breaker{st.options.breaker};
-  st.limit = adaptive_limit{adaptive_limit_options{
-    st.options.min_in_flight, st.options.max_in_flight, 0.9,
-    st.options.slow_call}};
+  st.limit = adaptive_limit{adaptive_limit_options{st.options.min_in_flight,
+                                                   st.options.max_in_flight,
+                                                   0.9, st.options.slow_call}};
   st.bucket = token_bucket{st.options.rate_per_s, st.options.burst};
   st.journal = std::move(journal);
   st.log = log;
@@ -501,7 +500,8 @@ caf::actor spawn_provider_connection(caf::local_actor* parent,
                                      const logger* log,
                                      metrics_registry* metrics) {
   return parent->spawn(provider_connection, std::move(options),
-                       std::move(make_adapter), std::move(journal), log, metrics);
+                       std::move(make_adapter), std::move(journal), log,
+                       metrics);
 }
 
 } // namespace kassa

@@ -7,8 +7,8 @@ namespace kassa {
 namespace {
 
 provider_result refuse(const provider_call& call, std::string error) {
-  return {call.message_id, provider_outcome::permanent, {}, std::move(error),
-          0};
+  return {
+    call.message_id, provider_outcome::permanent, {}, std::move(error), 0};
 }
 
 provider_result reserve(const provider_call& call, stock_rows& products,

@@ -268,9 +268,9 @@ private:
     return std::nullopt;
   }
 
-  /// Writes what `decide_reservation` changed — new reservations, status changes and
-  /// product rows, in one statement (data-modifying CTEs) — and commits, in
-  /// one round trip.
+  /// Writes what `decide_reservation` changed — new reservations, status
+  /// changes and product rows, in one statement (data-modifying CTEs) — and
+  /// commits, in one round trip.
   static std::optional<pg::error> store_and_commit(
     pg::connection& conn, const std::map<std::string, stock_row>& products,
     const std::map<reservation_key, reservation_row>& reservations) {

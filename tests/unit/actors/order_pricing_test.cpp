@@ -11,7 +11,8 @@ using json = nlohmann::json;
 namespace {
 
 price_list prices() {
-  return {{"mug", {2490, "EUR"}}, {"cup", {990, "EUR"}}, {"hat", {5000, "HUF"}}};
+  return {
+    {"mug", {2490, "EUR"}}, {"cup", {990, "EUR"}}, {"hat", {5000, "HUF"}}};
 }
 
 } // namespace

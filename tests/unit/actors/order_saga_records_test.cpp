@@ -1,7 +1,6 @@
+#include <caf/actor.hpp>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
-#include <caf/actor.hpp>
 
 #include "actors/inventory.hpp"
 #include "actors/order_saga_records.hpp"

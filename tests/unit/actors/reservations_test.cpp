@@ -31,8 +31,8 @@ TEST_CASE("a reservation takes unreserved stock of every line, repeats "
           "[reservations]") {
   rows r;
   auto result = decide_reservation(
-    call("reserve", "ord_1", {{"mug", 3}, {"cup", 1}, {"mug", 2}}),
-    r.products, r.held);
+    call("reserve", "ord_1", {{"mug", 3}, {"cup", 1}, {"mug", 2}}), r.products,
+    r.held);
   CHECK(result.outcome == provider_outcome::ok);
   CHECK(result.ref == "ord_1");
   CHECK(result.message_id == "ord_1:reserve:1");
@@ -94,8 +94,8 @@ TEST_CASE("a reservation repeated (a retry) changes nothing",
 TEST_CASE("release frees and commit consumes the order's held stock, once",
           "[reservations]") {
   rows r;
-  REQUIRE(decide_reservation(call("reserve", "ord_1", {{"mug", 3}}),
-                             r.products, r.held)
+  REQUIRE(decide_reservation(call("reserve", "ord_1", {{"mug", 3}}), r.products,
+                             r.held)
             .outcome
           == provider_outcome::ok);
   REQUIRE(decide_reservation(call("reserve", "ord_2", {{"mug", 1}, {"cup", 2}}),
