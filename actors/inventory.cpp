@@ -1,9 +1,10 @@
 #include "actors/inventory.hpp"
 
 #include <caf/actor.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "actors/type_ids.hpp"
 #include "runtime/group_commit.hpp"
@@ -34,15 +35,19 @@ struct inventory_state {
   group_commit_queue<provider_call> queue;
 };
 
-using inventory_actor = caf::stateful_actor<inventory_state>;
+/// The shard's protocol and what only its own store sends it: a batch's
+/// answers.
+using inventory_impl
+  = inventory_actor::extend<caf::reacts_to<atom::done, provider_replies>>;
+using inventory_pointer = inventory_impl::stateful_pointer<inventory_state>;
 
 /// Everything queued goes into one transaction, like the journal.
-void write_batch(inventory_actor* self) {
+void write_batch(inventory_pointer self) {
   auto& st = self->state;
   auto batch = st.queue.take();
   if (!batch)
     return;
-  auto me = caf::actor{self};
+  auto me = caf::actor_cast<caf::actor>(self);
   // The answers come back in one message and leave from this actor's
   // worker (runtime/worker_send.hpp).
   st.store->reservations(std::move(*batch), [me](provider_replies replies) {
@@ -50,8 +55,8 @@ void write_batch(inventory_actor* self) {
   });
 }
 
-caf::behavior inventory(inventory_actor* self,
-                        std::shared_ptr<inventory_store> store) {
+inventory_impl::behavior_type
+inventory(inventory_pointer self, std::shared_ptr<inventory_store> store) {
   self->state.store = std::move(store);
   return {
     [self](atom::create, product& p, idempotency& idem, responder_ptr& out) {
@@ -83,7 +88,8 @@ caf::behavior inventory(inventory_actor* self,
 
 caf::actor spawn_inventory(caf::local_actor* parent,
                            std::shared_ptr<inventory_store> store) {
-  return parent->spawn(inventory, std::move(store));
+  return caf::actor_cast<caf::actor>(
+    parent->spawn(inventory, std::move(store)));
 }
 
 } // namespace kassa

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <type_traits>
 #include <unordered_map>
 
 #include <caf/actor.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "actors/type_ids.hpp"
 #include "runtime/log.hpp"
@@ -79,7 +81,14 @@ struct hub_state {
   gauge* subscriber_count = nullptr;
 };
 
-using hub_actor = caf::stateful_actor<hub_state>;
+/// The hub's protocol and what only the hub sends itself: the log's
+/// position at start, the gap timer, a replay read from the log.
+using hub_impl = notification_hub_actor::extend<
+  caf::reacts_to<atom::ready, int64_t, std::string>,
+  caf::reacts_to<atom::timeout, int64_t>,
+  caf::reacts_to<atom::loaded, uint64_t, std::vector<published_event>,
+                 std::string>>;
+using hub_actor = std::remove_pointer_t<hub_impl::stateful_pointer<hub_state>>;
 
 /// Fans a run of consecutive events out, in seq order, encoding each event
 /// once. Every subscriber that gets all of the run's frames (the usual case:
@@ -216,7 +225,7 @@ void drop_session(hub_actor* self, uint64_t id) {
     st.subscriber_count->set(static_cast<int64_t>(st.subscribers.size()));
 }
 
-caf::behavior notification_hub(hub_actor* self,
+hub_impl::behavior_type notification_hub(hub_actor* self,
                                std::shared_ptr<event_log> store,
                                const logger* log, metrics_registry* metrics) {
   auto& st = self->state;
@@ -228,7 +237,7 @@ caf::behavior notification_hub(hub_actor* self,
     st.subscriber_count = &metrics->get_gauge(
       "kassa_ws_subscribers", "WebSocket sessions subscribed to the hub.");
   }
-  auto me = caf::actor{self};
+  auto me = caf::actor_cast<caf::actor>(self);
   st.store->last_seq([me](int64_t seq, std::string error) {
     caf::anon_send(me, atom::ready::value, seq, std::move(error));
   });
@@ -267,7 +276,7 @@ caf::behavior notification_hub(hub_actor* self,
       }
       // The gap is still open: read it from the log.
       auto upto = st.early.begin()->first - 1;
-      auto me = caf::actor{self};
+      auto me = caf::actor_cast<caf::actor>(self);
       st.store->read(st.delivered, upto, {},
                      [me](std::vector<published_event> events, std::string) {
                        caf::anon_send(me, atom::publish::value,
@@ -299,7 +308,7 @@ caf::behavior notification_hub(hub_actor* self,
       ++sub.catching_up;
       auto upto = st.delivered;
       sub.floor = std::max(sub.floor, upto);
-      auto me = caf::actor{self};
+      auto me = caf::actor_cast<caf::actor>(self);
       st.store->read(
         since, upto, topics,
         [me, id](std::vector<published_event> events, std::string error) {
@@ -357,7 +366,8 @@ caf::actor spawn_notification_hub(caf::local_actor* parent,
                                   std::shared_ptr<event_log> log_store,
                                   const logger* log,
                                   metrics_registry* metrics) {
-  return parent->spawn(notification_hub, std::move(log_store), log, metrics);
+  return caf::actor_cast<caf::actor>(
+    parent->spawn(notification_hub, std::move(log_store), log, metrics));
 }
 
 } // namespace kassa

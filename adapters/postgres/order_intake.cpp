@@ -5,9 +5,10 @@
 #include <set>
 
 #include <caf/actor.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/inventory.hpp"
@@ -274,16 +275,18 @@ struct intake_state {
   histogram* batch_sizes = nullptr;
 };
 
-using intake_actor = caf::stateful_actor<intake_state>;
+/// The intake's protocol and what only its own batch sends it: done.
+using intake_impl = order_intake_actor::extend<caf::reacts_to<atom::done>>;
+using intake_pointer = intake_impl::stateful_pointer<intake_state>;
 
-void write_batch(intake_actor* self) {
+void write_batch(intake_pointer self) {
   auto& st = self->state;
   auto next = st.queue.take();
   if (!next)
     return;
   if (st.batch_sizes)
     st.batch_sizes->observe(static_cast<double>(next->size()));
-  auto me = caf::actor{self};
+  auto me = caf::actor_cast<caf::actor>(self);
   auto& pool = st.pool;
   auto spec = st.saga_spec;
   submit_db_work(pool, [me, sagas = st.sagas, spec,
@@ -308,9 +311,11 @@ void write_batch(intake_actor* self) {
   });
 }
 
-caf::behavior order_intake(intake_actor* self, db_pool_handle pool,
-                           child_handle<caf::actor> sagas,
-                           new_saga_spec saga_spec, metrics_registry* metrics) {
+intake_impl::behavior_type order_intake(intake_pointer self,
+                                        db_pool_handle pool,
+                                        child_handle<caf::actor> sagas,
+                                        new_saga_spec saga_spec,
+                                        metrics_registry* metrics) {
   auto& st = self->state;
   st.pool = std::move(pool);
   st.sagas = std::move(sagas);
@@ -339,8 +344,9 @@ caf::actor spawn_order_intake(caf::local_actor* parent, db_pool_handle pool,
                               child_handle<caf::actor> sagas,
                               new_saga_spec saga_spec,
                               metrics_registry* metrics) {
-  return parent->spawn(order_intake, std::move(pool), std::move(sagas),
-                       std::move(saga_spec), metrics);
+  return caf::actor_cast<caf::actor>(
+    parent->spawn(order_intake, std::move(pool), std::move(sagas),
+                  std::move(saga_spec), metrics));
 }
 
 } // namespace kassa
