@@ -205,6 +205,14 @@ TEST_CASE("PostgreSQL stopped for 30 s with sagas in flight: they wait "
   private_postgres pg;
   auto node = outage_shop(pg.admin_url());
   auto& s = *node;
+  // Shipping answers in 900 ms (below providers.slow_call_ms, so its
+  // connection's limit stays): the sagas are still in flight when the
+  // server stops. (With 100 ms per provider most had finished by then, and
+  // on a loaded box — the stop script starting slowly — sometimes all had,
+  // so nothing was left to pause.)
+  REQUIRE(
+    s.post("/v1/providers/sandbox-shipping/chaos", {{"latency_ms", 900}}).status
+    == 200);
   auto accepted = place_before(s, 200);
   auto stopped_at = std::chrono::steady_clock::now();
   pg.stop();
