@@ -59,15 +59,15 @@ inventory_impl::behavior_type
 inventory(inventory_pointer self, std::shared_ptr<inventory_store> store) {
   self->state.store = std::move(store);
   return {
-    [self](atom::create, product& p, idempotency& idem, responder_ptr& out) {
+    [self](atom::create, product& p, idempotency& idem, reply_ptr& out) {
       self->state.store->create_product(std::move(p), std::move(idem),
                                         std::move(out));
     },
-    [self](atom::get, std::string& sku, responder_ptr& out) {
+    [self](atom::get, std::string& sku, reply_ptr& out) {
       self->state.store->get_product(std::move(sku), std::move(out));
     },
     [self](atom::update, std::string& sku, stock_change change,
-           idempotency& idem, responder_ptr& out) {
+           idempotency& idem, reply_ptr& out) {
       self->state.store->change_stock(std::move(sku), change, std::move(idem),
                                       std::move(out));
     },

@@ -12,7 +12,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/provider_protocol.hpp"
-#include "runtime/api.hpp"
+#include "actors/reply.hpp"
 
 namespace kassa {
 
@@ -71,11 +71,10 @@ typename Inspector::result_type inspect(Inspector& f, idempotency& x) {
 class inventory_store {
 public:
   virtual ~inventory_store() = default;
-  virtual void create_product(product p, idempotency idem, responder_ptr done)
-    = 0;
-  virtual void get_product(std::string sku, responder_ptr done) = 0;
+  virtual void create_product(product p, idempotency idem, reply_ptr done) = 0;
+  virtual void get_product(std::string sku, reply_ptr done) = 0;
   virtual void change_stock(std::string sku, stock_change change,
-                            idempotency idem, responder_ptr done)
+                            idempotency idem, reply_ptr done)
     = 0;
   /// Reservations of orders (`call.op`: reserve, release, commit), every
   /// call of the batch in ONE transaction (group commit: a hot product row
@@ -94,20 +93,20 @@ size_t inventory_shard(std::string_view sku);
 /// Supervisor child name of shard `i` ("inventory-0", ...).
 std::string inventory_child_name(size_t shard);
 
-/// One inventory shard. Protocol (`inventory_actor`; answers go to the
-/// responder):
-/// - `(atom::create, product, idempotency, responder_ptr)`
-/// - `(atom::get, std::string sku, responder_ptr)`
-/// - `(atom::update, sku, stock_change, idempotency, responder_ptr)`
+/// One inventory shard. Protocol (`inventory_actor`; replies go to the
+/// `reply_ptr`):
+/// - `(atom::create, product, idempotency, reply_ptr)`
+/// - `(atom::get, std::string sku, reply_ptr)`
+/// - `(atom::update, sku, stock_change, idempotency, reply_ptr)`
 /// - `(atom::call, provider_call)`: reserve / release / commit for a saga
 /// Every SKU is owned by one shard, so per-SKU work is ordered; the store's
 /// conditional updates keep stock from going negative or oversold even across
 /// nodes.
 using inventory_actor = caf::typed_actor<
-  caf::reacts_to<atom::create, product, idempotency, responder_ptr>,
-  caf::reacts_to<atom::get, std::string, responder_ptr>,
+  caf::reacts_to<atom::create, product, idempotency, reply_ptr>,
+  caf::reacts_to<atom::get, std::string, reply_ptr>,
   caf::reacts_to<atom::update, std::string, stock_change, idempotency,
-                 responder_ptr>,
+                 reply_ptr>,
   caf::reacts_to<atom::call, provider_call>>;
 
 caf::actor spawn_inventory(caf::local_actor* parent,

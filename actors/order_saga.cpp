@@ -437,7 +437,7 @@ caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       self->state.waited = std::make_tuple(kind, step, attempt);
       advance(self);
     },
-    [self, defer_while_busy](atom::cancel, const responder_ptr& out) {
+    [self, defer_while_busy](atom::cancel, const reply_ptr& out) {
       if (defer_while_busy())
         return;
       auto& st = self->state;
@@ -445,15 +445,14 @@ caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       if (is_terminal(status)
           || st.logic.step(saga_step::create_shipment).status
                == step_status::done) {
-        out->respond(error_response(
-          409, "order_not_cancellable",
-          "order " + st.id + " is " + std::string{to_string(status)}
-            + (is_terminal(status) ? "" : " and already shipped")));
+        out->send(
+          reply::fail(failure_code::order_not_cancellable,
+                      "order " + st.id + " is " + std::string{to_string(status)}
+                        + (is_terminal(status) ? "" : " and already shipped")));
         return;
       }
       auto accepted = [self, out] {
-        out->respond(json_response(
-          202,
+        out->send(reply::accepted(
           json{{"id", self->state.id}, {"status", "compensating"}}.dump()));
         advance(self);
       };
@@ -465,15 +464,15 @@ caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       ev.type = saga_event_type::cancel_requested;
       journal(self, ev, json::object(), accepted);
     },
-    [self, defer_while_busy](atom::confirm, const responder_ptr& out) {
+    [self, defer_while_busy](atom::confirm, const reply_ptr& out) {
       if (defer_while_busy())
         return;
       auto& st = self->state;
       if (st.logic.status() != saga_status::waiting) {
-        out->respond(error_response(409, "not_waiting",
-                                    "order " + st.id
-                                      + " is not waiting for a payment "
-                                        "confirmation"));
+        out->send(reply::fail(failure_code::not_waiting,
+                              "order " + st.id
+                                + " is not waiting for a payment "
+                                  "confirmation"));
         return;
       }
       st.three_ds_confirmed = true;
@@ -483,8 +482,8 @@ caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       ev.step = saga_step::charge_payment;
       ev.attempt = st.logic.step(saga_step::charge_payment).attempts + 1;
       journal(self, ev, json{{"confirmed", true}}, [self, out, ev] {
-        out->respond(json_response(
-          202, json{{"id", self->state.id}, {"status", "running"}}.dump()));
+        out->send(reply::accepted(
+          json{{"id", self->state.id}, {"status", "running"}}.dump()));
         run_step(self, ev.step, ev.attempt);
       });
     },

@@ -105,8 +105,10 @@ struct order_saga_deps {
 /// normally once terminal. Protocol:
 /// - `provider_result`: the answer to the call in flight (matched by
 ///   message id; stale or duplicate answers are ignored).
-/// - `(atom::cancel, responder_ptr)`: 202, or 409 once shipped or finished.
-/// - `(atom::confirm, responder_ptr)`: the customer finished 3-D Secure.
+/// - `(atom::cancel, reply_ptr)`: accepted, or `order_not_cancellable`
+///   once shipped or finished.
+/// - `(atom::confirm, reply_ptr)`: the customer finished 3-D Secure
+///   (accepted, or `not_waiting`).
 /// `created`: the order of a saga created a moment ago (its journal is
 /// still empty), so the new saga need neither read back what was just
 /// written nor parse its request; null = load from the store.

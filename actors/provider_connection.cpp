@@ -444,7 +444,7 @@ caf::behavior provider_connection(connection_actor* self,
       note_state(self);
       pump(self);
     },
-    [self](atom::chaos, chaos_settings& settings, responder_ptr& out) {
+    [self](atom::chaos, chaos_settings& settings, reply_ptr& out) {
       self->send(self->state.adapter, atom::chaos::value, std::move(settings),
                  std::move(out));
     },

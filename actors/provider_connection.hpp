@@ -6,7 +6,11 @@
 #include <vector>
 
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
+#include "actors/provider_protocol.hpp"
+#include "actors/reply.hpp"
 #include "runtime/adaptive_limit.hpp"
 #include "runtime/child_handle.hpp"
 #include "runtime/circuit_breaker.hpp"
@@ -43,7 +47,7 @@ struct provider_connection_options {
 /// `(atom::call, provider_call)` → `provider_result` to `call.reply_to`,
 /// `(atom::info) -> std::string` (a JSON object merged into the
 /// connection's own), and optionally `(atom::chaos, chaos_settings,
-/// responder_ptr)` (sandboxes).
+/// reply_ptr)` (sandboxes).
 using adapter_factory = std::function<caf::actor(caf::local_actor* parent)>;
 
 /// One provider account under supervision: sagas call it, it calls the
@@ -59,7 +63,13 @@ using adapter_factory = std::function<caf::actor(caf::local_actor* parent)>;
 /// - `(atom::call, provider_call)`: answers `provider_result` with the
 ///   caller's message id to `call.reply_to`.
 /// - `(atom::info) -> std::string`: JSON for GET /v1/providers.
-/// - `(atom::chaos, chaos_settings, responder_ptr)`: passed to the adapter.
+/// - `(atom::chaos, chaos_settings, reply_ptr)`: passed to the adapter.
+/// The last two are `provider_control_actor`: what the API asks of a
+/// connection, off the order path.
+using provider_control_actor
+  = caf::typed_actor<caf::replies_to<atom::info>::with<std::string>,
+                     caf::reacts_to<atom::chaos, chaos_settings, reply_ptr>>;
+
 caf::actor spawn_provider_connection(caf::local_actor* parent,
                                      provider_connection_options options,
                                      adapter_factory make_adapter,

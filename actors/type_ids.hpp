@@ -10,10 +10,13 @@
 #include "actors/notification_hub.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_protocol.hpp"
+#include "actors/reply.hpp"
 #include "runtime/type_ids.hpp"
 
 // Local-only: a sink is a connection on this node.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kassa::event_sink_ptr)
+// Local-only: where a command's reply goes (an HTTP session here).
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kassa::reply_ptr)
 
 CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
 
@@ -28,5 +31,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::provider_replies))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::chaos_settings))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::event_sink_ptr))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::reply_ptr))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::reply))
 
 CAF_END_TYPE_ID_BLOCK(kassa_actors)

@@ -39,15 +39,15 @@
 #include "adapters/ws/ws_endpoint.hpp"
 #include "node/exit_guard.hpp"
 #include "node/hub_client.hpp"
+#include "node/node_info.hpp"
 #include "node/provider_wiring.hpp"
-#include "node/routes.hpp"
+#include "node/routes/routes.hpp"
 #include "node/system.hpp"
 #include "runtime/config.hpp"
 #include "runtime/customer_token.hpp"
 #include "runtime/database_health.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
-#include "runtime/node_info.hpp"
 #include "runtime/scheduler.hpp"
 #include "runtime/supervisor.hpp"
 
@@ -185,6 +185,7 @@ int serve(const node_config& config, const logger& log) {
     millis{config.database.check_interval_ms}, millis{100},
     millis{config.database.probe_max_ms}};
   auto db_pool_slot = std::make_shared<child_slot>("db_pool");
+  auto node_slot = std::make_shared<child_slot>("node");
   std::vector<child_spec> children{
     {"database_monitor",
      [monitor, database, &log, &metrics](caf::local_actor* parent) {
@@ -198,7 +199,8 @@ int serve(const node_config& config, const logger& log) {
     {"node",
      [node_id](caf::local_actor* parent) {
        return spawn_node_info(parent, node_identity{node_id, KASSA_VERSION});
-     }},
+     },
+     node_slot},
   };
   auto root = spawn_supervisor(sys, sup, std::move(children), &log, &metrics);
   db_pool_handle db{db_pool_slot};
@@ -231,6 +233,9 @@ int serve(const node_config& config, const logger& log) {
     targets.inventory[shard] = child_handle<provider_actor>{slot};
     inventory[shard] = child_handle<inventory_actor>{slot};
   }
+  // What the API asks of the provider connections (GET /v1/providers).
+  std::vector<std::pair<std::string, child_handle<provider_control_actor>>>
+    provider_controls;
   sandbox_ledger_options ledger{pool.url, pool.connect_timeout_s, database};
   child_handle<sandbox_ledger_actor> ledger_handle{
     slot_for({"sandbox_ledger", [ledger](caf::local_actor* parent) {
@@ -240,7 +245,7 @@ int serve(const node_config& config, const logger& log) {
                     provider_kind::shipping, provider_kind::messaging}) {
     auto options
       = connection_options(config, sandbox_name(kind), kind, "sandbox");
-    child_handle<provider_actor> handle{slot_for(
+    auto slot = slot_for(
       {options.name, [options, kind, journal, db, ledger_handle, &log,
                       &metrics](caf::local_actor* parent) {
          return spawn_provider_connection(
@@ -249,7 +254,10 @@ int serve(const node_config& config, const logger& log) {
              return spawn_sandbox_provider(self, kind, db, ledger_handle);
            },
            journal, &log, &metrics);
-       }})};
+       }});
+    child_handle<provider_actor> handle{slot};
+    provider_controls.emplace_back(options.name,
+                                   child_handle<provider_control_actor>{slot});
     switch (kind) {
       case provider_kind::payment:
         targets.sandbox_payment = handle;
@@ -300,15 +308,17 @@ int serve(const node_config& config, const logger& log) {
   if (config.debug_fault_switches)
     saga_deps.crash_switch = std::make_shared<std::atomic<bool>>(false);
   // The real providers' connections are among the sagas' targets too.
-  std::vector<std::string> real_names;
   for (auto& real : real_providers) {
-    real_names.push_back(real.options.name);
-    child_handle<provider_actor> handle{slot_for(
-      {real.options.name,
-       [real, journal, &log, &metrics](caf::local_actor* parent) {
-         return spawn_provider_connection(
-           parent, real.options, real.make_adapter, journal, &log, &metrics);
-       }})};
+    auto slot
+      = slot_for({real.options.name,
+                  [real, journal, &log, &metrics](caf::local_actor* parent) {
+                    return spawn_provider_connection(parent, real.options,
+                                                     real.make_adapter, journal,
+                                                     &log, &metrics);
+                  }});
+    child_handle<provider_actor> handle{slot};
+    provider_controls.emplace_back(real.options.name,
+                                   child_handle<provider_control_actor>{slot});
     if (real.options.name == "stripe")
       targets.stripe = handle;
     else if (real.options.name == "billingo")
@@ -356,12 +366,6 @@ int serve(const node_config& config, const logger& log) {
                            return database->up();
                          }};
   auto job_store = make_pg_job_store(db);
-  std::vector<std::string> provider_names;
-  for (auto& spec : late)
-    if (spec.name.rfind("sandbox-", 0) == 0)
-      provider_names.push_back(spec.name);
-  provider_names.insert(provider_names.end(), real_names.begin(),
-                        real_names.end());
   late.push_back(
     {"scheduler",
      [root, job_store, jobs, &log, &metrics](caf::local_actor* parent) {
@@ -389,7 +393,7 @@ int serve(const node_config& config, const logger& log) {
       server.stop();
     }
   });
-  route_context routes{root,
+  route_context routes{child_handle<node_info_actor>{node_slot},
                        intake,
                        db,
                        saga_deps.sagas,
@@ -397,7 +401,7 @@ int serve(const node_config& config, const logger& log) {
                        &metrics,
                        &sys,
                        config.ws.customer_token_secret,
-                       provider_names,
+                       provider_controls,
                        config.orders.payment_provider,
                        stripe_enabled,
                        config.orders.invoicing_provider,

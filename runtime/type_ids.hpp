@@ -9,7 +9,6 @@
 #include <caf/atom.hpp>
 #include <caf/type_id.hpp>
 
-#include "runtime/api.hpp"
 #include "runtime/atoms.hpp"
 #include "runtime/journal.hpp"
 #include "runtime/notification.hpp"
@@ -17,13 +16,11 @@
 #include "runtime/supervisor.hpp"
 
 // Local-only handles: they never cross a node boundary.
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kassa::responder_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kassa::child_spec)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<kassa::child_spec>)
 
 CAF_BEGIN_TYPE_ID_BLOCK(kassa_runtime, caf::first_custom_type_id)
 
-  CAF_ADD_TYPE_ID(kassa_runtime, (kassa::responder_ptr))
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::child_spec))
   CAF_ADD_TYPE_ID(kassa_runtime, (std::vector<kassa::child_spec>))
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::journal_entry))

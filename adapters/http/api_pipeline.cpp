@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/http/replies.hpp"
 #include "runtime/database_health.hpp"
 #include "runtime/json_parse.hpp"
 #include "runtime/token_bucket.hpp"
@@ -168,7 +169,7 @@ std::string api_pipeline::dispatch(api_request req,
       && !database_->up()) {
     // Refused before anything starts: nothing half-created, and the same
     // request (same Idempotency-Key) succeeds once the database is back.
-    out->respond(database_unavailable(database_->last_reason()));
+    out->respond(to_response(database_unavailable(database_->last_reason())));
     return r.name;
   }
   req.path_params = std::move(m.params);

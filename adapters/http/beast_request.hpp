@@ -7,7 +7,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "runtime/api.hpp"
+#include "adapters/http/api.hpp"
 
 namespace kassa {
 

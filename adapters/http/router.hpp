@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/api.hpp"
+#include "adapters/http/api.hpp"
 
 namespace kassa {
 

@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "runtime/api.hpp"
+#include "adapters/http/api.hpp"
 
 namespace kassa {
 

@@ -327,6 +327,12 @@ std::optional<error> connection::commit_keyed_with(const statement& last,
   return err;
 }
 
+std::optional<error> connection::ping() {
+  if (!ok())
+    return error{"", "not connected"};
+  return exec_script("SELECT 1");
+}
+
 std::optional<error> connection::exec_script(std::string_view sql) {
   if (conn_ == nullptr)
     return error{"08003", "not connected"};

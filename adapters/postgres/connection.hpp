@@ -84,6 +84,9 @@ public:
   /// Runs one or more statements without parameters (migrations, BEGIN).
   std::optional<error> exec_script(std::string_view sql);
 
+  /// One round trip to the server (`SELECT 1`): whether it answers.
+  std::optional<error> ping();
+
   /// For a connection that only runs by-key statements (a batch writer's
   /// own): every statement, array joins too, is prepared and planned once,
   /// generically, with nested loops over index scans as the only way to

@@ -32,16 +32,16 @@ product product_of(const pg::result& res, int row) {
   return p;
 }
 
-api_response not_found(const std::string& sku) {
-  return error_response(404, "product_not_found", "no product " + sku, "sku");
+reply not_found(const std::string& sku) {
+  return reply::fail(failure_code::product_not_found, "no product " + sku,
+                     "sku");
 }
 
 class pg_inventory_store : public inventory_store {
 public:
   explicit pg_inventory_store(db_pool_handle pool) : pool_(std::move(pool)) {}
 
-  void create_product(product p, idempotency idem,
-                      responder_ptr done) override {
+  void create_product(product p, idempotency idem, reply_ptr done) override {
     submit(std::move(done), [p = std::move(p),
                              idem = std::move(idem)](pg::connection& conn) {
       return pg::run_idempotent(conn, idem, [&](pg::connection& c) {
@@ -56,15 +56,15 @@ public:
               res))
           return pg::database_failure(err->message);
         if (res.rows() == 0)
-          return error_response(
-            409, "product_exists",
-            "a product with sku " + p.sku + " already exists", "sku");
-        return json_response(201, to_json(product_of(res, 0)));
+          return reply::fail(failure_code::product_exists,
+                             "a product with sku " + p.sku + " already exists",
+                             "sku");
+        return reply::created(to_json(product_of(res, 0)));
       });
     });
   }
 
-  void get_product(std::string sku, responder_ptr done) override {
+  void get_product(std::string sku, reply_ptr done) override {
     submit(std::move(done), [sku = std::move(sku)](pg::connection& conn) {
       if (!conn.ok())
         return pg::database_failure("not connected");
@@ -75,12 +75,12 @@ public:
         return pg::database_failure(err->message);
       if (res.rows() == 0)
         return not_found(sku);
-      return json_response(200, to_json(product_of(res, 0)));
+      return reply::done(to_json(product_of(res, 0)));
     });
   }
 
   void change_stock(std::string sku, stock_change change, idempotency idem,
-                    responder_ptr done) override {
+                    reply_ptr done) override {
     submit(std::move(done), [sku = std::move(sku), change,
                              idem = std::move(idem)](pg::connection& conn) {
       return pg::run_idempotent(conn, idem, [&](pg::connection& c) {
@@ -95,18 +95,18 @@ public:
         if (auto err = c.exec(sql, {sku, std::to_string(change.amount)}, res))
           return pg::database_failure(err->message);
         if (res.rows() == 1)
-          return json_response(200, to_json(product_of(res, 0)));
+          return reply::done(to_json(product_of(res, 0)));
         if (auto err = c.exec("SELECT stock, reserved FROM products WHERE "
                               "sku = $1",
                               {sku}, res))
           return pg::database_failure(err->message);
         if (res.rows() == 0)
           return not_found(sku);
-        return error_response(409, "stock_conflict",
-                              "stock would fall below what orders hold (stock "
-                                + std::string{res.value(0, 0)} + ", reserved "
-                                + std::string{res.value(0, 1)} + ")",
-                              change.absolute ? "set" : "delta");
+        return reply::fail(failure_code::stock_conflict,
+                           "stock would fall below what orders hold (stock "
+                             + std::string{res.value(0, 0)} + ", reserved "
+                             + std::string{res.value(0, 1)} + ")",
+                           change.absolute ? "set" : "delta");
       });
     });
   }
@@ -330,8 +330,7 @@ private:
   }
 
   /// Runs `work` on a pool connection and sends its answer to `done`.
-  void submit(responder_ptr done,
-              std::function<api_response(pg::connection&)> work) {
+  void submit(reply_ptr done, std::function<reply(pg::connection&)> work) {
     submit_db_answer(pool_, std::move(done), std::move(work));
   }
 

@@ -30,21 +30,21 @@ namespace {
 
 using json = nlohmann::json;
 
-api_response invalid_item(size_t i, const std::string& why) {
+reply invalid_item(size_t i, const std::string& why) {
   auto field = "items[" + std::to_string(i) + "].sku";
-  return error_response(422, "invalid_field", field + ": " + why, field);
+  return reply::fail(failure_code::invalid_field, field + ": " + why, field);
 }
 
 struct intake_item {
   order_request_ptr request;
   idempotency idem;
-  responder_ptr out;
+  reply_ptr out;
 };
 
 /// What became of one item of a batch.
 struct intake_outcome {
   enum class kind { fresh, replay } what = kind::fresh;
-  api_response answer;
+  reply answer;
   std::string order_id; ///< set when an order was created
   std::string request;  ///< the stored request of a created order
 };
@@ -112,20 +112,19 @@ std::optional<pg::error> write_orders(pg::connection& conn,
     o.order_id = new_order_id(std::chrono::system_clock::now(),
                               static_cast<uint32_t>(bits.next()));
     o.request = requests[i]->dump();
-    o.answer
-      = json_response(202, json{{"id", o.order_id},
-                                {"status", "pending"},
-                                {"total_minor", (*requests[i])["total_minor"]},
-                                {"currency", (*requests[i])["currency"]},
-                                {"created_at", created_at}}
-                             .dump());
+    o.answer = reply::accepted(json{
+      {"id", o.order_id},
+      {"status", "pending"},
+      {"total_minor", (*requests[i])["total_minor"]},
+      {"currency", (*requests[i])["currency"]},
+      {"created_at", created_at}}.dump());
   }
   // 4. Claim the keys with their answers; a key already there belongs to an
   // earlier request, and this item is a replay of it.
   std::vector<std::string> scopes;
   std::vector<std::string> keys;
   std::vector<std::string> hashes;
-  std::vector<int64_t> statuses;
+  std::vector<std::string> outcomes_stored;
   std::vector<std::string> bodies;
   for (auto i : fresh) {
     auto& idem = batch[i].idem;
@@ -134,17 +133,18 @@ std::optional<pg::error> write_orders(pg::connection& conn,
     scopes.push_back(idem.scope);
     keys.push_back(idem.key);
     hashes.push_back(idem.request_hash);
-    statuses.push_back(outcomes[i].answer.status);
-    bodies.push_back(outcomes[i].answer.body);
+    auto [outcome, response] = pg::stored_form(outcomes[i].answer);
+    outcomes_stored.push_back(std::move(outcome));
+    bodies.push_back(std::move(response));
   }
   std::set<std::string> claimed;
   if (!keys.empty()) {
     if (auto err = conn.exec(
-          "INSERT INTO idempotency_keys (scope, key, request_hash, status, "
+          "INSERT INTO idempotency_keys (scope, key, request_hash, outcome, "
           "response) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
-          "$4::int[], $5::text[]) ON CONFLICT DO NOTHING RETURNING scope, key",
+          "$4::text[], $5::text[]) ON CONFLICT DO NOTHING RETURNING scope, key",
           {pg::text_array(scopes), pg::text_array(keys), pg::text_array(hashes),
-           pg::int_array(statuses), pg::text_array(bodies)},
+           pg::text_array(outcomes_stored), pg::text_array(bodies)},
           res))
       return err;
     for (int r = 0; r < res.rows(); ++r)
@@ -205,7 +205,7 @@ void answer_replays(pg::connection& conn, const std::vector<intake_item>& batch,
   pg::result res;
   std::map<std::string, int> rows;
   auto err = conn.exec(
-    "SELECT k.scope, k.key, k.request_hash, k.status, k.response FROM "
+    "SELECT k.scope, k.key, k.request_hash, k.outcome, k.response FROM "
     "idempotency_keys AS k JOIN unnest($1::text[], $2::text[]) AS v(scope, "
     "key) ON k.scope = v.scope AND k.key = v.key",
     {pg::text_array(scopes), pg::text_array(keys)}, res);
@@ -223,14 +223,13 @@ void answer_replays(pg::connection& conn, const std::vector<intake_item>& batch,
     } else if (row == rows.end()) {
       o.answer = pg::database_failure("idempotency record vanished");
     } else if (res.value(row->second, 2) != batch[i].idem.request_hash) {
-      o.answer = error_response(422, "idempotency_key_reused",
-                                "this Idempotency-Key was used with a "
-                                "different request",
-                                "Idempotency-Key");
+      o.answer = reply::fail(failure_code::idempotency_key_reused,
+                             "this Idempotency-Key was used with a "
+                             "different request",
+                             "Idempotency-Key");
     } else {
-      o.answer.status = std::stoi(std::string{res.value(row->second, 3)});
-      o.answer.body = std::string{res.value(row->second, 4)};
-      o.answer.headers.emplace_back("Idempotent-Replayed", "true");
+      o.answer
+        = pg::from_stored(res.value(row->second, 3), res.value(row->second, 4));
     }
   }
 }
@@ -300,13 +299,14 @@ void write_batch(intake_pointer self) {
     std::vector<child_spec> new_sagas;
     for (size_t i = 0; i < batch.size(); ++i) {
       auto& o = outcomes[i];
-      if (!o.order_id.empty() && o.answer.status == 202)
+      if (!o.order_id.empty() && o.answer.what == reply::kind::accepted
+          && !o.answer.replayed)
         new_sagas.push_back(spec(o.order_id, *batch[i].request));
     }
     if (!new_sagas.empty())
       sagas.anon_send(atom::add::value, std::move(new_sagas));
     for (size_t i = 0; i < batch.size(); ++i)
-      batch[i].out->respond(std::move(outcomes[i].answer));
+      batch[i].out->send(std::move(outcomes[i].answer));
     caf::anon_send(me, atom::done::value);
   });
 }
@@ -326,7 +326,7 @@ intake_impl::behavior_type order_intake(intake_pointer self,
       {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024});
   return {
     [self](atom::create, order_request_ptr& request, idempotency& idem,
-           responder_ptr& out) {
+           reply_ptr& out) {
       self->state.queue.push(
         {std::move(request), std::move(idem), std::move(out)});
       write_batch(self);

@@ -7,12 +7,12 @@
 // saga rows and the stored answers.
 //
 // Protocol (`order_intake_actor`): `(create, order_request_ptr, idempotency,
-// responder_ptr)`
-// — the normalized request, parsed once by the route (order_routes.cpp)
-// and handed over with it (local only: it is never serialized); the
-// responder gets 202 with the new order, the stored answer of an earlier
-// request with the same key (`Idempotent-Replayed`), 422 for a reused key or
-// an unknown SKU, 503 when the database failed (nothing was created).
+// reply_ptr)` — the normalized request, parsed once by the route
+// (node/routes/orders.cpp) and handed over with it (local only: it is never
+// serialized); the reply is `accepted` with the new order, the stored reply
+// of an earlier request with the same key (`replayed`),
+// `idempotency_key_reused`, `invalid_field` for an unknown SKU, or
+// `database_unavailable` (nothing was created).
 
 #include <functional>
 #include <memory>
@@ -25,7 +25,6 @@
 
 #include "actors/inventory.hpp"
 #include "adapters/postgres/pool.hpp"
-#include "runtime/api.hpp"
 #include "runtime/atoms.hpp"
 #include "runtime/child_handle.hpp"
 #include "runtime/supervisor.hpp"
@@ -44,7 +43,7 @@ using new_saga_spec = std::function<child_spec(std::string order_id,
                                                const nlohmann::json& request)>;
 
 using order_intake_actor = caf::typed_actor<
-  caf::reacts_to<atom::create, order_request_ptr, idempotency, responder_ptr>>;
+  caf::reacts_to<atom::create, order_request_ptr, idempotency, reply_ptr>>;
 
 /// Batches are written on `pool`; the new sagas of a batch go to `sagas` in
 /// one `(add, std::vector<child_spec>)`.

@@ -145,18 +145,19 @@ void submit_db_work(const db_pool_handle& pool,
   pool.anon_send(atom::exec::value, std::move(job));
 }
 
-void submit_db_answer(const db_pool_handle& pool, responder_ptr out,
-                      std::function<api_response(pg::connection&)> work) {
+void submit_db_answer(const db_pool_handle& pool, reply_ptr out,
+                      std::function<reply(pg::connection&)> work) {
   submit_db_work(
     pool, [out = std::move(out), work = std::move(work)](pg::connection& conn) {
-      api_response answer;
+      reply answer;
       try {
         answer = conn.ok() ? work(conn) : database_unavailable({});
       } catch (...) {
-        out->respond(internal_error({}));
+        out->send(reply::fail(failure_code::internal,
+                              "internal error; the node logged what happened"));
         throw; // the worker's boundary logs and counts it
       }
-      out->respond(std::move(answer));
+      out->send(std::move(answer));
     });
 }
 

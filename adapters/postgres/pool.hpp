@@ -6,7 +6,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "runtime/api.hpp"
+#include "actors/reply.hpp"
 #include "runtime/child_handle.hpp"
 
 namespace kassa {
@@ -35,11 +35,11 @@ using db_pool_handle = child_handle<caf::actor>;
 void submit_db_work(const db_pool_handle& pool,
                     std::function<void(pg::connection&)> work);
 
-/// Runs `work` on a pool connection and answers `out` with its result:
-/// 503 with Retry-After when the database is unreachable, 500 when `work`
-/// throws.
-void submit_db_answer(const db_pool_handle& pool, responder_ptr out,
-                      std::function<api_response(pg::connection&)> work);
+/// Runs `work` on a pool connection and sends its reply to `out`:
+/// `database_unavailable` when the database is unreachable, `internal`
+/// when `work` throws.
+void submit_db_answer(const db_pool_handle& pool, reply_ptr out,
+                      std::function<reply(pg::connection&)> work);
 
 struct db_pool_options {
   std::string url;

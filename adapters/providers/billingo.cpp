@@ -47,7 +47,7 @@ std::string customer_of(const provider_call& call) {
   return call.detail.empty() ? call.order_id : call.detail;
 }
 
-void reply(const provider_call& call, provider_result r) {
+void answer_call(const provider_call& call, provider_result r) {
   r.message_id = call.message_id;
   caf::anon_send(call.reply_to, std::move(r));
 }
@@ -192,8 +192,8 @@ std::string billingo_document_for(const http_outcome& out,
     return {};
   auto marker = billingo_order_marker(order_id);
   for (auto& d : body["data"])
-    if (d.is_object() && string_field(d, "comment") == marker && d.contains("id")
-        && d["id"].is_number_integer())
+    if (d.is_object() && string_field(d, "comment") == marker
+        && d.contains("id") && d["id"].is_number_integer())
       return std::to_string(d["id"].get<int64_t>());
   return {};
 }
@@ -204,30 +204,30 @@ void billingo_perform(const std::shared_ptr<http_client>& client,
   if (op == "find_invoice") {
     client->send(billingo_find_invoice(s, call), [call](http_outcome out) {
       if (out.status < 200 || out.status >= 300)
-        return reply(call, billingo_failure(call, out, false));
-      reply(call, ok(call, billingo_document_for(out, call.order_id)));
+        return answer_call(call, billingo_failure(call, out, false));
+      answer_call(call, ok(call, billingo_document_for(out, call.order_id)));
     });
     return;
   }
   if (op == "storno") {
     client->send(billingo_cancel(s, call), [call](http_outcome out) {
       if (out.status < 200 || out.status >= 300)
-        return reply(call, billingo_failure(call, out, false));
+        return answer_call(call, billingo_failure(call, out, false));
       auto body = json::parse(out.body, nullptr, false);
       auto id = body.is_object() && body.contains("id")
                     && body["id"].is_number_integer()
                   ? std::to_string(body["id"].get<int64_t>())
                   : call.ref;
-      reply(call, ok(call, id));
+      answer_call(call, ok(call, id));
     });
     return;
   }
   if (op != "invoice") {
-    reply(call, {call.message_id,
-                 provider_outcome::permanent,
-                 {},
-                 "unsupported operation " + op + " for billingo",
-                 0});
+    answer_call(call, {call.message_id,
+                       provider_outcome::permanent,
+                       {},
+                       "unsupported operation " + op + " for billingo",
+                       0});
     return;
   }
   // Partner first (found or created), then the invoice.
@@ -236,25 +236,25 @@ void billingo_perform(const std::shared_ptr<http_client>& client,
     auto c = weak.lock();
     if (!c)
       return;
-    c->send(billingo_create_invoice(s, call, partner),
-            [call](http_outcome out) {
-              if (out.status < 200 || out.status >= 300)
-                return reply(call, billingo_failure(call, out, true));
-              auto body = json::parse(out.body, nullptr, false);
-              if (!body.is_object() || !body.contains("id")
-                  || !body["id"].is_number_integer())
-                return reply(call, {call.message_id,
+    c->send(
+      billingo_create_invoice(s, call, partner), [call](http_outcome out) {
+        if (out.status < 200 || out.status >= 300)
+          return answer_call(call, billingo_failure(call, out, true));
+        auto body = json::parse(out.body, nullptr, false);
+        if (!body.is_object() || !body.contains("id")
+            || !body["id"].is_number_integer())
+          return answer_call(call, {call.message_id,
                                     provider_outcome::unknown,
                                     {},
                                     "billingo: unreadable answer",
                                     0});
-              reply(call, ok(call, std::to_string(body["id"].get<int64_t>())));
-            });
+        answer_call(call, ok(call, std::to_string(body["id"].get<int64_t>())));
+      });
   };
   client->send(billingo_find_partner(s, call), [weak, s, call, create_invoice](
                                                  http_outcome out) {
     if (out.status < 200 || out.status >= 300)
-      return reply(call, billingo_failure(call, out, false));
+      return answer_call(call, billingo_failure(call, out, false));
     if (auto id = billingo_partner_id(out, customer_of(call)))
       return create_invoice(*id);
     auto c = weak.lock();
@@ -264,14 +264,14 @@ void billingo_perform(const std::shared_ptr<http_client>& client,
             [call, create_invoice](http_outcome out) {
               // A second partner for a customer is harmless; retry it.
               if (out.status < 200 || out.status >= 300)
-                return reply(call, billingo_failure(call, out, false));
+                return answer_call(call, billingo_failure(call, out, false));
               if (auto id = billingo_partner_id(out, customer_of(call)))
                 return create_invoice(*id);
-              reply(call, {call.message_id,
-                           provider_outcome::transient,
-                           {},
-                           "billingo: partner without id",
-                           0});
+              answer_call(call, {call.message_id,
+                                 provider_outcome::transient,
+                                 {},
+                                 "billingo: partner without id",
+                                 0});
             });
   });
 }

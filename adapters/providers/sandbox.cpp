@@ -194,13 +194,12 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
     [self](atom::exec, provider_call& call) {
       start_effect(self, std::move(call));
     },
-    [self](atom::chaos, const chaos_settings& settings,
-           const responder_ptr& out) {
+    [self](atom::chaos, const chaos_settings& settings, const reply_ptr& out) {
       auto me = caf::actor{self};
       auto name = self->state.provider;
       submit_db_answer(
         self->state.pool, out,
-        [me, name, settings](pg::connection& conn) -> api_response {
+        [me, name, settings](pg::connection& conn) -> reply {
           pg::result res;
           if (auto err = conn.exec(
                 "INSERT INTO sandbox_chaos (provider, failure_rate, "
@@ -212,12 +211,12 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
                  std::to_string(settings.latency_ms),
                  settings.outage ? "true" : "false"},
                 res))
-            return error_response(503, "database_unavailable", err->message);
+            return database_unavailable(err->message);
           // Stored first, then in effect: what a restart reads is what ran.
           caf::anon_send(me, atom::update::value, settings);
           auto body = chaos_json(settings);
           body["name"] = name;
-          return json_response(200, body.dump());
+          return reply::done(body.dump());
         });
     },
     [self](atom::update, const chaos_settings& settings) {
@@ -240,6 +239,26 @@ caf::actor spawn_sandbox_provider(caf::local_actor* parent, provider_kind kind,
                                   db_pool_handle pool,
                                   child_handle<sandbox_ledger_actor> ledger) {
   return parent->spawn(sandbox, kind, std::move(pool), std::move(ledger));
+}
+
+reply read_sandbox_ledger(pg::connection& conn, const std::string& provider,
+                          const std::string& order_id) {
+  pg::result res;
+  if (auto err = conn.exec("SELECT op, ref, order_id, amount_minor, "
+                             + pg::rfc3339_sql("at")
+                             + " FROM sandbox_ledger WHERE provider = $1 AND "
+                               "($2 = '' OR order_id = $2) ORDER BY id",
+                           {provider, order_id}, res))
+    return database_unavailable(err->message);
+  nlohmann::json effects = nlohmann::json::array();
+  for (int i = 0; i < res.rows(); ++i)
+    effects.push_back(
+      {{"op", res.value(i, 0)},
+       {"ref", res.value(i, 1)},
+       {"order_id", res.value(i, 2)},
+       {"amount_minor", std::stoll(std::string{res.value(i, 3)})},
+       {"at", res.value(i, 4)}});
+  return reply::done(nlohmann::json{{"effects", effects}}.dump());
 }
 
 } // namespace kassa

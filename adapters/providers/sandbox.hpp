@@ -4,6 +4,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/reply.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/providers/sandbox_ledger.hpp"
 #include "runtime/child_handle.hpp"
@@ -29,7 +30,7 @@ std::string sandbox_name(provider_kind kind);
 /// - `(atom::call, provider_call)`: performs it; answers `provider_result`
 ///   to `call.reply_to` (after `latency_ms`; transient failures from
 ///   `failure_rate` and `outage` never touch the ledger).
-/// - `(atom::chaos, chaos_settings, responder_ptr)`: stores and applies the
+/// - `(atom::chaos, chaos_settings, reply_ptr)`: stores and applies the
 ///   chaos settings and answers them as JSON.
 /// - `(atom::info) -> std::string`: `{"chaos":{...}}`.
 /// Effects go to `ledger` (one writer for the four sandboxes,
@@ -37,5 +38,14 @@ std::string sandbox_name(provider_kind kind);
 caf::actor spawn_sandbox_provider(caf::local_actor* parent, provider_kind kind,
                                   db_pool_handle pool,
                                   child_handle<sandbox_ledger_actor> ledger);
+
+namespace pg {
+class connection;
+} // namespace pg
+
+/// GET /v1/providers/{name}/ledger: the effects sandbox `provider` made,
+/// optionally of one order, in order. Blocking: call on a pool worker.
+reply read_sandbox_ledger(pg::connection& conn, const std::string& provider,
+                          const std::string& order_id);
 
 } // namespace kassa

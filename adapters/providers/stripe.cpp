@@ -58,7 +58,7 @@ http_call form_post(const provider_call& call, const std::string& secret,
   return c;
 }
 
-void reply(const provider_call& call, provider_result r) {
+void answer_call(const provider_call& call, provider_result r) {
   caf::anon_send(call.reply_to, std::move(r));
 }
 
@@ -171,13 +171,13 @@ void stripe_perform(const std::shared_ptr<http_client>& client,
                     const std::string& secret, provider_call call) {
   auto request = stripe_request(call, secret);
   if (request.target.empty()) {
-    reply(call,
-          make_result(call, provider_outcome::permanent, {},
-                      "unsupported operation " + call.op + " for stripe"));
+    answer_call(
+      call, make_result(call, provider_outcome::permanent, {},
+                        "unsupported operation " + call.op + " for stripe"));
     return;
   }
   auto finish = [call](http_outcome out) {
-    reply(call, stripe_result(call, out));
+    answer_call(call, stripe_result(call, out));
   };
   if (call.op != "charge" || call.detail != "3ds_confirmed") {
     client->send(std::move(request), finish);
@@ -190,7 +190,7 @@ void stripe_perform(const std::shared_ptr<http_client>& client,
                  auto first = stripe_result(call, out);
                  auto c = weak.lock();
                  if (first.ref.empty() || !c) {
-                   reply(call, first);
+                   answer_call(call, first);
                    return;
                  }
                  c->send(stripe_retrieve(first.ref, secret), finish);

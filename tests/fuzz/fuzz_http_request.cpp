@@ -15,7 +15,7 @@
 
 #include "adapters/http/api_pipeline.hpp"
 #include "adapters/http/beast_request.hpp"
-#include "node/routes.hpp"
+#include "node/routes/routes.hpp"
 #include "node/system.hpp"
 #include "runtime/metrics.hpp"
 

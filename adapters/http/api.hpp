@@ -67,18 +67,6 @@ api_response error_response(int status, std::string_view code,
 /// request id under which the node logged what happened.
 api_response internal_error(std::string_view request_id);
 
-/// 503 `database_unavailable` with `Retry-After`: the node cannot reach its
-/// database; nothing was changed, and the same request (same
-/// Idempotency-Key) may be sent again.
-api_response database_unavailable(std::string_view detail);
-
-/// 503 `database_unavailable` with `Retry-After` for a COMMIT whose answer
-/// was lost with the connection: the server may have committed it (it
-/// stopped just then), so the message does not say nothing changed. The
-/// same request with the same Idempotency-Key answers the outcome: the
-/// stored answer if it committed, the change made now if not.
-api_response commit_outcome_unknown(std::string_view detail);
-
 /// A 200/201/202 JSON response with `body` already serialized.
 api_response json_response(int status, std::string body);
 

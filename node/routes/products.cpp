@@ -1,4 +1,4 @@
-#include "node/product_routes.hpp"
+#include "node/routes/products.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,7 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/type_ids.hpp"
-#include "node/request_checks.hpp"
+#include "adapters/http/replies.hpp"
+#include "node/routes/request_checks.hpp"
 
 namespace kassa {
 
@@ -73,7 +74,8 @@ void add_product_routes(router& r, const route_context& ctx) {
            }
            auto sku = p.sku;
            shard_of(ctx, sku).anon_send(atom::create::value, std::move(p),
-                                        std::move(idem), std::move(out));
+                                        std::move(idem),
+                                        reply_via(std::move(out)));
          }});
   r.add({"GET",
          "/v1/products/{sku}",
@@ -81,38 +83,39 @@ void add_product_routes(router& r, const route_context& ctx) {
          {},
          [ctx](api_request& req, responder_ptr out) {
            auto sku = std::string{req.param("sku")};
-           shard_of(ctx, sku).anon_send(atom::get::value, sku, std::move(out));
+           shard_of(ctx, sku).anon_send(atom::get::value, sku,
+                                        reply_via(std::move(out)));
          }});
-  r.add({"POST",
-         "/v1/products/{sku}/stock",
-         "products.stock",
-         {true, true},
-         [ctx](api_request& req, responder_ptr out) {
-           auto& body = req.body_json();
-           stock_change change;
-           idempotency idem;
-           auto problem = check_object(body, {"delta", "set"});
-           if (!problem)
-             problem = read_idempotency(req, "products.stock", idem);
-           if (!problem && body.contains("delta") == body.contains("set"))
-             problem = error_response(422, "invalid_body",
-                                      "send exactly one of delta and set");
-           if (!problem) {
-             change.absolute = body.contains("set");
-             problem
-               = change.absolute
-                   ? read_integer(body, "set", 0, max_quantity, change.amount)
-                   : read_integer(body, "delta", -max_quantity, max_quantity,
-                                  change.amount);
-           }
-           if (problem) {
-             out->respond(std::move(*problem));
-             return;
-           }
-           auto sku = std::string{req.param("sku")};
-           shard_of(ctx, sku).anon_send(atom::update::value, sku, change,
-                                        std::move(idem), std::move(out));
-         }});
+  r.add(
+    {"POST",
+     "/v1/products/{sku}/stock",
+     "products.stock",
+     {true, true},
+     [ctx](api_request& req, responder_ptr out) {
+       auto& body = req.body_json();
+       stock_change change;
+       idempotency idem;
+       auto problem = check_object(body, {"delta", "set"});
+       if (!problem)
+         problem = read_idempotency(req, "products.stock", idem);
+       if (!problem && body.contains("delta") == body.contains("set"))
+         problem = error_response(422, "invalid_body",
+                                  "send exactly one of delta and set");
+       if (!problem) {
+         change.absolute = body.contains("set");
+         problem = change.absolute
+                     ? read_integer(body, "set", 0, max_quantity, change.amount)
+                     : read_integer(body, "delta", -max_quantity, max_quantity,
+                                    change.amount);
+       }
+       if (problem) {
+         out->respond(std::move(*problem));
+         return;
+       }
+       auto sku = std::string{req.param("sku")};
+       shard_of(ctx, sku).anon_send(atom::update::value, sku, change,
+                                    std::move(idem), reply_via(std::move(out)));
+     }});
 }
 
 } // namespace kassa

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "node/routes.hpp"
+#include "node/routes/routes.hpp"
 
 namespace kassa {
 

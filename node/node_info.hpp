@@ -3,6 +3,11 @@
 #include <string>
 
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "adapters/http/api.hpp"
+#include "runtime/atoms.hpp"
 
 namespace kassa {
 
@@ -16,6 +21,9 @@ struct node_identity {
 /// version and uptime as JSON. It is the cheapest authenticated round trip
 /// through an actor (bench/http_baseline measures it) and, with the cluster,
 /// the actor a node publishes to its peers.
+using node_info_actor
+  = caf::typed_actor<caf::reacts_to<atom::info, responder_ptr>>;
+
 caf::actor spawn_node_info(caf::local_actor* parent, node_identity identity);
 
 } // namespace kassa

@@ -10,8 +10,10 @@
 
 #include "actors/inventory.hpp"
 #include "actors/order_saga_logic.hpp"
+#include "actors/provider_connection.hpp"
 #include "adapters/http/router.hpp"
 #include "adapters/postgres/order_intake.hpp"
+#include "node/node_info.hpp"
 #include "runtime/child_handle.hpp"
 #include "runtime/supervisor.hpp"
 
@@ -21,11 +23,16 @@ class database_health;
 
 class metrics_registry;
 
-/// What the HTTP handlers reach: the root supervisor (which delivers to its
-/// named children across restarts: for what is off the order path), the
-/// order intake and the database pool directly, and the metrics registry.
+namespace pg {
+class connection;
+} // namespace pg
+
+/// What the HTTP handlers reach, each through a typed handle given at
+/// composition (node/serve.cpp): the order intake, the database pool, the
+/// sagas, the inventory shards, the provider connections and the node
+/// actor; and the metrics registry.
 struct route_context {
-  caf::actor supervisor;
+  child_handle<node_info_actor> node;
   child_handle<order_intake_actor> order_intake;
   db_pool_handle db_pool;
   /// The `sagas` supervisor: a command for one order goes to it, by the
@@ -37,8 +44,10 @@ struct route_context {
   caf::actor_system* sys = nullptr;
   /// HMAC key of customer tokens; empty = POST /v1/customer_tokens refuses.
   std::string customer_token_secret;
-  /// Every provider connection (root child names), for GET /v1/providers.
-  std::vector<std::string> providers;
+  /// Every provider connection by name, for GET /v1/providers and the
+  /// sandboxes' chaos.
+  std::vector<std::pair<std::string, child_handle<provider_control_actor>>>
+    providers;
   /// An order's payment provider when it names none; whether Stripe is
   /// configured; the invoicing provider of new orders.
   std::string payment_provider = "sandbox";
@@ -57,8 +66,15 @@ struct route_context {
   std::shared_ptr<const database_health> database;
 };
 
-/// The node's routing table (API.md). Handlers never block: they answer at
-/// once or send the responder to an actor.
+/// Runs `work` (a store's named statements) on a pool connection and
+/// answers `out` with its reply through the edge's table.
+void db_answer(const route_context& ctx, responder_ptr out,
+               std::function<reply(pg::connection&)> work);
+
+/// The node's routing table (API.md), one file per resource in this folder.
+/// Handlers never block: they answer at once, or hand a `reply_via(out)` to
+/// an actor or a store, whose domain reply the edge turns into HTTP
+/// (adapters/http/replies.hpp: the one table).
 router make_routes(const route_context& ctx);
 
 } // namespace kassa

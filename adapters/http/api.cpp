@@ -1,4 +1,4 @@
-#include "runtime/api.hpp"
+#include "adapters/http/api.hpp"
 
 #include "runtime/json_text.hpp"
 
@@ -88,29 +88,6 @@ api_response internal_error(std::string_view request_id) {
   return error_response(500, "internal",
                         "internal error; the node logged it under request id "
                           + std::string{request_id});
-}
-
-api_response database_unavailable(std::string_view detail) {
-  auto r = error_response(
-    503, "database_unavailable",
-    "the database cannot be reached"
-      + (detail.empty() ? std::string{} : ": " + std::string{detail})
-      + "; nothing was changed, retry later");
-  // Long enough not to add load while the database restarts, short enough
-  // that a client is back soon after it is.
-  r.headers.emplace_back("Retry-After", "2");
-  return r;
-}
-
-api_response commit_outcome_unknown(std::string_view detail) {
-  auto r = error_response(
-    503, "database_unavailable",
-    "the connection to the database broke while committing"
-      + (detail.empty() ? std::string{} : ": " + std::string{detail})
-      + "; the change may have been made: send the same request with the "
-        "same Idempotency-Key to learn its outcome");
-  r.headers.emplace_back("Retry-After", "2");
-  return r;
 }
 
 api_response json_response(int status, std::string body) {

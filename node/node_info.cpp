@@ -1,14 +1,15 @@
-#include "runtime/node_info.hpp"
+#include "node/node_info.hpp"
 
 #include <chrono>
 #include <ctime>
 
 #include <caf/actor.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
+#include "adapters/type_ids.hpp"
 #include "runtime/json_text.hpp"
-#include "runtime/type_ids.hpp"
 
 namespace kassa {
 
@@ -30,8 +31,9 @@ std::string now_rfc3339() {
   return buf;
 }
 
-caf::behavior node_info(caf::stateful_actor<node_info_state>* self,
-                        node_identity identity) {
+node_info_actor::behavior_type
+node_info(node_info_actor::stateful_pointer<node_info_state> self,
+          node_identity identity) {
   self->state.identity = std::move(identity);
   self->state.started = std::chrono::steady_clock::now();
   self->state.started_at = now_rfc3339();
@@ -55,7 +57,8 @@ caf::behavior node_info(caf::stateful_actor<node_info_state>* self,
 } // namespace
 
 caf::actor spawn_node_info(caf::local_actor* parent, node_identity identity) {
-  return parent->spawn(node_info, std::move(identity));
+  return caf::actor_cast<caf::actor>(
+    parent->spawn(node_info, std::move(identity)));
 }
 
 } // namespace kassa

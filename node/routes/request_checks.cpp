@@ -1,4 +1,4 @@
-#include "node/request_checks.hpp"
+#include "node/routes/request_checks.hpp"
 
 #include <cstdio>
 

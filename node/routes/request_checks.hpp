@@ -6,7 +6,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "actors/inventory.hpp"
-#include "runtime/api.hpp"
+#include "adapters/http/api.hpp"
 
 namespace kassa {
 

@@ -1,18 +1,16 @@
-#include "node/routes.hpp"
+#include "node/routes/system.hpp"
 
 #include <stdexcept>
 
 #include <caf/message.hpp>
 #include <caf/send.hpp>
 
+#include "adapters/http/replies.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/type_ids.hpp"
-#include "node/order_routes.hpp"
-#include "node/product_routes.hpp"
-#include "node/request_checks.hpp"
+#include "node/routes/request_checks.hpp"
 #include "runtime/database_health.hpp"
 #include "runtime/metrics.hpp"
-#include "runtime/type_ids.hpp"
 
 namespace kassa {
 
@@ -20,12 +18,6 @@ namespace kassa {
 std::string_view openapi_document();
 
 namespace {
-
-/// Sends `msg` to the supervisor's child `name`, wherever it is now.
-void tell(const route_context& ctx, const char* name, caf::message msg) {
-  caf::anon_send(ctx.supervisor, atom::tell::value, std::string{name},
-                 std::move(msg));
-}
 
 route_options public_route() {
   return route_options{false, false};
@@ -60,8 +52,7 @@ void add_fault_routes(router& r, const route_context& ctx) {
 
 } // namespace
 
-router make_routes(const route_context& ctx) {
-  router r;
+void add_system_routes(router& r, const route_context& ctx) {
   r.add({"GET", "/healthz", "healthz", public_route(),
          [](api_request&, responder_ptr out) {
            out->respond(json_response(200, R"({"status":"ok"})"));
@@ -80,15 +71,9 @@ router make_routes(const route_context& ctx) {
              return;
            }
            db_job job = [out](pg::connection& conn) {
-             pg::result res;
-             std::optional<pg::error> err;
-             if (conn.ok())
-               err = conn.exec("SELECT 1", {}, res);
-             if (!conn.ok() || err)
+             if (auto err = conn.ping())
                out->respond(error_response(
-                 503, "not_ready",
-                 "database unreachable"
-                   + (err ? ": " + err->message : std::string{})));
+                 503, "not_ready", "database unreachable: " + err->message));
              else
                out->respond(json_response(200, R"({"status":"ready"})"));
              return caf::message{};
@@ -107,18 +92,10 @@ router make_routes(const route_context& ctx) {
          }});
   r.add({"GET", "/v1/node", "node.info", route_options{},
          [ctx](api_request&, responder_ptr out) {
-           tell(ctx, "node",
-                caf::make_message(atom::info::value, std::move(out)));
+           ctx.node.anon_send(atom::info::value, std::move(out));
          }});
-  add_product_routes(r, ctx);
-  add_order_routes(r, ctx);
-  add_provider_routes(r, ctx);
-  add_event_routes(r, ctx);
-  add_job_routes(r, ctx);
-  add_webhook_routes(r, ctx);
   if (ctx.inject_fault)
     add_fault_routes(r, ctx);
-  return r;
 }
 
 } // namespace kassa

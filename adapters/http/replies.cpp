@@ -1,0 +1,90 @@
+#include "adapters/http/replies.hpp"
+
+#include <array>
+
+namespace kassa {
+
+namespace {
+
+struct failure_row {
+  failure_code code;
+  int status;
+  std::string_view api_code; ///< the `code` of API.md's error shape
+};
+
+/// Every failure code, its status and its code in the API.
+constexpr std::array<failure_row, 13> failure_table{{
+  {failure_code::invalid_field, 422, "invalid_field"},
+  {failure_code::idempotency_key_reused, 422, "idempotency_key_reused"},
+  {failure_code::product_not_found, 404, "product_not_found"},
+  {failure_code::product_exists, 409, "product_exists"},
+  {failure_code::stock_conflict, 409, "stock_conflict"},
+  {failure_code::order_not_found, 404, "order_not_found"},
+  {failure_code::order_finished, 409, "order_finished"},
+  {failure_code::order_not_cancellable, 409, "order_not_cancellable"},
+  {failure_code::not_waiting, 409, "not_waiting"},
+  {failure_code::provider_not_found, 404, "provider_not_found"},
+  // The client may send the same request again (API.md: Retry-After).
+  {failure_code::database_unavailable, 503, "database_unavailable"},
+  {failure_code::commit_outcome_unknown, 503, "database_unavailable"},
+  {failure_code::internal, 500, "internal"},
+}};
+
+const failure_row& row_of(failure_code code) {
+  for (auto& row : failure_table)
+    if (row.code == code)
+      return row;
+  return failure_table.back();
+}
+
+class http_reply : public reply_to {
+public:
+  explicit http_reply(responder_ptr out) : out_(std::move(out)) {}
+
+  void send(reply r) override {
+    out_->respond(to_response(r));
+  }
+
+private:
+  responder_ptr out_;
+};
+
+} // namespace
+
+int status_of(const reply& r) {
+  switch (r.what) {
+    case reply::kind::done:
+      return 200;
+    case reply::kind::created:
+      return 201;
+    case reply::kind::accepted:
+      return 202;
+    case reply::kind::failed:
+      break;
+  }
+  return row_of(r.error.code).status;
+}
+
+api_response to_response(const reply& r) {
+  api_response out;
+  if (r.failed()) {
+    auto& row = row_of(r.error.code);
+    out = error_response(row.status, row.api_code, r.error.message,
+                         r.error.field);
+    if (row.status == 503)
+      // Long enough not to add load while the database restarts, short
+      // enough that a client is back soon after it is.
+      out.headers.emplace_back("Retry-After", "2");
+  } else {
+    out = json_response(status_of(r), r.body);
+  }
+  if (r.replayed)
+    out.headers.emplace_back("Idempotent-Replayed", "true");
+  return out;
+}
+
+reply_ptr reply_via(responder_ptr out) {
+  return std::make_shared<http_reply>(std::move(out));
+}
+
+} // namespace kassa

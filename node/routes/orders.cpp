@@ -1,0 +1,211 @@
+#include "node/routes/orders.hpp"
+
+#include <map>
+
+#include <caf/message.hpp>
+#include <caf/send.hpp>
+#include <nlohmann/json.hpp>
+
+#include "adapters/http/replies.hpp"
+#include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/order_queries.hpp"
+#include "adapters/type_ids.hpp"
+#include "node/routes/request_checks.hpp"
+
+namespace kassa {
+
+namespace {
+
+using json = nlohmann::json;
+
+/// Validates POST /v1/orders; fills `normalized` (items merged by SKU).
+std::optional<api_response> validate_order(const route_context& ctx,
+                                           const json& body, json& normalized) {
+  if (auto p = check_object(body, {"customer", "items", "payment", "shipping"}))
+    return p;
+  auto customer = body.find("customer");
+  if (customer == body.end() || !customer->is_object())
+    return invalid_field("customer", "required object");
+  std::string customer_id;
+  if (auto p = read_string(*customer, "id", 128, customer_id))
+    return invalid_field("customer.id",
+                         "required string of 1 to 128 characters");
+  for (auto field : {"name", "email", "tax_number"})
+    if (customer->contains(field) && !(*customer)[field].is_string())
+      return invalid_field(std::string{"customer."} + field,
+                           "must be a string");
+  auto items = body.find("items");
+  if (items == body.end() || !items->is_array() || items->empty()
+      || items->size() > 100)
+    return invalid_field("items", "required array of 1 to 100 items");
+  std::map<std::string, int64_t> merged;
+  for (size_t i = 0; i < items->size(); ++i) {
+    auto& item = (*items)[i];
+    auto path = "items[" + std::to_string(i) + "]";
+    if (!item.is_object())
+      return invalid_field(path, "must be an object");
+    std::string sku;
+    int64_t quantity = 0;
+    if (read_string(item, "sku", 64, sku))
+      return invalid_field(path + ".sku", "required string");
+    if (read_integer(item, "quantity", 1, 1'000'000, quantity))
+      return invalid_field(path + ".quantity",
+                           "required integer between 1 and 1000000");
+    merged[sku] += quantity;
+  }
+  auto payment = body.find("payment");
+  if (payment == body.end() || !payment->is_object())
+    return invalid_field("payment", "required object");
+  std::string token;
+  if (read_string(*payment, "token", 128, token))
+    return invalid_field("payment.token", "required string");
+  if (payment->contains("provider") && !(*payment)["provider"].is_string())
+    return invalid_field("payment.provider", "must be a string");
+  auto provider = payment->value("provider", ctx.payment_provider);
+  if (provider != "sandbox" && !(provider == "stripe" && ctx.stripe))
+    return invalid_field("payment.provider",
+                         "unknown payment provider " + provider
+                           + (ctx.stripe ? " (configured: sandbox, stripe)"
+                                         : " (configured: sandbox)"));
+  if (payment->contains("method") && !(*payment)["method"].is_string())
+    return invalid_field("payment.method", "must be card");
+  auto method = payment->value("method", "card");
+  if (method != "card")
+    return invalid_field("payment.method", "must be card");
+  json shipping = json::object();
+  if (auto s = body.find("shipping"); s != body.end()) {
+    if (!s->is_object())
+      return invalid_field("shipping", "must be an object");
+    if (s->contains("provider") && !(*s)["provider"].is_string())
+      return invalid_field("shipping.provider", "must be a string");
+    if (s->value("provider", "sandbox") != "sandbox")
+      return invalid_field("shipping.provider",
+                           "unknown shipping provider (configured: sandbox)");
+    shipping = *s;
+  }
+  json lines = json::array();
+  for (auto& [sku, quantity] : merged)
+    lines.push_back({{"sku", sku}, {"quantity", quantity}});
+  normalized = {
+    {"customer", *customer},
+    {"items", lines},
+    {"payment", {{"provider", provider}, {"method", method}, {"token", token}}},
+    {"invoicing", {{"provider", ctx.invoicing_provider}}},
+    {"shipping", shipping}};
+  return std::nullopt;
+}
+
+} // namespace
+
+void saga_command(const route_context& ctx, const std::string& id,
+                  caf::atom_value command, reply_ptr out) {
+  auto sagas = ctx.sagas;
+  submit_db_work(ctx.db_pool, [sagas, id, command,
+                               out = std::move(out)](pg::connection& conn) {
+    std::optional<std::string> status;
+    auto looked_up = pg::order_status(conn, id, status);
+    if (looked_up.failed())
+      out->send(std::move(looked_up));
+    else if (!status)
+      out->send(reply::fail(failure_code::order_not_found, "no order " + id));
+    else if (*status == "completed" || *status == "cancelled"
+             || *status == "failed")
+      out->send(reply::fail(failure_code::order_finished,
+                            "order " + id + " is already " + *status));
+    else
+      // The sagas supervisor holds it while the saga (re)starts.
+      sagas.anon_send(atom::tell::value, id,
+                      caf::make_message(command, std::move(out)));
+  });
+}
+
+void add_order_routes(router& r, const route_context& ctx) {
+  r.add({"POST",
+         "/v1/orders",
+         "orders.create",
+         {true, true},
+         [ctx](api_request& req, responder_ptr out) {
+           auto& body = req.body_json();
+           json normalized;
+           idempotency idem;
+           auto problem = read_idempotency(req, "orders.create", idem);
+           if (!problem)
+             problem = validate_order(ctx, body, normalized);
+           if (problem) {
+             out->respond(std::move(*problem));
+             return;
+           }
+           // The intake group-commits creations (order_intake.hpp).
+           ctx.order_intake.anon_send(
+             atom::create::value, std::make_shared<json>(std::move(normalized)),
+             std::move(idem), reply_via(std::move(out)));
+         }});
+  r.add({"GET",
+         "/v1/orders/{id}",
+         "orders.get",
+         {},
+         [ctx](api_request& req, responder_ptr out) {
+           auto id = std::string{req.param("id")};
+           auto policy = ctx.saga_policy;
+           db_answer(ctx, std::move(out), [id, policy](pg::connection& conn) {
+             return pg::read_order(conn, id, policy);
+           });
+         }});
+  r.add({"GET",
+         "/v1/orders",
+         "orders.list",
+         {},
+         [ctx](api_request& req, responder_ptr out) {
+           auto status = req.query_param("status");
+           auto after = req.query_param("after");
+           auto limit_text = req.query_param("limit");
+           int64_t limit = 50;
+           if (!limit_text.empty()) {
+             try {
+               limit = std::stoll(limit_text);
+             } catch (...) {
+               limit = -1;
+             }
+             if (limit < 1 || limit > 500) {
+               out->respond(invalid_field("limit", "must be 1 to 500"));
+               return;
+             }
+           }
+           if (!status.empty() && !pg::is_order_status(status)) {
+             out->respond(invalid_field("status", "unknown status " + status));
+             return;
+           }
+           auto policy = ctx.saga_policy;
+           db_answer(ctx, std::move(out), [=](pg::connection& conn) {
+             return pg::list_orders(conn, status, after, limit, policy);
+           });
+         }});
+  r.add({"GET",
+         "/v1/orders/{id}/events",
+         "orders.events",
+         {},
+         [ctx](api_request& req, responder_ptr out) {
+           auto id = std::string{req.param("id")};
+           db_answer(ctx, std::move(out), [id](pg::connection& conn) {
+             return pg::read_order_events(conn, id);
+           });
+         }});
+  r.add({"POST",
+         "/v1/orders/{id}/cancel",
+         "orders.cancel",
+         {},
+         [ctx](api_request& req, responder_ptr out) {
+           saga_command(ctx, std::string{req.param("id")}, atom::cancel::value,
+                        reply_via(std::move(out)));
+         }});
+  r.add({"POST",
+         "/v1/orders/{id}/payment/confirm",
+         "orders.confirm",
+         {},
+         [ctx](api_request& req, responder_ptr out) {
+           saga_command(ctx, std::string{req.param("id")}, atom::confirm::value,
+                        reply_via(std::move(out)));
+         }});
+}
+
+} // namespace kassa

@@ -1,0 +1,32 @@
+#include "node/routes/routes.hpp"
+
+#include "adapters/http/replies.hpp"
+#include "node/routes/events.hpp"
+#include "node/routes/jobs.hpp"
+#include "node/routes/orders.hpp"
+#include "node/routes/products.hpp"
+#include "node/routes/providers.hpp"
+#include "node/routes/system.hpp"
+#include "node/routes/webhooks.hpp"
+
+namespace kassa {
+
+/// Runs `work` on a pool connection and answers `out` with its reply.
+void db_answer(const route_context& ctx, responder_ptr out,
+               std::function<reply(pg::connection&)> work) {
+  submit_db_answer(ctx.db_pool, reply_via(std::move(out)), std::move(work));
+}
+
+router make_routes(const route_context& ctx) {
+  router r;
+  add_system_routes(r, ctx);
+  add_product_routes(r, ctx);
+  add_order_routes(r, ctx);
+  add_provider_routes(r, ctx);
+  add_event_routes(r, ctx);
+  add_job_routes(r, ctx);
+  add_webhook_routes(r, ctx);
+  return r;
+}
+
+} // namespace kassa

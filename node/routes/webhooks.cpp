@@ -1,0 +1,129 @@
+// POST /v1/webhooks/stripe: Stripe tells kassa that a customer finished
+// 3-D Secure. The signature is checked over the raw body before anything is
+// parsed; an event id already handled is answered 200 and nothing happens
+// again (Stripe redelivers until it sees a 2xx).
+
+#include "node/routes/webhooks.hpp"
+
+#include <ctime>
+
+#include <caf/send.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/type_ids.hpp"
+#include "adapters/http/replies.hpp"
+#include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/idempotency.hpp"
+#include "adapters/postgres/pool.hpp"
+#include "adapters/postgres/processed_messages.hpp"
+#include "adapters/providers/stripe_webhook.hpp"
+#include "node/routes/orders.hpp"
+
+namespace kassa {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* consumer = "stripe-webhook";
+
+/// Passes the saga's reply to a callback instead of a client.
+class forwarding_reply : public reply_to {
+public:
+  explicit forwarding_reply(std::function<void(reply)> f) : f_(std::move(f)) {}
+  void send(reply r) override {
+    f_(std::move(r));
+  }
+
+private:
+  std::function<void(reply)> f_;
+};
+
+std::string received(const std::string& event_id, const std::string& what) {
+  return json{{"received", true}, {"id", event_id}, {"result", what}}.dump();
+}
+
+/// Records the event as handled, then answers Stripe.
+void remember(const route_context& ctx, const std::string& event_id,
+              const std::string& what, reply_ptr out) {
+  submit_db_answer(ctx.db_pool, std::move(out),
+                   [event_id, what](pg::connection& conn) {
+                     return pg::mark_processed(conn, consumer, event_id,
+                                               received(event_id, what));
+                   });
+}
+
+} // namespace
+
+void add_webhook_routes(router& r, const route_context& ctx) {
+  r.add(
+    {"POST",
+     "/v1/webhooks/stripe",
+     "webhooks.stripe",
+     {false, false}, // signed instead of an API key; raw body
+     [ctx](api_request& req, responder_ptr out) {
+       if (ctx.stripe_webhook_secret.empty()) {
+         out->respond(error_response(404, "webhook_not_configured",
+                                     "set stripe.webhook_secret to "
+                                     "receive Stripe webhooks"));
+         return;
+       }
+       auto verdict = verify_stripe_signature(
+         req.body, req.header("stripe-signature"), ctx.stripe_webhook_secret,
+         std::time(nullptr));
+       if (verdict != webhook_verdict::valid) {
+         out->respond(error_response(400, "invalid_signature",
+                                     "Stripe-Signature: "
+                                       + std::string{to_string(verdict)}));
+         return;
+       }
+       auto event = parse_stripe_event(req.body);
+       if (!event) {
+         out->respond(error_response(400, "invalid_event",
+                                     "an event needs an id and a type"));
+         return;
+       }
+       auto id = std::move(event->id);
+       auto type = std::move(event->type);
+       auto order_id = std::move(event->order_id);
+       auto c = ctx;
+       submit_db_work(ctx.db_pool, [c, id, type, order_id,
+                                    out = reply_via(std::move(out))](
+                                     pg::connection& conn) {
+         bool seen = false;
+         if (auto looked_up = pg::was_processed(conn, consumer, id, seen);
+             looked_up.failed()) {
+           out->send(std::move(looked_up));
+           return;
+         }
+         if (seen) {
+           out->send(reply::done(received(id, "duplicate")));
+           return;
+         }
+         if (type != "payment_intent.succeeded" || order_id.empty()) {
+           // Failures are left to the 3-D Secure timeout, which
+           // compensates; other events are not kassa's business.
+           remember(c, id, "ignored", out);
+           return;
+         }
+         // The saga accepts (confirmed) or refuses (not waiting any
+         // more); Stripe gets 200 either way once the event is recorded.
+         auto forward
+           = std::make_shared<forwarding_reply>([c, id, out](reply saga_reply) {
+               if (pg::is_transient(saga_reply)) {
+                 out->send(std::move(saga_reply)); // Stripe retries
+                 return;
+               }
+               remember(c, id,
+                        !saga_reply.failed() ? "confirmed"
+                        : saga_reply.error.code == failure_code::order_not_found
+                          ? "order_not_found"
+                          : "not_waiting",
+                        out);
+             });
+         saga_command(c, order_id, atom::confirm::value, forward);
+       });
+     }});
+}
+
+} // namespace kassa

@@ -1,0 +1,101 @@
+// The one table from domain replies to HTTP (adapters/http/replies.cpp),
+// and how an idempotency record stores a reply and gives it back.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "adapters/http/replies.hpp"
+#include "adapters/postgres/idempotency.hpp"
+
+using namespace kassa;
+
+namespace {
+
+std::string header(const api_response& r, const std::string& name) {
+  for (auto& [key, value] : r.headers)
+    if (key == name)
+      return value;
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("results map to 200, 201 and 202 with their JSON as the body",
+          "[replies]") {
+  auto done = to_response(reply::done(R"({"a":1})"));
+  CHECK(done.status == 200);
+  CHECK(done.body == R"({"a":1})");
+  CHECK(done.content_type == "application/json");
+  CHECK(to_response(reply::created("{}")).status == 201);
+  CHECK(to_response(reply::accepted("{}")).status == 202);
+  CHECK(header(done, "Idempotent-Replayed").empty());
+}
+
+TEST_CASE("every failure code has its status and API.md's error shape",
+          "[replies]") {
+  struct row {
+    failure_code code;
+    int status;
+    const char* api_code;
+  };
+  for (auto [code, status, api_code] : {
+         row{failure_code::invalid_field, 422, "invalid_field"},
+         row{failure_code::idempotency_key_reused, 422,
+             "idempotency_key_reused"},
+         row{failure_code::product_not_found, 404, "product_not_found"},
+         row{failure_code::product_exists, 409, "product_exists"},
+         row{failure_code::stock_conflict, 409, "stock_conflict"},
+         row{failure_code::order_not_found, 404, "order_not_found"},
+         row{failure_code::order_finished, 409, "order_finished"},
+         row{failure_code::order_not_cancellable, 409, "order_not_cancellable"},
+         row{failure_code::not_waiting, 409, "not_waiting"},
+         row{failure_code::provider_not_found, 404, "provider_not_found"},
+         row{failure_code::database_unavailable, 503, "database_unavailable"},
+         // The client sees the same code; the message says the difference.
+         row{failure_code::commit_outcome_unknown, 503, "database_unavailable"},
+         row{failure_code::internal, 500, "internal"},
+       }) {
+    INFO(to_string(code));
+    auto r = to_response(reply::fail(code, "why \"so\"", "items[0].sku"));
+    CHECK(r.status == status);
+    auto body = nlohmann::json::parse(r.body);
+    CHECK(body["error"]["code"] == api_code);
+    CHECK(body["error"]["message"] == "why \"so\"");
+    CHECK(body["error"]["field"] == "items[0].sku");
+    CHECK(header(r, "Retry-After") == (status == 503 ? "2" : ""));
+    // Names survive a round trip (idempotency records store them).
+    CHECK(failure_code_from_string(to_string(code)) == code);
+  }
+  CHECK_FALSE(failure_code_from_string("no_such_code"));
+}
+
+TEST_CASE("a failure without a field has none in its body", "[replies]") {
+  auto r = to_response(reply::fail(failure_code::order_not_found, "no order"));
+  CHECK_FALSE(nlohmann::json::parse(r.body)["error"].contains("field"));
+}
+
+TEST_CASE("a replayed reply says so in a header", "[replies]") {
+  auto r = reply::created("{}");
+  r.replayed = true;
+  CHECK(header(to_response(r), "Idempotent-Replayed") == "true");
+}
+
+TEST_CASE("an idempotency record gives back the reply it stored",
+          "[replies][idempotency]") {
+  for (auto original :
+       {reply::done(R"({"x":1})"), reply::created("{}"),
+        reply::accepted(R"({"id":"o"})"),
+        reply::fail(failure_code::stock_conflict, "too few", "delta"),
+        reply::fail(failure_code::order_not_cancellable, "shipped")}) {
+    auto [outcome, response] = pg::stored_form(original);
+    auto back = pg::from_stored(outcome, response);
+    CHECK(back.replayed);
+    back.replayed = false;
+    CHECK(back == original);
+  }
+  CHECK(pg::is_transient(reply::fail(failure_code::database_unavailable, "")));
+  CHECK(
+    pg::is_transient(reply::fail(failure_code::commit_outcome_unknown, "")));
+  CHECK_FALSE(pg::is_transient(reply::fail(failure_code::stock_conflict, "")));
+  CHECK_FALSE(pg::is_transient(reply::accepted("{}")));
+}
