@@ -11,7 +11,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/atoms.hpp"
-#include "runtime/notification.hpp"
+#include "actors/notification.hpp"
 
 namespace kassa {
 

@@ -11,11 +11,11 @@
 #include <caf/actor.hpp>
 
 #include "actors/inventory.hpp"
+#include "actors/journal.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/order_saga_records.hpp"
 #include "actors/provider_protocol.hpp"
 #include "runtime/child_handle.hpp"
-#include "runtime/journal.hpp"
 #include "runtime/supervisor.hpp"
 
 namespace kassa {

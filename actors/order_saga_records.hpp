@@ -9,9 +9,9 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "actors/journal.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_protocol.hpp"
-#include "runtime/journal.hpp"
 
 namespace kassa {
 

@@ -9,12 +9,12 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/journal.hpp"
 #include "actors/provider_protocol.hpp"
 #include "actors/reply.hpp"
 #include "runtime/adaptive_limit.hpp"
 #include "runtime/child_handle.hpp"
 #include "runtime/circuit_breaker.hpp"
-#include "runtime/journal.hpp"
 #include "runtime/retry.hpp"
 
 namespace kassa {

@@ -7,6 +7,8 @@
 
 #include "actors/atoms.hpp"
 #include "actors/inventory.hpp"
+#include "actors/journal.hpp"
+#include "actors/notification.hpp"
 #include "actors/notification_hub.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_protocol.hpp"
@@ -20,6 +22,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kassa::reply_ptr)
 
 CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
 
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::journal_entry))
+  CAF_ADD_TYPE_ID(kassa_actors, (std::vector<kassa::journal_entry>))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::published_event))
+  CAF_ADD_TYPE_ID(kassa_actors, (std::vector<kassa::published_event>))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::product))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::stock_change))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::idempotency))

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/config.hpp"
+#include "node/config.hpp"
 
 namespace kassa {
 

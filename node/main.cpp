@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "node/cli.hpp"
+#include "node/config.hpp"
 #include "node/serve.hpp"
-#include "runtime/config.hpp"
 #include "runtime/log.hpp"
 
 extern char** environ;

@@ -7,7 +7,7 @@
 #include "adapters/http/client.hpp"
 #include "adapters/providers/billingo.hpp"
 #include "adapters/providers/stripe.hpp"
-#include "runtime/config.hpp"
+#include "node/config.hpp"
 
 namespace kassa {
 

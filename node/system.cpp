@@ -4,7 +4,7 @@
 #include <caf/atom.hpp>
 
 #include "adapters/type_ids.hpp"
-#include "runtime/config.hpp"
+#include "node/config.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/lazy_clock.hpp"
 #include "runtime/type_ids.hpp"

@@ -10,8 +10,6 @@
 #include <caf/type_id.hpp>
 
 #include "runtime/atoms.hpp"
-#include "runtime/journal.hpp"
-#include "runtime/notification.hpp"
 #include "runtime/scheduler.hpp"
 #include "runtime/supervisor.hpp"
 
@@ -23,10 +21,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_runtime, caf::first_custom_type_id)
 
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::child_spec))
   CAF_ADD_TYPE_ID(kassa_runtime, (std::vector<kassa::child_spec>))
-  CAF_ADD_TYPE_ID(kassa_runtime, (kassa::journal_entry))
-  CAF_ADD_TYPE_ID(kassa_runtime, (std::vector<kassa::journal_entry>))
-  CAF_ADD_TYPE_ID(kassa_runtime, (kassa::published_event))
-  CAF_ADD_TYPE_ID(kassa_runtime, (std::vector<kassa::published_event>))
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::job_spec))
   CAF_ADD_TYPE_ID(kassa_runtime, (kassa::job))
   CAF_ADD_TYPE_ID(kassa_runtime, (std::vector<kassa::job>))

@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/notification.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/journal_rows.hpp"
 #include "adapters/postgres/reconnect.hpp"
@@ -16,7 +17,6 @@
 #include "runtime/errc.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
-#include "runtime/notification.hpp"
 
 namespace kassa {
 

@@ -6,9 +6,9 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/journal.hpp"
 #include "actors/notification_hub.hpp"
 #include "runtime/child_handle.hpp"
-#include "runtime/journal.hpp"
 
 namespace kassa {
 
@@ -23,7 +23,7 @@ struct journal_options {
   std::shared_ptr<database_health> health;
 };
 
-/// Spawns the journal (see runtime/journal.hpp): an event-based front that
+/// Spawns the journal (see actors/journal.hpp): an event-based front that
 /// batches appends and a detached writer with its own connection that
 /// commits each batch in one statement (the entries as `events` rows,
 /// the streams' statuses in `sagas`). A failed batch answers an error to each

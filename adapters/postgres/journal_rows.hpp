@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/journal.hpp"
-#include "runtime/notification.hpp"
+#include "actors/journal.hpp"
+#include "actors/notification.hpp"
 
 namespace kassa {
 

@@ -4,15 +4,15 @@
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/journal.hpp"
+#include "actors/notification.hpp"
 #include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/journal_rows.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/errc.hpp"
-#include "runtime/journal.hpp"
 #include "runtime/log.hpp"
-#include "runtime/notification.hpp"
 
 namespace kassa {
 

@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/notification.hpp"
 #include "runtime/json_parse.hpp"
-#include "runtime/notification.hpp"
 
 namespace kassa::ws {
 

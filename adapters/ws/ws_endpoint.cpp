@@ -22,12 +22,12 @@
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/notification.hpp"
 #include "adapters/ws/io_lanes.hpp"
 #include "adapters/ws/ws_commands.hpp"
 #include "adapters/ws/ws_frames.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
-#include "runtime/notification.hpp"
 
 namespace kassa {
 

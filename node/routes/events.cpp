@@ -4,11 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/http/customer_token.hpp"
 #include "adapters/http/replies.hpp"
 #include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/idempotency.hpp"
 #include "node/routes/request_checks.hpp"
-#include "runtime/customer_token.hpp"
 
 namespace kassa {
 

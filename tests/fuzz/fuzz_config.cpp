@@ -5,7 +5,7 @@
 #include <string_view>
 #include <variant>
 
-#include "runtime/config.hpp"
+#include "node/config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace kassa;

@@ -4,8 +4,8 @@
 
 #include <string_view>
 
+#include "adapters/http/customer_token.hpp"
 #include "adapters/providers/stripe_webhook.hpp"
-#include "runtime/customer_token.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace kassa;

@@ -9,11 +9,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "actors/journal.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/journal_rows.hpp"
 #include "adapters/postgres/saga_store.hpp"
-#include "runtime/journal.hpp"
 #include "support/migrated_connection.hpp"
 #include "support/test_database.hpp"
 

@@ -4,10 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "actors/journal.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/migrations.hpp"
 #include "adapters/postgres/saga_store.hpp"
-#include "runtime/journal.hpp"
 #include "support/test_database.hpp"
 
 using namespace kassa;

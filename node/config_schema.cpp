@@ -1,4 +1,4 @@
-#include "runtime/config.hpp"
+#include "node/config.hpp"
 
 // The schema table: every key a node understands, its default, range,
 // environment twin, flag and meaning. config/README.md is checked against

@@ -1,4 +1,4 @@
-#include "runtime/notification.hpp"
+#include "actors/notification.hpp"
 
 #include <algorithm>
 

@@ -8,8 +8,8 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "runtime/atoms.hpp"
-#include "runtime/notification.hpp"
+#include "actors/atoms.hpp"
+#include "actors/notification.hpp"
 
 namespace kassa {
 

@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "runtime/config.hpp"
+#include "node/config.hpp"
 
 using namespace kassa;
 
@@ -222,8 +222,8 @@ TEST_CASE("providers.overrides set a policy for one connection", "[config]") {
          {"stripe.max_in_flight=0", "between 1 and 100000"},
          {"stripe.max_in_flight=lots", "must be an integer"}}) {
     INFO(entry);
-    auto e = error_of(load_config_json(
-      R"({"providers":{"overrides":[")" + entry + R"("]}})"));
+    auto e = error_of(
+      load_config_json(R"({"providers":{"overrides":[")" + entry + R"("]}})"));
     CHECK(e.key == "providers.overrides");
     CHECK(e.message.find(why) != std::string::npos);
     CHECK(e.message.find(entry) != std::string::npos);

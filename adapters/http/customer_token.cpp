@@ -1,4 +1,4 @@
-#include "runtime/customer_token.hpp"
+#include "adapters/http/customer_token.hpp"
 
 #include <charconv>
 #include <openssl/crypto.h>

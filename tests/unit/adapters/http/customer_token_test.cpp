@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "runtime/customer_token.hpp"
+#include "adapters/http/customer_token.hpp"
 
 using namespace kassa;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "runtime/notification.hpp"
+#include "actors/notification.hpp"
 
 using namespace kassa;
 

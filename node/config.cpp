@@ -1,0 +1,194 @@
+#include "node/config.hpp"
+
+#include <algorithm>
+#include <variant>
+
+namespace kassa {
+
+namespace {
+
+/// Every integer key of providers.*, by its name after "providers.".
+const std::vector<std::pair<std::string_view, int64_t provider_policy::*>>&
+policy_fields() {
+  using pp = provider_policy;
+  static const std::vector<std::pair<std::string_view, int64_t pp::*>> fields
+    = {{"max_in_flight", &pp::max_in_flight},
+       {"min_in_flight", &pp::min_in_flight},
+       {"slow_call_ms", &pp::slow_call_ms},
+       {"rate_per_s", &pp::rate_per_s},
+       {"burst", &pp::burst},
+       {"call_timeout_ms", &pp::call_timeout_ms},
+       {"max_attempts", &pp::max_attempts},
+       {"retry_initial_ms", &pp::retry_initial_ms},
+       {"retry_max_ms", &pp::retry_max_ms},
+       {"retry_deadline_ms", &pp::retry_deadline_ms},
+       {"breaker_failure_percent", &pp::breaker_failure_percent},
+       {"breaker_min_calls", &pp::breaker_min_calls},
+       {"breaker_window_ms", &pp::breaker_window_ms},
+       {"breaker_open_ms", &pp::breaker_open_ms},
+       {"breaker_probes", &pp::breaker_probes},
+       {"breaker_slow_percent", &pp::breaker_slow_percent},
+       {"ramp_step_ms", &pp::ramp_step_ms}};
+  return fields;
+}
+
+/// One providers.overrides entry split and checked: the connection, the
+/// field and its value (within the range of the providers.* key).
+struct policy_override {
+  std::string connection;
+  int64_t provider_policy::*field = nullptr;
+  int64_t value = 0;
+};
+
+std::variant<policy_override, config_error>
+parse_override(std::string_view entry) {
+  auto bad = [&](std::string why) {
+    return config_error{"providers.overrides",
+                        "\"" + std::string{entry} + "\": " + why};
+  };
+  auto eq = entry.find('=');
+  auto dot = entry.substr(0, eq).rfind('.');
+  if (eq == std::string_view::npos || dot == std::string_view::npos)
+    return bad("must be <connection>.<key>=<value>");
+  policy_override out;
+  out.connection = std::string{entry.substr(0, dot)};
+  auto key = entry.substr(dot + 1, eq - dot - 1);
+  auto& names = provider_connection_names();
+  if (std::find(names.begin(), names.end(), out.connection) == names.end())
+    return bad("unknown connection " + out.connection);
+  for (auto& [name, field] : policy_fields())
+    if (name == key)
+      out.field = field;
+  if (out.field == nullptr)
+    return bad("no integer key providers." + std::string{key});
+  auto schema_key
+    = find_config_key(config_schema(), "providers." + std::string{key});
+  config_value value;
+  if (auto err = parse_config_text(*schema_key, entry.substr(eq + 1), value))
+    return bad(err->message);
+  out.value = std::get<int64_t>(value);
+  return out;
+}
+
+/// What one key cannot check alone: each override's parts.
+std::optional<config_error> check_values(const config_values& values) {
+  for (auto& entry : values.get_list("providers.overrides")) {
+    auto parsed = parse_override(entry);
+    if (auto err = std::get_if<config_error>(&parsed))
+      return *err;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+const config_definition& node_config_definition() {
+  static const config_definition definition{&config_schema(), check_values};
+  return definition;
+}
+
+config_result load_config(const config_sources& sources) {
+  return load_config(sources, node_config_definition());
+}
+
+config_result load_config_json(std::string_view json_text,
+                               std::string_view origin) {
+  return load_config_json(json_text, node_config_definition(), origin);
+}
+
+const std::vector<std::string_view>& provider_connection_names() {
+  static const std::vector<std::string_view> names{
+    "sandbox-payment",  "sandbox-invoicing",
+    "sandbox-shipping", "sandbox-messaging",
+    "stripe",           "billingo"};
+  return names;
+}
+
+provider_policy node_config::policy_for(std::string_view name) const {
+  provider_policy out = providers;
+  for (auto& entry : providers.overrides) {
+    auto parsed = parse_override(entry);
+    if (auto o = std::get_if<policy_override>(&parsed);
+        o && o->connection == name)
+      out.*(o->field) = o->value;
+  }
+  return out;
+}
+
+node_config to_node_config(const config_values& v) {
+  node_config c;
+  c.node_id = v.get_string("node.id");
+  c.http.bind = v.get_string("http.bind");
+  c.http.port = static_cast<uint16_t>(v.get_int("http.port"));
+  c.http.api_keys = v.get_list("http.api_keys");
+  c.http.io_threads = static_cast<int>(v.get_int("http.io_threads"));
+  c.http.body_limit_bytes
+    = static_cast<uint64_t>(v.get_int("http.body_limit_bytes"));
+  c.http.request_timeout_ms = v.get_int("http.request_timeout_ms");
+  c.http.idle_timeout_ms = v.get_int("http.idle_timeout_ms");
+  c.http.header_timeout_ms = v.get_int("http.header_timeout_ms");
+  c.http.body_timeout_ms = v.get_int("http.body_timeout_ms");
+  c.http.max_connections = v.get_int("http.max_connections");
+  c.http.linger_ms = v.get_int("http.linger_ms");
+  c.http.rate_limit_per_s = v.get_int("http.rate_limit_per_s");
+  c.http.rate_limit_burst = v.get_int("http.rate_limit_burst");
+  c.database.url = v.get_string("database.url");
+  c.database.pool_size = static_cast<int>(v.get_int("database.pool_size"));
+  c.database.connect_timeout_s
+    = static_cast<int>(v.get_int("database.connect_timeout_s"));
+  c.database.check_interval_ms = v.get_int("database.check_interval_ms");
+  c.database.probe_max_ms = v.get_int("database.probe_max_ms");
+  c.cluster.port = static_cast<uint16_t>(v.get_int("cluster.port"));
+  c.cluster.seeds = v.get_list("cluster.seeds");
+  c.scheduler.policy = v.get_string("scheduler.policy");
+  c.scheduler.threads = static_cast<int>(v.get_int("scheduler.threads"));
+  c.log_level = v.get_string("log.level");
+  c.supervisor.max_restarts
+    = static_cast<int>(v.get_int("supervisor.max_restarts"));
+  c.supervisor.window_ms = v.get_int("supervisor.window_ms");
+  c.supervisor.backoff_initial_ms = v.get_int("supervisor.backoff_initial_ms");
+  c.supervisor.backoff_max_ms = v.get_int("supervisor.backoff_max_ms");
+  c.shutdown_grace_ms = v.get_int("shutdown.grace_ms");
+  c.shutdown_exit_timeout_ms = v.get_int("shutdown.exit_timeout_ms");
+  c.debug_fault_switches = v.get_bool("debug.fault_switches");
+  c.orders.call_timeout_ms = v.get_int("orders.call_timeout_ms");
+  c.orders.max_attempts = v.get_int("orders.max_attempts");
+  c.orders.max_compensation_attempts
+    = v.get_int("orders.max_compensation_attempts");
+  c.orders.retry_initial_ms = v.get_int("orders.retry_initial_ms");
+  c.orders.retry_max_ms = v.get_int("orders.retry_max_ms");
+  c.ws.max_queue_frames = v.get_int("ws.max_queue_frames");
+  c.ws.max_frame_bytes = v.get_int("ws.max_frame_bytes");
+  c.ws.idle_timeout_ms = v.get_int("ws.idle_timeout_ms");
+  c.ws.send_buffer_bytes = v.get_int("ws.send_buffer_bytes");
+  c.ws.io_threads = v.get_int("ws.io_threads");
+  c.ws.customer_token_secret = v.get_string("ws.customer_token_secret");
+  c.providers.ca_file = v.get_string("providers.ca_file");
+  c.orders.payment_provider = v.get_string("orders.payment_provider");
+  c.orders.max_active_sagas = v.get_int("orders.max_active_sagas");
+  c.orders.resume_per_s = v.get_int("orders.resume_per_s");
+  c.orders.max_revivals = v.get_int("orders.max_revivals");
+  c.orders.sweep_interval_ms = v.get_int("orders.sweep_interval_ms");
+  c.orders.invoicing_provider = v.get_string("orders.invoicing_provider");
+  c.stripe.base_url = v.get_string("stripe.base_url");
+  c.stripe.secret_key = v.get_string("stripe.secret_key");
+  c.stripe.secret_key_file = v.get_string("stripe.secret_key_file");
+  c.stripe.webhook_secret = v.get_string("stripe.webhook_secret");
+  c.billingo.base_url = v.get_string("billingo.base_url");
+  c.billingo.api_key = v.get_string("billingo.api_key");
+  c.billingo.api_key_file = v.get_string("billingo.api_key_file");
+  c.billingo.block_id = v.get_int("billingo.block_id");
+  c.orders.three_ds_timeout_ms = v.get_int("orders.three_ds_timeout_ms");
+  auto& p = c.providers;
+  for (auto& [name, field] : policy_fields())
+    p.*field = v.get_int("providers." + std::string{name});
+  p.overrides = v.get_list("providers.overrides");
+  c.jobs.poll_interval_ms = v.get_int("jobs.poll_interval_ms");
+  c.jobs.lease_ms = v.get_int("jobs.lease_ms");
+  c.jobs.max_attempts = v.get_int("jobs.max_attempts");
+  c.jobs.retry_initial_ms = v.get_int("jobs.retry_initial_ms");
+  c.jobs.retry_max_ms = v.get_int("jobs.retry_max_ms");
+  return c;
+}
+
+} // namespace kassa
