@@ -16,6 +16,7 @@
 #include "actors/order_saga_records.hpp"
 #include "actors/provider_protocol.hpp"
 #include "runtime/child_handle.hpp"
+#include "runtime/scheduler.hpp"
 #include "runtime/supervisor.hpp"
 
 namespace kassa {
@@ -66,15 +67,14 @@ struct saga_targets {
 };
 
 struct order_saga_deps {
-  /// The root supervisor, for what is off the order path (the database
-  /// pool through the store, the scheduler when a saga parks).
-  caf::actor root;
   /// Where the saga's own messages go, each straight to the current
   /// incarnation of a root child (runtime/child_handle.hpp): its journal,
-  /// what performs its steps, and the `sagas` supervisor (idle reports).
+  /// what performs its steps, the `sagas` supervisor (idle reports) and
+  /// the scheduler (a durable job when a saga parks).
   child_handle<journal_actor> journal;
   saga_targets targets;
   child_handle<caf::actor> sagas;
+  child_handle<scheduler_actor> scheduler;
   std::shared_ptr<saga_store> store;
   saga_retry_policy policy;
   /// A provider call without an answer after this long counts as a

@@ -95,10 +95,8 @@ void schedule_resume(saga_actor* self, int64_t delay_ms, bool revive) {
   spec.payload = json{{"saga_id", st.id}, {"step", to_string(step)}}.dump();
   spec.delay_ms = delay_ms;
   spec.revive = revive;
-  self
-    ->request(st.deps.root, std::chrono::seconds(30), atom::ask::value,
-              std::string{"scheduler"},
-              caf::make_message(atom::schedule::value, spec))
+  st.deps.scheduler
+    .request(self, std::chrono::seconds(30), atom::schedule::value, spec)
     .then([](bool) {},
           [self, delay_ms, revive](caf::error& err) {
             auto& st = self->state;

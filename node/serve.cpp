@@ -14,42 +14,23 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include "actors/inventory.hpp"
-#include "actors/notification_hub.hpp"
-#include "actors/order_saga.hpp"
-#include "actors/order_saga_records.hpp"
-#include "actors/provider_connection.hpp"
-#include "actors/saga_jobs.hpp"
-#include "actors/saga_sweeper.hpp"
 #include "adapters/http/api_pipeline.hpp"
 #include "adapters/http/customer_token.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/postgres/connection.hpp"
-#include "adapters/postgres/database_monitor.hpp"
-#include "adapters/postgres/event_log.hpp"
-#include "adapters/postgres/inventory_store.hpp"
-#include "adapters/postgres/job_store.hpp"
-#include "adapters/postgres/journal.hpp"
 #include "adapters/postgres/migrations.hpp"
-#include "adapters/postgres/order_intake.hpp"
-#include "adapters/postgres/pool.hpp"
-#include "adapters/postgres/saga_store.hpp"
-#include "adapters/providers/sandbox.hpp"
-#include "adapters/providers/sandbox_ledger.hpp"
 #include "adapters/type_ids.hpp"
 #include "adapters/ws/ws_endpoint.hpp"
+#include "node/actor_tree.hpp"
 #include "node/config.hpp"
 #include "node/exit_guard.hpp"
 #include "node/hub_client.hpp"
-#include "node/node_info.hpp"
 #include "node/provider_wiring.hpp"
 #include "node/routes/routes.hpp"
 #include "node/system.hpp"
 #include "runtime/database_health.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
-#include "runtime/scheduler.hpp"
-#include "runtime/supervisor.hpp"
 
 namespace kassa {
 
@@ -170,217 +151,9 @@ int serve(const node_config& config, const logger& log) {
   caf::actor_system_config cfg;
   configure_actor_system(cfg, config);
   caf::actor_system sys{cfg};
-  supervisor_options sup{"root",
-                         static_cast<uint32_t>(config.supervisor.max_restarts),
-                         millis{config.supervisor.window_ms},
-                         millis{config.supervisor.backoff_initial_ms},
-                         millis{config.supervisor.backoff_max_ms}};
-  // One view of the database for the whole node: the monitor flips it,
-  // everything that talks to PostgreSQL reads it (and reports a loss).
-  auto database = std::make_shared<database_health>();
-  db_pool_options pool{config.database.url, config.database.pool_size,
-                       config.database.connect_timeout_s, database};
-  database_monitor_options monitor{
-    config.database.url, config.database.connect_timeout_s,
-    millis{config.database.check_interval_ms}, millis{100},
-    millis{config.database.probe_max_ms}};
-  auto db_pool_slot = std::make_shared<child_slot>("db_pool");
-  auto node_slot = std::make_shared<child_slot>("node");
-  std::vector<child_spec> children{
-    {"database_monitor",
-     [monitor, database, &log, &metrics](caf::local_actor* parent) {
-       return spawn_database_monitor(parent, monitor, database, &log, &metrics);
-     }},
-    {"db_pool",
-     [pool, &log, &metrics](caf::local_actor* parent) {
-       return spawn_db_pool(parent, pool, &log, &metrics);
-     },
-     db_pool_slot},
-    {"node",
-     [node_id](caf::local_actor* parent) {
-       return spawn_node_info(parent, node_identity{node_id, KASSA_VERSION});
-     },
-     node_slot},
-  };
-  auto root = spawn_supervisor(sys, sup, std::move(children), &log, &metrics);
-  db_pool_handle db{db_pool_slot};
-  // Children that need the root's handle are added once it exists; the
-  // blocking request is fine here, on the main thread before serving.
-  auto inventory_store = make_pg_inventory_store(db);
-  std::vector<child_spec> late;
-  // The order path's children publish each incarnation in a slot; those
-  // who send to them hold typed handles to the slots (child_handle.hpp).
-  auto slot_for = [&late](child_spec spec) {
-    auto slot = std::make_shared<child_slot>(spec.name);
-    spec.slot = slot;
-    late.push_back(std::move(spec));
-    return slot;
-  };
-  saga_targets targets;
-  std::array<child_handle<inventory_actor>, inventory_shards> inventory;
-  // Slots of children added further down that others need a handle to now.
-  auto hub_slot = std::make_shared<child_slot>("notification_hub");
-  child_handle<notification_hub_actor> hub{hub_slot};
-  auto journal_slot = std::make_shared<child_slot>("journal");
-  child_handle<journal_actor> journal{journal_slot};
-  for (size_t shard = 0; shard < inventory_shards; ++shard) {
-    auto slot = slot_for({inventory_child_name(shard),
-                          [inventory_store](caf::local_actor* parent) {
-                            return spawn_inventory(parent, inventory_store);
-                          }});
-    // The sagas see a shard as what performs a step, the routes as a
-    // store of products: two views of one protocol.
-    targets.inventory[shard] = child_handle<provider_actor>{slot};
-    inventory[shard] = child_handle<inventory_actor>{slot};
-  }
-  // What the API asks of the provider connections (GET /v1/providers).
-  std::vector<std::pair<std::string, child_handle<provider_control_actor>>>
-    provider_controls;
-  sandbox_ledger_options ledger{pool.url, pool.connect_timeout_s, database};
-  child_handle<sandbox_ledger_actor> ledger_handle{
-    slot_for({"sandbox_ledger", [ledger](caf::local_actor* parent) {
-                return spawn_sandbox_ledger(parent, ledger);
-              }})};
-  for (auto kind : {provider_kind::payment, provider_kind::invoicing,
-                    provider_kind::shipping, provider_kind::messaging}) {
-    auto options
-      = connection_options(config, sandbox_name(kind), kind, "sandbox");
-    auto slot = slot_for(
-      {options.name, [options, kind, journal, db, ledger_handle, &log,
-                      &metrics](caf::local_actor* parent) {
-         return spawn_provider_connection(
-           parent, options,
-           [kind, db, ledger_handle](caf::local_actor* self) {
-             return spawn_sandbox_provider(self, kind, db, ledger_handle);
-           },
-           journal, &log, &metrics);
-       }});
-    child_handle<provider_actor> handle{slot};
-    provider_controls.emplace_back(options.name,
-                                   child_handle<provider_control_actor>{slot});
-    switch (kind) {
-      case provider_kind::payment:
-        targets.sandbox_payment = handle;
-        break;
-      case provider_kind::invoicing:
-        targets.sandbox_invoicing = handle;
-        break;
-      case provider_kind::shipping:
-        targets.sandbox_shipping = handle;
-        break;
-      case provider_kind::messaging:
-        targets.sandbox_messaging = handle;
-        break;
-    }
-  }
-  late.push_back(
-    {"journal",
-     [pool, hub, &log, &metrics](caf::local_actor* parent) {
-       return caf::actor_cast<caf::actor>(spawn_journal(
-         parent, journal_options{pool.url, pool.connect_timeout_s, pool.health},
-         hub, &log, &metrics));
-     },
-     journal_slot});
-  auto events = make_pg_event_log(db);
-  late.push_back({"notification_hub",
-                  [events, &log, &metrics](caf::local_actor* parent) {
-                    return spawn_notification_hub(parent, events, &log,
-                                                  &metrics);
-                  },
-                  hub_slot});
-  order_saga_deps saga_deps;
-  saga_deps.root = root;
-  saga_deps.journal = journal;
-  auto sagas_slot = std::make_shared<child_slot>("sagas");
-  saga_deps.sagas = child_handle<caf::actor>{sagas_slot};
-  saga_deps.store = make_pg_saga_store(db, hub, &log);
-  saga_deps.log = &log;
-  saga_deps.call_timeout = millis{config.orders.call_timeout_ms};
-  saga_deps.policy = saga_retry_policy{
-    static_cast<uint32_t>(config.orders.max_attempts),
-    static_cast<uint32_t>(config.orders.max_compensation_attempts),
-    millis{config.orders.retry_initial_ms}, millis{config.orders.retry_max_ms}};
-  saga_deps.three_ds_timeout = millis{config.orders.three_ds_timeout_ms};
-  saga_deps.metrics = &metrics;
-  saga_deps.max_active = static_cast<size_t>(config.orders.max_active_sagas);
-  saga_deps.database = database;
-  saga_deps.resume_per_s = static_cast<uint32_t>(config.orders.resume_per_s);
-  if (config.debug_fault_switches)
-    saga_deps.crash_switch = std::make_shared<std::atomic<bool>>(false);
-  // The real providers' connections are among the sagas' targets too.
-  for (auto& real : real_providers) {
-    auto slot
-      = slot_for({real.options.name,
-                  [real, journal, &log, &metrics](caf::local_actor* parent) {
-                    return spawn_provider_connection(parent, real.options,
-                                                     real.make_adapter, journal,
-                                                     &log, &metrics);
-                  }});
-    child_handle<provider_actor> handle{slot};
-    provider_controls.emplace_back(real.options.name,
-                                   child_handle<provider_control_actor>{slot});
-    if (real.options.name == "stripe")
-      targets.stripe = handle;
-    else if (real.options.name == "billingo")
-      targets.billingo = handle;
-  }
-  saga_deps.targets = targets;
-  late.push_back({"sagas",
-                  [saga_deps](caf::local_actor* parent) {
-                    return spawn_saga_supervisor(parent, saga_deps);
-                  },
-                  sagas_slot});
-  child_handle<order_intake_actor> intake{slot_for(
-    {"order_intake", [db, saga_deps, &metrics](caf::local_actor* parent) {
-       return spawn_order_intake(
-         parent, db, saga_deps.sagas,
-         [saga_deps](std::string id, const nlohmann::json& request) {
-           return order_saga_spec(
-             std::move(id), saga_deps,
-             std::make_shared<const order_data>(order_from_json(request)));
-         },
-         &metrics);
-     }})};
-  late.push_back(
-    {"saga_sweeper",
-     [saga_deps, interval = millis{config.orders.sweep_interval_ms},
-      revivals = static_cast<uint32_t>(config.orders.max_revivals)](
-       caf::local_actor* parent) {
-       return spawn_saga_sweeper(parent, saga_deps, interval, revivals);
-     }});
-  late.push_back({"saga_jobs", [saga_deps](caf::local_actor* parent) {
-                    return spawn_saga_jobs(
-                      parent, saga_deps.sagas, [saga_deps](std::string id) {
-                        return order_saga_spec(std::move(id), saga_deps);
-                      });
-                  }});
-  scheduler_options jobs{millis{config.jobs.poll_interval_ms},
-                         millis{config.jobs.lease_ms},
-                         64,
-                         256,
-                         static_cast<uint32_t>(config.jobs.max_attempts),
-                         millis{config.jobs.retry_initial_ms},
-                         millis{config.jobs.retry_max_ms},
-                         {{"resume_saga", "saga_jobs"}},
-                         [database] {
-                           return database->up();
-                         }};
-  auto job_store = make_pg_job_store(db);
-  late.push_back(
-    {"scheduler",
-     [root, job_store, jobs, &log, &metrics](caf::local_actor* parent) {
-       return spawn_scheduler(parent, root, job_store, jobs, &log, &metrics);
-     }});
-  {
-    caf::scoped_actor self{sys};
-    for (auto& spec : late)
-      self->request(root, caf::infinite, atom::add::value, std::move(spec))
-        .receive([](const caf::actor&) {},
-                 [&](const caf::error& err) {
-                   throw std::runtime_error("cannot start a child: "
-                                            + sys.render(err));
-                 });
-  }
+  auto tree
+    = start_actor_tree(sys, config, node_id, real_providers, log, metrics);
+  auto& root = tree.root;
   std::atomic<bool> escalated{false};
   const millis stop_bound{config.shutdown_grace_ms
                           + config.shutdown_exit_timeout_ms};
@@ -393,26 +166,26 @@ int serve(const node_config& config, const logger& log) {
       server.stop();
     }
   });
-  route_context routes{child_handle<node_info_actor>{node_slot},
-                       intake,
-                       db,
-                       saga_deps.sagas,
-                       inventory,
+  route_context routes{tree.node,
+                       tree.order_intake,
+                       tree.db,
+                       tree.sagas,
+                       tree.inventory,
                        &metrics,
                        &sys,
                        config.ws.customer_token_secret,
-                       provider_controls,
+                       tree.providers,
                        config.orders.payment_provider,
                        stripe_enabled,
                        config.orders.invoicing_provider,
                        config.stripe.webhook_secret,
-                       saga_deps.policy,
+                       tree.saga_policy,
                        {},
-                       database};
+                       tree.database};
   if (config.debug_fault_switches) {
     log.warn("node", "debug.fault_switches is on: POST /v1/debug/faults "
                      "breaks this node on request (tests only)");
-    routes.inject_fault = [&server, &sys, crash = saga_deps.crash_switch](
+    routes.inject_fault = [&server, &sys, crash = tree.crash_switch](
                             const std::string& fault) -> std::string {
       if (fault == "saga_crash" || fault == "saga_heal") {
         crash->store(fault == "saga_crash");
@@ -459,13 +232,13 @@ int serve(const node_config& config, const logger& log) {
                  millis{config.ws.idle_timeout_ms},
                  static_cast<int>(config.ws.send_buffer_bytes),
                  static_cast<int>(config.ws.io_threads)};
-  server.add_upgrade("/v1/ws", make_ws_endpoint(ws, make_hub_client(hub),
+  server.add_upgrade("/v1/ws", make_ws_endpoint(ws, make_hub_client(tree.hub),
                                                 ws_auth, log, metrics));
   api_pipeline pipeline{
     make_routes(routes), config.http.api_keys, fault_reporter{&log, &metrics},
     key_rate_limit{static_cast<double>(config.http.rate_limit_per_s),
                    static_cast<double>(config.http.rate_limit_burst)},
-    database};
+    tree.database};
   if (config.http.api_keys.empty())
     log.warn("http", "no API keys configured: every /v1/ request gets 401");
   log.info("node", "listening",

@@ -103,11 +103,6 @@ public:
     return slot_ != nullptr;
   }
 
-  /// The current incarnation (null while it restarts).
-  Handle current() const {
-    return slot_ ? caf::actor_cast<Handle>(slot_->current()) : Handle{};
-  }
-
   /// Sends from `self`, on `self`'s worker (runtime/worker_send.hpp).
   template <class... Ts>
   void send(caf::local_actor* self, Ts&&... xs) const {

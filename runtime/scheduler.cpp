@@ -36,7 +36,6 @@ namespace {
 
 struct scheduler_state {
   static inline const char* name = "scheduler";
-  caf::actor root;
   std::shared_ptr<job_store> store;
   scheduler_options options;
   const logger* log = nullptr;
@@ -48,9 +47,9 @@ struct scheduler_state {
   counter* dead_metric = nullptr;
 };
 
-using scheduler_actor = caf::stateful_actor<scheduler_state>;
+using scheduler_self = caf::stateful_actor<scheduler_state>;
 
-void finish(scheduler_actor* self, const job& j, job_outcome outcome) {
+void finish(scheduler_self* self, const job& j, job_outcome outcome) {
   auto& st = self->state;
   --st.running;
   auto* metric = outcome.kind == job_outcome::done    ? st.done_metric
@@ -70,7 +69,7 @@ void finish(scheduler_actor* self, const job& j, job_outcome outcome) {
   st.store->finish(j.id, std::move(outcome));
 }
 
-void run_job(scheduler_actor* self, const job& j) {
+void run_job(scheduler_self* self, const job& j) {
   auto& st = self->state;
   ++st.running;
   auto handler = st.options.handlers.find(j.kind);
@@ -83,9 +82,7 @@ void run_job(scheduler_actor* self, const job& j) {
   // Less than the lease, so the answer arrives before another scheduler may
   // take the job over.
   auto timeout = st.options.lease_for * 3 / 4;
-  self
-    ->request(st.root, timeout, atom::ask::value, handler->second,
-              caf::make_message(atom::run::value, j))
+  handler->second.request(self, timeout, atom::run::value, j)
     .then(
       [self, j](bool) {
         finish(self, j, job_outcome{job_outcome::done, millis{0}, {}});
@@ -99,7 +96,7 @@ void run_job(scheduler_actor* self, const job& j) {
       });
 }
 
-void poll(scheduler_actor* self) {
+void poll(scheduler_self* self) {
   auto& st = self->state;
   auto room = st.options.max_running - st.running;
   if (st.leasing || room <= 0)
@@ -115,12 +112,10 @@ void poll(scheduler_actor* self) {
                   });
 }
 
-caf::behavior scheduler(scheduler_actor* self, caf::actor root,
-                        std::shared_ptr<job_store> store,
+caf::behavior scheduler(scheduler_self* self, std::shared_ptr<job_store> store,
                         scheduler_options options, const logger* log,
                         metrics_registry* metrics) {
   auto& st = self->state;
-  st.root = std::move(root);
   st.store = std::move(store);
   st.options = std::move(options);
   st.log = log;
@@ -170,12 +165,12 @@ caf::behavior scheduler(scheduler_actor* self, caf::actor root,
 
 } // namespace
 
-caf::actor spawn_scheduler(caf::local_actor* parent, caf::actor root,
+caf::actor spawn_scheduler(caf::local_actor* parent,
                            std::shared_ptr<job_store> store,
                            scheduler_options options, const logger* log,
                            metrics_registry* metrics) {
-  return parent->spawn(scheduler, std::move(root), std::move(store),
-                       std::move(options), log, metrics);
+  return parent->spawn(scheduler, std::move(store), std::move(options), log,
+                       metrics);
 }
 
 } // namespace kassa

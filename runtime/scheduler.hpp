@@ -16,8 +16,12 @@
 
 #include <caf/fwd.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
+#include "runtime/atoms.hpp"
 #include "runtime/backoff.hpp"
+#include "runtime/child_handle.hpp"
 
 namespace kassa {
 
@@ -86,6 +90,15 @@ public:
   virtual void finish(int64_t id, job_outcome outcome) = 0;
 };
 
+/// What runs the jobs of one kind: `(atom::run, job) -> bool` — true once
+/// done; an error retries the job later (or makes it dead).
+using job_handler_actor
+  = caf::typed_actor<caf::replies_to<atom::run, job>::with<bool>>;
+
+/// The scheduler as those who schedule jobs hold it.
+using scheduler_actor
+  = caf::typed_actor<caf::replies_to<atom::schedule, job_spec>::with<bool>>;
+
 struct scheduler_options {
   millis poll_interval{500};
   millis lease_for{30000};
@@ -94,8 +107,8 @@ struct scheduler_options {
   uint32_t max_attempts = 20;
   millis retry_initial{1000};
   millis retry_max{300000};
-  /// kind → name of the root supervisor's child that runs it.
-  std::map<std::string, std::string> handlers;
+  /// kind → the actor that runs it (`job_handler_actor`).
+  std::map<std::string, child_handle<job_handler_actor>> handlers;
   /// False while what the jobs live in is away (the database): no lease is
   /// tried and nothing is logged until it is back. Unset: always poll.
   std::function<bool()> can_poll = {};
@@ -108,10 +121,10 @@ job_outcome job_failure_outcome(const scheduler_options& options,
                                 int32_t attempts, std::string error,
                                 double unit);
 
-/// Spawns the scheduler. Protocol:
+/// Spawns the scheduler. Protocol (`scheduler_actor`):
 /// - `(atom::schedule, job_spec) -> bool`: true once the job is durable.
-/// Handlers are reached through `root` (`atom::ask` by child name).
-caf::actor spawn_scheduler(caf::local_actor* parent, caf::actor root,
+/// Each due job goes to its kind's handler (`scheduler_options::handlers`).
+caf::actor spawn_scheduler(caf::local_actor* parent,
                            std::shared_ptr<job_store> store,
                            scheduler_options options, const logger* log,
                            metrics_registry* metrics);

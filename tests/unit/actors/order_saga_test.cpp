@@ -39,7 +39,6 @@ struct fixture : test_system {
       "total_minor":3000,"currency":"HUF","customer":{"id":"c1"},
       "payment":{"token":"tok_ok"},"shipping":{}})";
     store->events = {entry(1, "order.created")};
-    deps.root = root;
     route_through(deps, root);
     deps.store = store;
     deps.policy = saga_retry_policy{5, 8, 50ms, 1000ms};
