@@ -15,6 +15,7 @@
 #include "adapters/postgres/reconnect.hpp"
 #include "adapters/type_ids.hpp"
 #include "runtime/errc.hpp"
+#include "runtime/group_commit.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 
@@ -66,13 +67,22 @@ caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
 
 // -- the front: collects appends while the writer commits ---------------------
 
+/// What waits for the next commit: entries, events not from a saga
+/// (circuit changes) and the appends to answer once committed.
+struct journal_batch {
+  std::vector<journal_entry> entries;
+  std::vector<published_event> events;
+  std::vector<caf::typed_response_promise<bool>> waiting;
+
+  bool empty() const {
+    return entries.empty() && events.empty() && waiting.empty();
+  }
+};
+
 struct journal_state {
   static inline const char* name = "journal";
   caf::actor writer;
-  bool writing = false;
-  std::vector<journal_entry> pending;
-  std::vector<published_event> pending_events; ///< not from a saga
-  std::vector<caf::typed_response_promise<bool>> waiting;
+  group_commit<journal_batch> batches;
   histogram* batch_sizes = nullptr;
   histogram* commit_seconds = nullptr;
   counter* appended = nullptr;
@@ -82,21 +92,19 @@ using journal_pointer = journal_actor::stateful_pointer<journal_state>;
 
 void flush(journal_pointer self) {
   auto& st = self->state;
-  if (st.writing || (st.pending.empty() && st.pending_events.empty()))
+  auto taken = st.batches.take();
+  if (!taken)
     return;
-  st.writing = true;
-  auto batch = std::move(st.pending);
-  auto extra = std::move(st.pending_events);
-  auto promises = std::move(st.waiting);
-  st.pending.clear();
-  st.pending_events.clear();
-  st.waiting.clear();
+  auto& batch = taken->entries;
+  auto promises = std::move(taken->waiting);
   if (st.batch_sizes)
     st.batch_sizes->observe(static_cast<double>(batch.size()));
   if (st.appended)
     st.appended->inc(batch.size());
   auto started = std::chrono::steady_clock::now();
-  self->request(st.writer, caf::infinite, std::move(batch), std::move(extra))
+  self
+    ->request(st.writer, caf::infinite, std::move(batch),
+              std::move(taken->events))
     .then(
       [self, promises, started](bool) mutable {
         if (auto* h = self->state.commit_seconds)
@@ -105,7 +113,7 @@ void flush(journal_pointer self) {
                        .count());
         for (auto& rp : promises)
           rp.deliver(true);
-        self->state.writing = false;
+        self->state.batches.done();
         flush(self);
       },
       [self, promises](caf::error& err) mutable {
@@ -113,7 +121,7 @@ void flush(journal_pointer self) {
         // they describe a moment, and the next change publishes again.
         for (auto& rp : promises)
           rp.deliver(err);
-        self->state.writing = false;
+        self->state.batches.done();
         flush(self);
       });
 }
@@ -142,8 +150,9 @@ journal_actor::behavior_type journal(journal_pointer self,
            journal_entry& entry) -> caf::typed_response_promise<bool> {
       auto& st = self->state;
       auto rp = self->make_response_promise<bool>();
-      st.pending.push_back(std::move(entry));
-      st.waiting.push_back(rp);
+      auto& next = st.batches.next();
+      next.entries.push_back(std::move(entry));
+      next.waiting.push_back(rp);
       flush(self);
       return rp;
     },
@@ -152,9 +161,10 @@ journal_actor::behavior_type journal(journal_pointer self,
       // Several entries of one stream, committed together or not at all.
       auto& st = self->state;
       auto rp = self->make_response_promise<bool>();
+      auto& next = st.batches.next();
       for (auto& e : entries)
-        st.pending.push_back(std::move(e));
-      st.waiting.push_back(rp);
+        next.entries.push_back(std::move(e));
+      next.waiting.push_back(rp);
       flush(self);
       return rp;
     },
@@ -163,7 +173,7 @@ journal_actor::behavior_type journal(journal_pointer self,
       // written to the log with the next batch.
       auto& st = self->state;
       for (auto& e : events)
-        st.pending_events.push_back(std::move(e));
+        st.batches.next().events.push_back(std::move(e));
       flush(self);
     },
   };

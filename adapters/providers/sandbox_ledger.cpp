@@ -23,6 +23,7 @@
 #include "adapters/postgres/reconnect.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/type_ids.hpp"
+#include "runtime/group_commit.hpp"
 #include "runtime/random_bits.hpp"
 #include "runtime/worker_send.hpp"
 
@@ -379,29 +380,27 @@ struct queued_batch {
 struct ledger_front_state {
   static inline const char* name = "sandbox_ledger";
   caf::actor writer;
-  bool writing = false;
-  std::vector<queued_batch> queued;
+  group_commit_queue<queued_batch> queue;
 };
 
 void flush(caf::stateful_actor<ledger_front_state>* self) {
   auto& st = self->state;
-  if (st.writing || st.queued.empty())
+  auto queued = st.queue.take();
+  if (!queued)
     return;
-  st.writing = true;
   std::vector<std::pair<std::string, std::vector<provider_call>>> batches;
   std::vector<caf::response_promise> promises;
-  for (auto& q : st.queued) {
+  for (auto& q : *queued) {
     batches.emplace_back(std::move(q.provider), std::move(q.calls));
     promises.push_back(std::move(q.done));
   }
-  st.queued.clear();
   db_job job = [batches = std::move(batches)](pg::connection& conn) mutable {
     return caf::make_message(perform(conn, batches));
   };
   auto finish = [self, promises](auto&&...) mutable {
     for (auto& rp : promises)
       rp.deliver(true);
-    self->state.writing = false;
+    self->state.queue.done();
     flush(self);
   };
   self->request(st.writer, caf::infinite, atom::exec::value, std::move(job))
@@ -425,7 +424,7 @@ caf::behavior ledger_front(caf::stateful_actor<ledger_front_state>* self,
            std::vector<provider_call>& calls) -> caf::response_promise {
       auto& st = self->state;
       auto rp = self->make_response_promise();
-      st.queued.push_back({std::move(provider), std::move(calls), rp});
+      st.queue.push({std::move(provider), std::move(calls), rp});
       flush(self);
       return rp;
     },
