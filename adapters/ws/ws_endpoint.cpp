@@ -4,6 +4,11 @@
 // stream writes one message per call — one send() per event per subscriber,
 // which cannot serve 10,000 subscribers (DESIGN.md). The HTTP listener has
 // already parsed the upgrade request; this file answers it.
+//
+// Over 500 lines on purpose: one session's read loop, write loop, drain
+// list and keep-alive share its private state and its lane's executor;
+// split apart they would need that state public. Framing and commands,
+// which need none of it, are in ws_frames.cpp and ws_commands.cpp.
 
 #include "adapters/ws/ws_endpoint.hpp"
 

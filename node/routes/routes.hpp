@@ -28,7 +28,7 @@ class connection;
 } // namespace pg
 
 /// What the HTTP handlers reach, each through a typed handle given at
-/// composition (node/serve.cpp): the order intake, the database pool, the
+/// composition (node/actor_tree.cpp): the order intake, the database pool, the
 /// sagas, the inventory shards, the provider connections and the node
 /// actor; and the metrics registry.
 struct route_context {
