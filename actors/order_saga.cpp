@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include <caf/actor_cast.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
@@ -46,7 +47,7 @@ void run_deferred(saga_actor* self) {
   while (!st.journaling && !st.deferred.empty()) {
     auto msg = std::move(st.deferred.front());
     st.deferred.pop_front();
-    send_on_worker(self, caf::actor{self}, std::move(msg));
+    send_on_worker(self, caf::actor_cast<caf::actor>(self), std::move(msg));
   }
 }
 
@@ -285,14 +286,15 @@ void advance(saga_actor* self) {
   }
 }
 
-caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
-                         const std::shared_ptr<const order_data>& created) {
+saga_impl::behavior_type
+order_saga(saga_actor* self, std::string id, order_saga_deps deps,
+           const std::shared_ptr<const order_data>& created) {
   auto& st = self->state;
   st.id = std::move(id);
   st.deps = std::move(deps);
   st.logic = saga_state{st.deps.policy};
   if (!created) {
-    st.deps.store->load(st.id, caf::actor{self});
+    st.deps.store->load(st.id, caf::actor_cast<caf::actor>(self));
   } else {
     // Just created: its journal is empty (see journal_all), its order is
     // known (an empty request in `loaded` says so; a stored one never is).
@@ -495,8 +497,8 @@ caf::behavior order_saga(saga_actor* self, std::string id, order_saga_deps deps,
 caf::actor spawn_order_saga(caf::local_actor* parent, std::string order_id,
                             const order_saga_deps& deps,
                             std::shared_ptr<const order_data> created) {
-  return parent->spawn(order_saga, std::move(order_id), deps,
-                       std::move(created));
+  return caf::actor_cast<caf::actor>(
+    parent->spawn(order_saga, std::move(order_id), deps, std::move(created)));
 }
 
 } // namespace kassa

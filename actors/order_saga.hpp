@@ -9,12 +9,16 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "actors/inventory.hpp"
 #include "actors/journal.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/order_saga_records.hpp"
 #include "actors/provider_protocol.hpp"
+#include "actors/reply.hpp"
 #include "runtime/child_handle.hpp"
 #include "runtime/scheduler.hpp"
 #include "runtime/supervisor.hpp"
@@ -65,6 +69,16 @@ struct saga_targets {
 
   const child_handle<provider_actor>& at(const call_route& route) const;
 };
+
+/// What others send an order saga: its store's load (or why it failed),
+/// the answer to a provider call, a customer's commands and a job's
+/// wake-up. What it sends itself (timers, retries) is added in
+/// order_saga_actor.hpp.
+using order_saga_actor = caf::typed_actor<
+  caf::reacts_to<atom::loaded, std::string, std::vector<journal_entry>>,
+  caf::reacts_to<caf::error>, caf::reacts_to<provider_result>,
+  caf::reacts_to<atom::cancel, reply_ptr>,
+  caf::reacts_to<atom::confirm, reply_ptr>, caf::reacts_to<atom::resume>>;
 
 struct order_saga_deps {
   /// Where the saga's own messages go, each straight to the current

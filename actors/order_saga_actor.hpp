@@ -11,8 +11,8 @@
 #include <tuple>
 
 #include <caf/actor_clock.hpp>
-#include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "actors/order_saga.hpp"
 #include "actors/order_saga_records.hpp"
@@ -53,7 +53,13 @@ struct order_saga_state {
   std::deque<caf::message> deferred;
 };
 
-using saga_actor = caf::stateful_actor<order_saga_state>;
+/// The saga's protocol and what only it sends itself: timers, its parking
+/// job's retry and a step's retry after its delay.
+using saga_impl = order_saga_actor::extend<
+  caf::reacts_to<atom::timeout, std::string>,
+  caf::reacts_to<atom::schedule, int64_t, bool>,
+  caf::reacts_to<atom::retry, int, saga_step, uint32_t>>;
+using saga_actor = saga_impl::stateful_base<order_saga_state>;
 
 /// Tells the saga supervisor whether this saga waits for the outside world
 /// (3-D Secure, a parked step): a waiting saga gives its running slot back

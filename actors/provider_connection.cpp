@@ -8,9 +8,12 @@
 #include <unordered_map>
 
 #include <caf/actor.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/provider_protocol.hpp"
@@ -40,7 +43,7 @@ struct pending_call {
 struct connection_state {
   static inline const char* name = "provider_connection";
   provider_connection_options options;
-  caf::actor adapter;
+  provider_adapter_actor adapter;
   child_handle<journal_actor> journal; ///< where circuit changes go
   const logger* log = nullptr;
   circuit_breaker breaker;
@@ -78,7 +81,14 @@ struct connection_state {
   counter* slow_metric = nullptr;   ///< attempts slower than slow_call
 };
 
-using connection_actor = caf::stateful_actor<connection_state>;
+/// The connection's protocol (what sagas send, what the API asks) and what
+/// only it and its adapter send it: answers, its sweep, retries and ticks.
+using connection_impl
+  = provider_actor::extend_with<provider_control_actor>::extend<
+    caf::reacts_to<provider_result>, caf::reacts_to<atom::timeout>,
+    caf::reacts_to<atom::retry, std::string>, caf::reacts_to<atom::exec>,
+    caf::reacts_to<atom::tick>>;
+using connection_actor = connection_impl::stateful_base<connection_state>;
 
 time_point now(connection_actor* self) {
   return self->clock().now();
@@ -170,7 +180,7 @@ void dispatch(connection_actor* self, pending_call pc) {
   auto id = "c" + std::to_string(++st.next_id);
   auto fwd = pc.call;
   fwd.message_id = id;
-  fwd.reply_to = caf::actor{self};
+  fwd.reply_to = caf::actor_cast<caf::actor>(self);
   st.in_flight.emplace(id, std::move(pc));
   ++st.calls;
   if (st.calls_metric)
@@ -318,12 +328,11 @@ void on_answer(connection_actor* self, pending_call pc, provider_result r) {
   self->delayed_send(self, *delay, atom::retry::value, id);
 }
 
-caf::behavior provider_connection(connection_actor* self,
-                                  provider_connection_options options,
-                                  adapter_factory make_adapter,
-                                  child_handle<journal_actor> journal,
-                                  const logger* log,
-                                  metrics_registry* metrics) {
+connection_impl::behavior_type
+provider_connection(connection_actor* self, provider_connection_options options,
+                    adapter_factory make_adapter,
+                    child_handle<journal_actor> journal, const logger* log,
+                    metrics_registry* metrics) {
   auto& st = self->state;
   st.options = std::move(options);
   st.breaker = circuit_breaker{st.options.breaker};
@@ -333,7 +342,7 @@ caf::behavior provider_connection(connection_actor* self,
   st.bucket = token_bucket{st.options.rate_per_s, st.options.burst};
   st.journal = std::move(journal);
   st.log = log;
-  st.adapter = make_adapter(self);
+  st.adapter = caf::actor_cast<provider_adapter_actor>(make_adapter(self));
   self->link_to(st.adapter); // an adapter crash restarts the connection
   if (metrics) {
     metric_labels labels{{"provider", st.options.name}};
@@ -448,8 +457,8 @@ caf::behavior provider_connection(connection_actor* self,
       self->send(self->state.adapter, atom::chaos::value, std::move(settings),
                  std::move(out));
     },
-    [self](atom::info) -> caf::response_promise {
-      auto rp = self->make_response_promise();
+    [self](atom::info) -> caf::typed_response_promise<std::string> {
+      auto rp = self->make_response_promise<std::string>();
       auto& st = self->state;
       auto fill = [self](nlohmann::json j) {
         auto& st = self->state;
@@ -499,9 +508,9 @@ caf::actor spawn_provider_connection(caf::local_actor* parent,
                                      child_handle<journal_actor> journal,
                                      const logger* log,
                                      metrics_registry* metrics) {
-  return parent->spawn(provider_connection, std::move(options),
-                       std::move(make_adapter), std::move(journal), log,
-                       metrics);
+  return caf::actor_cast<caf::actor>(
+    parent->spawn(provider_connection, std::move(options),
+                  std::move(make_adapter), std::move(journal), log, metrics));
 }
 
 } // namespace kassa

@@ -50,6 +50,14 @@ struct provider_connection_options {
 /// reply_ptr)` (sandboxes).
 using adapter_factory = std::function<caf::actor(caf::local_actor* parent)>;
 
+/// The adapter's protocol as the connection holds it (the connection is
+/// typed, so every message it sends its adapter is checked against this).
+/// `chaos` is for sandboxes: the API sends it to no other adapter.
+using provider_adapter_actor
+  = caf::typed_actor<caf::reacts_to<atom::call, provider_call>,
+                     caf::replies_to<atom::info>::with<std::string>,
+                     caf::reacts_to<atom::chaos, chaos_settings, reply_ptr>>;
+
 /// One provider account under supervision: sagas call it, it calls the
 /// adapter. It caps calls in flight, rate-limits them (token bucket), gives
 /// each a timeout, retries transient failures with full-jitter backoff
