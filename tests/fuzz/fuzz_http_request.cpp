@@ -48,8 +48,11 @@ struct harness {
     ctx.metrics = &metrics;
     ctx.sys = sys.get();
     ctx.customer_token_secret = "fuzz-secret";
-    ctx.providers = {"sandbox-payment", "sandbox-invoicing", "sandbox-shipping",
-                     "sandbox-messaging"};
+    // Handles to no actor: a request to one fails (GET /v1/providers
+    // answers 503), a chaos setting goes nowhere.
+    for (auto name : {"sandbox-payment", "sandbox-invoicing",
+                      "sandbox-shipping", "sandbox-messaging"})
+      ctx.providers.emplace_back(name, child_handle<provider_control_actor>{});
     ctx.stripe = true;
     ctx.stripe_webhook_secret = "whsec_fuzz";
     ctx.inject_fault = [](const std::string&) {
