@@ -115,7 +115,7 @@ void saga_command(const route_context& ctx, const std::string& id,
     else
       // The sagas supervisor holds it while the saga (re)starts.
       sagas.anon_send(atom::tell::value, id,
-                      caf::make_message(command, std::move(out)));
+                      caf::make_message(command, out));
   });
 }
 
