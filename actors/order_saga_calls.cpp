@@ -71,9 +71,9 @@ void send_call(saga_actor* self, saga_step step, uint32_t attempt,
                bool compensation, const std::string& op_override) {
   auto& st = self->state;
   auto& target = st.deps.targets.at(call_target(st.order, step, compensation));
-  auto call = make_call(st.id, st.order, st.logic, step, attempt, compensation,
-                        st.three_ds_confirmed, op_override,
-                        caf::actor_cast<caf::actor>(self));
+  auto call
+    = make_call(st.id, st.order, st.logic, step, attempt, compensation,
+                st.three_ds_confirmed, op_override, provider_result_sink{self});
   st.expected = call.message_id;
   st.expected_step = step;
   st.expected_attempt = attempt;

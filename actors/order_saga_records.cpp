@@ -198,7 +198,7 @@ provider_call make_call(const std::string& saga_id, const order_data& order,
                         const saga_state& logic, saga_step step,
                         uint32_t attempt, bool compensation,
                         bool three_ds_confirmed, const std::string& op_override,
-                        caf::actor reply_to) {
+                        provider_result_sink reply_to) {
   auto op = call_target(order, step, compensation).op;
   if (!op_override.empty())
     op = op_override;

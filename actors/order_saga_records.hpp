@@ -82,6 +82,6 @@ provider_call make_call(const std::string& saga_id, const order_data& order,
                         const saga_state& logic, saga_step step,
                         uint32_t attempt, bool compensation,
                         bool three_ds_confirmed, const std::string& op_override,
-                        caf::actor reply_to);
+                        provider_result_sink reply_to);
 
 } // namespace kassa

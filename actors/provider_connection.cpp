@@ -180,7 +180,7 @@ void dispatch(connection_actor* self, pending_call pc) {
   auto id = "c" + std::to_string(++st.next_id);
   auto fwd = pc.call;
   fwd.message_id = id;
-  fwd.reply_to = caf::actor_cast<caf::actor>(self);
+  fwd.reply_to = provider_result_sink{self};
   st.in_flight.emplace(id, std::move(pc));
   ++st.calls;
   if (st.calls_metric)

@@ -30,33 +30,6 @@ typename Inspector::result_type inspect(Inspector& f, order_line& x) {
   return f(caf::meta::type_name("kassa::order_line"), x.sku, x.quantity);
 }
 
-/// One effect to perform. `op` is the provider's verb:
-/// payment: charge, refund · invoicing: find_invoice, invoice, storno ·
-/// shipping: shipment, cancel_shipment · messaging: message ·
-/// inventory: reserve, release, commit.
-struct provider_call {
-  std::string message_id;      ///< <order>:<step>:<attempt>[:phase]
-  std::string idempotency_key; ///< <order>:<step>[:compensation]
-  std::string op;
-  std::string order_id;
-  int64_t amount_minor = 0;
-  std::string currency;
-  std::string token;  ///< payment token (tok_ok, tok_decline, tok_3ds)
-  std::string ref;    ///< the earlier effect this one acts on
-  std::string detail; ///< address, message text, ...
-  std::vector<order_line> lines;
-  caf::actor reply_to;
-
-  friend bool operator==(const provider_call&, const provider_call&) = default;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, provider_call& x) {
-  return f(caf::meta::type_name("kassa::provider_call"), x.message_id,
-           x.idempotency_key, x.op, x.order_id, x.amount_minor, x.currency,
-           x.token, x.ref, x.detail, x.lines, x.reply_to);
-}
-
 enum class provider_outcome : uint8_t {
   ok,              ///< done; `ref` names the effect (or is empty: not found)
   transient,       ///< nothing happened that matters; retry later
@@ -85,11 +58,43 @@ typename Inspector::result_type inspect(Inspector& f, provider_result& x) {
            x.outcome, x.ref, x.error, x.retry_after_ms);
 }
 
+/// Where the answer to a call goes: whoever made the call (a saga, or a
+/// connection for its adapter's answers). A typed handle, so every send of
+/// a result is checked against what the receiver declares.
+using provider_result_sink = caf::typed_actor<caf::reacts_to<provider_result>>;
+
+/// One effect to perform. `op` is the provider's verb:
+/// payment: charge, refund · invoicing: find_invoice, invoice, storno ·
+/// shipping: shipment, cancel_shipment · messaging: message ·
+/// inventory: reserve, release, commit.
+struct provider_call {
+  std::string message_id;      ///< <order>:<step>:<attempt>[:phase]
+  std::string idempotency_key; ///< <order>:<step>[:compensation]
+  std::string op;
+  std::string order_id;
+  int64_t amount_minor = 0;
+  std::string currency;
+  std::string token;  ///< payment token (tok_ok, tok_decline, tok_3ds)
+  std::string ref;    ///< the earlier effect this one acts on
+  std::string detail; ///< address, message text, ...
+  std::vector<order_line> lines;
+  provider_result_sink reply_to;
+
+  friend bool operator==(const provider_call&, const provider_call&) = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, provider_call& x) {
+  return f(caf::meta::type_name("kassa::provider_call"), x.message_id,
+           x.idempotency_key, x.op, x.order_id, x.amount_minor, x.currency,
+           x.token, x.ref, x.detail, x.lines, x.reply_to);
+}
+
 /// The answers to the calls of one batch, in call order: a database thread
 /// hands them back in one message and an actor sends them on
 /// (runtime/worker_send.hpp says why).
 struct provider_replies {
-  std::vector<caf::actor> to;
+  std::vector<provider_result_sink> to;
   std::vector<provider_result> results;
 
   friend bool operator==(const provider_replies&, const provider_replies&)

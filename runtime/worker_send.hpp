@@ -2,6 +2,7 @@
 
 // Sends from an actor on the scheduler, without naming a sender.
 
+#include <type_traits>
 #include <utility>
 
 #include <caf/actor.hpp>
@@ -9,6 +10,7 @@
 #include <caf/local_actor.hpp>
 #include <caf/message.hpp>
 #include <caf/message_id.hpp>
+#include <caf/typed_actor.hpp>
 
 namespace kassa {
 
@@ -29,6 +31,20 @@ void send_on_worker(caf::local_actor* self, const caf::actor& dest,
   caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(
     nullptr, caf::make_message_id(), caf::make_message(std::forward<Ts>(xs)...),
     self->context());
+}
+
+/// The same to a typed handle: the message is checked against its
+/// protocol (CAF's own check, as a typed send makes).
+template <class... Sigs, class... Ts>
+void send_on_worker(caf::local_actor* self,
+                    const caf::typed_actor<Sigs...>& dest, Ts&&... xs) {
+  using token = caf::detail::type_list<
+    typename caf::detail::implicit_conversions<std::decay_t<Ts>>::type...>;
+  static_assert(
+    caf::response_type_unbox<caf::detail::type_list<Sigs...>, token>::valid,
+    "the receiver's protocol declares no such message");
+  send_on_worker(self, caf::actor_cast<caf::actor>(dest),
+                 std::forward<Ts>(xs)...);
 }
 
 } // namespace kassa

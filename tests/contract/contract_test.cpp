@@ -21,9 +21,9 @@
 
 #include "actors/type_ids.hpp"
 #include "adapters/http/client.hpp"
-#include "node/system.hpp"
 #include "adapters/providers/billingo.hpp"
 #include "adapters/providers/stripe.hpp"
+#include "node/system.hpp"
 #include "support/node_process.hpp"
 #include "support/shop.hpp"
 
@@ -118,7 +118,7 @@ provider_result perform(Perform run, provider_call call) {
   cfg.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
-  call.reply_to = caf::actor_cast<caf::actor>(self);
+  call.reply_to = caf::actor_cast<provider_result_sink>(self);
   run(std::move(call));
   provider_result result;
   self->receive(

@@ -175,7 +175,7 @@ TEST_CASE("each step's call goes to the receiver the order names, with its "
   // A call's verb is the route's.
   saga_state logic{saga_retry_policy{}};
   auto call = make_call("ord_1", order, logic, saga_step::charge_payment, 1,
-                        false, false, {}, caf::actor{});
+                        false, false, {}, provider_result_sink{});
   CHECK(call.op == "charge");
   CHECK(call.message_id == "ord_1:charge_payment:1");
   CHECK(call.idempotency_key == "ord_1:charge_payment");

@@ -244,7 +244,8 @@ TEST_CASE_METHOD(fixture,
   advance(60s);
   CHECK(world->calls.size() == calls);
   // The job wakes it: the same step again, journaled first.
-  caf::anon_send(charge.reply_to, atom::resume::value);
+  caf::anon_send(caf::actor_cast<caf::actor>(charge.reply_to),
+                 atom::resume::value);
   sched->run();
   CHECK(last().type == "step.started");
   CHECK(last().step == "charge_payment");
@@ -253,7 +254,8 @@ TEST_CASE_METHOD(fixture,
   CHECK(world->calls.back().call.op == "charge");
   CHECK(world->calls.back().call.idempotency_key == "ord_t:charge_payment");
   // A second wake for the same park changes nothing.
-  caf::anon_send(charge.reply_to, atom::resume::value);
+  caf::anon_send(caf::actor_cast<caf::actor>(charge.reply_to),
+                 atom::resume::value);
   sched->run();
   CHECK(world->calls.size() == calls + 1);
 }

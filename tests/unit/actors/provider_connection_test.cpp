@@ -96,7 +96,7 @@ struct fixture : test_system {
     c.message_id = id;
     c.idempotency_key = std::move(key);
     c.op = std::move(op);
-    c.reply_to = caller;
+    c.reply_to = caf::actor_cast<provider_result_sink>(caller);
     caf::anon_send(conn, atom::call::value, c);
     sched->run();
   }

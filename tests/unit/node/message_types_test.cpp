@@ -140,7 +140,7 @@ struct sample<provider_call> {
     c.ref = "inv_1";
     c.detail = "Budapest";
     c.lines = {{"SKU-1", 2}};
-    c.reply_to = peer;
+    c.reply_to = caf::actor_cast<provider_result_sink>(peer);
     return c;
   }
 };
@@ -162,8 +162,9 @@ struct sample<provider_result> {
 template <>
 struct sample<provider_replies> {
   static provider_replies make(const caf::actor& peer) {
-    return {{peer, caf::actor{}},
-            {sample<provider_result>::make(peer), provider_result{}}};
+    return {
+      {caf::actor_cast<provider_result_sink>(peer), provider_result_sink{}},
+      {sample<provider_result>::make(peer), provider_result{}}};
   }
 };
 template <>
