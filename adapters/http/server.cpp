@@ -1,12 +1,8 @@
-// The HTTP listener: Beast sessions on `http.io_threads` Asio threads, each
-// parsing requests into `api_request`s for the api_pipeline and writing the
-// answers posted back to its strand; the acceptor, connection limits and the
-// drain on shutdown.
-//
-// Over 500 lines on purpose: the session's timeouts (header, body, idle,
-// request), its pipelining of answers and the server's drain act on the
-// same state under one strand; what needs none of it (turning a Beast
-// request into an `api_request`) is in beast_request.cpp.
+// The HTTP listener: Beast sessions on `http.io_threads` Asio threads, the
+// acceptor, connection limits and the drain on shutdown. Over 500 lines on
+// purpose: a session's timeouts, its pipelining of answers and the drain act
+// on the same state under one strand (what needs none of it, turning a Beast
+// request into an `api_request`, is in beast_request.cpp).
 
 #include "adapters/http/server.hpp"
 
