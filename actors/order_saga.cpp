@@ -18,6 +18,7 @@
 #include "runtime/json_parse.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/shards.hpp"
 #include "runtime/worker_send.hpp"
 
 namespace kassa {
@@ -103,7 +104,15 @@ void journal_all(saga_actor* self,
         run_deferred(self); // commands that waited for this write
       },
       [self](caf::error& err) {
-        // Unknown whether it committed: restart and replay from the journal.
+        auto& owned = self->state.deps.ownership;
+        if (err == errc::not_owner && owned && !owned->holds(self->state.id)) {
+          // Its shard is another node's now: that node resumes it.
+          self->quit();
+          return;
+        }
+        // Unknown whether it committed (or refused under a fence that has
+        // moved on while the shard is still held): restart and replay
+        // from the journal.
         self->quit(std::move(err));
       });
 }

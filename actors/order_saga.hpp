@@ -26,6 +26,7 @@
 namespace kassa {
 
 class database_health;
+class shard_ownership;
 
 class logger;
 class metrics_registry;
@@ -105,6 +106,10 @@ struct order_saga_deps {
   /// back, at most `resume_per_s` sagas a second. Null: no pausing (tests).
   std::shared_ptr<const database_health> database;
   uint32_t resume_per_s = 4000;
+  /// The shards this node holds: only their sagas run here (started at
+  /// start, by the sweeper and when shards are taken; stopped when lost).
+  /// Null: every saga is this node's (tests without a cluster).
+  std::shared_ptr<const shard_ownership> ownership;
   /// Test only (debug.fault_switches): while it is set, a saga whose
   /// customer id starts with "crash" throws as soon as it has loaded —
   /// so its supervisor drops it past its restart budget.

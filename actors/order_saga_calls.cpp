@@ -96,6 +96,7 @@ void schedule_resume(saga_actor* self, int64_t delay_ms, bool revive) {
   spec.payload = json{{"saga_id", st.id}, {"step", to_string(step)}}.dump();
   spec.delay_ms = delay_ms;
   spec.revive = revive;
+  spec.owner_id = st.id;
   st.deps.scheduler
     .request(self, std::chrono::seconds(30), atom::schedule::value, spec)
     .then([](bool) {},

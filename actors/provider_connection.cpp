@@ -205,6 +205,19 @@ void pump(connection_actor* self) {
       return;
     }
     auto& front = st.queue.front();
+    if (st.options.may_send && !st.options.may_send(front.call)) {
+      // The node may have lost the order's shard (a pause past its lease):
+      // the call must not go out; whoever holds the shard makes it.
+      if (front.permit)
+        st.breaker.release(*front.permit);
+      provider_result r;
+      r.outcome = provider_outcome::transient;
+      r.error = "not sent: this node's lease on the order's shard may have "
+                "run out";
+      answer(self, front, std::move(r));
+      st.queue.pop_front();
+      continue;
+    }
     // A retry keeps its permit while the period it was admitted in lasts;
     // otherwise it is admitted again like a new call.
     if (front.permit && !st.breaker.current(*front.permit)) {

@@ -41,6 +41,11 @@ struct provider_connection_options {
   /// idempotency key at the provider: Billingo's invoice). The saga looks
   /// such an effect up before trying again.
   std::vector<std::string> unsafe_ops;
+  /// Whether a call may leave the node now (the node still holds the
+  /// order's shard on a lease that has not run out: docs/cluster.md). A
+  /// call it refuses is answered as a transient failure, not sent, and not
+  /// counted against the provider. Empty: every call may.
+  std::function<bool(const provider_call&)> may_send;
 };
 
 /// Creates the adapter actor the connection drives. The adapter speaks

@@ -29,6 +29,8 @@ enum class failure_code : uint8_t {
                           ///< be sent again
   commit_outcome_unknown, ///< the answer to COMMIT was lost: the same
                           ///< request with the same key tells the outcome
+  not_owner,              ///< the shard is held elsewhere or by nobody
+                          ///< yet (a failover): retry in a moment
   internal,               ///< a bug or an exhausted resource
 };
 

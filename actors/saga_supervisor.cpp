@@ -15,6 +15,7 @@
 #include "runtime/database_health.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/log.hpp"
+#include "runtime/shards.hpp"
 
 namespace kassa {
 
@@ -57,6 +58,11 @@ caf::actor spawn_saga_supervisor(caf::local_actor* parent,
   auto sup
     = spawn_supervisor(parent->system(), opts, {}, deps.log, deps.metrics);
   deps.store->unfinished([sup, deps](std::vector<std::string> ids) {
+    // Only the sagas of shards this node holds: the others are another
+    // node's (or wait for whoever takes their shard).
+    std::erase_if(ids, [&deps](const std::string& id) {
+      return deps.ownership && !deps.ownership->holds(id);
+    });
     for (auto& id : ids)
       caf::anon_send(sup, atom::add::value, order_saga_spec(id, deps));
     if (deps.log)

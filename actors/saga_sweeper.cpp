@@ -12,6 +12,7 @@
 #include "actors/type_ids.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/shards.hpp"
 #include "runtime/supervisor.hpp"
 
 namespace kassa {
@@ -99,6 +100,11 @@ caf::behavior saga_sweeper(sweeper_actor* self, order_saga_deps deps,
     },
     [self](atom::run, std::vector<std::string>& ids) {
       auto& st = self->state;
+      // Sagas of shards another node holds are its to drive.
+      if (auto& owned = st.deps.ownership)
+        std::erase_if(ids, [&owned](const std::string& id) {
+          return !owned->holds(id);
+        });
       if (ids.empty()) {
         schedule_sweep(self);
         return;

@@ -12,12 +12,14 @@
 #include "actors/order_saga_records.hpp"
 #include "actors/provider_connection.hpp"
 #include "actors/saga_jobs.hpp"
+#include "actors/saga_placement.hpp"
 #include "actors/saga_sweeper.hpp"
 #include "adapters/postgres/database_monitor.hpp"
 #include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/inventory_store.hpp"
 #include "adapters/postgres/job_store.hpp"
 #include "adapters/postgres/journal.hpp"
+#include "adapters/postgres/lease_keeper.hpp"
 #include "adapters/postgres/order_intake.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/postgres/saga_store.hpp"
@@ -31,12 +33,15 @@
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/scheduler.hpp"
+#include "runtime/shards.hpp"
 #include "runtime/supervisor.hpp"
 
 namespace kassa {
 
 actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
                             const std::string& node_id,
+                            const std::shared_ptr<shard_ownership>& ownership,
+                            const std::function<void()>& superseded,
                             const std::vector<real_provider>& real_providers,
                             const logger& log, metrics_registry& metrics) {
   supervisor_options sup{"root",
@@ -110,10 +115,16 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
     slot_for({"sandbox_ledger", [ledger](caf::local_actor* parent) {
                 return spawn_sandbox_ledger(parent, ledger);
               }})};
+  // No call leaves the node for an order whose shard it may have lost
+  // (docs/cluster.md: self-fencing).
+  auto may_send = [ownership](const provider_call& call) {
+    return call.order_id.empty() || ownership->may_act(call.order_id);
+  };
   for (auto kind : {provider_kind::payment, provider_kind::invoicing,
                     provider_kind::shipping, provider_kind::messaging}) {
     auto options
       = connection_options(config, sandbox_name(kind), kind, "sandbox");
+    options.may_send = may_send;
     auto slot = slot_for(
       {options.name, [options, kind, journal, db, ledger_handle, &log,
                       &metrics](caf::local_actor* parent) {
@@ -144,10 +155,12 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   }
   late.push_back(
     {"journal",
-     [pool, hub, &log, &metrics](caf::local_actor* parent) {
-       return caf::actor_cast<caf::actor>(spawn_journal(
-         parent, journal_options{pool.url, pool.connect_timeout_s, pool.health},
-         hub, &log, &metrics));
+     [pool, hub, ownership, &log, &metrics](caf::local_actor* parent) {
+       return caf::actor_cast<caf::actor>(
+         spawn_journal(parent,
+                       journal_options{pool.url, pool.connect_timeout_s,
+                                       pool.health, ownership},
+                       hub, &log, &metrics));
      },
      journal_slot});
   auto events = make_pg_event_log(db);
@@ -175,17 +188,19 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   saga_deps.max_active = static_cast<size_t>(config.orders.max_active_sagas);
   saga_deps.database = database;
   saga_deps.resume_per_s = static_cast<uint32_t>(config.orders.resume_per_s);
+  saga_deps.ownership = ownership;
   if (config.debug_fault_switches)
     saga_deps.crash_switch = std::make_shared<std::atomic<bool>>(false);
   // The real providers' connections are among the sagas' targets too.
   for (auto& real : real_providers) {
-    auto slot
-      = slot_for({real.options.name,
-                  [real, journal, &log, &metrics](caf::local_actor* parent) {
-                    return spawn_provider_connection(parent, real.options,
-                                                     real.make_adapter, journal,
-                                                     &log, &metrics);
-                  }});
+    auto options = real.options;
+    options.may_send = may_send;
+    auto slot = slot_for(
+      {real.options.name, [options, make_adapter = real.make_adapter, journal,
+                           &log, &metrics](caf::local_actor* parent) {
+         return spawn_provider_connection(parent, options, make_adapter,
+                                          journal, &log, &metrics);
+       }});
     child_handle<provider_actor> handle{slot};
     provider_controls.emplace_back(real.options.name,
                                    child_handle<provider_control_actor>{slot});
@@ -209,8 +224,29 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
              std::move(id), saga_deps,
              std::make_shared<const order_data>(order_from_json(request)));
          },
-         &metrics);
+         saga_deps.ownership, &metrics);
      }})};
+  // Shard ownership: the keeper renews, takes and gives back leases and
+  // tells the placement, which starts and stops the sagas of those shards.
+  child_handle<shard_listener_actor> placement{
+    slot_for({"saga_placement", [saga_deps](caf::local_actor* parent) {
+                return caf::actor_cast<caf::actor>(
+                  spawn_saga_placement(parent, saga_deps));
+              }})};
+  lease_keeper_options leases{
+    pool.url,
+    pool.connect_timeout_s,
+    database,
+    millis{config.cluster.lease_ms},
+    millis{config.cluster.renew_ms},
+    millis{config.cluster.settle_ms},
+    static_cast<uint32_t>(config.cluster.handoff_per_round)};
+  late.push_back({"lease_keeper", [leases, ownership, placement, superseded,
+                                   &log, &metrics](caf::local_actor* parent) {
+                    return spawn_lease_keeper(parent, leases, ownership,
+                                              placement, superseded, &log,
+                                              &metrics);
+                  }});
   late.push_back(
     {"saga_sweeper",
      [saga_deps, interval = millis{config.orders.sweep_interval_ms},
@@ -236,7 +272,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
                          [database] {
                            return database->up();
                          }};
-  auto job_store = make_pg_job_store(db);
+  auto job_store = make_pg_job_store(db, ownership);
   late.push_back({"scheduler",
                   [job_store, jobs, &log, &metrics](caf::local_actor* parent) {
                     return spawn_scheduler(parent, job_store, jobs, &log,

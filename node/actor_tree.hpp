@@ -6,6 +6,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -28,6 +29,7 @@ namespace kassa {
 class database_health;
 class logger;
 class metrics_registry;
+class shard_ownership;
 struct node_config;
 struct real_provider;
 
@@ -54,8 +56,13 @@ struct actor_tree {
 /// Spawns the root supervisor with every child and waits until each has
 /// started (on the calling thread, before the node serves); throws when a
 /// child cannot start.
+/// `ownership`: the shards the node joined with (node/cluster.hpp); the
+/// lease keeper keeps it from here and calls `superseded` when another
+/// process took the node's name.
 actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
                             const std::string& node_id,
+                            const std::shared_ptr<shard_ownership>& ownership,
+                            const std::function<void()>& superseded,
                             const std::vector<real_provider>& real_providers,
                             const logger& log, metrics_registry& metrics);
 

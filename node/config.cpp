@@ -70,13 +70,19 @@ parse_override(std::string_view entry) {
   return out;
 }
 
-/// What one key cannot check alone: each override's parts.
+/// What one key cannot check alone: each override's parts; renewals well
+/// inside a lease.
 std::optional<config_error> check_values(const config_values& values) {
   for (auto& entry : values.get_list("providers.overrides")) {
     auto parsed = parse_override(entry);
     if (auto err = std::get_if<config_error>(&parsed))
       return *err;
   }
+  if (values.get_int("cluster.renew_ms") * 2
+      > values.get_int("cluster.lease_ms"))
+    return config_error{"cluster.renew_ms",
+                        "must be at most half of cluster.lease_ms (a lease "
+                        "must survive one late renewal)"};
   return std::nullopt;
 }
 
@@ -140,6 +146,11 @@ node_config to_node_config(const config_values& v) {
   c.database.probe_max_ms = v.get_int("database.probe_max_ms");
   c.cluster.port = static_cast<uint16_t>(v.get_int("cluster.port"));
   c.cluster.seeds = v.get_list("cluster.seeds");
+  c.cluster.shards = v.get_int("cluster.shards");
+  c.cluster.lease_ms = v.get_int("cluster.lease_ms");
+  c.cluster.renew_ms = v.get_int("cluster.renew_ms");
+  c.cluster.settle_ms = v.get_int("cluster.settle_ms");
+  c.cluster.handoff_per_round = v.get_int("cluster.handoff_per_round");
   c.scheduler.policy = v.get_string("scheduler.policy");
   c.scheduler.threads = static_cast<int>(v.get_int("scheduler.threads"));
   c.log_level = v.get_string("log.level");

@@ -80,6 +80,11 @@ struct node_config {
   struct {
     uint16_t port = 0;
     std::vector<std::string> seeds;
+    int64_t shards = 256;
+    int64_t lease_ms = 3000;
+    int64_t renew_ms = 1000;
+    int64_t settle_ms = 3000;
+    int64_t handoff_per_round = 32;
   } cluster;
   struct {
     std::string policy;

@@ -35,7 +35,9 @@ const std::vector<config_key>& config_schema() {
   static const std::vector<config_key> schema = {
     str_key("node.id", "", "",
             "Name of this node in logs, metrics and the cluster; empty = "
-            "host name and process id.",
+            "the host name. One process per name: a process that starts "
+            "under a name takes over the shards of the previous one at "
+            "once (and fences it).",
             "--node-id"),
     str_key("http.bind", "127.0.0.1", "",
             "Address the HTTP/WebSocket listener binds to."),
@@ -92,6 +94,24 @@ const std::vector<config_key>& config_schema() {
             "--cluster-port"),
     list_key("cluster.seeds", "Other nodes to join, as host:port.", "--seeds",
              "KASSA_SEEDS"),
+    int_key("cluster.shards", "256", 1, 65536,
+            "Shards that order ids hash onto. Fixed when the cluster is "
+            "created (its first node's start); a node configured otherwise "
+            "refuses to start."),
+    int_key("cluster.lease_ms", "3000", 300, 600000,
+            "A shard lease lasts this long past its last renewal (database "
+            "clock): how long a dead node's shards wait for a new owner."),
+    int_key("cluster.renew_ms", "1000", 50, 300000,
+            "How often a node renews its leases, heartbeats and takes free "
+            "or expired shards; at most half of cluster.lease_ms. A node "
+            "whose renewals have not come back for lease_ms - renew_ms "
+            "fences itself."),
+    int_key("cluster.settle_ms", "3000", 0, 600000,
+            "The number of live nodes must stay the same this long before a "
+            "node gives shards back to balance the cluster."),
+    int_key("cluster.handoff_per_round", "32", 1, 65536,
+            "At most this many shards taken, and given back, per renewal "
+            "round: a dead node's shards spread over the survivors."),
     str_key("scheduler.policy", "stealing", "stealing|sharing",
             "CAF scheduler: work stealing or a shared queue."),
     int_key("scheduler.threads", "2", 1, 256, "CAF worker threads."),

@@ -22,6 +22,7 @@
 #include "adapters/type_ids.hpp"
 #include "adapters/ws/ws_endpoint.hpp"
 #include "node/actor_tree.hpp"
+#include "node/cluster.hpp"
 #include "node/config.hpp"
 #include "node/exit_guard.hpp"
 #include "node/hub_client.hpp"
@@ -31,15 +32,18 @@
 #include "runtime/database_health.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/shards.hpp"
 
 namespace kassa {
 
 namespace {
 
+/// The host name: stable across restarts, so a restarted node takes its
+/// previous process's shards back at once (node/cluster.hpp).
 std::string default_node_id() {
   char host[256] = "node";
   gethostname(host, sizeof(host) - 1);
-  return std::string{host} + "-" + std::to_string(getpid());
+  return std::string{host};
 }
 
 /// Connects and migrates; returns an empty string or the one-line reason.
@@ -91,8 +95,9 @@ int serve(const node_config& config, const logger& log) {
     return 1;
   }
   if (config.cluster.port != 0 || !config.cluster.seeds.empty())
-    log.warn("node", "cluster.port and cluster.seeds are accepted but "
-                     "clustering is not implemented yet; running alone");
+    log.warn("node", "cluster.port and cluster.seeds are accepted but the "
+                     "middleman mesh is not implemented yet: nodes on one "
+                     "database share its shards without it");
   // Real provider adapters (their HTTP clients own an I/O thread each).
   metrics_registry metrics;
   std::vector<real_provider> real_providers;
@@ -148,11 +153,26 @@ int serve(const node_config& config, const logger& log) {
     log.error("node", failure);
     return 1;
   }
+  std::shared_ptr<shard_ownership> ownership;
+  if (auto failure = join_cluster(
+        config, node_id, config.http.bind + ":" + std::to_string(server.port()),
+        log, ownership);
+      !failure.empty()) {
+    std::cerr << "kassa serve: " << failure << '\n';
+    log.error("node", failure);
+    return 1;
+  }
+  std::atomic<bool> superseded{false};
   caf::actor_system_config cfg;
   configure_actor_system(cfg, config);
   caf::actor_system sys{cfg};
-  auto tree
-    = start_actor_tree(sys, config, node_id, real_providers, log, metrics);
+  auto tree = start_actor_tree(
+    sys, config, node_id, ownership,
+    [&superseded, &server] {
+      superseded = true;
+      server.stop();
+    },
+    real_providers, log, metrics);
   auto& root = tree.root;
   std::atomic<bool> escalated{false};
   const millis stop_bound{config.shutdown_grace_ms
@@ -181,7 +201,9 @@ int serve(const node_config& config, const logger& log) {
                        config.stripe.webhook_secret,
                        tree.saga_policy,
                        {},
-                       tree.database};
+                       tree.database,
+                       ownership,
+                       millis{config.cluster.lease_ms}};
   if (config.debug_fault_switches) {
     log.warn("node", "debug.fault_switches is on: POST /v1/debug/faults "
                      "breaks this node on request (tests only)");
@@ -250,13 +272,17 @@ int serve(const node_config& config, const logger& log) {
   auto drained = server.run(pipeline);
   if (!drained)
     log.error("node", "the HTTP loop is gone; stopping the node");
-  int code = (!drained || escalated) ? 1 : 0;
+  int code = (!drained || escalated || superseded) ? 1 : 0;
   // Whatever is stuck below (an actor that does not exit, a provider
   // client's thread), the process ends within the exit timeout.
   guard.arm(millis{config.shutdown_exit_timeout_ms});
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();
   real_providers.clear(); // their I/O threads stop while the system exists
+  // Every saga stopped and the journal is idle: the shards go back now, so
+  // the others take them without waiting for the leases to expire.
+  if (!superseded)
+    leave_cluster(config, *ownership, log);
   log.info("node", "stopped", {{"exit_code", std::to_string(code)}});
   return code;
 }

@@ -24,6 +24,8 @@ std::string to_string(errc x) {
       return "shutting_down";
     case errc::invalid_job:
       return "invalid_job";
+    case errc::not_owner:
+      return "not_owner";
   }
   return "unknown_error";
 }

@@ -29,6 +29,9 @@ enum class errc : uint8_t {
   shutting_down,
   /// A durable job's payload is not what its kind needs.
   invalid_job,
+  /// The shard of what was asked is not held by this node (any more): its
+  /// lease is elsewhere, or the node fenced itself (docs/cluster.md).
+  not_owner,
 };
 
 /// Human-readable name of an error value.

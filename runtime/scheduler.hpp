@@ -37,6 +37,9 @@ struct job_spec {
   /// A finished (`done`) job with this key runs again: its owner sees that
   /// the earlier run did not take (a parked saga still parked after load).
   bool revive = false;
+  /// The id whose shard owns the job (an order id): only the node holding
+  /// that shard runs it. Empty: any node.
+  std::string owner_id;
 
   friend bool operator==(const job_spec&, const job_spec&) = default;
 };
@@ -44,7 +47,7 @@ struct job_spec {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_spec& x) {
   return f(caf::meta::type_name("kassa::job_spec"), x.kind, x.key, x.payload,
-           x.delay_ms, x.revive);
+           x.delay_ms, x.revive, x.owner_id);
 }
 
 /// A leased job, as a handler receives it in `(atom::run, job) -> bool`.

@@ -413,6 +413,37 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
     [self](atom::unpause) {
       resume_some(self);
     },
+    [self](atom::names) {
+      std::vector<std::string> names;
+      names.reserve(self->state.children.size());
+      for (auto& [name, child] : self->state.children)
+        names.push_back(name);
+      return names;
+    },
+    [self](atom::stop, const std::vector<std::string>& names) {
+      auto& st = self->state;
+      for (auto& name : names) {
+        auto i = st.children.find(name);
+        if (i == st.children.end())
+          continue;
+        auto& child = i->second;
+        for (auto& [rp, msg] : child.held)
+          if (rp.pending())
+            rp.deliver(caf::make_error(errc::unknown_child, name));
+        if (child.handle) {
+          self->unlink_from(child.handle);
+          self->send_exit(child.handle, caf::exit_reason::user_shutdown);
+        }
+        if (child.spec.slot)
+          child.spec.slot->clear();
+        if (child.paused)
+          std::erase(st.paused, name);
+        std::erase(st.waiting, name);
+        forget(self, name);
+      }
+      if (st.paused_gauge)
+        st.paused_gauge->set(static_cast<int64_t>(st.paused.size()));
+    },
   };
 }
 

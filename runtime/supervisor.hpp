@@ -82,6 +82,10 @@ struct child_spec {
 ///   callers need no handle that a restart would make stale.
 /// - `(atom::ask, std::string name, caf::message) -> <the child's answer>`:
 ///   the same as a request; the child answers the original requester.
+/// - `(atom::names) -> std::vector<std::string>`: every child it supervises.
+/// - `(atom::stop, std::vector<std::string> names)`: stops those children
+///   for good (exit reason `user_shutdown`, no restart); messages held for
+///   them are dropped. How the sagas of a shard this node lost stop.
 /// - `(atom::idle, std::string name, bool idle)`: the child waits for the
 ///   outside world (true) and gives its running slot back, or works again
 ///   (false).

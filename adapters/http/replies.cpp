@@ -13,7 +13,7 @@ struct failure_row {
 };
 
 /// Every failure code, its status and its code in the API.
-constexpr std::array<failure_row, 13> failure_table{{
+constexpr std::array<failure_row, 14> failure_table{{
   {failure_code::invalid_field, 422, "invalid_field"},
   {failure_code::idempotency_key_reused, 422, "idempotency_key_reused"},
   {failure_code::product_not_found, 404, "product_not_found"},
@@ -27,6 +27,7 @@ constexpr std::array<failure_row, 13> failure_table{{
   // The client may send the same request again (API.md: Retry-After).
   {failure_code::database_unavailable, 503, "database_unavailable"},
   {failure_code::commit_outcome_unknown, 503, "database_unavailable"},
+  {failure_code::not_owner, 503, "not_owner"},
   {failure_code::internal, 500, "internal"},
 }};
 

@@ -14,6 +14,7 @@ bool is_transient(const reply& r) {
   return r.failed()
          && (r.error.code == failure_code::database_unavailable
              || r.error.code == failure_code::commit_outcome_unknown
+             || r.error.code == failure_code::not_owner
              || r.error.code == failure_code::internal);
 }
 

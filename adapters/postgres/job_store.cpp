@@ -2,8 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/pool.hpp"
+#include "runtime/shards.hpp"
 
 namespace kassa {
 
@@ -11,21 +13,28 @@ namespace {
 
 class pg_job_store : public job_store {
 public:
-  explicit pg_job_store(db_pool_handle pool) : pool_(std::move(pool)) {}
+  pg_job_store(db_pool_handle pool,
+               std::shared_ptr<const shard_ownership> ownership)
+    : pool_(std::move(pool)), ownership_(std::move(ownership)) {}
 
   void schedule(job_spec spec, std::function<void(std::string)> done) override {
-    submit_db_work(pool_, [spec, done](pg::connection& conn) {
+    std::optional<std::string> shard;
+    if (ownership_ && !spec.owner_id.empty())
+      shard
+        = std::to_string(shard_of(spec.owner_id, ownership_->shard_count()));
+    submit_db_work(pool_, [spec, done, shard](pg::connection& conn) {
       if (!conn.ok())
         return done("database unavailable");
       pg::result res;
       auto err = conn.exec(
-        "INSERT INTO jobs (kind, key, payload, run_at) VALUES ($1, $2, "
-        "$3::jsonb, now() + $4::bigint * interval '1 millisecond') "
-        "ON CONFLICT (key) DO UPDATE SET status = 'pending', run_at = "
-        "excluded.run_at, attempts = 0, last_error = NULL, updated_at = now() "
+        "INSERT INTO jobs (kind, key, payload, run_at, shard) VALUES ($1, "
+        "$2, $3::jsonb, now() + $4::bigint * interval '1 millisecond', "
+        "$6::int) ON CONFLICT (key) DO UPDATE SET status = 'pending', "
+        "run_at = excluded.run_at, attempts = 0, last_error = NULL, "
+        "updated_at = now(), shard = excluded.shard "
         "WHERE $5 AND jobs.status = 'done'",
         {spec.kind, spec.key, spec.payload.empty() ? "{}" : spec.payload,
-         std::to_string(spec.delay_ms), spec.revive ? "true" : "false"},
+         std::to_string(spec.delay_ms), spec.revive ? "true" : "false", shard},
         res);
       done(err ? err->message : std::string{});
     });
@@ -33,7 +42,11 @@ public:
 
   void lease(int limit, millis lease_for,
              std::function<void(std::vector<job>, std::string)> done) override {
-    submit_db_work(pool_, [limit, lease_for, done](pg::connection& conn) {
+    // The shards this node holds: their jobs, and jobs of no shard.
+    std::optional<std::string> held;
+    if (ownership_)
+      held = pg::int_array(to_int64(ownership_->current()->held_shards()));
+    submit_db_work(pool_, [limit, lease_for, done, held](pg::connection& conn) {
       if (!conn.ok())
         return done({}, "database unavailable");
       pg::result res;
@@ -44,10 +57,12 @@ public:
             "lease_until = now() + $2::bigint * interval '1 millisecond', "
             "updated_at = now() WHERE id IN (SELECT id FROM jobs WHERE "
             "status IN ('pending', 'running') AND run_at <= now() AND "
-            "(status = 'pending' OR lease_until < now()) ORDER BY run_at "
+            "(status = 'pending' OR lease_until < now()) AND ($3::int[] IS "
+            "NULL OR shard IS NULL OR shard = ANY($3::int[])) ORDER BY run_at "
             "LIMIT $1 FOR UPDATE SKIP LOCKED) "
             "RETURNING id, kind, key, payload::text, attempts",
-            {std::to_string(limit), std::to_string(lease_for.count())}, res))
+            {std::to_string(limit), std::to_string(lease_for.count()), held},
+            res))
         return done({}, err->message);
       std::vector<job> jobs;
       for (int r = 0; r < res.rows(); ++r)
@@ -92,13 +107,20 @@ public:
   }
 
 private:
+  static std::vector<int64_t> to_int64(const std::vector<int32_t>& xs) {
+    return {xs.begin(), xs.end()};
+  }
+
   db_pool_handle pool_;
+  std::shared_ptr<const shard_ownership> ownership_;
 };
 
 } // namespace
 
-std::shared_ptr<job_store> make_pg_job_store(db_pool_handle pool) {
-  return std::make_shared<pg_job_store>(std::move(pool));
+std::shared_ptr<job_store>
+make_pg_job_store(db_pool_handle pool,
+                  std::shared_ptr<const shard_ownership> ownership) {
+  return std::make_shared<pg_job_store>(std::move(pool), std::move(ownership));
 }
 
 std::string list_jobs(pg::connection& conn, const std::string& status,

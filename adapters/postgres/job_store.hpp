@@ -12,12 +12,18 @@
 
 namespace kassa {
 
+class shard_ownership;
+
 namespace pg {
 class connection;
 } // namespace pg
 
-/// Jobs in PostgreSQL (table `jobs`); work goes to the pool.
-std::shared_ptr<job_store> make_pg_job_store(db_pool_handle pool);
+/// Jobs in PostgreSQL (table `jobs`); work goes to the pool. A job with an
+/// owner id is stored with its shard and leased only by the node holding
+/// that shard (`ownership`; null: any job).
+std::shared_ptr<job_store>
+make_pg_job_store(db_pool_handle pool,
+                  std::shared_ptr<const shard_ownership> ownership = {});
 
 /// GET /v1/jobs: jobs with `status` (empty = any) and id > `after`, oldest
 /// first, at most `limit`, as `{"jobs":[...],"next_after":id|null}`.

@@ -1,6 +1,9 @@
 #include "adapters/postgres/journal.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
+#include <optional>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -14,10 +17,12 @@
 #include "adapters/postgres/journal_rows.hpp"
 #include "adapters/postgres/reconnect.hpp"
 #include "adapters/type_ids.hpp"
+#include "runtime/database_health.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/group_commit.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/shards.hpp"
 
 namespace kassa {
 
@@ -35,9 +40,9 @@ caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
                              child_handle<notification_hub_actor> hub,
                              const logger* log) {
   return {
-    [self, options, hub,
-     log](std::vector<journal_entry>& batch,
-          std::vector<published_event>& extra) -> caf::result<bool> {
+    [self, options, hub, log](
+      std::vector<journal_entry>& batch, std::vector<published_event>& extra,
+      std::vector<int64_t>& epochs, int64_t fence) -> caf::result<bool> {
       auto& db = self->state.db;
       auto* health = options.health.get();
       if (auto why
@@ -47,8 +52,21 @@ caf::behavior journal_writer(caf::stateful_actor<journal_writer_state>* self,
                                  }))
         return caf::make_error(errc::database_unavailable, *why);
       std::vector<published_event> events;
-      if (auto failure
-          = write_journal_batch(db.conn, batch, std::move(extra), events)) {
+      std::optional<journal_fence> fenced_by;
+      if (options.ownership && !batch.empty())
+        fenced_by = journal_fence{options.ownership->node(),
+                                  options.ownership->incarnation(), fence,
+                                  std::move(epochs)};
+      auto outcome
+        = write_journal_batch(db.conn, batch, std::move(extra),
+                              fenced_by ? &*fenced_by : nullptr, events);
+      if (outcome.fenced) {
+        if (log)
+          log->warn("journal", "batch refused: this node lost a shard",
+                    {{"entries", std::to_string(batch.size())}});
+        return caf::make_error(errc::not_owner, *outcome.failure);
+      }
+      if (auto& failure = outcome.failure) {
         // The server went away: an outage the sagas wait out (a pause),
         // not a failed statement.
         if (pg::note_if_broken(db, health))
@@ -73,6 +91,11 @@ struct journal_batch {
   std::vector<journal_entry> entries;
   std::vector<published_event> events;
   std::vector<caf::typed_response_promise<bool>> waiting;
+  /// Each entry's shard epoch, and the lowest node fence the appends were
+  /// accepted under (a batch that straddles a change of the fence commits
+  /// under the older one, so it fails rather than write for a lost shard).
+  std::vector<int64_t> epochs;
+  int64_t fence = std::numeric_limits<int64_t>::max();
 
   bool empty() const {
     return entries.empty() && events.empty() && waiting.empty();
@@ -82,6 +105,8 @@ struct journal_batch {
 struct journal_state {
   static inline const char* name = "journal";
   caf::actor writer;
+  std::shared_ptr<const shard_ownership> ownership;
+  std::shared_ptr<database_health> health;
   group_commit<journal_batch> batches;
   histogram* batch_sizes = nullptr;
   histogram* commit_seconds = nullptr;
@@ -104,7 +129,7 @@ void flush(journal_pointer self) {
   auto started = std::chrono::steady_clock::now();
   self
     ->request(st.writer, caf::infinite, std::move(batch),
-              std::move(taken->events))
+              std::move(taken->events), std::move(taken->epochs), taken->fence)
     .then(
       [self, promises, started](bool) mutable {
         if (auto* h = self->state.commit_seconds)
@@ -126,12 +151,49 @@ void flush(journal_pointer self) {
       });
 }
 
+/// Queues one append (entries of one stream) for the next commit, or fails
+/// it with `not_owner` when its stream's shard is not held.
+void append(journal_pointer self, std::vector<journal_entry>& entries,
+            caf::typed_response_promise<bool>& rp) {
+  auto& st = self->state;
+  int64_t epoch = 0;
+  int64_t fence = 0;
+  if (st.ownership && !entries.empty()) {
+    auto view = st.ownership->current();
+    epoch = view->epoch_of(
+      shard_of(entries.front().stream, st.ownership->shard_count()));
+    if (epoch < 0) {
+      // While the database is away the node fences itself (it cannot renew
+      // its leases): that is an outage the sagas wait out (a pause).
+      if (st.health && !st.health->up())
+        rp.deliver(
+          caf::make_error(errc::database_unavailable, "the database is away"));
+      else
+        rp.deliver(caf::make_error(errc::not_owner,
+                                   "this node does not hold the shard of "
+                                     + entries.front().stream));
+      return;
+    }
+    fence = view->fence;
+  }
+  auto& next = st.batches.next();
+  for (auto& e : entries) {
+    next.entries.push_back(std::move(e));
+    next.epochs.push_back(epoch);
+  }
+  next.fence = std::min(next.fence, fence);
+  next.waiting.push_back(rp);
+  flush(self);
+}
+
 journal_actor::behavior_type journal(journal_pointer self,
                                      journal_options options,
                                      child_handle<notification_hub_actor> hub,
                                      const logger* log,
                                      metrics_registry* metrics) {
   auto& st = self->state;
+  st.ownership = options.ownership;
+  st.health = options.health;
   st.writer = self->spawn<caf::detached + caf::linked>(
     journal_writer, std::move(options), std::move(hub), log);
   if (metrics) {
@@ -148,24 +210,17 @@ journal_actor::behavior_type journal(journal_pointer self,
   return {
     [self](atom::append,
            journal_entry& entry) -> caf::typed_response_promise<bool> {
-      auto& st = self->state;
       auto rp = self->make_response_promise<bool>();
-      auto& next = st.batches.next();
-      next.entries.push_back(std::move(entry));
-      next.waiting.push_back(rp);
-      flush(self);
+      std::vector<journal_entry> one;
+      one.push_back(std::move(entry));
+      append(self, one, rp);
       return rp;
     },
     [self](atom::append, std::vector<journal_entry>& entries)
       -> caf::typed_response_promise<bool> {
       // Several entries of one stream, committed together or not at all.
-      auto& st = self->state;
       auto rp = self->make_response_promise<bool>();
-      auto& next = st.batches.next();
-      for (auto& e : entries)
-        next.entries.push_back(std::move(e));
-      next.waiting.push_back(rp);
-      flush(self);
+      append(self, entries, rp);
       return rp;
     },
     [self](atom::publish, std::vector<published_event>& events) {

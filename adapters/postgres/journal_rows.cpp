@@ -29,23 +29,35 @@ published_event event_of(const journal_entry& e) {
 /// held across two.) The rows of a batch share one `at`, and the statement
 /// answers one row — the first seq, the number of rows, `at` — where a row
 /// back per event cost a `to_char` each. Planned once for the writer's
-/// connection (pg::plan_by_key_only).
+/// connection (pg::plan_by_key_only). With a fence ($11-$13) it writes
+/// only while the node's row says the same incarnation and fence, and holds
+/// that row FOR SHARE until it commits: a takeover of one of the node's
+/// shards updates the row, so it waits for this write, and a write after it
+/// finds the row changed and writes nothing (answers no row).
 std::string batch_sql() {
-  return "WITH statuses AS ("
+  return "WITH fence AS ("
+         " SELECT 1 FROM nodes WHERE name = $11::text"
+         " AND incarnation = $12::bigint AND fence = $13::bigint FOR SHARE),"
+         " fenced AS (SELECT $11::text IS NULL OR EXISTS (SELECT 1 FROM fence)"
+         " AS ok),"
+         " statuses AS ("
          " UPDATE sagas AS s SET status = v.status, updated_at = now()"
          " FROM unnest($1::text[], $2::text[]) AS v(id, status)"
-         " WHERE s.id = v.id),"
+         " WHERE s.id = v.id AND (SELECT ok FROM fenced)),"
          " counter AS ("
          " UPDATE event_counter SET last_seq = last_seq + $9::bigint"
-         " WHERE id = 1 RETURNING last_seq - $9::bigint AS base,"
+         " WHERE id = 1 AND (SELECT ok FROM fenced)"
+         " RETURNING last_seq - $9::bigint AS base,"
          " clock_timestamp() AS at),"
          " inserted AS ("
          " INSERT INTO events (seq, type, order_id, customer_id, stream_seq,"
-         " data, more, at) SELECT counter.base + v.first, v.type, v.order_id,"
-         " v.customer_id, v.stream_seq, v.data::json, v.more::json, counter.at"
+         " data, more, at, epoch) SELECT counter.base + v.first, v.type,"
+         " v.order_id, v.customer_id, v.stream_seq, v.data::json, v.more::json,"
+         " counter.at, v.epoch"
          " FROM counter, unnest($3::text[], $4::text[], $5::text[],"
-         " $6::int[], $7::text[], $8::text[], $10::int[]) AS v(type,"
-         " order_id, customer_id, stream_seq, data, more, first)"
+         " $6::int[], $7::text[], $8::text[], $10::int[], $14::bigint[])"
+         " AS v(type, order_id, customer_id, stream_seq, data, more, first,"
+         " epoch)"
          " RETURNING seq)"
          " SELECT counter.base + 1, (SELECT count(*) FROM inserted), "
          + pg::rfc3339_sql("counter.at") + " FROM counter";
@@ -65,10 +77,12 @@ struct log_rows {
   std::vector<std::string> data;
   std::vector<std::optional<std::string>> more;
   std::vector<int64_t> firsts; ///< 1-based number of the row's first event
+  std::vector<std::optional<std::string>> epochs;
 };
 
 log_rows rows_of(const std::vector<published_event>& events,
-                 const std::vector<std::optional<int32_t>>& stream_seqs) {
+                 const std::vector<std::optional<int32_t>>& stream_seqs,
+                 const std::vector<int64_t>* epochs) {
   log_rows rows;
   std::string more; // the open row's further events, as array elements
   size_t in_row = 0;
@@ -104,6 +118,10 @@ log_rows rows_of(const std::vector<published_event>& events,
                      : std::nullopt);
     rows.data.push_back(pg::json_or_empty_object(e.data));
     rows.firsts.push_back(static_cast<int64_t>(i) + 1);
+    if (epochs && i < epochs->size() && stream_seqs[i])
+      rows.epochs.emplace_back(std::to_string((*epochs)[i]));
+    else
+      rows.epochs.emplace_back(std::nullopt);
     in_row = 1;
   }
   close_row();
@@ -112,9 +130,10 @@ log_rows rows_of(const std::vector<published_event>& events,
 
 } // namespace
 
-std::optional<std::string> write_journal_batch(
+journal_write_outcome write_journal_batch(
   pg::connection& conn, const std::vector<journal_entry>& batch,
-  std::vector<published_event> extra, std::vector<published_event>& events) {
+  std::vector<published_event> extra, const journal_fence* fence,
+  std::vector<published_event>& events) {
   // The last status of each stream in this batch. (Only the status row:
   // the per-step view is folded from the journal when an order is read.)
   std::map<std::string, const journal_entry*> last;
@@ -139,7 +158,7 @@ std::optional<std::string> write_journal_batch(
     events.push_back(std::move(e));
     stream_seqs.emplace_back(std::nullopt);
   }
-  auto rows = rows_of(events, stream_seqs);
+  auto rows = rows_of(events, stream_seqs, fence ? &fence->epochs : nullptr);
   pg::result res;
   if (auto err = conn.exec(
         batch_sql(),
@@ -147,15 +166,23 @@ std::optional<std::string> write_journal_batch(
          pg::text_array(rows.types), pg::text_array(rows.orders),
          pg::text_array(rows.customers), pg::text_array(rows.stream_seqs),
          pg::text_array(rows.data), pg::text_array(rows.more),
-         std::to_string(events.size()), pg::int_array(rows.firsts)},
+         std::to_string(events.size()), pg::int_array(rows.firsts),
+         fence ? std::optional{fence->node} : std::nullopt,
+         fence ? std::optional{std::to_string(fence->incarnation)}
+               : std::nullopt,
+         fence ? std::optional{std::to_string(fence->fence)} : std::nullopt,
+         pg::text_array(rows.epochs)},
         res))
-    return err->message;
+    return {false, err->message};
+  if (res.rows() == 0 && fence)
+    return {true, "the node's fence moved on: a shard was taken over"};
   if (res.rows() != 1)
-    return "the event log answered " + std::to_string(res.rows()) + " rows";
+    return {false,
+            "the event log answered " + std::to_string(res.rows()) + " rows"};
   auto written = std::stoll(std::string{res.value(0, 1)});
   if (written != static_cast<int64_t>(rows.types.size()))
-    return "the event log took " + std::to_string(written) + " of "
-           + std::to_string(rows.types.size()) + " rows";
+    return {false, "the event log took " + std::to_string(written) + " of "
+                     + std::to_string(rows.types.size()) + " rows"};
   // Seqs are consecutive in list order (`first` counts the events).
   auto first = std::stoll(std::string{res.value(0, 0)});
   std::string at{res.value(0, 2)};
@@ -163,7 +190,7 @@ std::optional<std::string> write_journal_batch(
     events[i].seq = first + static_cast<int64_t>(i);
     events[i].at = at;
   }
-  return std::nullopt;
+  return {};
 }
 
 } // namespace kassa

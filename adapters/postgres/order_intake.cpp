@@ -23,6 +23,7 @@
 #include "runtime/group_commit.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/random_bits.hpp"
+#include "runtime/shards.hpp"
 
 namespace kassa {
 
@@ -63,6 +64,8 @@ std::string key_of(const idempotency& idem) {
 /// sagas with COMMIT.
 std::optional<pg::error> write_orders(pg::connection& conn,
                                       const std::vector<intake_item>& batch,
+                                      const ownership_view* held,
+                                      uint32_t shard_count,
                                       std::vector<intake_outcome>& outcomes) {
   pg::result res;
   // 1. The items to decide: all but repeats of a key earlier in the batch.
@@ -109,8 +112,12 @@ std::optional<pg::error> write_orders(pg::connection& conn,
       o.answer = invalid_item(refused->item, refused->why);
       continue;
     }
-    o.order_id = new_order_id(std::chrono::system_clock::now(),
-                              static_cast<uint32_t>(bits.next()));
+    // An id in a shard this node holds: its saga runs here, where the
+    // order arrived (docs/cluster.md). Tries per id: shards / held.
+    do
+      o.order_id = new_order_id(std::chrono::system_clock::now(),
+                                static_cast<uint32_t>(bits.next()));
+    while (held && !held->holds(shard_of(o.order_id, shard_count)));
     o.request = requests[i]->dump();
     o.answer = reply::accepted(json{
       {"id", o.order_id},
@@ -234,8 +241,10 @@ void answer_replays(pg::connection& conn, const std::vector<intake_item>& batch,
   }
 }
 
-std::vector<intake_outcome>
-create_orders(pg::connection& conn, const std::vector<intake_item>& batch) {
+std::vector<intake_outcome> create_orders(pg::connection& conn,
+                                          const std::vector<intake_item>& batch,
+                                          const ownership_view* held,
+                                          uint32_t shard_count) {
   std::vector<intake_outcome> outcomes(batch.size());
   auto all_failed = [&](const std::string& why) {
     for (auto& o : outcomes)
@@ -247,7 +256,7 @@ create_orders(pg::connection& conn, const std::vector<intake_item>& batch) {
     return all_failed("not connected");
   // write_orders opens and commits the transaction; after a failure it may
   // still be open.
-  if (auto err = write_orders(conn, batch, outcomes)) {
+  if (auto err = write_orders(conn, batch, held, shard_count, outcomes)) {
     // The COMMIT goes with the batch's last statement: a connection that
     // broke meanwhile may have taken it to the server first.
     if (!conn.ok()) {
@@ -270,6 +279,7 @@ struct intake_state {
   db_pool_handle pool;
   child_handle<caf::actor> sagas; ///< where new sagas go
   new_saga_spec saga_spec;
+  std::shared_ptr<const shard_ownership> ownership;
   group_commit_queue<intake_item> queue;
   histogram* batch_sizes = nullptr;
 };
@@ -286,11 +296,29 @@ void write_batch(intake_pointer self) {
   if (st.batch_sizes)
     st.batch_sizes->observe(static_cast<double>(next->size()));
   auto me = caf::actor_cast<caf::actor>(self);
+  std::shared_ptr<const ownership_view> held;
+  uint32_t shard_count = 0;
+  if (st.ownership) {
+    held = st.ownership->current();
+    shard_count = st.ownership->shard_count();
+    if (held->held == 0) {
+      // Nothing to put a new order in: a node that just joined, one that
+      // fenced itself, or a cluster between an owner's death and the
+      // takeover. Nothing was written; the client retries.
+      for (auto& item : *next)
+        item.out->send(reply::fail(
+          failure_code::not_owner,
+          "this node holds no shard at the moment (joining, or a failover "
+          "is under way); nothing was created, retry in a moment"));
+      st.queue.done();
+      return write_batch(self);
+    }
+  }
   auto& pool = st.pool;
   auto spec = st.saga_spec;
-  submit_db_work(pool, [me, sagas = st.sagas, spec,
+  submit_db_work(pool, [me, sagas = st.sagas, spec, held, shard_count,
                         batch = std::move(*next)](pg::connection& conn) {
-    auto outcomes = create_orders(conn, batch);
+    auto outcomes = create_orders(conn, batch, held.get(), shard_count);
     // Committed: start their sagas — in one message, as each message from
     // this thread costs a worker's wake-up (runtime/worker_send.hpp) —
     // before answering, so a command right after the 202 finds its saga.
@@ -311,12 +339,13 @@ void write_batch(intake_pointer self) {
   });
 }
 
-intake_impl::behavior_type order_intake(intake_pointer self,
-                                        db_pool_handle pool,
-                                        child_handle<caf::actor> sagas,
-                                        new_saga_spec saga_spec,
-                                        metrics_registry* metrics) {
+intake_impl::behavior_type
+order_intake(intake_pointer self, db_pool_handle pool,
+             child_handle<caf::actor> sagas, new_saga_spec saga_spec,
+             std::shared_ptr<const shard_ownership> ownership,
+             metrics_registry* metrics) {
   auto& st = self->state;
+  st.ownership = std::move(ownership);
   st.pool = std::move(pool);
   st.sagas = std::move(sagas);
   st.saga_spec = std::move(saga_spec);
@@ -343,10 +372,11 @@ intake_impl::behavior_type order_intake(intake_pointer self,
 caf::actor spawn_order_intake(caf::local_actor* parent, db_pool_handle pool,
                               child_handle<caf::actor> sagas,
                               new_saga_spec saga_spec,
+                              std::shared_ptr<const shard_ownership> ownership,
                               metrics_registry* metrics) {
   return caf::actor_cast<caf::actor>(
     parent->spawn(order_intake, std::move(pool), std::move(sagas),
-                  std::move(saga_spec), metrics));
+                  std::move(saga_spec), std::move(ownership), metrics));
 }
 
 } // namespace kassa

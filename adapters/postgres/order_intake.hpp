@@ -32,6 +32,7 @@
 namespace kassa {
 
 class metrics_registry;
+class shard_ownership;
 
 /// A normalized order request on its way from the route to the intake.
 /// The intake prices it in place (the route no longer touches it).
@@ -46,10 +47,13 @@ using order_intake_actor = caf::typed_actor<
   caf::reacts_to<atom::create, order_request_ptr, idempotency, reply_ptr>>;
 
 /// Batches are written on `pool`; the new sagas of a batch go to `sagas` in
-/// one `(add, std::vector<child_spec>)`.
+/// one `(add, std::vector<child_spec>)`. New order ids fall in shards of
+/// `ownership` (every shard when null); while it holds none, orders are
+/// refused with `not_owner` (nothing written).
 caf::actor spawn_order_intake(caf::local_actor* parent, db_pool_handle pool,
                               child_handle<caf::actor> sagas,
                               new_saga_spec saga_spec,
+                              std::shared_ptr<const shard_ownership> ownership,
                               metrics_registry* metrics);
 
 } // namespace kassa

@@ -135,7 +135,8 @@ public:
       // actor that started it meanwhile makes this fail (unique) instead
       // of writing twice.
       std::vector<published_event> events;
-      if (auto failure = write_journal_batch(conn, {entry}, {}, events))
+      if (auto failure
+          = write_journal_batch(conn, {entry}, {}, nullptr, events).failure)
         return done(*failure);
       hub.anon_send(atom::publish::value, std::move(events));
       done({});

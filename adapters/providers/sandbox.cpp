@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <unordered_map>
 
 #include <caf/actor.hpp>
 #include <caf/event_based_actor.hpp>
@@ -52,6 +53,12 @@ struct sandbox_state {
   /// Effects waiting for the ledger batch in flight to commit.
   group_commit_queue<provider_call> queue;
   std::vector<caf::typed_response_promise<std::string>> early_info;
+  /// Calls done but not answered yet (chaos latency): who waits for the
+  /// answer and from when it may have it, by message id.
+  std::unordered_map<
+    std::string,
+    std::pair<provider_result_sink, std::chrono::steady_clock::time_point>>
+    answering;
   std::minstd_rand rng{std::random_device{}()};
 };
 
@@ -117,11 +124,18 @@ void handle_call(sandbox_actor* self, provider_call call) {
             "provider error 503 (sandbox failure_rate)"});
     return;
   }
-  if (st.chaos.latency_ms > 0)
-    self->delayed_send(self, std::chrono::milliseconds(st.chaos.latency_ms),
-                       atom::exec::value, std::move(call));
-  else
-    start_effect(self, std::move(call));
+  if (st.chaos.latency_ms > 0) {
+    // As a real provider: the effect is done when the request arrives, the
+    // answer takes the latency. (Done after the latency instead, a node
+    // paused meanwhile would do it after another node had looked for it —
+    // an effect no real provider would make that late.)
+    auto due = std::chrono::steady_clock::now()
+               + std::chrono::milliseconds(st.chaos.latency_ms);
+    st.answering.insert_or_assign(call.message_id,
+                                  std::pair{std::move(call.reply_to), due});
+    call.reply_to = caf::actor_cast<provider_result_sink>(self);
+  }
+  start_effect(self, std::move(call));
 }
 
 nlohmann::json chaos_json(const chaos_settings& c) {
@@ -191,8 +205,22 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
     [self](atom::restart) {
       load_chaos(self);
     },
-    [self](atom::exec, provider_call& call) {
-      start_effect(self, std::move(call));
+    [self](provider_result& result) {
+      // The ledger's answer to a call with latency: on to the caller once
+      // the latency has passed.
+      auto& st = self->state;
+      auto i = st.answering.find(result.message_id);
+      if (i == st.answering.end())
+        return;
+      auto [to, due] = std::move(i->second);
+      st.answering.erase(i);
+      auto wait = due - std::chrono::steady_clock::now();
+      if (wait.count() <= 0)
+        send_on_worker(self, to, std::move(result));
+      else
+        self->delayed_send(
+          to, std::chrono::duration_cast<std::chrono::milliseconds>(wait),
+          std::move(result));
     },
     [self](atom::chaos, const chaos_settings& settings, const reply_ptr& out) {
       auto me = caf::actor{self};

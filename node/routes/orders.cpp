@@ -11,6 +11,8 @@
 #include "adapters/postgres/order_queries.hpp"
 #include "adapters/type_ids.hpp"
 #include "node/routes/request_checks.hpp"
+#include "runtime/database_health.hpp"
+#include "runtime/shards.hpp"
 
 namespace kassa {
 
@@ -99,6 +101,17 @@ std::optional<api_response> validate_order(const route_context& ctx,
 
 void saga_command(const route_context& ctx, const std::string& id,
                   caf::atom_value command, reply_ptr out) {
+  if (ctx.ownership && !ctx.ownership->holds(id)) {
+    // Forwarding to the holder comes with the middleman mesh (issue 20):
+    // until then the client asks the node that holds it.
+    out->send(reply::fail(failure_code::not_owner,
+                          "order " + id
+                            + " runs on another node (or its shard is "
+                              "changing hands): retry in a moment, or send "
+                              "the command to the node that holds it "
+                              "(GET /v1/cluster)"));
+    return;
+  }
   auto sagas = ctx.sagas;
   submit_db_work(ctx.db_pool, [sagas, id, command,
                                out = std::move(out)](pg::connection& conn) {
@@ -114,8 +127,7 @@ void saga_command(const route_context& ctx, const std::string& id,
                             "order " + id + " is already " + *status));
     else
       // The sagas supervisor holds it while the saga (re)starts.
-      sagas.anon_send(atom::tell::value, id,
-                      caf::make_message(command, out));
+      sagas.anon_send(atom::tell::value, id, caf::make_message(command, out));
   });
 }
 
@@ -133,6 +145,13 @@ void add_order_routes(router& r, const route_context& ctx) {
              problem = validate_order(ctx, body, normalized);
            if (problem) {
              out->respond(std::move(*problem));
+             return;
+           }
+           if (ctx.database && !ctx.database->up()) {
+             // Fail fast: the intake could not write it, and while the
+             // database is away the node may hold no shard either.
+             out->respond(
+               to_response(database_unavailable(ctx.database->last_reason())));
              return;
            }
            // The intake group-commits creations (order_intake.hpp).

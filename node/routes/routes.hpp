@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@
 namespace kassa {
 
 class database_health;
+class shard_ownership;
 
 class metrics_registry;
 
@@ -64,6 +66,11 @@ struct route_context {
   std::function<std::string(const std::string& fault)> inject_fault;
   /// The node's view of its database, for /readyz (no query per call).
   std::shared_ptr<const database_health> database;
+  /// The shards this node holds (/readyz, commands for an order of
+  /// another node's shard). Null: every shard (tests).
+  std::shared_ptr<const shard_ownership> ownership;
+  /// cluster.lease_ms, for GET /v1/cluster's view of liveness.
+  std::chrono::milliseconds lease{3000};
 };
 
 /// Runs `work` (a store's named statements) on a pool connection and

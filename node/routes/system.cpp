@@ -7,10 +7,12 @@
 
 #include "adapters/http/replies.hpp"
 #include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/shard_leases.hpp"
 #include "adapters/type_ids.hpp"
 #include "node/routes/request_checks.hpp"
 #include "runtime/database_health.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/shards.hpp"
 
 namespace kassa {
 
@@ -62,12 +64,16 @@ void add_system_routes(router& r, const route_context& ctx) {
            if (ctx.database) {
              // The monitor checks the server every database.check_interval_ms
              // (and every connection reports a loss): no query per call.
-             if (ctx.database->up())
-               out->respond(json_response(200, R"({"status":"ready"})"));
-             else
+             if (!ctx.database->up())
                out->respond(error_response(503, "not_ready",
                                            "database unreachable: "
                                              + ctx.database->last_reason()));
+             else if (ctx.ownership && ctx.ownership->current()->held == 0)
+               // Joining, fenced, or between a failover's expiry and take.
+               out->respond(error_response(
+                 503, "not_ready", "this node holds no shard at the moment"));
+             else
+               out->respond(json_response(200, R"({"status":"ready"})"));
              return;
            }
            db_job job = [out](pg::connection& conn) {
@@ -93,6 +99,17 @@ void add_system_routes(router& r, const route_context& ctx) {
   r.add({"GET", "/v1/node", "node.info", route_options{},
          [ctx](api_request&, responder_ptr out) {
            ctx.node.anon_send(atom::info::value, std::move(out));
+         }});
+  r.add({"GET", "/v1/cluster", "cluster", route_options{},
+         [ctx](api_request&, responder_ptr out) {
+           // From the database: it alone decides who holds what.
+           db_answer(ctx, std::move(out),
+                     [lease = ctx.lease](pg::connection& conn) {
+                       std::string body;
+                       if (auto why = pg::read_cluster(conn, lease, body))
+                         return database_unavailable(*why);
+                       return reply::done(std::move(body));
+                     });
          }});
   if (ctx.inject_fault)
     add_fault_routes(r, ctx);

@@ -71,7 +71,8 @@ TEST_CASE("a stream's entries share a row of the log and read back one by one",
   circuit.type = "provider.circuit_opened";
   circuit.data = R"({"provider":"sandbox"})";
   std::vector<published_event> written;
-  REQUIRE_FALSE(write_journal_batch(conn, batch, {circuit}, written));
+  REQUIRE_FALSE(
+    write_journal_batch(conn, batch, {circuit}, nullptr, written).failure);
 
   // The events as the hub gets them: seqs 1..25 in list order.
   REQUIRE(written.size() == 25);
@@ -130,10 +131,14 @@ TEST_CASE("a stream's entries share a row of the log and read back one by one",
   SECTION("the next batch goes on numbering; a repeated append is refused") {
     std::vector<published_event> next;
     REQUIRE_FALSE(write_journal_batch(
-      conn, {entry("ord_a", 4, "c1"), entry("ord_a", 5, "c1")}, {}, next));
+                    conn, {entry("ord_a", 4, "c1"), entry("ord_a", 5, "c1")},
+                    {}, nullptr, next)
+                    .failure);
     CHECK(seqs(next) == std::vector<int64_t>{26, 27});
     // Another incarnation of ord_a that also read up to entry 3.
-    CHECK(write_journal_batch(conn, {entry("ord_a", 4, "c1")}, {}, next));
+    CHECK(
+      write_journal_batch(conn, {entry("ord_a", 4, "c1")}, {}, nullptr, next)
+        .failure);
     CHECK(db.scalar("SELECT last_seq FROM event_counter") == "27");
   }
 }

@@ -118,52 +118,75 @@ struct shop {
 
   /// effects[order_id][op] = count, from a provider's ledger.
   std::map<std::string, std::map<std::string, int>>
-  ledger(const std::string& provider) {
-    std::map<std::string, std::map<std::string, int>> out;
-    auto page = get("/v1/providers/" + provider + "/ledger");
-    for (auto& e : page["effects"])
-      ++out[e["order_id"].get<std::string>()][e["op"].get<std::string>()];
-    return out;
-  }
+  ledger(const std::string& provider);
 
   /// Every provider effect happened at most once per order, and what is
   /// left matches the order's final status.
-  void check_exactly_once(const std::map<std::string, std::string>& orders) {
-    auto pay = ledger("sandbox-payment");
-    auto inv = ledger("sandbox-invoicing");
-    auto ship = ledger("sandbox-shipping");
-    auto msg = ledger("sandbox-messaging");
-    for (auto& [id, status] : orders) {
-      INFO(id << " " << status);
-      CHECK((status == "completed" || status == "cancelled"));
-      auto& p = pay[id];
-      auto& i = inv[id];
-      CHECK(p["charge"] <= 1);
-      CHECK(p["refund"] <= p["charge"]);
-      CHECK(i["invoice"] <= 1);
-      CHECK(i["storno"] <= i["invoice"]);
-      CHECK(ship[id]["shipment"] <= 1);
-      CHECK(msg[id]["message"] <= 1);
-      if (status == "completed") {
-        CHECK(p["charge"] == 1);
-        CHECK(p["refund"] == 0);
-        CHECK(i["invoice"] == 1);
-        CHECK(i["storno"] == 0);
-        CHECK(ship[id]["shipment"] == 1);
-        CHECK(msg[id]["message"] == 1);
-      } else {
-        // Cancelled: whatever was done was undone.
-        CHECK(p["refund"] == p["charge"]);
-        CHECK(i["storno"] == i["invoice"]);
-        CHECK(ship[id]["cancel_shipment"] == ship[id]["shipment"]);
-      }
-    }
-    // No effect belongs to an order the API does not know.
-    for (auto* l : {&pay, &inv, &ship, &msg})
-      for (auto& [id, ops] : *l)
-        CHECK(orders.count(id) == 1);
-  }
+  void check_exactly_once(const std::map<std::string, std::string>& orders);
 };
+
+/// effects[order_id][op] = count, from a provider's ledger as the node on
+/// `port` reads it (the ledgers are in the database: any node of a cluster).
+inline std::map<std::string, std::map<std::string, int>>
+ledger_at(uint16_t port, const std::string& provider) {
+  std::map<std::string, std::map<std::string, int>> out;
+  auto r = http_get(port, "/v1/providers/" + provider + "/ledger", with_key());
+  INFO(provider << " ledger -> " << r.status << " " << r.body);
+  REQUIRE(r.status == 200);
+  auto page = json::parse(r.body);
+  for (auto& e : page["effects"])
+    ++out[e["order_id"].get<std::string>()][e["op"].get<std::string>()];
+  return out;
+}
+
+/// shop::check_exactly_once through the node on `port`.
+inline void
+check_exactly_once_at(uint16_t port,
+                      const std::map<std::string, std::string>& orders) {
+  auto pay = ledger_at(port, "sandbox-payment");
+  auto inv = ledger_at(port, "sandbox-invoicing");
+  auto ship = ledger_at(port, "sandbox-shipping");
+  auto msg = ledger_at(port, "sandbox-messaging");
+  for (auto& [id, status] : orders) {
+    INFO(id << " " << status);
+    CHECK((status == "completed" || status == "cancelled"));
+    auto& p = pay[id];
+    auto& i = inv[id];
+    CHECK(p["charge"] <= 1);
+    CHECK(p["refund"] <= p["charge"]);
+    CHECK(i["invoice"] <= 1);
+    CHECK(i["storno"] <= i["invoice"]);
+    CHECK(ship[id]["shipment"] <= 1);
+    CHECK(msg[id]["message"] <= 1);
+    if (status == "completed") {
+      CHECK(p["charge"] == 1);
+      CHECK(p["refund"] == 0);
+      CHECK(i["invoice"] == 1);
+      CHECK(i["storno"] == 0);
+      CHECK(ship[id]["shipment"] == 1);
+      CHECK(msg[id]["message"] == 1);
+    } else {
+      // Cancelled: whatever was done was undone.
+      CHECK(p["refund"] == p["charge"]);
+      CHECK(i["storno"] == i["invoice"]);
+      CHECK(ship[id]["cancel_shipment"] == ship[id]["shipment"]);
+    }
+  }
+  // No effect belongs to an order the API does not know.
+  for (auto* l : {&pay, &inv, &ship, &msg})
+    for (auto& [id, ops] : *l)
+      CHECK(orders.count(id) == 1);
+}
+
+inline std::map<std::string, std::map<std::string, int>>
+shop::ledger(const std::string& provider) {
+  return ledger_at(port, provider);
+}
+
+inline void
+shop::check_exactly_once(const std::map<std::string, std::string>& orders) {
+  check_exactly_once_at(port, orders);
+}
 
 /// Polls `check` every 20 ms until it holds or `timeout` passes.
 inline bool eventually(const std::function<bool()>& check,

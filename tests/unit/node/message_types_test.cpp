@@ -71,8 +71,12 @@ struct sample<reply> {
 template <>
 struct sample<job_spec> {
   static job_spec make(const caf::actor&) {
-    return {"resume_saga", "resume_saga:ord_1:charge_payment:3",
-            R"({"order_id":"ord_1"})", 1500, true};
+    return {"resume_saga",
+            "resume_saga:ord_1:charge_payment:3",
+            R"({"order_id":"ord_1"})",
+            1500,
+            true,
+            "ord_1"};
   }
 };
 template <>

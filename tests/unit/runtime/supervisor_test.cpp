@@ -466,3 +466,45 @@ TEST_CASE_METHOD(fixture,
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   sched->run();
 }
+
+TEST_CASE_METHOD(fixture,
+                 "supervisor names its children and stops some for good",
+                 "[supervisor]") {
+  supervisor_options opts{"test", 5, 60s, 100ms, 1000ms};
+  opts.escalate = false;
+  auto a = std::make_shared<child_stats>();
+  auto b = std::make_shared<child_stats>();
+  auto sup = spawn_supervisor(*sys, opts,
+                              {counting_child("a", a), counting_child("b", b)},
+                              &log, &metrics);
+  sched->run();
+  std::vector<std::string> names;
+  spawn_probe([&](caf::event_based_actor* self) {
+    self->request(sup, caf::infinite, atom::names::value)
+      .then([&](const std::vector<std::string>& xs) {
+        names = xs;
+      });
+  });
+  CHECK(names == std::vector<std::string>{"a", "b"});
+  caf::anon_send(sup, atom::stop::value, std::vector<std::string>{"a", "x"});
+  sched->run();
+  advance(2000ms);
+  // Stopped, not restarted; a message for it is not delivered.
+  CHECK(a->starts == 1);
+  caf::anon_send(sup, atom::tell::value, std::string{"a"},
+                 caf::make_message(std::string{"record"}));
+  caf::anon_send(sup, atom::tell::value, std::string{"b"},
+                 caf::make_message(std::string{"record"}));
+  sched->run();
+  CHECK(a->records == 0);
+  CHECK(b->records == 1);
+  spawn_probe([&](caf::event_based_actor* self) {
+    self->request(sup, caf::infinite, atom::names::value)
+      .then([&](const std::vector<std::string>& xs) {
+        names = xs;
+      });
+  });
+  CHECK(names == std::vector<std::string>{"b"});
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  sched->run();
+}
