@@ -15,6 +15,7 @@
 #include "support/http_client.hpp"
 #include "support/node_process.hpp"
 #include "support/shop.hpp"
+#include "support/tcp_proxy.hpp"
 #include "support/test_database.hpp"
 
 using namespace kassa;
@@ -29,28 +30,47 @@ struct cluster_node {
   std::string id;
   uint16_t port = free_port();
   std::unique_ptr<process> proc;
+  /// The database URL it uses, if not the cluster's (through a proxy).
+  std::string database_url = {};
 };
+
+/// The port of a libpq URI (postgresql://user@host:PORT/db).
+uint16_t port_of(const std::string& url) {
+  auto slash = url.rfind('/');
+  auto colon = url.rfind(':', slash);
+  return static_cast<uint16_t>(
+    std::stoi(url.substr(colon + 1, slash - colon - 1)));
+}
+
+/// `url` with its port replaced.
+std::string with_port(const std::string& url, uint16_t port) {
+  auto slash = url.rfind('/');
+  auto colon = url.rfind(':', slash);
+  return url.substr(0, colon + 1) + std::to_string(port) + url.substr(slash);
+}
 
 /// Nodes on one test database.
 struct test_cluster {
   test_database db;
   std::vector<cluster_node> nodes;
 
-  explicit test_cluster(size_t n) {
+  explicit test_cluster(size_t n, bool start_all = true) {
     for (size_t i = 0; i < n; ++i)
       nodes.push_back(
         cluster_node{"n" + std::to_string(i + 1), free_port(), {}});
-    for (auto& node : nodes)
-      start(node);
+    if (start_all)
+      for (auto& node : nodes)
+        start(node);
   }
 
   void start(cluster_node& node) {
     node.proc = std::make_unique<process>(
       std::vector<std::string>{"serve", "--http-port",
                                std::to_string(node.port), "--node-id", node.id},
-      node_env(db.url(), {"KASSA_CLUSTER_SETTLE_MS=300",
-                          "KASSA_JOBS_POLL_INTERVAL_MS=100",
-                          "KASSA_DATABASE_POOL_SIZE=4"}));
+      node_env(node.database_url.empty() ? db.url() : node.database_url,
+               {"KASSA_CLUSTER_SETTLE_MS=300",
+                "KASSA_JOBS_POLL_INTERVAL_MS=100",
+                "KASSA_DATABASE_POOL_SIZE=4"}));
     if (!node.proc->wait_healthy(node.port))
       FAIL("node " << node.id << " did not start:\n" << node.proc->output());
   }
@@ -327,4 +347,51 @@ TEST_CASE("a node paused past its lease writes nothing to the shards it "
   // n2 noticed it had been away too long, and takes a share again.
   REQUIRE(c.balanced(n1, {"n1", "n2"}, 100));
   CHECK(n2.proc->output().find("this node fences itself") != std::string::npos);
+}
+
+TEST_CASE("a node cut from the database fences itself while the others "
+          "take its shards and nothing is done twice",
+          "[cluster]") {
+  test_cluster c{2, false};
+  auto& n1 = c.nodes[0];
+  auto& n2 = c.nodes[1];
+  // n2 reaches PostgreSQL through a proxy the test cuts.
+  tcp_proxy proxy{port_of(c.db.url())};
+  n2.database_url = with_port(c.db.url(), proxy.port());
+  c.start(n1);
+  c.start(n2);
+  REQUIRE(c.balanced(n1, {"n1", "n2"}, 100));
+  c.add_mugs(n1);
+  c.slow_providers(300);
+  std::mutex mtx;
+  std::set<std::string> ids;
+  std::vector<std::thread> clients;
+  std::atomic<int> next{0};
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&] {
+      for (int i = next++; i < 150; i = next++) {
+        auto id = place_order(c, 1, "cut-" + std::to_string(i));
+        std::lock_guard guard{mtx};
+        ids.insert(id);
+      }
+    });
+  for (auto& t : clients)
+    t.join();
+  REQUIRE(ids.size() == 150);
+  proxy.set(tcp_proxy::mode::reset);
+  // n2 cannot renew: it fences itself; its leases expire and n1 takes them.
+  CHECK(eventually(
+    [&] {
+      return n2.proc->output().find("this node fences itself")
+             != std::string::npos;
+    },
+    10s));
+  REQUIRE(c.balanced(n1, {"n1"}, 256, 15s));
+  // n1 finishes n2's orders while n2 is still cut off.
+  REQUIRE(c.settle(90s));
+  proxy.set(tcp_proxy::mode::pass);
+  // Back, n2 learns what it lost and takes a fair share again.
+  REQUIRE(c.balanced(n1, {"n1", "n2"}, 100));
+  check_orders(ids, {&n1, &n2});
+  CHECK(check_fenced_journal(c.db, 256) > 0);
 }
