@@ -74,6 +74,11 @@ struct hub_state {
   int64_t delivered = 0;                    ///< highest seq delivered live
   std::map<int64_t, published_event> early; ///< overtook a lower seq
   bool gap_check_armed = false;
+  /// Tailing the log for events other nodes commit (0: off): every `tail`
+  /// the log's last seq is read; what was committed by the previous look
+  /// and is still not delivered is read from the log.
+  std::chrono::milliseconds tail{0};
+  int64_t tail_seen = 0;
   std::unordered_map<uint64_t, subscriber> subscribers;
   uint64_t run = 0; ///< fan-out runs so far
   std::unordered_map<std::string, topic_members> by_topic;
@@ -85,7 +90,8 @@ struct hub_state {
 /// position at start, the gap timer, a replay read from the log.
 using hub_impl = notification_hub_actor::extend<
   caf::reacts_to<atom::ready, int64_t, std::string>,
-  caf::reacts_to<atom::timeout, int64_t>,
+  caf::reacts_to<atom::timeout, int64_t>, caf::reacts_to<atom::tick>,
+  caf::reacts_to<atom::tick, int64_t>,
   caf::reacts_to<atom::loaded, uint64_t, std::vector<published_event>,
                  std::string>>;
 using hub_actor = std::remove_pointer_t<hub_impl::stateful_pointer<hub_state>>;
@@ -226,11 +232,16 @@ void drop_session(hub_actor* self, uint64_t id) {
 }
 
 hub_impl::behavior_type notification_hub(hub_actor* self,
-                               std::shared_ptr<event_log> store,
-                               const logger* log, metrics_registry* metrics) {
+                                         std::shared_ptr<event_log> store,
+                                         std::chrono::milliseconds tail,
+                                         const logger* log,
+                                         metrics_registry* metrics) {
   auto& st = self->state;
   st.store = std::move(store);
+  st.tail = tail;
   st.log = log;
+  if (tail.count() > 0)
+    self->delayed_send(self, tail, atom::tick::value);
   if (metrics) {
     st.delivered_frames = &metrics->get_counter(
       "kassa_ws_frames_total", "Event frames handed to WebSocket sessions.");
@@ -284,6 +295,36 @@ hub_impl::behavior_type notification_hub(hub_actor* self,
                      });
       st.gap_check_armed = true;
       self->delayed_send(self, gap_timeout, atom::timeout::value, st.delivered);
+    },
+    [self](atom::tick) {
+      auto me = caf::actor_cast<caf::actor>(self);
+      self->state.store->last_seq([me](int64_t seq, const std::string& error) {
+        caf::anon_send(me, atom::tick::value, error.empty() ? seq : -1);
+      });
+    },
+    [self](atom::tick, int64_t last) {
+      // Events of this node arrive within milliseconds of their commit;
+      // what was committed a whole tail ago and is still missing was
+      // written by another node: read it (delivered in order with the
+      // rest). A single node reads nothing here.
+      auto& st = self->state;
+      self->delayed_send(self, st.tail, atom::tick::value);
+      if (last < 0 || !st.ready)
+        return;
+      if (st.tail_seen > st.delivered) {
+        auto upto = st.tail_seen;
+        if (!st.early.empty())
+          upto = std::min(upto, st.early.begin()->first - 1);
+        if (upto > st.delivered) {
+          auto me = caf::actor_cast<caf::actor>(self);
+          st.store->read(
+            st.delivered, upto, {},
+            [me](std::vector<published_event> events, const std::string&) {
+              caf::anon_send(me, atom::publish::value, std::move(events));
+            });
+        }
+      }
+      st.tail_seen = last;
     },
     [self](atom::subscribe, uint64_t id, event_sink_ptr& sink,
            std::vector<std::string>& topics, int64_t since) {
@@ -364,10 +405,10 @@ hub_impl::behavior_type notification_hub(hub_actor* self,
 
 caf::actor spawn_notification_hub(caf::local_actor* parent,
                                   std::shared_ptr<event_log> log_store,
-                                  const logger* log,
-                                  metrics_registry* metrics) {
+                                  const logger* log, metrics_registry* metrics,
+                                  std::chrono::milliseconds tail) {
   return caf::actor_cast<caf::actor>(
-    parent->spawn(notification_hub, std::move(log_store), log, metrics));
+    parent->spawn(notification_hub, std::move(log_store), tail, log, metrics));
 }
 
 } // namespace kassa

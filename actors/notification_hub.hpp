@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -53,9 +54,9 @@ public:
 /// The notification hub: the single sequencer of live events on a node.
 /// Protocol (`notification_hub_actor`):
 /// - `(atom::publish, std::vector<published_event>)`: committed events from
-///   any writer; delivered strictly in seq order (the log is gap-free, so an
-///   event that overtakes another waits for it; a gap still open after
-///   500 ms is read from the log).
+///   any writer of this node; delivered strictly in seq order (the log is
+///   gap-free, so an event that overtakes another waits for it; a gap still
+///   open after 500 ms is read from the log).
 /// - `(atom::subscribe, uint64_t session, event_sink_ptr, topics,
 ///   int64_t since)`: `since` < 0 = live only; otherwise every matching
 ///   event after `since` is replayed from the log, then live ones follow
@@ -69,8 +70,14 @@ using notification_hub_actor = caf::typed_actor<
   caf::reacts_to<atom::unsubscribe, uint64_t, std::vector<std::string>>,
   caf::reacts_to<atom::leave, uint64_t>>;
 
+/// `tail` > 0: the hub also delivers the events other nodes on the same
+/// database commit — every `tail` it reads the log's last seq, and what was
+/// committed by its previous look and not delivered yet it reads from the
+/// log (docs/cluster.md). 0: only what is published to it.
 caf::actor spawn_notification_hub(caf::local_actor* parent,
                                   std::shared_ptr<event_log> log_store,
-                                  const logger* log, metrics_registry* metrics);
+                                  const logger* log, metrics_registry* metrics,
+                                  std::chrono::milliseconds tail
+                                  = std::chrono::milliseconds{0});
 
 } // namespace kassa

@@ -165,9 +165,10 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
      journal_slot});
   auto events = make_pg_event_log(db);
   late.push_back({"notification_hub",
-                  [events, &log, &metrics](caf::local_actor* parent) {
+                  [events, tail = millis{config.cluster.event_tail_ms}, &log,
+                   &metrics](caf::local_actor* parent) {
                     return spawn_notification_hub(parent, events, &log,
-                                                  &metrics);
+                                                  &metrics, tail);
                   },
                   hub_slot});
   order_saga_deps saga_deps;

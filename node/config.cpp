@@ -151,6 +151,7 @@ node_config to_node_config(const config_values& v) {
   c.cluster.renew_ms = v.get_int("cluster.renew_ms");
   c.cluster.settle_ms = v.get_int("cluster.settle_ms");
   c.cluster.handoff_per_round = v.get_int("cluster.handoff_per_round");
+  c.cluster.event_tail_ms = v.get_int("cluster.event_tail_ms");
   c.scheduler.policy = v.get_string("scheduler.policy");
   c.scheduler.threads = static_cast<int>(v.get_int("scheduler.threads"));
   c.log_level = v.get_string("log.level");

@@ -85,6 +85,7 @@ struct node_config {
     int64_t renew_ms = 1000;
     int64_t settle_ms = 3000;
     int64_t handoff_per_round = 32;
+    int64_t event_tail_ms = 100;
   } cluster;
   struct {
     std::string policy;

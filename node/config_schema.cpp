@@ -109,6 +109,10 @@ const std::vector<config_key>& config_schema() {
     int_key("cluster.settle_ms", "3000", 0, 600000,
             "The number of live nodes must stay the same this long before a "
             "node gives shards back to balance the cluster."),
+    int_key("cluster.event_tail_ms", "100", 0, 60000,
+            "How often a node looks for events other nodes committed, for "
+            "its WebSocket subscribers (they get them within about twice "
+            "this); 0 = only this node's events."),
     int_key("cluster.handoff_per_round", "32", 1, 65536,
             "At most this many shards taken, and given back, per renewal "
             "round: a dead node's shards spread over the survivors."),

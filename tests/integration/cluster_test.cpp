@@ -17,6 +17,7 @@
 #include "support/shop.hpp"
 #include "support/tcp_proxy.hpp"
 #include "support/test_database.hpp"
+#include "support/ws_client.hpp"
 
 using namespace kassa;
 using namespace kassa::test;
@@ -394,4 +395,47 @@ TEST_CASE("a node cut from the database fences itself while the others "
   REQUIRE(c.balanced(n1, {"n1", "n2"}, 100));
   check_orders(ids, {&n1, &n2});
   CHECK(check_fenced_journal(c.db, 256) > 0);
+}
+
+TEST_CASE("a WebSocket subscriber on one node sees the events of orders "
+          "placed on another in seq order",
+          "[cluster][ws]") {
+  test_cluster c{2};
+  auto& n1 = c.nodes[0];
+  REQUIRE(c.balanced(n1, {"n1", "n2"}, 100));
+  c.add_mugs(n1);
+  ws_client ws{n1.port, "/v1/ws?token=test-key"};
+  ws.send_text(R"({"op":"subscribe","topics":["orders"]})");
+  auto ack = ws.next();
+  REQUIRE(ack);
+  REQUIRE(json::parse(*ack)["type"] == "subscribed");
+  // Orders on both nodes: their sagas run where they were placed.
+  std::set<std::string> on_n2;
+  std::set<std::string> all;
+  for (int i = 0; i < 20; ++i) {
+    auto id
+      = place_order(c, static_cast<size_t>(i % 2), "ws-" + std::to_string(i));
+    REQUIRE_FALSE(id.empty());
+    all.insert(id);
+    if (i % 2 == 1)
+      on_n2.insert(id);
+  }
+  // n1's subscriber gets every order's completion, n2's included, with
+  // strictly growing seqs.
+  std::set<std::string> completed;
+  int64_t last_seq = 0;
+  while (completed.size() < all.size()) {
+    auto frame = ws.next(20s);
+    INFO(completed.size() << " of " << all.size() << " completed");
+    REQUIRE(frame);
+    auto f = json::parse(*frame);
+    REQUIRE(f["type"] == "event");
+    auto seq = f["seq"].get<int64_t>();
+    CHECK(seq > last_seq);
+    last_seq = seq;
+    if (f["event"] == "order.completed")
+      completed.insert(f["data"]["order_id"].get<std::string>());
+  }
+  CHECK(completed == all);
+  CHECK_FALSE(on_n2.empty());
 }
