@@ -79,6 +79,8 @@ struct hub_state {
   /// and is still not delivered is read from the log.
   std::chrono::milliseconds tail{0};
   int64_t tail_seen = 0;
+  /// A read of a gap in flight (with a tail: gaps are other nodes' events).
+  bool gap_reading = false;
   std::unordered_map<uint64_t, subscriber> subscribers;
   uint64_t run = 0; ///< fan-out runs so far
   std::unordered_map<std::string, topic_members> by_topic;
@@ -92,6 +94,7 @@ using hub_impl = notification_hub_actor::extend<
   caf::reacts_to<atom::ready, int64_t, std::string>,
   caf::reacts_to<atom::timeout, int64_t>, caf::reacts_to<atom::tick>,
   caf::reacts_to<atom::tick, int64_t>,
+  caf::reacts_to<atom::loaded, std::vector<published_event>, std::string>,
   caf::reacts_to<atom::loaded, uint64_t, std::vector<published_event>,
                  std::string>>;
 using hub_actor = std::remove_pointer_t<hub_impl::stateful_pointer<hub_state>>;
@@ -181,6 +184,20 @@ void deliver_ready(hub_actor* self) {
   }
   if (!run.empty())
     fan_out(self, run);
+  if (!st.early.empty() && st.tail.count() > 0 && !st.gap_reading) {
+    // Several nodes write the log: a gap is another node's events, and
+    // they are committed already (seqs are taken under the counter's row
+    // lock, held to the commit, so a later seq commits after them). Read
+    // them now instead of waiting for the gap timer.
+    st.gap_reading = true;
+    auto me = caf::actor_cast<caf::actor>(self);
+    st.store->read(
+      st.delivered, st.early.begin()->first - 1, {},
+      [me](std::vector<published_event> events, std::string error) {
+        caf::anon_send(me, atom::loaded::value, std::move(events),
+                       std::move(error));
+      });
+  }
   if (!st.early.empty() && !st.gap_check_armed) {
     st.gap_check_armed = true;
     self->delayed_send(self, gap_timeout, atom::timeout::value, st.delivered);
@@ -295,6 +312,13 @@ hub_impl::behavior_type notification_hub(hub_actor* self,
                      });
       st.gap_check_armed = true;
       self->delayed_send(self, gap_timeout, atom::timeout::value, st.delivered);
+    },
+    [self](atom::loaded, std::vector<published_event>& events,
+           const std::string&) {
+      self->state.gap_reading = false;
+      // Nothing back (the database is away): the gap timer reads again.
+      if (!events.empty())
+        add_events(self, events);
     },
     [self](atom::tick) {
       auto me = caf::actor_cast<caf::actor>(self);
