@@ -174,6 +174,29 @@ std::string place_order(test_cluster& c, size_t first, const std::string& key,
   return {};
 }
 
+/// Places `n` orders on `c.nodes[first]` (falling back as place_order
+/// does) from four client threads, with keys `<prefix>-<i>`; returns the
+/// ids of those accepted (an order no node took is missing).
+std::set<std::string> place_on(test_cluster& c, size_t first, int n,
+                               const std::string& prefix) {
+  std::mutex mtx;
+  std::set<std::string> ids;
+  std::vector<std::thread> clients;
+  std::atomic<int> next{0};
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&] {
+      for (int i = next++; i < n; i = next++) {
+        auto id = place_order(c, first, prefix + "-" + std::to_string(i));
+        std::lock_guard guard{mtx};
+        if (!id.empty())
+          ids.insert(id);
+      }
+    });
+  for (auto& t : clients)
+    t.join();
+  return ids;
+}
+
 /// The journal as the cluster wrote it: no write at epoch e of a shard
 /// after epoch e + 1 of it was taken (the take's log seq bounds every
 /// write of the previous owner), epochs never decreasing per order, and
@@ -319,20 +342,7 @@ TEST_CASE("a node paused past its lease writes nothing to the shards it "
   // Slow providers: n2 has calls in flight and journal writes to make
   // when it is paused.
   c.slow_providers(300);
-  std::mutex mtx;
-  std::set<std::string> ids;
-  std::vector<std::thread> clients;
-  std::atomic<int> next{0};
-  for (int t = 0; t < 4; ++t)
-    clients.emplace_back([&] {
-      for (int i = next++; i < 200; i = next++) {
-        auto id = place_order(c, 1, "paused-" + std::to_string(i));
-        std::lock_guard guard{mtx};
-        ids.insert(id);
-      }
-    });
-  for (auto& t : clients)
-    t.join();
+  auto ids = place_on(c, 1, 200, "paused");
   REQUIRE(ids.size() == 200);
   REQUIRE(c.db.scalar("SELECT count(*) FROM sagas WHERE status NOT IN "
                       "('completed','cancelled','failed')")
@@ -364,20 +374,7 @@ TEST_CASE("a node cut from the database fences itself while the others "
   REQUIRE(c.balanced(n1, {"n1", "n2"}, 100));
   c.add_mugs(n1);
   c.slow_providers(300);
-  std::mutex mtx;
-  std::set<std::string> ids;
-  std::vector<std::thread> clients;
-  std::atomic<int> next{0};
-  for (int t = 0; t < 4; ++t)
-    clients.emplace_back([&] {
-      for (int i = next++; i < 150; i = next++) {
-        auto id = place_order(c, 1, "cut-" + std::to_string(i));
-        std::lock_guard guard{mtx};
-        ids.insert(id);
-      }
-    });
-  for (auto& t : clients)
-    t.join();
+  auto ids = place_on(c, 1, 150, "cut");
   REQUIRE(ids.size() == 150);
   proxy.set(tcp_proxy::mode::reset);
   // n2 cannot renew: it fences itself; its leases expire and n1 takes them.
