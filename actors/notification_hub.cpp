@@ -81,6 +81,11 @@ struct hub_state {
   int64_t tail_seen = 0;
   /// A read of a gap in flight (with a tail: gaps are other nodes' events).
   bool gap_reading = false;
+  /// With a tail: how long a gap waits for its events to be pushed before
+  /// it is read; whether that wait is armed.
+  std::chrono::milliseconds gap_wait{0};
+  bool gap_wait_armed = false;
+  child_handle<event_peers_actor> peers;
   std::unordered_map<uint64_t, subscriber> subscribers;
   uint64_t run = 0; ///< fan-out runs so far
   std::unordered_map<std::string, topic_members> by_topic;
@@ -93,7 +98,7 @@ struct hub_state {
 using hub_impl = notification_hub_actor::extend<
   caf::reacts_to<atom::ready, int64_t, std::string>,
   caf::reacts_to<atom::timeout, int64_t>, caf::reacts_to<atom::tick>,
-  caf::reacts_to<atom::tick, int64_t>,
+  caf::reacts_to<atom::retry, int64_t>, caf::reacts_to<atom::tick, int64_t>,
   caf::reacts_to<atom::loaded, std::vector<published_event>, std::string>,
   caf::reacts_to<atom::loaded, uint64_t, std::vector<published_event>,
                  std::string>>;
@@ -172,6 +177,17 @@ void fan_out(hub_actor* self, const std::vector<published_event>& events) {
     st.delivered_frames->inc(sent);
 }
 
+void read_gap(hub_actor* self) {
+  auto& st = self->state;
+  st.gap_reading = true;
+  auto me = caf::actor_cast<caf::actor>(self);
+  st.store->read(st.delivered, st.early.begin()->first - 1, {},
+                 [me](std::vector<published_event> events, std::string error) {
+                   caf::anon_send(me, atom::loaded::value, std::move(events),
+                                  std::move(error));
+                 });
+}
+
 void deliver_ready(hub_actor* self) {
   auto& st = self->state;
   std::vector<published_event> run;
@@ -188,15 +204,14 @@ void deliver_ready(hub_actor* self) {
     // Several nodes write the log: a gap is another node's events, and
     // they are committed already (seqs are taken under the counter's row
     // lock, held to the commit, so a later seq commits after them). Read
-    // them now instead of waiting for the gap timer.
-    st.gap_reading = true;
-    auto me = caf::actor_cast<caf::actor>(self);
-    st.store->read(
-      st.delivered, st.early.begin()->first - 1, {},
-      [me](std::vector<published_event> events, std::string error) {
-        caf::anon_send(me, atom::loaded::value, std::move(events),
-                       std::move(error));
-      });
+    // them instead of waiting for the gap timer: at once, or — when their
+    // node pushes them — if they are not here after `gap_wait`.
+    if (st.gap_wait.count() == 0)
+      read_gap(self);
+    else if (!st.gap_wait_armed) {
+      st.gap_wait_armed = true;
+      self->delayed_send(self, st.gap_wait, atom::retry::value, st.delivered);
+    }
   }
   if (!st.early.empty() && !st.gap_check_armed) {
     st.gap_check_armed = true;
@@ -250,15 +265,16 @@ void drop_session(hub_actor* self, uint64_t id) {
 
 hub_impl::behavior_type notification_hub(hub_actor* self,
                                          std::shared_ptr<event_log> store,
-                                         std::chrono::milliseconds tail,
-                                         const logger* log,
+                                         hub_cluster cluster, const logger* log,
                                          metrics_registry* metrics) {
   auto& st = self->state;
   st.store = std::move(store);
-  st.tail = tail;
+  st.tail = cluster.tail;
+  st.gap_wait = cluster.gap_wait;
+  st.peers = std::move(cluster.peers);
   st.log = log;
-  if (tail.count() > 0)
-    self->delayed_send(self, tail, atom::tick::value);
+  if (st.tail.count() > 0)
+    self->delayed_send(self, st.tail, atom::tick::value);
   if (metrics) {
     st.delivered_frames = &metrics->get_counter(
       "kassa_ws_frames_total", "Event frames handed to WebSocket sessions.");
@@ -291,7 +307,24 @@ hub_impl::behavior_type notification_hub(hub_actor* self,
       deliver_ready(self);
     },
     [self](atom::publish, std::vector<published_event>& events) {
+      // The other nodes' subscribers get this node's events from here.
+      if (self->state.peers && !events.empty())
+        self->state.peers.send(self, atom::publish::value, events);
       add_events(self, events);
+    },
+    [self](atom::peer, std::vector<published_event>& events) {
+      add_events(self, events);
+    },
+    [self](atom::retry, int64_t delivered_then) {
+      auto& st = self->state;
+      st.gap_wait_armed = false;
+      if (st.early.empty() || st.gap_reading)
+        return;
+      if (st.delivered != delivered_then) {
+        deliver_ready(self); // progress was made: a new wait if still open
+        return;
+      }
+      read_gap(self); // nobody pushed them (their node is cut off or gone)
     },
     [self](atom::timeout, int64_t delivered_then) {
       auto& st = self->state;
@@ -307,8 +340,7 @@ hub_impl::behavior_type notification_hub(hub_actor* self,
       auto me = caf::actor_cast<caf::actor>(self);
       st.store->read(st.delivered, upto, {},
                      [me](std::vector<published_event> events, std::string) {
-                       caf::anon_send(me, atom::publish::value,
-                                      std::move(events));
+                       caf::anon_send(me, atom::peer::value, std::move(events));
                      });
       st.gap_check_armed = true;
       self->delayed_send(self, gap_timeout, atom::timeout::value, st.delivered);
@@ -344,7 +376,7 @@ hub_impl::behavior_type notification_hub(hub_actor* self,
           st.store->read(
             st.delivered, upto, {},
             [me](std::vector<published_event> events, const std::string&) {
-              caf::anon_send(me, atom::publish::value, std::move(events));
+              caf::anon_send(me, atom::peer::value, std::move(events));
             });
         }
       }
@@ -430,9 +462,9 @@ hub_impl::behavior_type notification_hub(hub_actor* self,
 caf::actor spawn_notification_hub(caf::local_actor* parent,
                                   std::shared_ptr<event_log> log_store,
                                   const logger* log, metrics_registry* metrics,
-                                  std::chrono::milliseconds tail) {
-  return caf::actor_cast<caf::actor>(
-    parent->spawn(notification_hub, std::move(log_store), tail, log, metrics));
+                                  hub_cluster cluster) {
+  return caf::actor_cast<caf::actor>(parent->spawn(
+    notification_hub, std::move(log_store), std::move(cluster), log, metrics));
 }
 
 } // namespace kassa

@@ -13,6 +13,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/notification.hpp"
+#include "runtime/child_handle.hpp"
 
 namespace kassa {
 
@@ -56,7 +57,11 @@ public:
 /// - `(atom::publish, std::vector<published_event>)`: committed events from
 ///   any writer of this node; delivered strictly in seq order (the log is
 ///   gap-free, so an event that overtakes another waits for it; a gap still
-///   open after 500 ms is read from the log).
+///   open after 500 ms is read from the log). With peers (a cluster), also
+///   handed to them.
+/// - `(atom::peer, std::vector<published_event>)`: events another node
+///   committed (pushed over the cluster link); delivered like the others,
+///   never handed on.
 /// - `(atom::subscribe, uint64_t session, event_sink_ptr, topics,
 ///   int64_t since)`: `since` < 0 = live only; otherwise every matching
 ///   event after `since` is replayed from the log, then live ones follow
@@ -65,19 +70,34 @@ public:
 ///   `(atom::leave, uint64_t session)`.
 using notification_hub_actor = caf::typed_actor<
   caf::reacts_to<atom::publish, std::vector<published_event>>,
+  caf::reacts_to<atom::peer, std::vector<published_event>>,
   caf::reacts_to<atom::subscribe, uint64_t, event_sink_ptr,
                  std::vector<std::string>, int64_t>,
   caf::reacts_to<atom::unsubscribe, uint64_t, std::vector<std::string>>,
   caf::reacts_to<atom::leave, uint64_t>>;
 
-/// `tail` > 0: the hub also delivers the events other nodes on the same
-/// database commit — every `tail` it reads the log's last seq, and what was
-/// committed by its previous look and not delivered yet it reads from the
-/// log (docs/cluster.md). 0: only what is published to it.
+/// Where a hub hands the events its node committed, for the other nodes
+/// (the cluster mesh, adapters/cluster).
+using event_peers_actor = caf::typed_actor<
+  caf::reacts_to<atom::publish, std::vector<published_event>>>;
+
+/// How a hub learns other nodes' events (docs/cluster.md).
+struct hub_cluster {
+  /// > 0: every `tail` the hub reads the log's last seq, and what was
+  /// committed by its previous look and not delivered yet it reads from the
+  /// log. 0: only what is published to it (one node).
+  std::chrono::milliseconds tail{0};
+  /// A gap (another node's events, committed already) is read from the log
+  /// after this long, unless its events arrive meanwhile — pushed by their
+  /// node. 0: at once (no push to wait for).
+  std::chrono::milliseconds gap_wait{0};
+  /// Where this node's events go for the others; empty: nowhere.
+  child_handle<event_peers_actor> peers;
+};
+
 caf::actor spawn_notification_hub(caf::local_actor* parent,
                                   std::shared_ptr<event_log> log_store,
                                   const logger* log, metrics_registry* metrics,
-                                  std::chrono::milliseconds tail
-                                  = std::chrono::milliseconds{0});
+                                  hub_cluster cluster = {});
 
 } // namespace kassa

@@ -29,6 +29,7 @@
 #include "node/config.hpp"
 #include "node/node_info.hpp"
 #include "node/provider_wiring.hpp"
+#include "node/routes/orders.hpp"
 #include "runtime/database_health.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
@@ -164,18 +165,57 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
      },
      journal_slot});
   auto events = make_pg_event_log(db);
-  late.push_back({"notification_hub",
-                  [events, tail = millis{config.cluster.event_tail_ms}, &log,
-                   &metrics](caf::local_actor* parent) {
-                    return spawn_notification_hub(parent, events, &log,
-                                                  &metrics, tail);
-                  },
-                  hub_slot});
+  hub_cluster hub_peers{millis{config.cluster.event_tail_ms}, millis{0}, {}};
+  child_handle<cluster_mesh_actor> mesh;
+  std::shared_ptr<cluster_links> links;
+  cluster_node_actor cluster_node;
+  auto mesh_slot = std::make_shared<child_slot>("cluster_mesh");
+  auto sagas_slot = std::make_shared<child_slot>("sagas");
+  if (config.cluster.port != 0) {
+    // The cluster link: peers push their events, so a gap waits for them
+    // a moment before it is read from the log.
+    links = std::make_shared<cluster_links>();
+    cluster_mesh_options opts;
+    opts.node = node_id;
+    opts.incarnation = ownership->incarnation();
+    opts.shards = static_cast<uint32_t>(config.cluster.shards);
+    opts.seeds = config.cluster.seeds;
+    opts.tls = config.cluster.tls();
+    opts.refresh = millis{config.cluster.renew_ms};
+    opts.lease = millis{config.cluster.lease_ms};
+    opts.connect_timeout = millis{config.cluster.link_timeout_ms};
+    opts.forward_timeout = millis{config.http.request_timeout_ms};
+    // The one actor a peer can reach (published on cluster.port by
+    // serve.cpp): it runs forwarded commands as a route here would.
+    cluster_node = spawn_cluster_node(
+      sys, node_id, ownership->incarnation(),
+      child_handle<cluster_mesh_actor>{mesh_slot}, hub,
+      [db, sagas = child_handle<caf::actor>{sagas_slot}, ownership](
+        caf::atom_value command, const std::string& id, reply_ptr out) {
+        saga_command_here(db, sagas, ownership.get(), id, command,
+                          std::move(out));
+      });
+    opts.node_actor = caf::actor_cast<caf::strong_actor_ptr>(cluster_node);
+    late.push_back({"cluster_mesh",
+                    [opts, db, links, &log, &metrics](caf::local_actor* p) {
+                      return spawn_cluster_mesh(p, opts, db, links, &log,
+                                                &metrics);
+                    },
+                    mesh_slot});
+    mesh = child_handle<cluster_mesh_actor>{mesh_slot};
+    hub_peers.peers = child_handle<event_peers_actor>{mesh_slot};
+    hub_peers.gap_wait = millis{50};
+  }
+  late.push_back(
+    {"notification_hub",
+     [events, hub_peers, &log, &metrics](caf::local_actor* parent) {
+       return spawn_notification_hub(parent, events, &log, &metrics, hub_peers);
+     },
+     hub_slot});
   order_saga_deps saga_deps;
   auto scheduler_slot = std::make_shared<child_slot>("scheduler");
   saga_deps.scheduler = child_handle<scheduler_actor>{scheduler_slot};
   saga_deps.journal = journal;
-  auto sagas_slot = std::make_shared<child_slot>("sagas");
   saga_deps.sagas = child_handle<caf::actor>{sagas_slot};
   saga_deps.store = make_pg_saga_store(db, hub, &log);
   saga_deps.log = &log;
@@ -300,6 +340,9 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   out.inventory = inventory;
   out.providers = std::move(provider_controls);
   out.hub = hub;
+  out.mesh = mesh;
+  out.cluster_node = cluster_node;
+  out.links = links;
   out.saga_policy = saga_deps.policy;
   out.crash_switch = saga_deps.crash_switch;
   return out;

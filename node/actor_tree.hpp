@@ -19,6 +19,7 @@
 #include "actors/notification_hub.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_connection.hpp"
+#include "adapters/cluster/cluster_mesh.hpp"
 #include "adapters/postgres/order_intake.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "node/node_info.hpp"
@@ -48,6 +49,12 @@ struct actor_tree {
   std::vector<std::pair<std::string, child_handle<provider_control_actor>>>
     providers;
   child_handle<notification_hub_actor> hub;
+  /// The cluster mesh and each peer's link; empty without cluster.port.
+  child_handle<cluster_mesh_actor> mesh;
+  std::shared_ptr<cluster_links> links;
+  /// What serve.cpp publishes on cluster.port (not supervised: the port
+  /// maps to it for the process's life); null without cluster.port.
+  cluster_node_actor cluster_node;
   saga_retry_policy saga_policy;
   /// Set with debug.fault_switches: makes every saga crash while true.
   std::shared_ptr<std::atomic<bool>> crash_switch;

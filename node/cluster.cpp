@@ -11,6 +11,14 @@
 
 namespace kassa {
 
+std::string cluster_address(const node_config& config) {
+  if (config.cluster.port == 0)
+    return {};
+  if (!config.cluster.advertise.empty())
+    return config.cluster.advertise;
+  return config.cluster.bind + ":" + std::to_string(config.cluster.port);
+}
+
 std::string join_cluster(const node_config& config, const std::string& node_id,
                          const std::string& http_address, const logger& log,
                          std::shared_ptr<shard_ownership>& out) {
@@ -20,11 +28,7 @@ std::string join_cluster(const node_config& config, const std::string& node_id,
     return "database unreachable: " + err->message;
   auto shards = static_cast<uint32_t>(config.cluster.shards);
   std::chrono::milliseconds lease{config.cluster.lease_ms};
-  pg::node_address self{node_id, http_address,
-                        config.cluster.port == 0
-                          ? std::string{}
-                          : config.http.bind + ":"
-                              + std::to_string(config.cluster.port)};
+  pg::node_address self{node_id, http_address, cluster_address(config)};
   pg::lease_standing standing;
   auto sent_at = std::chrono::steady_clock::now();
   if (auto why = pg::join_cluster(conn, self, shards, lease, standing))

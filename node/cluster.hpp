@@ -17,6 +17,9 @@ class logger;
 class shard_ownership;
 struct node_config;
 
+/// host:port the other nodes dial ("" without cluster.port).
+std::string cluster_address(const node_config& config);
+
 /// Joins; `out` is the node's ownership, confirmed. Returns an empty string
 /// or the one-line reason the node cannot start.
 std::string join_cluster(const node_config& config, const std::string& node_id,

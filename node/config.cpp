@@ -83,6 +83,21 @@ std::optional<config_error> check_values(const config_values& values) {
     return config_error{"cluster.renew_ms",
                         "must be at most half of cluster.lease_ms (a lease "
                         "must survive one late renewal)"};
+  {
+    int set = 0;
+    for (auto key :
+         {"cluster.tls_certificate", "cluster.tls_key", "cluster.tls_ca"})
+      set += values.get_string(key).empty() ? 0 : 1;
+    if (set != 0 && set != 3)
+      return config_error{"cluster.tls_certificate",
+                          "cluster.tls_certificate, cluster.tls_key and "
+                          "cluster.tls_ca go together (all three or none)"};
+  }
+  if (values.get_int("cluster.link_timeout_ms")
+      < 2 * values.get_int("cluster.heartbeat_ms"))
+    return config_error{"cluster.link_timeout_ms",
+                        "must be at least twice cluster.heartbeat_ms (one "
+                        "late heartbeat must not cut a link)"};
   return std::nullopt;
 }
 
@@ -146,6 +161,13 @@ node_config to_node_config(const config_values& v) {
   c.database.probe_max_ms = v.get_int("database.probe_max_ms");
   c.cluster.port = static_cast<uint16_t>(v.get_int("cluster.port"));
   c.cluster.seeds = v.get_list("cluster.seeds");
+  c.cluster.bind = v.get_string("cluster.bind");
+  c.cluster.advertise = v.get_string("cluster.advertise");
+  c.cluster.heartbeat_ms = v.get_int("cluster.heartbeat_ms");
+  c.cluster.tls_certificate = v.get_string("cluster.tls_certificate");
+  c.cluster.tls_key = v.get_string("cluster.tls_key");
+  c.cluster.tls_ca = v.get_string("cluster.tls_ca");
+  c.cluster.link_timeout_ms = v.get_int("cluster.link_timeout_ms");
   c.cluster.shards = v.get_int("cluster.shards");
   c.cluster.lease_ms = v.get_int("cluster.lease_ms");
   c.cluster.renew_ms = v.get_int("cluster.renew_ms");

@@ -80,6 +80,17 @@ struct node_config {
   struct {
     uint16_t port = 0;
     std::vector<std::string> seeds;
+    std::string bind = "127.0.0.1";
+    std::string advertise;
+    int64_t heartbeat_ms = 500;
+    /// PEM files of the cluster link's TLS (all three or none).
+    std::string tls_certificate;
+    std::string tls_key;
+    std::string tls_ca;
+    bool tls() const {
+      return !tls_certificate.empty();
+    }
+    int64_t link_timeout_ms = 2000;
     int64_t shards = 256;
     int64_t lease_ms = 3000;
     int64_t renew_ms = 1000;

@@ -92,8 +92,31 @@ const std::vector<config_key>& config_schema() {
             "Port for CAF's middleman between nodes; 0 = no cluster "
             "(single node).",
             "--cluster-port"),
-    list_key("cluster.seeds", "Other nodes to join, as host:port.", "--seeds",
-             "KASSA_SEEDS"),
+    str_key("cluster.bind", "127.0.0.1", "",
+            "Address the cluster port binds to: the peers' network only "
+            "(a plain middleman port accepts any TCP peer)."),
+    str_key("cluster.advertise", "", "",
+            "host:port the other nodes dial to reach this one; empty = "
+            "cluster.bind:cluster.port."),
+    list_key("cluster.seeds",
+             "Other nodes to dial at start, as host:port (the database's "
+             "node table lists the rest).",
+             "--seeds", "KASSA_SEEDS"),
+    str_key("cluster.tls_certificate", "", "",
+            "PEM certificate of this node for the cluster link, signed by "
+            "the cluster's CA; with cluster.tls_key and cluster.tls_ca the "
+            "link is TLS and a peer without such a certificate is refused."),
+    str_key("cluster.tls_key", "", "",
+            "PEM private key of cluster.tls_certificate."),
+    str_key("cluster.tls_ca", "", "",
+            "PEM certificate of the cluster's private CA: peers must present "
+            "a certificate it signed."),
+    int_key("cluster.heartbeat_ms", "500", 50, 60000,
+            "Middleman heartbeat between linked nodes (set alike on every "
+            "node)."),
+    int_key("cluster.link_timeout_ms", "2000", 100, 600000,
+            "A link that heard nothing for this long is cut and redialled "
+            "(set alike on every node; a frozen peer is noticed this late)."),
     int_key("cluster.shards", "256", 1, 65536,
             "Shards that order ids hash onto. Fixed when the cluster is "
             "created (its first node's start); a node configured otherwise "

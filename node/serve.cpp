@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <thread>
 #include <unistd.h>
@@ -94,10 +95,21 @@ int serve(const node_config& config, const logger& log) {
     log.error("node", failure);
     return 1;
   }
-  if (config.cluster.port != 0 || !config.cluster.seeds.empty())
-    log.warn("node", "cluster.port and cluster.seeds are accepted but the "
-                     "middleman mesh is not implemented yet: nodes on one "
-                     "database share its shards without it");
+  if (config.cluster.port == 0 && !config.cluster.seeds.empty())
+    log.warn("node", "cluster.seeds are ignored without cluster.port");
+  if (config.cluster.port != 0 && config.cluster.tls()) {
+    // CAF's openssl module would only throw from inside the actor system.
+    for (auto& [key, path] :
+         {std::pair{"cluster.tls_certificate", config.cluster.tls_certificate},
+          std::pair{"cluster.tls_key", config.cluster.tls_key},
+          std::pair{"cluster.tls_ca", config.cluster.tls_ca}})
+      if (!std::ifstream{path}) {
+        auto failure = std::string{key} + ": cannot read " + path;
+        std::cerr << "kassa serve: " << failure << '\n';
+        log.error("node", failure);
+        return 2;
+      }
+  }
   // Real provider adapters (their HTTP clients own an I/O thread each).
   metrics_registry metrics;
   std::vector<real_provider> real_providers;
@@ -203,7 +215,29 @@ int serve(const node_config& config, const logger& log) {
                        {},
                        tree.database,
                        ownership,
-                       millis{config.cluster.lease_ms}};
+                       millis{config.cluster.lease_ms},
+                       tree.mesh,
+                       tree.links};
+  // The cluster link: the one actor a peer can reach, on cluster.port.
+  auto cluster_node = tree.cluster_node;
+  bool failed_start = false;
+  if (cluster_node) {
+    if (auto failure
+        = publish_cluster_node(sys, cluster_node, config.cluster.bind,
+                               config.cluster.port, config.cluster.tls());
+        !failure.empty()) {
+      std::cerr << "kassa serve: " << failure << '\n';
+      log.error("node", failure);
+      failed_start = true;
+      server.stop();
+    } else {
+      log.info("cluster", "cluster link listening",
+               {{"bind", config.cluster.bind},
+                {"port", std::to_string(config.cluster.port)},
+                {"advertised", cluster_address(config)},
+                {"tls", config.cluster.tls() ? "on" : "off"}});
+    }
+  }
   if (config.debug_fault_switches) {
     log.warn("node", "debug.fault_switches is on: POST /v1/debug/faults "
                      "breaks this node on request (tests only)");
@@ -272,11 +306,13 @@ int serve(const node_config& config, const logger& log) {
   auto drained = server.run(pipeline);
   if (!drained)
     log.error("node", "the HTTP loop is gone; stopping the node");
-  int code = (!drained || escalated || superseded) ? 1 : 0;
+  int code = (!drained || escalated || superseded || failed_start) ? 1 : 0;
   // Whatever is stuck below (an actor that does not exit, a provider
   // client's thread), the process ends within the exit timeout.
   guard.arm(millis{config.shutdown_exit_timeout_ms});
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+  if (cluster_node)
+    caf::anon_send_exit(cluster_node, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();
   real_providers.clear(); // their I/O threads stop while the system exists
   // Every saga stopped and the journal is idle: the shards go back now, so

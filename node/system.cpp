@@ -2,6 +2,8 @@
 
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "adapters/type_ids.hpp"
 #include "node/config.hpp"
@@ -33,6 +35,25 @@ void configure_actor_system(caf::actor_system_config& cfg,
   // An idle worker otherwise sleeps in 50 µs steps that a message from an
   // Asio thread cannot cut short (STYLE.md §15): ~100 µs per hop.
   cfg.set("work-stealing.moderate-poll-attempts", static_cast<size_t>(0));
+  if (config.cluster.port != 0) {
+    // The cluster link (docs/cluster.md). Without heartbeats and a timeout
+    // a frozen peer is never noticed; both must be alike on every node.
+    cfg.load<caf::io::middleman>();
+    if (config.cluster.tls()) {
+      // Mutual TLS: each side presents its certificate and requires the
+      // peer's, signed by the cluster's CA (CAF's openssl module).
+      cfg.load<caf::openssl::manager>();
+      cfg.openssl_certificate = config.cluster.tls_certificate;
+      cfg.openssl_key = config.cluster.tls_key;
+      cfg.openssl_cafile = config.cluster.tls_ca;
+    }
+    cfg.set(
+      "middleman.heartbeat-interval",
+      caf::timespan{std::chrono::milliseconds{config.cluster.heartbeat_ms}});
+    cfg.set(
+      "middleman.connection-timeout",
+      caf::timespan{std::chrono::milliseconds{config.cluster.link_timeout_ms}});
+  }
   cfg.set("logger.verbosity", caf::atom("quiet"));
   cfg.set("logger.console", caf::atom("none"));
 }

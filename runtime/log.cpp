@@ -43,6 +43,12 @@ void append_timestamp(std::string& out) {
 
 } // namespace
 
+std::string utc_timestamp() {
+  std::string out;
+  append_timestamp(out);
+  return out;
+}
+
 bool parse_log_level(std::string_view text, log_level& out) {
   for (auto level :
        {log_level::debug, log_level::info, log_level::warn, log_level::error}) {

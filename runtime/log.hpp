@@ -16,6 +16,9 @@ bool parse_log_level(std::string_view text, log_level& out);
 using log_fields
   = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 
+/// Now as RFC 3339 UTC with microseconds, as log lines stamp it.
+std::string utc_timestamp();
+
 /// Writes JSON lines to a file descriptor (stderr by default): one write(2)
 /// per line so lines from different threads never interleave.
 class logger {

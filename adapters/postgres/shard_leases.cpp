@@ -1,5 +1,6 @@
 #include "adapters/postgres/shard_leases.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -259,6 +260,36 @@ leave_cluster(connection& conn, const std::string& name, int64_t incarnation) {
       return err->message;
     return std::nullopt;
   });
+}
+
+std::optional<std::string> read_cluster_map(connection& conn,
+                                            std::chrono::milliseconds lease,
+                                            cluster_map& out) {
+  std::vector<result> res;
+  if (auto err = conn.exec_pipeline(
+        {{"SELECT name, incarnation, cluster FROM nodes WHERE NOT stopped AND"
+          " heartbeat_at > now() - $1::bigint * interval '1 millisecond'"
+          " ORDER BY name",
+          {ms(lease)}},
+         {"SELECT shard, owner FROM shard_leases WHERE owner IS NOT NULL AND"
+          " expires_at > now() ORDER BY shard",
+          {}},
+         {"SELECT shards FROM cluster_settings WHERE id = 1", {}}},
+        res))
+    return err->message;
+  out = {};
+  for (int r = 0; r < res[0].rows(); ++r)
+    out.members.push_back({std::string{res[0].value(r, 0)},
+                           to_i64(res[0].value(r, 1)),
+                           std::string{res[0].value(r, 2)}});
+  auto shards = res[2].rows() == 1 ? to_i64(res[2].value(0, 0)) : 0;
+  out.owners.assign(static_cast<size_t>(std::max<int64_t>(shards, 0)), {});
+  for (int r = 0; r < res[1].rows(); ++r) {
+    auto shard = to_i64(res[1].value(r, 0));
+    if (shard >= 0 && shard < shards)
+      out.owners[static_cast<size_t>(shard)] = std::string{res[1].value(r, 1)};
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> read_cluster(connection& conn,

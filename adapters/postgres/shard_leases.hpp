@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <caf/meta/type_name.hpp>
+
 #include "runtime/shards.hpp"
 
 namespace kassa::pg {
@@ -71,6 +73,39 @@ release_shards(connection& conn, const std::string& name, int64_t incarnation,
 /// others need not wait for its leases to expire).
 std::optional<std::string>
 leave_cluster(connection& conn, const std::string& name, int64_t incarnation);
+
+/// Who routes where (adapters/cluster): the nodes alive now (fresh
+/// heartbeat, not stopped) with their middleman addresses, and the owner of
+/// each shard whose lease runs ("" = free or expired).
+struct cluster_map {
+  struct member {
+    std::string name;
+    int64_t incarnation = 0;
+    std::string cluster; ///< host:port of its middleman ("" = none)
+
+    friend bool operator==(const member&, const member&) = default;
+  };
+  std::vector<member> members;
+  std::vector<std::string> owners; ///< by shard
+
+  friend bool operator==(const cluster_map&, const cluster_map&) = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_map::member& x) {
+  return f(caf::meta::type_name("kassa::pg::cluster_map::member"), x.name,
+           x.incarnation, x.cluster);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_map& x) {
+  return f(caf::meta::type_name("kassa::pg::cluster_map"), x.members, x.owners);
+}
+
+/// Reads the cluster map (one round trip).
+std::optional<std::string> read_cluster_map(connection& conn,
+                                            std::chrono::milliseconds lease,
+                                            cluster_map& out);
 
 /// GET /v1/cluster's body: the shard count, every node (state alive,
 /// unreachable or stopped; address; incarnation; shards) and every lease

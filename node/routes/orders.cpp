@@ -101,34 +101,41 @@ std::optional<api_response> validate_order(const route_context& ctx,
 
 void saga_command(const route_context& ctx, const std::string& id,
                   caf::atom_value command, reply_ptr out) {
-  if (ctx.ownership && !ctx.ownership->holds(id)) {
-    // Forwarding to the holder comes with the middleman mesh (issue 20):
-    // until then the client asks the node that holds it.
+  if (ctx.ownership && !ctx.ownership->holds(id) && ctx.mesh) {
+    ctx.mesh.anon_send(atom::forward::value, command, id, std::move(out));
+    return;
+  }
+  saga_command_here(ctx.db_pool, ctx.sagas, ctx.ownership.get(), id, command,
+                    std::move(out));
+}
+
+void saga_command_here(const db_pool_handle& db,
+                       const child_handle<caf::actor>& sagas,
+                       const shard_ownership* ownership, const std::string& id,
+                       caf::atom_value command, reply_ptr out) {
+  if (ownership && !ownership->holds(id)) {
     out->send(reply::fail(failure_code::not_owner,
                           "order " + id
                             + " runs on another node (or its shard is "
-                              "changing hands): retry in a moment, or send "
-                              "the command to the node that holds it "
-                              "(GET /v1/cluster)"));
+                              "changing hands): retry in a moment"));
     return;
   }
-  auto sagas = ctx.sagas;
-  submit_db_work(ctx.db_pool, [sagas, id, command,
-                               out = std::move(out)](pg::connection& conn) {
-    std::optional<std::string> status;
-    auto looked_up = pg::order_status(conn, id, status);
-    if (looked_up.failed())
-      out->send(std::move(looked_up));
-    else if (!status)
-      out->send(reply::fail(failure_code::order_not_found, "no order " + id));
-    else if (*status == "completed" || *status == "cancelled"
-             || *status == "failed")
-      out->send(reply::fail(failure_code::order_finished,
-                            "order " + id + " is already " + *status));
-    else
-      // The sagas supervisor holds it while the saga (re)starts.
-      sagas.anon_send(atom::tell::value, id, caf::make_message(command, out));
-  });
+  submit_db_work(
+    db, [sagas, id, command, out = std::move(out)](pg::connection& conn) {
+      std::optional<std::string> status;
+      auto looked_up = pg::order_status(conn, id, status);
+      if (looked_up.failed())
+        out->send(std::move(looked_up));
+      else if (!status)
+        out->send(reply::fail(failure_code::order_not_found, "no order " + id));
+      else if (*status == "completed" || *status == "cancelled"
+               || *status == "failed")
+        out->send(reply::fail(failure_code::order_finished,
+                              "order " + id + " is already " + *status));
+      else
+        // The sagas supervisor holds it while the saga (re)starts.
+        sagas.anon_send(atom::tell::value, id, caf::make_message(command, out));
+    });
 }
 
 void add_order_routes(router& r, const route_context& ctx) {

@@ -12,8 +12,17 @@ void add_order_routes(router& r, const route_context& ctx);
 
 /// Sends `(command, out)` to the saga of order `id` once the database says
 /// the order exists and is not finished (`order_not_found` /
-/// `order_finished` otherwise).
+/// `order_finished` otherwise) — on this node when it holds the order's
+/// shard, else on the node that does, over the cluster link (`not_owner`,
+/// a 503, when no node can take it now).
 void saga_command(const route_context& ctx, const std::string& id,
                   caf::atom_value command, reply_ptr out);
+
+/// The same on this node only: `not_owner` unless it holds the shard (what
+/// a command forwarded by a peer runs). `ownership` null: every shard.
+void saga_command_here(const db_pool_handle& db,
+                       const child_handle<caf::actor>& sagas,
+                       const shard_ownership* ownership, const std::string& id,
+                       caf::atom_value command, reply_ptr out);
 
 } // namespace kassa

@@ -12,6 +12,7 @@
 #include "actors/inventory.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_connection.hpp"
+#include "adapters/cluster/cluster_mesh.hpp"
 #include "adapters/http/router.hpp"
 #include "adapters/postgres/order_intake.hpp"
 #include "node/node_info.hpp"
@@ -71,6 +72,10 @@ struct route_context {
   std::shared_ptr<const shard_ownership> ownership;
   /// cluster.lease_ms, for GET /v1/cluster's view of liveness.
   std::chrono::milliseconds lease{3000};
+  /// The cluster link (commands for orders held elsewhere go through it)
+  /// and each peer's link state; empty without cluster.port.
+  child_handle<cluster_mesh_actor> mesh;
+  std::shared_ptr<const cluster_links> links;
 };
 
 /// Runs `work` (a store's named statements) on a pool connection and

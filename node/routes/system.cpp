@@ -1,9 +1,11 @@
 #include "node/routes/system.hpp"
 
+#include <map>
 #include <stdexcept>
 
 #include <caf/message.hpp>
 #include <caf/send.hpp>
+#include <nlohmann/json.hpp>
 
 #include "adapters/http/replies.hpp"
 #include "adapters/postgres/connection.hpp"
@@ -50,6 +52,31 @@ void add_fault_routes(router& r, const route_context& ctx) {
            }
            out->respond(json_response(202, R"({"injected":true})"));
          }});
+}
+
+/// GET /v1/cluster's body with `node` (who answers) and each node's `link`
+/// as this node sees it: "self", its state over the middleman, or null
+/// (no cluster link configured).
+std::string with_links(const std::string& body, const std::string& self,
+                       const cluster_links* links) {
+  auto doc = nlohmann::json::parse(body);
+  doc["node"] = self;
+  auto snapshot
+    = links ? links->snapshot() : std::map<std::string, cluster_links::link>{};
+  for (auto& n : doc["nodes"]) {
+    auto name = n.value("name", "");
+    if (name == self) {
+      n["link"] = {{"state", "self"}};
+    } else if (auto i = snapshot.find(name); i != snapshot.end()) {
+      n["link"] = {{"state", i->second.state},
+                   {"address", i->second.address},
+                   {"since", i->second.since},
+                   {"failed_attempts", i->second.failed_attempts}};
+    } else {
+      n["link"] = nullptr;
+    }
+  }
+  return doc.dump();
 }
 
 } // namespace
@@ -102,13 +129,17 @@ void add_system_routes(router& r, const route_context& ctx) {
          }});
   r.add({"GET", "/v1/cluster", "cluster", route_options{},
          [ctx](api_request&, responder_ptr out) {
-           // From the database: it alone decides who holds what.
+           // From the database: it alone decides who holds what. Beside
+           // each node, this node's link to it (the middleman's view).
+           std::string self
+             = ctx.ownership ? ctx.ownership->node() : std::string{};
            db_answer(ctx, std::move(out),
-                     [lease = ctx.lease](pg::connection& conn) {
+                     [lease = ctx.lease, links = ctx.links,
+                      self](pg::connection& conn) {
                        std::string body;
                        if (auto why = pg::read_cluster(conn, lease, body))
                          return database_unavailable(*why);
-                       return reply::done(std::move(body));
+                       return reply::done(with_links(body, self, links.get()));
                      });
          }});
   if (ctx.inject_fault)

@@ -166,3 +166,87 @@ TEST_CASE("events published while the hub asks for the log's position reach "
   caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
   t.sched->run();
 }
+
+namespace {
+
+/// A log holding given events; counts the reads of a gap.
+struct stored_log : empty_log {
+  std::map<int64_t, published_event> events;
+  int reads = 0;
+  void read(int64_t after, int64_t upto, std::vector<std::string>,
+            std::function<void(std::vector<published_event>, std::string)> done)
+    override {
+    ++reads;
+    std::vector<published_event> out;
+    for (auto& [seq, e] : events)
+      if (seq > after && seq <= upto)
+        out.push_back(e);
+    done(std::move(out), {});
+  }
+};
+
+} // namespace
+
+TEST_CASE("a hub in a cluster hands its own events to the peers, delivers "
+          "theirs without handing them on, and reads a gap only when no "
+          "peer filled it",
+          "[notification_hub]") {
+  using namespace std::chrono_literals;
+  test_system t;
+  auto log = std::make_shared<stored_log>();
+  auto to_peers = std::make_shared<std::vector<int64_t>>();
+  auto slot = std::make_shared<child_slot>("cluster_mesh");
+  auto peers = t.sys->spawn([to_peers](caf::event_based_actor*) {
+    return caf::behavior{
+      [to_peers](atom::publish, const std::vector<published_event>& events) {
+        for (auto& e : events)
+          to_peers->push_back(e.seq);
+      }};
+  });
+  slot->set(peers, caf::actor_addr{});
+  caf::actor hub;
+  t.sys->spawn(
+    [&](caf::event_based_actor* self, int) {
+      hub = spawn_notification_hub(
+        self, log, nullptr, nullptr,
+        hub_cluster{10s, 50ms, child_handle<event_peers_actor>{slot}});
+    },
+    0);
+  t.sched->run();
+  auto sink = std::make_shared<recording_sink>();
+  caf::anon_send(hub, atom::subscribe::value, uint64_t{1}, event_sink_ptr{sink},
+                 std::vector<std::string>{"orders"}, int64_t{-1});
+  t.sched->run();
+  auto own = [&](int64_t seq) {
+    caf::anon_send(hub, atom::publish::value,
+                   std::vector<published_event>{order_event(seq, "o1", "c1")});
+    t.sched->run();
+  };
+  auto theirs = [&](int64_t seq) {
+    caf::anon_send(hub, atom::peer::value,
+                   std::vector<published_event>{order_event(seq, "o2", "c2")});
+    t.sched->run();
+  };
+  own(1);
+  theirs(2);
+  own(4); // 3 is another node's, on its way
+  CHECK(sink->seqs() == std::vector<int64_t>{1, 2});
+  theirs(3);
+  CHECK(sink->seqs() == std::vector<int64_t>{1, 2, 3, 4});
+  CHECK(log->reads == 0); // pushed in time: nothing read from the log
+  CHECK(*to_peers == std::vector<int64_t>{1, 4});
+  // A gap nobody pushes (its node is cut off) is read after the wait (at
+  // most two: the wait armed for the earlier gap saw progress and waits
+  // once more).
+  log->events[5] = order_event(5, "o3", "c3");
+  own(6);
+  CHECK(sink->seqs().size() == 4);
+  t.advance(60ms);
+  t.advance(60ms);
+  CHECK(log->reads == 1);
+  CHECK(sink->seqs() == std::vector<int64_t>{1, 2, 3, 4, 5, 6});
+  CHECK(*to_peers == std::vector<int64_t>{1, 4, 6});
+  caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(peers, caf::exit_reason::user_shutdown);
+  t.sched->run();
+}
