@@ -31,6 +31,7 @@ namespace {
 struct inventory_state {
   static inline const char* name = "inventory";
   std::shared_ptr<inventory_store> store;
+  std::function<bool(const provider_call&)> may_send;
   /// Reservation calls waiting for the batch in flight to commit.
   group_commit_queue<provider_call> queue;
 };
@@ -56,8 +57,10 @@ void write_batch(inventory_pointer self) {
 }
 
 inventory_impl::behavior_type
-inventory(inventory_pointer self, std::shared_ptr<inventory_store> store) {
+inventory(inventory_pointer self, std::shared_ptr<inventory_store> store,
+          std::function<bool(const provider_call&)> may_send) {
   self->state.store = std::move(store);
+  self->state.may_send = std::move(may_send);
   return {
     [self](atom::create, product& p, idempotency& idem, reply_ptr& out) {
       self->state.store->create_product(std::move(p), std::move(idem),
@@ -72,6 +75,16 @@ inventory(inventory_pointer self, std::shared_ptr<inventory_store> store) {
                                       std::move(out));
     },
     [self](atom::call, provider_call& call) {
+      if (self->state.may_send && !self->state.may_send(call)) {
+        // The node may have lost the order's shard: its new holder decides.
+        provider_result r;
+        r.message_id = call.message_id;
+        r.outcome = provider_outcome::transient;
+        r.error = "not sent: this node's lease on the order's shard may have "
+                  "run out";
+        send_on_worker(self, call.reply_to, std::move(r));
+        return;
+      }
       self->state.queue.push(std::move(call));
       write_batch(self);
     },
@@ -87,9 +100,10 @@ inventory(inventory_pointer self, std::shared_ptr<inventory_store> store) {
 } // namespace
 
 caf::actor spawn_inventory(caf::local_actor* parent,
-                           std::shared_ptr<inventory_store> store) {
+                           std::shared_ptr<inventory_store> store,
+                           std::function<bool(const provider_call&)> may_send) {
   return caf::actor_cast<caf::actor>(
-    parent->spawn(inventory, std::move(store)));
+    parent->spawn(inventory, std::move(store), std::move(may_send)));
 }
 
 } // namespace kassa

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,7 +110,13 @@ using inventory_actor = caf::typed_actor<
                  reply_ptr>,
   caf::reacts_to<atom::call, provider_call>>;
 
+/// `may_send`: whether a saga's call may be made now — false for an order
+/// whose shard the node may have lost (docs/cluster.md, self-fencing): the
+/// call is answered `transient` ("not sent") and the store is not touched,
+/// as a provider connection does. Empty: every call.
 caf::actor spawn_inventory(caf::local_actor* parent,
-                           std::shared_ptr<inventory_store> store);
+                           std::shared_ptr<inventory_store> store,
+                           std::function<bool(const provider_call&)> may_send
+                           = {});
 
 } // namespace kassa

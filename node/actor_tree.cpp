@@ -98,11 +98,17 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   child_handle<notification_hub_actor> hub{hub_slot};
   auto journal_slot = std::make_shared<child_slot>("journal");
   child_handle<journal_actor> journal{journal_slot};
+  // No call leaves the node for an order whose shard it may have lost
+  // (docs/cluster.md: self-fencing).
+  auto may_send = [ownership](const provider_call& call) {
+    return call.order_id.empty() || ownership->may_act(call.order_id);
+  };
   for (size_t shard = 0; shard < inventory_shards; ++shard) {
-    auto slot = slot_for({inventory_child_name(shard),
-                          [inventory_store](caf::local_actor* parent) {
-                            return spawn_inventory(parent, inventory_store);
-                          }});
+    auto slot
+      = slot_for({inventory_child_name(shard),
+                  [inventory_store, may_send](caf::local_actor* parent) {
+                    return spawn_inventory(parent, inventory_store, may_send);
+                  }});
     // The sagas see a shard as what performs a step, the routes as a
     // store of products: two views of one protocol.
     targets.inventory[shard] = child_handle<provider_actor>{slot};
@@ -116,11 +122,6 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
     slot_for({"sandbox_ledger", [ledger](caf::local_actor* parent) {
                 return spawn_sandbox_ledger(parent, ledger);
               }})};
-  // No call leaves the node for an order whose shard it may have lost
-  // (docs/cluster.md: self-fencing).
-  auto may_send = [ownership](const provider_call& call) {
-    return call.order_id.empty() || ownership->may_act(call.order_id);
-  };
   for (auto kind : {provider_kind::payment, provider_kind::invoicing,
                     provider_kind::shipping, provider_kind::messaging}) {
     auto options
