@@ -72,6 +72,21 @@ parse_override(std::string_view entry) {
 
 /// What one key cannot check alone: each override's parts; renewals well
 /// inside a lease.
+/// Whether `text` is host:port with a port of 1 to 65535.
+bool is_host_port(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()
+      || text.size() - colon - 1 > 5)
+    return false;
+  int port = 0;
+  for (auto c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9')
+      return false;
+    port = port * 10 + (c - '0');
+  }
+  return port >= 1 && port <= 65535;
+}
+
 std::optional<config_error> check_values(const config_values& values) {
   for (auto& entry : values.get_list("providers.overrides")) {
     auto parsed = parse_override(entry);
@@ -83,6 +98,17 @@ std::optional<config_error> check_values(const config_values& values) {
     return config_error{"cluster.renew_ms",
                         "must be at most half of cluster.lease_ms (a lease "
                         "must survive one late renewal)"};
+  auto advertise = values.get_string("cluster.advertise");
+  if (!advertise.empty() && !is_host_port(advertise))
+    return config_error{"cluster.advertise",
+                        "must be host:port (port 1 to 65535), got "
+                          + advertise};
+  for (auto& seed : values.get_list("cluster.seeds"))
+    if (!is_host_port(seed))
+      return config_error{"cluster.seeds",
+                          "each seed must be host:port (port 1 to 65535), "
+                          "got "
+                            + seed};
   {
     int set = 0;
     for (auto key :

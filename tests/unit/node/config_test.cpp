@@ -145,6 +145,24 @@ TEST_CASE("every validation error names the key", "[config]") {
     CHECK(error_of(load({"KASSA_SCHEDULER_POLICY=fifo"})).key
           == "scheduler.policy");
   }
+  SECTION("cluster addresses and TLS files") {
+    auto e = error_of(load({"KASSA_CLUSTER_ADVERTISE=10.0.0.1"}));
+    CHECK(e.key == "cluster.advertise");
+    CHECK(e.message.find("host:port") != std::string::npos);
+    CHECK(error_of(load({"KASSA_CLUSTER_ADVERTISE=10.0.0.1:70000"})).key
+          == "cluster.advertise");
+    CHECK(error_of(load({"KASSA_SEEDS=10.0.0.2:7400,10.0.0.3"})).key
+          == "cluster.seeds");
+    CHECK(error_of(load({"KASSA_CLUSTER_TLS_KEY=/etc/kassa/n1.key"})).key
+          == "cluster.tls_certificate");
+    CHECK(error_of(load({"KASSA_CLUSTER_HEARTBEAT_MS=1000",
+                         "KASSA_CLUSTER_LINK_TIMEOUT_MS=1500"}))
+            .key
+          == "cluster.link_timeout_ms");
+    CHECK(std::holds_alternative<config_values>(
+      load({"KASSA_CLUSTER_ADVERTISE=node-1.internal:7400",
+            "KASSA_SEEDS=10.0.0.2:7400,node-3:7400"})));
+  }
   SECTION("unknown flag and bad flag value") {
     CHECK(error_of(load({}, {{"--http-prot", "1"}})).key == "--http-prot");
     auto e = error_of(load({}, {{"--http-port", "0"}}));
