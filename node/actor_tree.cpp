@@ -117,7 +117,8 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   // What the API asks of the provider connections (GET /v1/providers).
   std::vector<std::pair<std::string, child_handle<provider_control_actor>>>
     provider_controls;
-  sandbox_ledger_options ledger{pool.url, pool.connect_timeout_s, database};
+  sandbox_ledger_options ledger{pool.url, pool.connect_timeout_s, database,
+                                ownership};
   child_handle<sandbox_ledger_actor> ledger_handle{
     slot_for({"sandbox_ledger", [ledger](caf::local_actor* parent) {
                 return spawn_sandbox_ledger(parent, ledger);

@@ -25,6 +25,7 @@
 #include "adapters/type_ids.hpp"
 #include "runtime/group_commit.hpp"
 #include "runtime/random_bits.hpp"
+#include "runtime/shards.hpp"
 #include "runtime/worker_send.hpp"
 
 namespace kassa {
@@ -152,8 +153,17 @@ std::optional<provider_kind> kind_of(const std::string& provider) {
 /// invoice lookups — after the insert, so a lookup also sees an invoice
 /// issued earlier in the same batch. Answers every call: a failed statement
 /// fails only the calls it was for, with what is known of them.
-std::vector<provider_result> apply_plans(pg::connection& conn,
-                                         std::vector<ledger_item>& items) {
+/// The node's fence a batch's effects are written under (the journal's
+/// rule: nothing lands once another node took a shard from this one).
+struct ledger_fence {
+  std::string node;
+  int64_t incarnation = 0;
+  int64_t fence = 0;
+};
+
+std::vector<provider_result>
+apply_plans(pg::connection& conn, std::vector<ledger_item>& items,
+            const std::optional<ledger_fence>& fence) {
   std::vector<std::string> providers;
   std::vector<std::string> ops;
   std::vector<std::string> refs;
@@ -186,17 +196,46 @@ std::vector<provider_result> apply_plans(pg::connection& conn,
   std::unordered_set<std::string> inserted;
   std::unordered_map<std::string, std::string> first_ref; // provider+key
   if (!ops.empty()) {
-    if (auto err = conn.exec(
-          "INSERT INTO sandbox_ledger (provider, op, ref, order_id, "
-          "amount_minor, idempotency_key) SELECT * FROM unnest($1::text[], "
-          "$2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) "
-          "ON CONFLICT (provider, idempotency_key) DO NOTHING RETURNING ref",
-          {pg::text_array(providers), pg::text_array(ops), pg::text_array(refs),
-           pg::text_array(orders), pg::int_array(amounts),
-           pg::text_array(keys)},
-          res)) {
+    std::vector<std::optional<std::string>> params{
+      pg::text_array(providers), pg::text_array(ops),    pg::text_array(refs),
+      pg::text_array(orders),    pg::int_array(amounts), pg::text_array(keys)};
+    std::string sql
+      = "INSERT INTO sandbox_ledger (provider, op, ref, order_id, "
+        "amount_minor, idempotency_key) SELECT * FROM unnest($1::text[], "
+        "$2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) "
+        "ON CONFLICT (provider, idempotency_key) DO NOTHING RETURNING ref";
+    if (fence) {
+      // The node's row locked FOR SHARE (a takeover, which moves the fence
+      // on, waits for this write, and this write finds a moved fence).
+      sql = "WITH fence AS (SELECT 1 FROM nodes WHERE name = $7 AND "
+            "incarnation = $8::bigint AND fence = $9::bigint FOR SHARE) "
+            "INSERT INTO sandbox_ledger (provider, op, ref, order_id, "
+            "amount_minor, idempotency_key) SELECT v.* FROM unnest($1::text[], "
+            "$2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS "
+            "v WHERE EXISTS (SELECT 1 FROM fence) ON CONFLICT (provider, "
+            "idempotency_key) DO NOTHING RETURNING ref";
+      params.push_back(fence->node);
+      params.push_back(std::to_string(fence->incarnation));
+      params.push_back(std::to_string(fence->fence));
+    }
+    bool fenced = false;
+    auto err = conn.exec(sql, params, res);
+    if (!err && fence && res.rows() == 0) {
+      // Nothing inserted: all repeats, or fenced? Only this rare case asks.
+      pg::result check;
+      err = conn.exec("SELECT 1 FROM nodes WHERE name = $1 AND incarnation = "
+                      "$2::bigint AND fence = $3::bigint",
+                      {fence->node, std::to_string(fence->incarnation),
+                       std::to_string(fence->fence)},
+                      check);
+      fenced = !err && check.rows() == 0;
+    }
+    if (err) {
       insert_failed
         = "ledger write failed; nothing was recorded: " + err->message;
+    } else if (fenced) {
+      insert_failed = "not sent: another node took over a shard of this "
+                      "node (its fence moved on)";
     } else {
       for (int r = 0; r < res.rows(); ++r)
         inserted.emplace(res.value(r, 0));
@@ -282,7 +321,12 @@ std::vector<provider_result> apply_plans(pg::connection& conn,
 /// the ledger; the front sends each result to its call's `reply_to`.
 provider_replies perform(
   pg::connection& conn,
-  std::vector<std::pair<std::string, std::vector<provider_call>>>& batches) {
+  std::vector<std::pair<std::string, std::vector<provider_call>>>& batches,
+  const shard_ownership* ownership) {
+  std::optional<ledger_fence> fence;
+  if (ownership)
+    fence = ledger_fence{ownership->node(), ownership->incarnation(),
+                         ownership->current()->fence};
   std::vector<ledger_item> items;
   bool needs_db = false;
   ref_source refs;
@@ -292,6 +336,13 @@ provider_replies perform(
       auto p = kind ? plan(*kind, provider, call)
                     : answered(failure(call, provider_outcome::permanent,
                                        "no sandbox named " + provider));
+      if (p.what == ledger_plan::kind::effect && ownership
+          && !call.order_id.empty() && !ownership->may_act(call.order_id))
+        // The node may have lost the order's shard since the call left its
+        // connection (a pause): whoever holds the shard makes the effect.
+        p = answered(failure(call, provider_outcome::transient,
+                             "not sent: this node's lease on the order's "
+                             "shard may have run out"));
       if (p.what == ledger_plan::kind::effect)
         refs.complete(p.ref);
       needs_db |= p.what != ledger_plan::kind::answered;
@@ -315,7 +366,7 @@ provider_replies perform(
       results.push_back(std::move(r));
     }
   } else {
-    results = apply_plans(conn, items);
+    results = apply_plans(conn, items, fence);
   }
   // Answered by the front, after the commit: a hop through the provider's
   // actor would carry a copy of each call only to forward the result, and
@@ -380,6 +431,7 @@ struct queued_batch {
 struct ledger_front_state {
   static inline const char* name = "sandbox_ledger";
   caf::actor writer;
+  std::shared_ptr<const shard_ownership> ownership;
   group_commit_queue<queued_batch> queue;
 };
 
@@ -394,8 +446,9 @@ void flush(caf::stateful_actor<ledger_front_state>* self) {
     batches.emplace_back(std::move(q.provider), std::move(q.calls));
     promises.push_back(std::move(q.done));
   }
-  db_job job = [batches = std::move(batches)](pg::connection& conn) mutable {
-    return caf::make_message(perform(conn, batches));
+  db_job job = [batches = std::move(batches),
+                ownership = st.ownership](pg::connection& conn) mutable {
+    return caf::make_message(perform(conn, batches, ownership.get()));
   };
   auto finish = [self, promises](auto&&...) mutable {
     for (auto& rp : promises)
@@ -417,6 +470,7 @@ void flush(caf::stateful_actor<ledger_front_state>* self) {
 
 caf::behavior ledger_front(caf::stateful_actor<ledger_front_state>* self,
                            sandbox_ledger_options options) {
+  self->state.ownership = options.ownership;
   self->state.writer = self->spawn<caf::detached + caf::linked>(
     ledger_connection, std::move(options));
   return {

@@ -14,6 +14,7 @@
 namespace kassa {
 
 class database_health;
+class shard_ownership;
 
 /// Where the sandboxes write their ledger.
 struct sandbox_ledger_options {
@@ -21,6 +22,11 @@ struct sandbox_ledger_options {
   int connect_timeout_s = 5;
   /// Null: no health tracking (tests).
   std::shared_ptr<database_health> health;
+  /// The node's shards: an effect for an order the node may have lost is
+  /// not made, and every batch's INSERT is fenced as the journal's writes
+  /// are (the sandboxes run inside the node, so their writes are the
+  /// node's). Null: unfenced (tests).
+  std::shared_ptr<const shard_ownership> ownership;
 };
 
 /// The ledger writer of the four sandbox providers — one, so that one
