@@ -1,3 +1,9 @@
+// The order saga's behaviour: load and replay, journal-before-effect, the
+// answers to its calls and the customer's commands. Just over 500 lines:
+// the decisions are in order_saga_logic (plain code, unit-tested), the
+// calls out in order_saga_calls.cpp, the records in order_saga_records;
+// what stays is the one behaviour and the helpers that touch its state.
+
 #include "actors/order_saga.hpp"
 
 #include <memory>

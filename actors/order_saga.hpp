@@ -19,6 +19,7 @@
 #include "actors/order_saga_records.hpp"
 #include "actors/provider_protocol.hpp"
 #include "actors/reply.hpp"
+#include "actors/saga_directory.hpp"
 #include "runtime/child_handle.hpp"
 #include "runtime/scheduler.hpp"
 #include "runtime/supervisor.hpp"
@@ -71,16 +72,6 @@ struct saga_targets {
   const child_handle<provider_actor>& at(const call_route& route) const;
 };
 
-/// What others send an order saga: its store's load (or why it failed),
-/// the answer to a provider call, a customer's commands and a job's
-/// wake-up. What it sends itself (timers, retries) is added in
-/// order_saga_actor.hpp.
-using order_saga_actor = caf::typed_actor<
-  caf::reacts_to<atom::loaded, std::string, std::vector<journal_entry>>,
-  caf::reacts_to<caf::error>, caf::reacts_to<provider_result>,
-  caf::reacts_to<atom::cancel, reply_ptr>,
-  caf::reacts_to<atom::confirm, reply_ptr>, caf::reacts_to<atom::resume>>;
-
 struct order_saga_deps {
   /// Where the saga's own messages go, each straight to the current
   /// incarnation of a root child (runtime/child_handle.hpp): its journal,
@@ -88,7 +79,7 @@ struct order_saga_deps {
   /// the scheduler (a durable job when a saga parks).
   child_handle<journal_actor> journal;
   saga_targets targets;
-  child_handle<caf::actor> sagas;
+  saga_directory sagas;
   child_handle<scheduler_actor> scheduler;
   std::shared_ptr<saga_store> store;
   saga_retry_policy policy;

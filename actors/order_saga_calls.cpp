@@ -43,7 +43,7 @@ void report_idle(saga_actor* self, bool idle) {
   if (st.idle == idle)
     return;
   st.idle = idle;
-  st.deps.sagas.send(self, atom::idle::value, st.id, idle);
+  st.deps.sagas.supervisor().send(self, atom::idle::value, st.id, idle);
 }
 
 std::string three_ds_timer_id(const order_saga_state& st) {

@@ -1,3 +1,10 @@
+// One provider connection's actor: admission (adaptive limit, queue,
+// circuit), dispatch to its adapter, answers, retries and the parked list.
+// Over 500 lines on purpose: all of it acts on one `connection_state` in
+// one behaviour, and the decisions themselves are plain classes elsewhere
+// (runtime/circuit_breaker, adaptive_limit, retry, token_bucket), tested
+// without an actor; what is left here is their wiring to messages.
+
 #include "actors/provider_connection.hpp"
 
 #include <algorithm>

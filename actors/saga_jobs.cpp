@@ -11,7 +11,7 @@ namespace kassa {
 
 namespace {
 
-caf::behavior saga_jobs(caf::event_based_actor*, child_handle<caf::actor> sagas,
+caf::behavior saga_jobs(caf::event_based_actor*, saga_directory sagas,
                         std::function<child_spec(std::string)> make_spec) {
   return {
     [sagas, make_spec](atom::run, const job& j) -> caf::result<bool> {
@@ -23,9 +23,8 @@ caf::behavior saga_jobs(caf::event_based_actor*, child_handle<caf::actor> sagas,
       auto id = payload["saga_id"].get<std::string>();
       // Both go to `sagas` in this order, so the saga exists when the
       // wake arrives.
-      sagas.anon_send(atom::add::value, make_spec(id));
-      sagas.anon_send(atom::tell::value, id,
-                      caf::make_message(atom::resume::value));
+      sagas.supervisor().anon_send(atom::add::value, make_spec(id));
+      sagas.tell(id, atom::resume::value);
       return true;
     },
   };
@@ -33,8 +32,7 @@ caf::behavior saga_jobs(caf::event_based_actor*, child_handle<caf::actor> sagas,
 
 } // namespace
 
-caf::actor spawn_saga_jobs(caf::local_actor* parent,
-                           child_handle<caf::actor> sagas,
+caf::actor spawn_saga_jobs(caf::local_actor* parent, saga_directory sagas,
                            std::function<child_spec(std::string)> make_spec) {
   return parent->spawn(saga_jobs, std::move(sagas), std::move(make_spec));
 }

@@ -5,7 +5,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "runtime/child_handle.hpp"
+#include "actors/saga_directory.hpp"
 #include "runtime/supervisor.hpp"
 
 namespace kassa {
@@ -16,8 +16,7 @@ namespace kassa {
 /// loading) and tells it `atom::resume`. The saga ignores the wake unless it
 /// is parked, and schedules a new job if its provider is still down; a saga
 /// that still finds itself parked when it loads revives its job.
-caf::actor spawn_saga_jobs(caf::local_actor* parent,
-                           child_handle<caf::actor> sagas,
+caf::actor spawn_saga_jobs(caf::local_actor* parent, saga_directory sagas,
                            std::function<child_spec(std::string)> make_spec);
 
 } // namespace kassa

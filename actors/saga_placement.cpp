@@ -43,14 +43,15 @@ saga_placement(saga_placement_actor::pointer self,
                        {{"count", std::to_string(specs.size())}});
       // `add` skips the sagas already running here.
       if (!specs.empty())
-        deps.sagas.anon_send(atom::add::value, std::move(specs));
+        deps.sagas.supervisor().anon_send(atom::add::value, std::move(specs));
     },
     [self, deps](atom::lost, const std::vector<int32_t>& shards) {
       if (shards.empty() || !deps.ownership)
         return;
       std::unordered_set<int32_t> gone(shards.begin(), shards.end());
       auto count = deps.ownership->shard_count();
-      deps.sagas.request(self, std::chrono::seconds(30), atom::names::value)
+      deps.sagas.supervisor()
+        .request(self, std::chrono::seconds(30), atom::names::value)
         .then(
           [deps, gone, count](const std::vector<std::string>& names) {
             std::vector<std::string> stop;
@@ -62,7 +63,8 @@ saga_placement(saga_placement_actor::pointer self,
                              {{"shards", std::to_string(gone.size())},
                               {"sagas", std::to_string(stop.size())}});
             if (!stop.empty())
-              deps.sagas.anon_send(atom::stop::value, std::move(stop));
+              deps.sagas.supervisor().anon_send(atom::stop::value,
+                                                std::move(stop));
           },
           [self, deps](caf::error& err) {
             // Their journal writes are refused (not_owner); they stop then.

@@ -40,7 +40,7 @@ void schedule_sweep(sweeper_actor* self) {
 /// `max_revivals` times already).
 void give_up(sweeper_actor* self, std::vector<std::string> ids) {
   auto& st = self->state;
-  st.deps.sagas
+  st.deps.sagas.supervisor()
     .request(self, std::chrono::seconds(30), atom::get::value, std::move(ids))
     .then(
       [self](const std::vector<std::string>& undriven) {
@@ -126,7 +126,7 @@ caf::behavior saga_sweeper(sweeper_actor* self, order_saga_deps deps,
       }
       if (!spent.empty())
         give_up(self, std::move(spent));
-      st.deps.sagas
+      st.deps.sagas.supervisor()
         .request(self, std::chrono::seconds(30), atom::restart::value,
                  std::move(specs))
         .then(

@@ -192,8 +192,9 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
     cluster_node = spawn_cluster_node(
       sys, node_id, ownership->incarnation(),
       child_handle<cluster_mesh_actor>{mesh_slot}, hub,
-      [db, sagas = child_handle<caf::actor>{sagas_slot}, ownership](
-        caf::atom_value command, const std::string& id, reply_ptr out) {
+      [db, sagas = saga_directory{child_handle<supervisor_actor>{sagas_slot}},
+       ownership](caf::atom_value command, const std::string& id,
+                  reply_ptr out) {
         saga_command_here(db, sagas, ownership.get(), id, command,
                           std::move(out));
       });
@@ -218,7 +219,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   auto scheduler_slot = std::make_shared<child_slot>("scheduler");
   saga_deps.scheduler = child_handle<scheduler_actor>{scheduler_slot};
   saga_deps.journal = journal;
-  saga_deps.sagas = child_handle<caf::actor>{sagas_slot};
+  saga_deps.sagas = saga_directory{child_handle<supervisor_actor>{sagas_slot}};
   saga_deps.store = make_pg_saga_store(db, hub, &log);
   saga_deps.log = &log;
   saga_deps.call_timeout = millis{config.orders.call_timeout_ms};
@@ -261,7 +262,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   child_handle<order_intake_actor> intake{slot_for(
     {"order_intake", [db, saga_deps, &metrics](caf::local_actor* parent) {
        return spawn_order_intake(
-         parent, db, saga_deps.sagas,
+         parent, db, saga_deps.sagas.supervisor(),
          [saga_deps](std::string id, const nlohmann::json& request) {
            return order_saga_spec(
              std::move(id), saga_deps,

@@ -19,6 +19,7 @@
 #include "actors/notification_hub.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_connection.hpp"
+#include "actors/saga_directory.hpp"
 #include "adapters/cluster/cluster_mesh.hpp"
 #include "adapters/postgres/order_intake.hpp"
 #include "adapters/postgres/pool.hpp"
@@ -43,7 +44,7 @@ struct actor_tree {
   child_handle<node_info_actor> node;
   child_handle<order_intake_actor> order_intake;
   /// The sagas supervisor (the directory of the node's sagas).
-  child_handle<caf::actor> sagas;
+  saga_directory sagas;
   std::array<child_handle<inventory_actor>, inventory_shards> inventory;
   /// Every provider connection by name (sandboxes first).
   std::vector<std::pair<std::string, child_handle<provider_control_actor>>>

@@ -277,7 +277,7 @@ std::vector<intake_outcome> create_orders(pg::connection& conn,
 struct intake_state {
   static inline const char* name = "order_intake";
   db_pool_handle pool;
-  child_handle<caf::actor> sagas; ///< where new sagas go
+  child_handle<supervisor_actor> sagas; ///< where new sagas go
   new_saga_spec saga_spec;
   std::shared_ptr<const shard_ownership> ownership;
   group_commit_queue<intake_item> queue;
@@ -341,7 +341,7 @@ void write_batch(intake_pointer self) {
 
 intake_impl::behavior_type
 order_intake(intake_pointer self, db_pool_handle pool,
-             child_handle<caf::actor> sagas, new_saga_spec saga_spec,
+             child_handle<supervisor_actor> sagas, new_saga_spec saga_spec,
              std::shared_ptr<const shard_ownership> ownership,
              metrics_registry* metrics) {
   auto& st = self->state;
@@ -370,7 +370,7 @@ order_intake(intake_pointer self, db_pool_handle pool,
 } // namespace
 
 caf::actor spawn_order_intake(caf::local_actor* parent, db_pool_handle pool,
-                              child_handle<caf::actor> sagas,
+                              child_handle<supervisor_actor> sagas,
                               new_saga_spec saga_spec,
                               std::shared_ptr<const shard_ownership> ownership,
                               metrics_registry* metrics) {

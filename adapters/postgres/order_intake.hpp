@@ -27,7 +27,7 @@
 #include "adapters/postgres/pool.hpp"
 #include "runtime/atoms.hpp"
 #include "runtime/child_handle.hpp"
-#include "runtime/supervisor.hpp"
+#include "runtime/supervisor_protocol.hpp"
 
 namespace kassa {
 
@@ -51,7 +51,7 @@ using order_intake_actor = caf::typed_actor<
 /// `ownership` (every shard when null); while it holds none, orders are
 /// refused with `not_owner` (nothing written).
 caf::actor spawn_order_intake(caf::local_actor* parent, db_pool_handle pool,
-                              child_handle<caf::actor> sagas,
+                              child_handle<supervisor_actor> sagas,
                               new_saga_spec saga_spec,
                               std::shared_ptr<const shard_ownership> ownership,
                               metrics_registry* metrics);

@@ -97,6 +97,20 @@ std::optional<api_response> validate_order(const route_context& ctx,
   return std::nullopt;
 }
 
+/// A customer's command for the saga of `id`: `command` came from a route
+/// or from a peer's forward (adapters/cluster), so it is checked here and
+/// the message the saga gets is a typed one.
+void tell_saga(const saga_directory& sagas, const std::string& id,
+               caf::atom_value command, reply_ptr out) {
+  if (command == atom::cancel::value)
+    sagas.tell(id, atom::cancel::value, std::move(out));
+  else if (command == atom::confirm::value)
+    sagas.tell(id, atom::confirm::value, std::move(out));
+  else
+    out->send(reply::fail(failure_code::internal,
+                          "no such order command: " + caf::to_string(command)));
+}
+
 } // namespace
 
 void saga_command(const route_context& ctx, const std::string& id,
@@ -109,8 +123,7 @@ void saga_command(const route_context& ctx, const std::string& id,
                     std::move(out));
 }
 
-void saga_command_here(const db_pool_handle& db,
-                       const child_handle<caf::actor>& sagas,
+void saga_command_here(const db_pool_handle& db, const saga_directory& sagas,
                        const shard_ownership* ownership, const std::string& id,
                        caf::atom_value command, reply_ptr out) {
   if (ownership && !ownership->holds(id)) {
@@ -133,8 +146,7 @@ void saga_command_here(const db_pool_handle& db,
         out->send(reply::fail(failure_code::order_finished,
                               "order " + id + " is already " + *status));
       else
-        // The sagas supervisor holds it while the saga (re)starts.
-        sagas.anon_send(atom::tell::value, id, caf::make_message(command, out));
+        tell_saga(sagas, id, command, out);
     });
 }
 

@@ -21,7 +21,7 @@ void saga_command(const route_context& ctx, const std::string& id,
 /// The same on this node only: `not_owner` unless it holds the shard (what
 /// a command forwarded by a peer runs). `ownership` null: every shard.
 void saga_command_here(const db_pool_handle& db,
-                       const child_handle<caf::actor>& sagas,
+                       const saga_directory& sagas,
                        const shard_ownership* ownership, const std::string& id,
                        caf::atom_value command, reply_ptr out);
 

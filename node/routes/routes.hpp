@@ -12,6 +12,7 @@
 #include "actors/inventory.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_connection.hpp"
+#include "actors/saga_directory.hpp"
 #include "adapters/cluster/cluster_mesh.hpp"
 #include "adapters/http/router.hpp"
 #include "adapters/postgres/order_intake.hpp"
@@ -40,7 +41,7 @@ struct route_context {
   db_pool_handle db_pool;
   /// The `sagas` supervisor: a command for one order goes to it, by the
   /// order's id (it is the directory of the node's sagas).
-  child_handle<caf::actor> sagas;
+  saga_directory sagas;
   /// The inventory shards (a SKU's shard: `inventory_shard(sku)`).
   std::array<child_handle<inventory_actor>, inventory_shards> inventory;
   metrics_registry* metrics = nullptr;
