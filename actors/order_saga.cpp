@@ -246,7 +246,10 @@ void on_result(saga_actor* self, const provider_result& r) {
               arm_three_ds_timeout(self);
             if (parked)
               schedule_resume(self, retry_after, false);
-            if (waiting || parked)
+            bool authorized = self->state.logic.awaiting_capture();
+            if (authorized)
+              arm_capture_timeout(self);
+            if (waiting || parked || authorized)
               report_idle(self, true);
             advance(self);
           });
@@ -332,6 +335,7 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       auto& st = self->state;
       if (!request.empty())
         st.order = parse_order(request);
+      st.logic = saga_state{st.deps.policy, st.order.manual_capture};
       if (st.deps.crash_switch && st.deps.crash_switch->load()
           && st.order.customer_id.rfind("crash", 0) == 0)
         throw std::runtime_error("fault switch: saga_crash");
@@ -346,7 +350,10 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
         schedule_resume(self, 0, true); // the job may have run and not taken
       else if (st.logic.status() == saga_status::waiting)
         arm_three_ds_timeout(self); // a full period again after a restart
-      if (st.logic.status() == saga_status::waiting)
+      if (st.logic.awaiting_capture())
+        arm_capture_timeout(self); // a full period again after a restart
+      if (st.logic.status() == saga_status::waiting
+          || st.logic.awaiting_capture())
         report_idle(self, true);
       if (st.deps.log && !events.empty())
         st.deps.log->info(
@@ -395,6 +402,12 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
           return;
         }
         message_id = st.expected;
+      }
+      if (message_id.rfind("capture:", 0) == 0) {
+        if (defer_while_busy())
+          return;
+        on_capture_timeout(self, message_id);
+        return;
       }
       if (message_id.rfind("3ds:", 0) == 0) {
         if (defer_while_busy())
@@ -481,6 +494,15 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       ev.type = saga_event_type::cancel_requested;
       journal(self, ev, json::object(), accepted);
     },
+    [self, defer_while_busy](atom::capture, int64_t amount,
+                             const reply_ptr& out) {
+      if (!defer_while_busy())
+        on_capture(self, amount, out);
+    },
+    [self, defer_while_busy](atom::void_auth, const reply_ptr& out) {
+      if (!defer_while_busy())
+        on_void(self, out);
+    },
     [self, defer_while_busy](atom::confirm, const reply_ptr& out) {
       if (defer_while_busy())
         return;
@@ -508,6 +530,19 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
 }
 
 } // namespace
+
+namespace saga_detail {
+
+void journal_event(saga_actor* self, saga_event ev, json extra,
+                   std::function<void()> then) {
+  journal(self, std::move(ev), std::move(extra), std::move(then));
+}
+
+void advance_saga(saga_actor* self) {
+  advance(self);
+}
+
+} // namespace saga_detail
 
 caf::actor spawn_order_saga(caf::local_actor* parent, std::string order_id,
                             const order_saga_deps& deps,

@@ -88,6 +88,8 @@ struct order_saga_deps {
   std::chrono::milliseconds call_timeout{10000};
   /// An order waiting for 3-D Secure longer than this is compensated.
   std::chrono::milliseconds three_ds_timeout{900000};
+  /// An authorization not captured within this long is voided.
+  std::chrono::milliseconds capture_timeout{604800000};
   const logger* log = nullptr;
   metrics_registry* metrics = nullptr;
   /// Sagas working at once (0 = no limit); see supervisor_options.

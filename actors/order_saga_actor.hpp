@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -13,6 +14,7 @@
 #include <caf/actor_clock.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "actors/order_saga.hpp"
 #include "actors/order_saga_records.hpp"
@@ -60,6 +62,30 @@ using saga_impl = order_saga_actor::extend<
   caf::reacts_to<atom::schedule, int64_t, bool>,
   caf::reacts_to<atom::retry, int, saga_step, uint32_t>>;
 using saga_actor = saga_impl::stateful_base<order_saga_state>;
+
+/// Journals `ev` (with `extra` in its row), applies it once committed and
+/// runs `then` (order_saga.cpp).
+void journal_event(saga_actor* self, saga_event ev, nlohmann::json extra,
+                   std::function<void()> then);
+
+/// Does what the saga's state says comes next (order_saga.cpp).
+void advance_saga(saga_actor* self);
+
+/// The id of the deadline of the current authorization's capture.
+std::string capture_timer_id(const order_saga_state& st);
+
+/// An authorization nobody captures is voided after
+/// `orders.authorization_ttl_ms` (a full period again after a restart).
+void arm_capture_timeout(saga_actor* self);
+
+/// The capture deadline `timer` passed: voids the order if it still waits.
+void on_capture_timeout(saga_actor* self, const std::string& timer);
+
+/// The shop captures `amount` (0: all) of the authorization.
+void on_capture(saga_actor* self, int64_t amount, const reply_ptr& out);
+
+/// The shop voids the authorization: the order is compensated.
+void on_void(saga_actor* self, const reply_ptr& out);
 
 /// Tells the saga supervisor whether this saga waits for the outside world
 /// (3-D Secure, a parked step): a waiting saga gives its running slot back

@@ -11,6 +11,7 @@ const std::array<saga_step_def, saga_step_count>& saga_steps() {
     {saga_step::reserve_stock, "reserve_stock", "release_stock", true},
     {saga_step::create_invoice, "create_invoice", "cancel_invoice", true},
     {saga_step::charge_payment, "charge_payment", "refund_payment", true},
+    {saga_step::capture_payment, "capture_payment", "refund_capture", true},
     {saga_step::create_shipment, "create_shipment", "cancel_shipment", true},
     {saga_step::commit_stock, "commit_stock", "", true},
     {saga_step::notify_customer, "notify_customer", "", false},
@@ -31,12 +32,14 @@ std::optional<saga_step> parse_saga_step(std::string_view name) {
 
 namespace {
 
-constexpr std::array<std::string_view, 13> event_names{
-  "order.created",       "step.started",           "step.succeeded",
-  "step.failed",         "compensation.started",   "compensation.succeeded",
-  "compensation.failed", "order.cancel_requested", "order.waiting",
-  "step.parked",         "order.completed",        "order.cancelled",
-  "order.failed",
+constexpr std::array<std::string_view, 14> event_names{
+  "order.created",        "step.started",
+  "step.succeeded",       "step.failed",
+  "compensation.started", "compensation.succeeded",
+  "compensation.failed",  "order.cancel_requested",
+  "order.waiting",        "step.parked",
+  "order.completed",      "order.cancelled",
+  "order.failed",         "payment.capture_requested",
 };
 
 } // namespace
@@ -68,6 +71,8 @@ std::string_view to_string(saga_status s) {
       return "cancelled";
     case saga_status::failed:
       return "failed";
+    case saga_status::awaiting_capture:
+      return "awaiting_capture";
   }
   return "pending";
 }
@@ -178,7 +183,18 @@ void saga_state::apply(const saga_event& e) {
     case saga_event_type::failed:
       status_ = saga_status::failed;
       break;
+    case saga_event_type::capture_requested:
+      capture_requested_ = true;
+      capture_amount_ = e.amount_minor;
+      break;
   }
+}
+
+bool saga_state::awaiting_capture() const {
+  return manual_capture_ && !capture_requested_ && !cancel_requested_
+         && status_ == saga_status::running
+         && step(saga_step::charge_payment).status == step_status::done
+         && step(saga_step::capture_payment).status == step_status::pending;
 }
 
 bool saga_state::in_flight() const {
@@ -200,7 +216,8 @@ std::optional<saga_decision> saga_state::resume_parked() const {
 
 saga_decision saga_state::next() const {
   saga_decision d;
-  if (is_terminal(status_) || status_ == saga_status::waiting || parked_)
+  if (is_terminal(status_) || status_ == saga_status::waiting || parked_
+      || awaiting_capture())
     return d; // idle
   // A step or compensation that started and has no result: run it again.
   for (auto& def : saga_steps()) {
@@ -225,6 +242,11 @@ saga_decision saga_state::next() const {
       auto& st = steps_[i];
       if (st.status != step_status::done || def.compensation.empty())
         continue;
+      if (def.step == saga_step::charge_payment && manual_capture_
+          && step(saga_step::capture_payment).status != step_status::pending
+          && step(saga_step::capture_payment).status != step_status::failed)
+        continue; // captured: the capture's refund undoes the payment
+
       if (st.comp_attempts - st.comp_parks >= policy_.max_comp_attempts) {
         d.kind = saga_decision::finish_failed;
         return d;
@@ -242,7 +264,8 @@ saga_decision saga_state::next() const {
   }
   for (auto& def : saga_steps()) {
     auto& st = step(def.step);
-    if (st.status == step_status::done || st.status == step_status::skipped)
+    if (st.status == step_status::done || st.status == step_status::skipped
+        || !has_step(def.step))
       continue;
     d.kind = saga_decision::run_step;
     d.step = def.step;

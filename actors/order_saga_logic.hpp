@@ -20,12 +20,13 @@ enum class saga_step : uint8_t {
   reserve_stock,
   create_invoice,
   charge_payment,
+  capture_payment, ///< manual capture only: waits for the shop's capture
   create_shipment,
   commit_stock,
   notify_customer,
 };
 
-constexpr size_t saga_step_count = 6;
+constexpr size_t saga_step_count = 7;
 
 /// One row of the table: what the step does, what undoes it, and whether its
 /// permanent failure cancels the order (notify_customer's does not).
@@ -58,6 +59,7 @@ enum class saga_event_type : uint8_t {
   completed,
   cancelled,
   failed,
+  capture_requested, ///< the shop captures an authorization (manual capture)
 };
 
 std::string_view to_string(saga_event_type t);
@@ -70,6 +72,8 @@ struct saga_event {
   bool permanent = false; ///< step_failed / compensation_failed
   std::string ref;        ///< provider reference of a success
   std::string error;      ///< text of a failure
+  /// capture_requested: the amount to capture (0: all that was authorized).
+  int64_t amount_minor = 0;
 };
 
 // -- state --------------------------------------------------------------------
@@ -82,6 +86,9 @@ enum class saga_status : uint8_t {
   compensating,
   cancelled,
   failed,
+  /// Manual capture: authorized; the saga goes on when the shop captures
+  /// (or compensates on a void, a cancel or the authorization's expiry).
+  awaiting_capture,
 };
 
 std::string_view to_string(saga_status s);
@@ -137,7 +144,9 @@ struct saga_decision {
 
 class saga_state {
 public:
-  explicit saga_state(saga_retry_policy policy = {}) : policy_(policy) {}
+  explicit saga_state(saga_retry_policy policy = {},
+                      bool manual_capture = false)
+    : policy_(policy), manual_capture_(manual_capture) {}
 
   /// Folds one event in; replaying a journal is applying each in order.
   void apply(const saga_event& e);
@@ -145,9 +154,27 @@ public:
   /// The next thing to do, given everything applied so far.
   saga_decision next() const;
 
-  /// `waiting` while parked on an open circuit (API.md).
+  /// `waiting` while parked on an open circuit (API.md);
+  /// `awaiting_capture` while an authorization waits for the shop.
   saga_status status() const {
-    return parked_ ? saga_status::waiting : status_;
+    if (parked_)
+      return saga_status::waiting;
+    return awaiting_capture() ? saga_status::awaiting_capture : status_;
+  }
+  /// The order authorizes at checkout and captures on the shop's command
+  /// (`"capture":"manual"`); otherwise `capture_payment` is not a step of it.
+  bool manual_capture() const {
+    return manual_capture_;
+  }
+  /// Authorized, not captured, nothing asked of it yet.
+  bool awaiting_capture() const;
+  /// What the capture asked for (0: all that was authorized).
+  int64_t capture_amount() const {
+    return capture_amount_;
+  }
+  /// Whether `step` is one of this order's steps.
+  bool has_step(saga_step s) const {
+    return s != saga_step::capture_payment || manual_capture_;
   }
   /// Parked: a provider's circuit was open; a job resumes it.
   bool parked() const {
@@ -181,6 +208,9 @@ private:
   saga_status status_ = saga_status::pending;
   std::array<step_state, saga_step_count> steps_{};
   bool cancel_requested_ = false;
+  bool manual_capture_ = false;
+  bool capture_requested_ = false;
+  int64_t capture_amount_ = 0;
   bool parked_ = false;
   saga_step parked_step_ = saga_step::reserve_stock;
   bool parked_compensation_ = false;

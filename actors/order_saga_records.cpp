@@ -30,6 +30,7 @@ order_data order_from_json(const json& request) {
   d.customer_email = j.at("customer").value("email", "");
   d.payment_token = j.at("payment").value("token", "");
   d.payment_provider = j.at("payment").value("provider", "sandbox");
+  d.manual_capture = j.value("capture", "automatic") == "manual";
   if (j.contains("invoicing") && j["invoicing"].is_object())
     d.invoicing_provider = j["invoicing"].value("provider", "sandbox");
   if (j.contains("shipping") && j["shipping"].contains("address"))
@@ -37,9 +38,44 @@ order_data order_from_json(const json& request) {
   return d;
 }
 
+namespace {
+
+/// The payment as the API shows it: its status and, with manual capture,
+/// what was authorized and captured.
+json payment_view(const saga_state& s, const order_data& order) {
+  auto charge = s.step(saga_step::charge_payment).status;
+  json j{{"provider", order.payment_provider},
+         {"id", s.step(saga_step::charge_payment).ref}};
+  if (!s.manual_capture()) {
+    j["status"] = charge == step_status::compensated ? "refunded" : "captured";
+    return j;
+  }
+  auto capture = s.step(saga_step::capture_payment).status;
+  auto captured
+    = s.capture_amount() > 0 ? s.capture_amount() : order.total_minor;
+  j["authorized_minor"] = order.total_minor;
+  if (capture == step_status::compensated) {
+    j["status"] = "refunded";
+    j["captured_minor"] = captured;
+  } else if (capture == step_status::done
+             || capture == step_status::compensating) {
+    j["status"]
+      = captured < order.total_minor ? "partially_captured" : "captured";
+    j["captured_minor"] = captured;
+  } else {
+    j["status"] = charge == step_status::compensated ? "voided" : "authorized";
+    j["captured_minor"] = 0;
+  }
+  return j;
+}
+
+} // namespace
+
 std::string order_view_json(const saga_state& s, const order_data& order) {
   json steps = json::array();
   for (auto& def : saga_steps()) {
+    if (!s.has_step(def.step))
+      continue;
     auto& step = s.step(def.step);
     json j{{"name", def.name},
            {"status", to_string(step.status)},
@@ -60,12 +96,7 @@ std::string order_view_json(const saga_state& s, const order_data& order) {
          {"id", ref(saga_step::create_invoice)},
          {"status", to_string(s.step(saga_step::create_invoice).status)}};
   if (!ref(saga_step::charge_payment).empty())
-    out["payment"] = {{"provider", order.payment_provider},
-                      {"id", ref(saga_step::charge_payment)},
-                      {"status", s.step(saga_step::charge_payment).status
-                                     == step_status::compensated
-                                   ? "refunded"
-                                   : "captured"}};
+    out["payment"] = payment_view(s, order);
   if (!ref(saga_step::create_shipment).empty())
     out["shipment"] = {{"provider", "sandbox"},
                        {"tracking", ref(saga_step::create_shipment)}};
@@ -85,6 +116,7 @@ saga_event event_of(const journal_entry& e) {
       ev.ref = d.value("ref", "");
       ev.error = d.value("error", "");
       ev.permanent = d.value("permanent", false);
+      ev.amount_minor = d.value("amount_minor", int64_t{0});
     }
   }
   return ev;
@@ -102,7 +134,8 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
       && ev.type != saga_event_type::completed
       && ev.type != saga_event_type::cancelled
       && ev.type != saga_event_type::failed
-      && ev.type != saga_event_type::cancel_requested)
+      && ev.type != saga_event_type::cancel_requested
+      && ev.type != saga_event_type::capture_requested)
     entry.step = std::string{to_string(ev.step)};
   entry.attempt = ev.attempt;
   entry.status = std::string{to_string(after.status())};
@@ -141,6 +174,8 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
   if (ev.type == saga_event_type::step_failed
       || ev.type == saga_event_type::compensation_failed)
     set("permanent", ev.permanent ? "true" : "false");
+  if (ev.type == saga_event_type::capture_requested)
+    set("amount_minor", std::to_string(ev.amount_minor));
   std::sort(members.begin(), members.end(), [](auto& a, auto& b) {
     return a.first < b.first;
   });
@@ -159,8 +194,8 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
 }
 
 saga_state fold_journal(const std::vector<journal_entry>& entries,
-                        saga_retry_policy policy) {
-  saga_state s{policy};
+                        saga_retry_policy policy, bool manual_capture) {
+  saga_state s{policy, manual_capture};
   for (auto& e : entries)
     s.apply(event_of(e));
   return s;
@@ -181,10 +216,18 @@ call_route call_target(const order_data& order, saga_step step,
                 : call_receiver::sandbox_invoicing,
               0, compensation ? "storno" : "invoice"};
     case saga_step::charge_payment:
+      // With manual capture an authorization is undone by a void.
       return {order.payment_provider == "stripe"
                 ? call_receiver::stripe
                 : call_receiver::sandbox_payment,
-              0, compensation ? "refund" : "charge"};
+              0,
+              order.manual_capture ? (compensation ? "void" : "authorize")
+                                   : (compensation ? "refund" : "charge")};
+    case saga_step::capture_payment:
+      return {order.payment_provider == "stripe"
+                ? call_receiver::stripe
+                : call_receiver::sandbox_payment,
+              0, compensation ? "refund" : "capture"};
     case saga_step::create_shipment:
       return {call_receiver::sandbox_shipping, 0,
               compensation ? "cancel_shipment" : "shipment"};
@@ -214,6 +257,12 @@ provider_call make_call(const std::string& saga_id, const order_data& order,
   call.currency = order.currency;
   call.token = order.payment_token;
   call.ref = logic.step(step).ref;
+  if (step == saga_step::capture_payment) {
+    // Both act on the authorization; the refund gives back what was taken.
+    call.ref = logic.step(saga_step::charge_payment).ref;
+    if (logic.capture_amount() > 0)
+      call.amount_minor = logic.capture_amount();
+  }
   call.lines = order.lines;
   call.reply_to = std::move(reply_to);
   if (step == saga_step::charge_payment && three_ds_confirmed)

@@ -26,6 +26,8 @@ struct order_data {
   std::string shipping_address;
   std::string payment_provider = "sandbox";   ///< sandbox | stripe
   std::string invoicing_provider = "sandbox"; ///< sandbox | billingo
+  /// `"capture":"manual"`: authorize at checkout, capture on command.
+  bool manual_capture = false;
 };
 
 /// Reads the stored (normalized) order request.
@@ -50,7 +52,7 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
 /// The state a saga's journal rows lead to under `policy` (whether a failed
 /// attempt was the last one depends on it: use the sagas' own).
 saga_state fold_journal(const std::vector<journal_entry>& entries,
-                        saga_retry_policy policy);
+                        saga_retry_policy policy, bool manual_capture = false);
 
 /// What performs a step's action or compensation: an inventory shard or
 /// one of the node's provider connections.

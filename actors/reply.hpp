@@ -24,6 +24,8 @@ enum class failure_code : uint8_t {
   order_finished,        ///< a command to a saga that has ended
   order_not_cancellable, ///< shipped or finished
   not_waiting,           ///< a 3-D Secure confirmation nobody waits for
+  not_awaiting_capture,  ///< a capture or void of an order not authorized
+                         ///< and waiting for it
   provider_not_found,
   database_unavailable,   ///< nothing was changed; the same request may
                           ///< be sent again

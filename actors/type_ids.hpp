@@ -10,6 +10,7 @@
 #include "actors/journal.hpp"
 #include "actors/notification.hpp"
 #include "actors/notification_hub.hpp"
+#include "actors/order_command.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_protocol.hpp"
 #include "actors/reply.hpp"
@@ -39,5 +40,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::event_sink_ptr))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::reply_ptr))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::reply))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::order_command))
 
 CAF_END_TYPE_ID_BLOCK(kassa_actors)

@@ -193,8 +193,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
       sys, node_id, ownership->incarnation(),
       child_handle<cluster_mesh_actor>{mesh_slot}, hub,
       [db, sagas = saga_directory{child_handle<supervisor_actor>{sagas_slot}},
-       ownership](caf::atom_value command, const std::string& id,
-                  reply_ptr out) {
+       ownership](order_command command, const std::string& id, reply_ptr out) {
         saga_command_here(db, sagas, ownership.get(), id, command,
                           std::move(out));
       });
@@ -228,6 +227,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
     static_cast<uint32_t>(config.orders.max_compensation_attempts),
     millis{config.orders.retry_initial_ms}, millis{config.orders.retry_max_ms}};
   saga_deps.three_ds_timeout = millis{config.orders.three_ds_timeout_ms};
+  saga_deps.capture_timeout = millis{config.orders.authorization_ttl_ms};
   saga_deps.metrics = &metrics;
   saga_deps.max_active = static_cast<size_t>(config.orders.max_active_sagas);
   saga_deps.database = database;

@@ -239,6 +239,7 @@ node_config to_node_config(const config_values& v) {
   c.billingo.api_key_file = v.get_string("billingo.api_key_file");
   c.billingo.block_id = v.get_int("billingo.block_id");
   c.orders.three_ds_timeout_ms = v.get_int("orders.three_ds_timeout_ms");
+  c.orders.authorization_ttl_ms = v.get_int("orders.authorization_ttl_ms");
   auto& p = c.providers;
   for (auto& [name, field] : policy_fields())
     p.*field = v.get_int("providers." + std::string{name});

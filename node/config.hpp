@@ -127,6 +127,7 @@ struct node_config {
     int64_t retry_initial_ms = 50;
     int64_t retry_max_ms = 2000;
     int64_t three_ds_timeout_ms = 900000;
+    int64_t authorization_ttl_ms = 604800000;
     std::string payment_provider = "sandbox";
     int64_t max_active_sagas = 1000;
     int64_t resume_per_s = 4000;

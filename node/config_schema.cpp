@@ -170,6 +170,10 @@ const std::vector<config_key>& config_schema() {
     int_key("orders.three_ds_timeout_ms", "900000", 100, 86400000,
             "An order waiting for the customer's 3-D Secure longer than this "
             "is compensated and cancelled."),
+    int_key("orders.authorization_ttl_ms", "604800000", 100, 2592000000,
+            "An order placed with \"capture\":\"manual\" whose authorization "
+            "is not captured within this long is voided and compensated "
+            "(7 days: how long card authorizations usually hold)."),
     int_key("providers.max_in_flight", "64", 1, 100000,
             "Most calls one provider connection has in flight at once; more "
             "wait in its queue. The adaptive limit moves below it."),

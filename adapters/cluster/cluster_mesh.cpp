@@ -75,7 +75,7 @@ struct peer_link {
 
 /// A command waiting for a fresh map before it is sent (once more).
 struct queued_command {
-  caf::atom_value command;
+  order_command command;
   std::string order_id;
   reply_ptr out;
 };
@@ -288,11 +288,11 @@ void apply_map(mesh_actor* self, pg::cluster_map& map) {
   }
 }
 
-void forward(mesh_actor* self, caf::atom_value command,
+void forward(mesh_actor* self, order_command command,
              const std::string& order_id, reply_ptr out, bool retried);
 
 /// Sends a command again after a fresh map (once), or gives up.
-void refresh_and_retry(mesh_actor* self, caf::atom_value command,
+void refresh_and_retry(mesh_actor* self, order_command command,
                        const std::string& order_id, reply_ptr out, bool retried,
                        const std::string& why) {
   if (retried) {
@@ -306,7 +306,7 @@ void refresh_and_retry(mesh_actor* self, caf::atom_value command,
   refresh(self);
 }
 
-void forward(mesh_actor* self, caf::atom_value command,
+void forward(mesh_actor* self, order_command command,
              const std::string& order_id, reply_ptr out, bool retried) {
   auto& st = self->state;
   auto shard = shard_of(order_id, st.options.shards);
@@ -399,7 +399,7 @@ cluster_mesh(mesh_actor* self, cluster_mesh_options options, db_pool_handle db,
         if (p.state == link_state::connected)
           self->send(p.handle, atom::publish::value, events);
     },
-    [self](atom::forward, caf::atom_value command, std::string& order_id,
+    [self](atom::forward, order_command command, std::string& order_id,
            reply_ptr& out) {
       forward(self, command, order_id, std::move(out), false);
     },

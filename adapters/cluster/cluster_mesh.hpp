@@ -25,6 +25,7 @@
 #include "actors/atoms.hpp"
 #include "actors/notification.hpp"
 #include "actors/notification_hub.hpp"
+#include "actors/order_command.hpp"
 #include "actors/reply.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "runtime/child_handle.hpp"
@@ -46,7 +47,7 @@ class metrics_registry;
 using cluster_node_actor = caf::typed_actor<
   caf::replies_to<atom::hello, std::string, int64_t,
                   caf::strong_actor_ptr>::with<std::string, int64_t>,
-  caf::replies_to<atom::forward, caf::atom_value, std::string>::with<reply>,
+  caf::replies_to<atom::forward, order_command, std::string>::with<reply>,
   caf::reacts_to<atom::publish, std::vector<published_event>>>;
 
 /// The mesh for callers on this node:
@@ -58,13 +59,13 @@ using cluster_node_actor = caf::typed_actor<
 ///   connected to this node.
 using cluster_mesh_actor = caf::typed_actor<
   caf::reacts_to<atom::publish, std::vector<published_event>>,
-  caf::reacts_to<atom::forward, caf::atom_value, std::string, reply_ptr>,
+  caf::reacts_to<atom::forward, order_command, std::string, reply_ptr>,
   caf::reacts_to<atom::hello, std::string, int64_t, caf::strong_actor_ptr>>;
 
 /// Runs a command for an order of a shard this node holds (the routes'
 /// own path, node/routes/orders.cpp); answers `not_owner` otherwise.
 using local_command = std::function<void(
-  caf::atom_value command, const std::string& order_id, reply_ptr out)>;
+  order_command command, const std::string& order_id, reply_ptr out)>;
 
 /// Each peer's link as the mesh sees it, for GET /v1/cluster. Thread-safe.
 class cluster_links {

@@ -71,10 +71,10 @@ node_impl::behavior_type cluster_node(node_actor* self, std::string node,
                    std::move(node));
       return {st.node, st.incarnation};
     },
-    [self](atom::forward, caf::atom_value command,
+    [self](atom::forward, order_command command,
            std::string& order_id) -> caf::result<reply> {
       auto& st = self->state;
-      if (command != atom::cancel::value && command != atom::confirm::value)
+      if (!is_known(command))
         return reply::fail(failure_code::internal,
                            "a peer forwarded an unknown command");
       auto rp = self->make_response_promise<reply>();

@@ -48,8 +48,9 @@ json order_view(const result& res, int row,
                 const saga_retry_policy& policy) {
   std::string request_text{res.value(row, 2)};
   auto request = json::parse(request_text);
-  auto view = json::parse(
-    order_view_json(fold_journal(journal, policy), parse_order(request_text)));
+  auto order = parse_order(request_text);
+  auto view = json::parse(order_view_json(
+    fold_journal(journal, policy, order.manual_capture), order));
   json j{{"id", res.value(row, 0)},
          {"status", res.value(row, 1)},
          {"customer", request["customer"]},
@@ -87,9 +88,9 @@ reply no_order(const std::string& id) {
 } // namespace
 
 bool is_order_status(const std::string& status) {
-  static constexpr std::array<std::string_view, 7> statuses{
+  static constexpr std::array<std::string_view, 8> statuses{
     "pending",      "running",   "waiting", "completed",
-    "compensating", "cancelled", "failed"};
+    "compensating", "cancelled", "failed",  "awaiting_capture"};
   return std::find(statuses.begin(), statuses.end(), status) != statuses.end();
 }
 

@@ -88,7 +88,7 @@ ledger_plan plan(provider_kind kind, const std::string& name,
   auto& op = call.op;
   switch (kind) {
     case provider_kind::payment:
-      if (op == "charge") {
+      if (op == "charge" || op == "authorize") {
         if (call.token == "tok_decline")
           return answered(failure(call, provider_outcome::permanent,
                                   "card_declined: the card was declined"));
@@ -99,8 +99,18 @@ ledger_plan plan(provider_kind kind, const std::string& name,
         if (call.token != "tok_ok" && call.token != "tok_3ds")
           return answered(failure(call, provider_outcome::permanent,
                                   "invalid_token: unknown payment token"));
-        return effect("charge", "pi_", call.amount_minor, call.idempotency_key);
+        return op == "charge" ? effect("charge", "pi_", call.amount_minor,
+                                       call.idempotency_key)
+                              : effect("authorize", "pi_", call.amount_minor,
+                                       call.idempotency_key);
       }
+      // Kassa never asks more of an authorization than it holds (the saga
+      // checks the amount): the sandbox records what it is asked.
+      if (op == "capture")
+        return effect("capture", "cp_", call.amount_minor,
+                      call.idempotency_key);
+      if (op == "void")
+        return effect("void", "vd_", call.amount_minor, call.idempotency_key);
       if (op == "refund")
         return effect("refund", "re_", call.amount_minor, call.idempotency_key);
       break;

@@ -139,23 +139,31 @@ provider_result stripe_result(const provider_call& call,
 
 http_call stripe_request(const provider_call& call, const std::string& secret) {
   auto& op = call.op;
-  if (op == "charge")
-    return form_post(call, secret, "/v1/payment_intents",
-                     {{"amount", std::to_string(call.amount_minor)},
-                      {"currency", lower(call.currency)},
-                      {"payment_method", call.token},
-                      {"payment_method_types[0]", "card"},
-                      {"confirm", "true"},
-                      {"metadata[order_id]", call.order_id}});
-  if (op == "capture" || op == "void")
+  if (op == "charge" || op == "authorize") {
+    std::vector<std::pair<std::string, std::string>> fields{
+      {"amount", std::to_string(call.amount_minor)},
+      {"currency", lower(call.currency)},
+      {"payment_method", call.token},
+      {"payment_method_types[0]", "card"},
+      {"confirm", "true"},
+      {"metadata[order_id]", call.order_id}};
+    if (op == "authorize") // captured later: POST .../capture
+      fields.emplace_back("capture_method", "manual");
+    return form_post(call, secret, "/v1/payment_intents", std::move(fields));
+  }
+  if (op == "capture")
+    return form_post(
+      call, secret, "/v1/payment_intents/" + form_encode(call.ref) + "/capture",
+      {{"amount_to_capture", std::to_string(call.amount_minor)}});
+  if (op == "void")
     return form_post(call, secret,
-                     "/v1/payment_intents/" + form_encode(call.ref)
-                       + (op == "capture" ? "/capture" : "/cancel"),
+                     "/v1/payment_intents/" + form_encode(call.ref) + "/cancel",
                      {});
   if (op == "refund")
-    return form_post(
-      call, secret, "/v1/refunds",
-      {{"payment_intent", call.ref}, {"metadata[order_id]", call.order_id}});
+    return form_post(call, secret, "/v1/refunds",
+                     {{"payment_intent", call.ref},
+                      {"amount", std::to_string(call.amount_minor)},
+                      {"metadata[order_id]", call.order_id}});
   return {};
 }
 
@@ -179,7 +187,8 @@ void stripe_perform(const std::shared_ptr<http_client>& client,
   auto finish = [call](http_outcome out) {
     answer_call(call, stripe_result(call, out));
   };
-  if (call.op != "charge" || call.detail != "3ds_confirmed") {
+  if ((call.op != "charge" && call.op != "authorize")
+      || call.detail != "3ds_confirmed") {
     client->send(std::move(request), finish);
     return;
   }

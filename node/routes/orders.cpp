@@ -12,6 +12,7 @@
 #include "adapters/type_ids.hpp"
 #include "node/routes/request_checks.hpp"
 #include "runtime/database_health.hpp"
+#include "runtime/json_parse.hpp"
 #include "runtime/shards.hpp"
 
 namespace kassa {
@@ -23,8 +24,12 @@ using json = nlohmann::json;
 /// Validates POST /v1/orders; fills `normalized` (items merged by SKU).
 std::optional<api_response> validate_order(const route_context& ctx,
                                            const json& body, json& normalized) {
-  if (auto p = check_object(body, {"customer", "items", "payment", "shipping"}))
+  if (auto p = check_object(
+        body, {"customer", "items", "payment", "shipping", "capture"}))
     return p;
+  auto capture = body.value("capture", json("automatic"));
+  if (capture != "automatic" && capture != "manual")
+    return invalid_field("capture", "automatic (the default) or manual");
   auto customer = body.find("customer");
   if (customer == body.end() || !customer->is_object())
     return invalid_field("customer", "required object");
@@ -94,6 +99,28 @@ std::optional<api_response> validate_order(const route_context& ctx,
     {"payment", {{"provider", provider}, {"method", method}, {"token", token}}},
     {"invoicing", {{"provider", ctx.invoicing_provider}}},
     {"shipping", shipping}};
+  if (capture == "manual")
+    normalized["capture"] = "manual"; // automatic orders stay as they were
+  return std::nullopt;
+}
+
+/// Reads a capture's optional body `{"amount_minor": n}` (absent: all that
+/// was authorized).
+std::optional<api_response> read_capture(const api_request& req,
+                                         int64_t& amount) {
+  amount = 0;
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos)
+    return std::nullopt;
+  json body;
+  if (auto problem = parse_json(req.body, body))
+    return error_response(400, "malformed_json", problem->message,
+                          problem->field);
+  if (auto p = check_object(body, {"amount_minor"}))
+    return p;
+  if (body.contains("amount_minor")
+      && read_integer(body, "amount_minor", 1, 1'000'000'000'000, amount))
+    return invalid_field("amount_minor",
+                         "an integer between 1 and 1000000000000");
   return std::nullopt;
 }
 
@@ -101,20 +128,24 @@ std::optional<api_response> validate_order(const route_context& ctx,
 /// or from a peer's forward (adapters/cluster), so it is checked here and
 /// the message the saga gets is a typed one.
 void tell_saga(const saga_directory& sagas, const std::string& id,
-               caf::atom_value command, reply_ptr out) {
-  if (command == atom::cancel::value)
-    sagas.tell(id, atom::cancel::value, std::move(out));
-  else if (command == atom::confirm::value)
-    sagas.tell(id, atom::confirm::value, std::move(out));
-  else
+               const order_command& command, reply_ptr out) {
+  if (!is_known(command))
     out->send(reply::fail(failure_code::internal,
-                          "no such order command: " + caf::to_string(command)));
+                          "no such order command: " + to_string(command)));
+  else if (command.kind == atom::cancel::value)
+    sagas.tell(id, atom::cancel::value, std::move(out));
+  else if (command.kind == atom::confirm::value)
+    sagas.tell(id, atom::confirm::value, std::move(out));
+  else if (command.kind == atom::capture::value)
+    sagas.tell(id, atom::capture::value, command.amount_minor, std::move(out));
+  else
+    sagas.tell(id, atom::void_auth::value, std::move(out));
 }
 
 } // namespace
 
 void saga_command(const route_context& ctx, const std::string& id,
-                  caf::atom_value command, reply_ptr out) {
+                  order_command command, reply_ptr out) {
   if (ctx.ownership && !ctx.ownership->holds(id) && ctx.mesh) {
     ctx.mesh.anon_send(atom::forward::value, command, id, std::move(out));
     return;
@@ -125,7 +156,7 @@ void saga_command(const route_context& ctx, const std::string& id,
 
 void saga_command_here(const db_pool_handle& db, const saga_directory& sagas,
                        const shard_ownership* ownership, const std::string& id,
-                       caf::atom_value command, reply_ptr out) {
+                       order_command command, reply_ptr out) {
   if (ownership && !ownership->holds(id)) {
     out->send(reply::fail(failure_code::not_owner,
                           "order " + id
@@ -233,7 +264,31 @@ void add_order_routes(router& r, const route_context& ctx) {
          "orders.cancel",
          {},
          [ctx](api_request& req, responder_ptr out) {
-           saga_command(ctx, std::string{req.param("id")}, atom::cancel::value,
+           saga_command(ctx, std::string{req.param("id")},
+                        order_command{atom::cancel::value},
+                        reply_via(std::move(out)));
+         }});
+  r.add({"POST",
+         "/v1/orders/{id}/capture",
+         "orders.capture",
+         {},
+         [ctx](api_request& req, responder_ptr out) {
+           int64_t amount = 0;
+           if (auto problem = read_capture(req, amount)) {
+             out->respond(std::move(*problem));
+             return;
+           }
+           saga_command(ctx, std::string{req.param("id")},
+                        order_command{atom::capture::value, amount},
+                        reply_via(std::move(out)));
+         }});
+  r.add({"POST",
+         "/v1/orders/{id}/void",
+         "orders.void",
+         {},
+         [ctx](api_request& req, responder_ptr out) {
+           saga_command(ctx, std::string{req.param("id")},
+                        order_command{atom::void_auth::value},
                         reply_via(std::move(out)));
          }});
   r.add({"POST",
@@ -241,7 +296,8 @@ void add_order_routes(router& r, const route_context& ctx) {
          "orders.confirm",
          {},
          [ctx](api_request& req, responder_ptr out) {
-           saga_command(ctx, std::string{req.param("id")}, atom::confirm::value,
+           saga_command(ctx, std::string{req.param("id")},
+                        order_command{atom::confirm::value},
                         reply_via(std::move(out)));
          }});
 }

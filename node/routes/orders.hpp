@@ -16,13 +16,12 @@ void add_order_routes(router& r, const route_context& ctx);
 /// shard, else on the node that does, over the cluster link (`not_owner`,
 /// a 503, when no node can take it now).
 void saga_command(const route_context& ctx, const std::string& id,
-                  caf::atom_value command, reply_ptr out);
+                  order_command command, reply_ptr out);
 
 /// The same on this node only: `not_owner` unless it holds the shard (what
 /// a command forwarded by a peer runs). `ownership` null: every shard.
-void saga_command_here(const db_pool_handle& db,
-                       const saga_directory& sagas,
+void saga_command_here(const db_pool_handle& db, const saga_directory& sagas,
                        const shard_ownership* ownership, const std::string& id,
-                       caf::atom_value command, reply_ptr out);
+                       order_command command, reply_ptr out);
 
 } // namespace kassa

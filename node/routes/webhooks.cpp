@@ -121,7 +121,8 @@ void add_webhook_routes(router& r, const route_context& ctx) {
                           : "not_waiting",
                         out);
              });
-         saga_command(c, order_id, atom::confirm::value, forward);
+         saga_command(c, order_id, order_command{atom::confirm::value},
+                      forward);
        });
      }});
 }

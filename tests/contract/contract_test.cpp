@@ -148,8 +148,8 @@ TEST_CASE("the Stripe adapter's requests satisfy Stripe's spec",
     CHECK(out.status == 422);
     CHECK_FALSE(out.header("sl-violations").empty());
   }
-  SECTION("create-and-confirm, capture, cancel, refund, retrieve") {
-    for (auto op : {"charge", "capture", "void", "refund"}) {
+  SECTION("create-and-confirm, authorize, capture, cancel, refund, retrieve") {
+    for (auto op : {"charge", "authorize", "capture", "void", "refund"}) {
       INFO(op);
       auto call = order_call(op);
       auto request = stripe_request(call, secret);

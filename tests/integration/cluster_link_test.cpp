@@ -26,8 +26,14 @@ namespace {
 
 /// An order placed on `node` that waits for its 3-D Secure confirmation
 /// (its saga is live there, in one of the node's shards).
-std::string waiting_order(test_cluster& c, const cluster_node& node) {
-  auto r = c.post(node, "/v1/orders", shop::order("mug", "tok_3ds"));
+/// An order placed on `node` that waits: for 3-D Secure, or with `manual`
+/// for its capture.
+std::string waiting_order(test_cluster& c, const cluster_node& node,
+                          bool manual = false) {
+  auto order = shop::order("mug", manual ? "tok_ok" : "tok_3ds");
+  if (manual)
+    order["capture"] = "manual";
+  auto r = c.post(node, "/v1/orders", order);
   INFO(r.body);
   REQUIRE(r.status == 202);
   auto id = json::parse(r.body)["id"].get<std::string>();
@@ -35,7 +41,8 @@ std::string waiting_order(test_cluster& c, const cluster_node& node) {
     [&] {
       auto o = http_get(node.port, "/v1/orders/" + id, with_key());
       return o.status == 200
-             && json::parse(o.body)["status"] == std::string{"waiting"};
+             && json::parse(o.body)["status"]
+                  == std::string{manual ? "awaiting_capture" : "waiting"};
     },
     20s));
   return id;
@@ -134,6 +141,21 @@ TEST_CASE("a command sent to any node reaches the saga on the node that "
   auto unknown = command(n2, "ord_00000000000000000000", "cancel");
   CHECK(unknown.status == 404);
   check_exactly_once_at(n1.port, expected);
+  // A capture travels with its amount (order_command over the link).
+  auto authorized = waiting_order(c, n2, true);
+  auto capture = c.post(n1, "/v1/orders/" + authorized + "/capture",
+                        {{"amount_minor", 400}});
+  INFO(capture.body);
+  CHECK(capture.status == 202);
+  REQUIRE(eventually(
+    [&] {
+      auto o = http_get(n1.port, "/v1/orders/" + authorized, with_key());
+      return json::parse(o.body)["status"] == std::string{"completed"};
+    },
+    20s));
+  auto captured = json::parse(
+    http_get(n2.port, "/v1/orders/" + authorized, with_key()).body);
+  CHECK(captured["payment"]["captured_minor"] == 400);
   auto metrics = http_get(n1.port, "/metrics", {});
   CHECK(metrics.body.find("kassa_cluster_forwarded_total")
         != std::string::npos);

@@ -24,7 +24,8 @@ struct driver {
   std::vector<std::string> trace; // "do:step" / "undo:step"
   std::vector<std::chrono::milliseconds> delays;
 
-  explicit driver(saga_retry_policy p = {}) : state(p) {
+  explicit driver(saga_retry_policy p = {}, bool manual_capture = false)
+    : state(p, manual_capture) {
     record(E(saga_event_type::created));
   }
 
@@ -87,6 +88,8 @@ struct driver {
 std::vector<std::string> forward_until(saga_step failing) {
   std::vector<std::string> out;
   for (auto& def : saga_steps()) {
+    if (def.step == saga_step::capture_payment)
+      continue; // not a step of an order captured at once
     out.push_back("do:" + std::string{def.name});
     if (def.step == failing)
       break;
@@ -102,18 +105,22 @@ TEST_CASE("the happy path runs every step once and completes", "[saga]") {
     return 'o';
   });
   CHECK(d.state.status() == saga_status::completed);
-  CHECK(d.trace.size() == saga_step_count);
+  CHECK(d.trace.size() == saga_step_count - 1); // no capture_payment
   for (auto& def : saga_steps()) {
+    if (!d.state.has_step(def.step))
+      continue;
     CHECK(d.state.step(def.step).status == step_status::done);
     CHECK(d.state.step(def.step).attempts == 1);
   }
+  CHECK(d.state.step(saga_step::capture_payment).status
+        == step_status::pending);
 }
 
 TEST_CASE("a permanent failure at each step compensates what was done, in "
           "reverse",
           "[saga]") {
   for (auto& failing : saga_steps()) {
-    if (!failing.failure_cancels)
+    if (!failing.failure_cancels || failing.step == saga_step::capture_payment)
       continue;
     INFO("failing step: " << failing.name);
     driver d;
@@ -125,7 +132,7 @@ TEST_CASE("a permanent failure at each step compensates what was done, in "
     // Undo every earlier step that has a compensation, newest first.
     for (size_t i = static_cast<size_t>(failing.step); i-- > 0;) {
       auto& def = saga_steps()[i];
-      if (!def.compensation.empty())
+      if (!def.compensation.empty() && def.step != saga_step::capture_payment)
         expected.push_back("undo:" + std::string{def.name});
     }
     CHECK(d.trace == expected);
@@ -327,4 +334,102 @@ TEST_CASE("a cancel while parked undoes what is done, a parked compensation "
   CHECK(r->kind == saga_decision::run_compensation);
   CHECK(r->step == saga_step::reserve_stock);
   CHECK(r->attempt == 2);
+}
+
+// -- manual capture -----------------------------------------------------------
+
+namespace {
+
+saga_event capture_of(int64_t amount) {
+  auto e = E(saga_event_type::capture_requested);
+  e.amount_minor = amount;
+  return e;
+}
+
+auto all_ok = [](saga_step, bool, uint32_t) {
+  return 'o';
+};
+
+} // namespace
+
+TEST_CASE("manual capture waits after the authorization and goes on when "
+          "captured",
+          "[saga][capture]") {
+  driver d{{}, true};
+  d.run(all_ok);
+  CHECK(d.trace
+        == std::vector<std::string>{"do:reserve_stock", "do:create_invoice",
+                                    "do:charge_payment"});
+  CHECK(d.state.status() == saga_status::awaiting_capture);
+  CHECK(d.state.awaiting_capture());
+  CHECK(d.state.next().kind == saga_decision::idle);
+  CHECK_FALSE(is_terminal(d.state.status()));
+  d.record(capture_of(700));
+  CHECK(d.state.status() == saga_status::running);
+  CHECK(d.state.capture_amount() == 700);
+  d.run(all_ok);
+  CHECK(d.state.status() == saga_status::completed);
+  CHECK(d.trace
+        == std::vector<std::string>{"do:reserve_stock", "do:create_invoice",
+                                    "do:charge_payment", "do:capture_payment",
+                                    "do:create_shipment", "do:commit_stock",
+                                    "do:notify_customer"});
+}
+
+TEST_CASE("a void of an authorization compensates it with the order",
+          "[saga][capture]") {
+  driver d{{}, true};
+  d.run(all_ok);
+  d.record(E(saga_event_type::cancel_requested));
+  CHECK_FALSE(d.state.awaiting_capture());
+  d.run(all_ok);
+  CHECK(d.state.status() == saga_status::cancelled);
+  CHECK(d.trace
+        == std::vector<std::string>{
+          "do:reserve_stock", "do:create_invoice", "do:charge_payment",
+          "undo:charge_payment", "undo:create_invoice", "undo:reserve_stock"});
+}
+
+TEST_CASE("after a capture a later failure refunds the capture and does not "
+          "void the authorization",
+          "[saga][capture]") {
+  driver d{{}, true};
+  d.run(all_ok);
+  d.record(capture_of(0));
+  d.run([](saga_step s, bool comp, uint32_t) {
+    return !comp && s == saga_step::create_shipment ? 'p' : 'o';
+  });
+  CHECK(d.state.status() == saga_status::cancelled);
+  CHECK(d.trace
+        == std::vector<std::string>{
+          "do:reserve_stock", "do:create_invoice", "do:charge_payment",
+          "do:capture_payment", "do:create_shipment", "undo:capture_payment",
+          "undo:create_invoice", "undo:reserve_stock"});
+  CHECK(d.state.step(saga_step::capture_payment).status
+        == step_status::compensated);
+  CHECK(d.state.step(saga_step::charge_payment).status == step_status::done);
+}
+
+TEST_CASE("a capture refused for good voids the authorization",
+          "[saga][capture]") {
+  driver d{{}, true};
+  d.run(all_ok);
+  d.record(capture_of(0));
+  d.run([](saga_step s, bool comp, uint32_t) {
+    return !comp && s == saga_step::capture_payment ? 'p' : 'o';
+  });
+  CHECK(d.state.status() == saga_status::cancelled);
+  CHECK(d.trace.back() == "undo:reserve_stock");
+  CHECK(std::find(d.trace.begin(), d.trace.end(), "undo:charge_payment")
+        != d.trace.end());
+}
+
+TEST_CASE("an order captured at once never waits for a capture",
+          "[saga][capture]") {
+  driver d;
+  d.run(all_ok);
+  CHECK_FALSE(d.state.has_step(saga_step::capture_payment));
+  CHECK(d.state.status() == saga_status::completed);
+  d.record(capture_of(5)); // a stray event changes nothing
+  CHECK(d.state.status() == saga_status::completed);
 }

@@ -69,6 +69,12 @@ struct sample<reply> {
   }
 };
 template <>
+struct sample<order_command> {
+  static order_command make(const caf::actor&) {
+    return {atom::capture::value, 1250};
+  }
+};
+template <>
 struct sample<job_spec> {
   static job_spec make(const caf::actor&) {
     return {"resume_saga",
@@ -252,7 +258,7 @@ TEST_CASE("every message type round-trips through CAF's binary serializer "
   walk<kassa_actors::begin, kassa_actors::end>(sys, peer, local_only, checked);
   walk<kassa_adapters::begin, kassa_adapters::end>(sys, peer, local_only,
                                                    checked);
-  CHECK(checked == 20);
+  CHECK(checked == 21);
   // Handles to things on this node: they can never cross to another node,
   // so no message carrying one may be part of a protocol the cluster uses.
   CHECK(local_only

@@ -1,0 +1,15 @@
+#include "actors/order_command.hpp"
+
+namespace kassa {
+
+bool is_known(const order_command& x) {
+  return x.kind == atom::cancel::value || x.kind == atom::confirm::value
+         || x.kind == atom::void_auth::value
+         || (x.kind == atom::capture::value && x.amount_minor >= 0);
+}
+
+std::string to_string(const order_command& x) {
+  return caf::to_string(x.kind);
+}
+
+} // namespace kassa

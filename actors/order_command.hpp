@@ -1,0 +1,37 @@
+#pragma once
+
+// A shop's or customer's command for one order's saga, as it travels from a
+// route (or a peer's forward over the cluster link) to the saga.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "actors/atoms.hpp"
+
+namespace kassa {
+
+struct order_command {
+  /// `cancel`, `confirm` (3-D Secure done), `capture` or `void_auth`.
+  caf::atom_value kind = atom::cancel::value;
+  /// capture: how much (0: all that was authorized).
+  int64_t amount_minor = 0;
+
+  friend bool operator==(const order_command&, const order_command&) = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order_command& x) {
+  return f(caf::meta::type_name("kassa::order_command"), x.kind,
+           x.amount_minor);
+}
+
+/// Whether a saga knows `x` (a peer may send anything).
+bool is_known(const order_command& x);
+
+/// The command's name in messages ("cancel").
+std::string to_string(const order_command& x);
+
+} // namespace kassa
