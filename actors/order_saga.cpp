@@ -538,6 +538,12 @@ void journal_event(saga_actor* self, saga_event ev, json extra,
   journal(self, std::move(ev), std::move(extra), std::move(then));
 }
 
+void journal_events(saga_actor* self,
+                    std::vector<std::pair<saga_event, json>> events,
+                    std::function<void()> then) {
+  journal_all(self, std::move(events), std::move(then));
+}
+
 void advance_saga(saga_actor* self) {
   advance(self);
 }

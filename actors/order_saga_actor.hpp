@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include <caf/actor_clock.hpp>
 #include <caf/stateful_actor.hpp>
@@ -67,6 +69,12 @@ using saga_actor = saga_impl::stateful_base<order_saga_state>;
 /// runs `then` (order_saga.cpp).
 void journal_event(saga_actor* self, saga_event ev, nlohmann::json extra,
                    std::function<void()> then);
+
+/// Journals `events` in one append (one commit), applies them once
+/// committed and runs `then` (order_saga.cpp).
+void journal_events(saga_actor* self,
+                    std::vector<std::pair<saga_event, nlohmann::json>> events,
+                    std::function<void()> then);
 
 /// Does what the saga's state says comes next (order_saga.cpp).
 void advance_saga(saga_actor* self);

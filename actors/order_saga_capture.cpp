@@ -77,7 +77,22 @@ void on_capture(saga_actor* self, int64_t amount, const reply_ptr& out) {
   saga_event ev;
   ev.type = saga_event_type::capture_requested;
   ev.amount_minor = amount;
-  journal_event(self, ev, json::object(), [self, out] {
+  // The capture step's start goes into the same append (one commit).
+  auto after = st.logic;
+  after.apply(ev);
+  auto d = after.next();
+  bool chain = d.kind == saga_decision::run_step
+               && d.step == saga_step::capture_payment && d.delay.count() == 0;
+  std::vector<std::pair<saga_event, json>> events;
+  events.emplace_back(ev, json::object());
+  if (chain) {
+    saga_event started;
+    started.type = saga_event_type::step_started;
+    started.step = d.step;
+    started.attempt = d.attempt;
+    events.emplace_back(started, json::object());
+  }
+  journal_events(self, std::move(events), [self, out, chain, d] {
     auto& st = self->state;
     auto amount = st.logic.capture_amount() > 0 ? st.logic.capture_amount()
                                                 : st.order.total_minor;
@@ -85,7 +100,10 @@ void on_capture(saga_actor* self, int64_t amount, const reply_ptr& out) {
       {"id", st.id},
       {"status", "running"},
       {"amount_minor", amount}}.dump()));
-    advance_saga(self);
+    if (chain)
+      run_step(self, d.step, d.attempt);
+    else
+      advance_saga(self);
   });
 }
 

@@ -4,9 +4,13 @@
 // order is terminal — seen as order.completed|cancelled|failed on one
 // WebSocket subscribed to `orders` — and places the next. Latency is from
 // sending the POST to receiving the terminal event; throughput counts orders
-// that reached a terminal state during the measured seconds.
+// that reached a terminal state during the measured seconds. With `manual`
+// each order is placed with "capture":"manual" and captured by its worker
+// (POST /v1/orders/{id}/capture) as soon as the WebSocket shows it
+// awaiting_capture; its latency then spans both requests.
 //
 //   saga_throughput_client PORT TOKEN CONCURRENCY SECONDS [WARMUP_SECONDS]
+//                          [manual]
 
 #include <algorithm>
 #include <chrono>
@@ -41,11 +45,23 @@ constexpr const char* order_body
     R"("payment":{"provider":"sandbox","token":"tok_ok"},)"
     R"("shipping":{"provider":"sandbox","address":{"country":"HU"}}})";
 
+constexpr const char* manual_order_body
+  = R"({"customer":{"id":"bench","email":"bench@example.test"},)"
+    R"("items":[{"sku":"bench-sku","quantity":1}],)"
+    R"("payment":{"provider":"sandbox","token":"tok_ok"},)"
+    R"("capture":"manual",)"
+    R"("shipping":{"provider":"sandbox","address":{"country":"HU"}}})";
+
+/// The status an order waits in for its capture (a pseudo-status of the
+/// bench's `early` map: the event overtook the 202).
+constexpr const char* awaiting_capture = "awaiting_capture";
+
 struct worker;
 
 struct bench_state {
   uint16_t port = 0;
   std::string token;
+  bool manual = false; ///< "capture":"manual" and a capture per order
   /// Unique per run, so a second run against the same database places new
   /// orders instead of replaying the first run's keys.
   std::string key_prefix;
@@ -88,7 +104,7 @@ struct worker : std::enable_shared_from_this<worker> {
     req.set(http::field::authorization, "Bearer " + st.token);
     req.set("Idempotency-Key",
             st.key_prefix + std::to_string(id) + "-" + std::to_string(++count));
-    req.body() = order_body;
+    req.body() = st.manual ? manual_order_body : order_body;
     req.prepare_payload();
     res = {};
     placed = clock_type::now();
@@ -117,12 +133,42 @@ struct worker : std::enable_shared_from_this<worker> {
       return place();
     }
     auto id = std::string{field_str(res.body(), R"("id":")")};
+    st.waiting[id] = this;
     if (auto e = st.early.find(id); e != st.early.end()) {
       auto status = e->second;
       st.early.erase(e);
+      if (status == awaiting_capture)
+        return capture(id);
+      st.waiting.erase(id);
       return finish(status);
     }
-    st.waiting[id] = this;
+  }
+
+  /// Captures the order (it stays in `waiting` until its terminal event).
+  void capture(const std::string& id) {
+    req = {http::verb::post, "/v1/orders/" + id + "/capture", 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::authorization, "Bearer " + st.token);
+    req.body().clear();
+    req.prepare_payload();
+    res = {};
+    http::async_write(
+      stream, req,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec)
+          return self->fail(ec);
+        http::async_read(self->stream, self->buffer, self->res,
+                         [self](beast::error_code ec, std::size_t) {
+                           if (ec)
+                             return self->fail(ec);
+                           if (self->res.result_int() != 202) {
+                             std::fprintf(stderr, "capture answered %d: %s\n",
+                                          self->res.result_int(),
+                                          self->res.body().c_str());
+                             self->st.http_errors++;
+                           }
+                         });
+      });
   }
 
   void finish(const std::string& status) {
@@ -199,6 +245,15 @@ struct watcher : std::enable_shared_from_this<watcher> {
   }
 
   void on_frame(std::string_view frame) {
+    if (st.manual
+        && frame.find(R"("status":"awaiting_capture")") != frame.npos) {
+      auto id = std::string{field_str(frame, R"("order_id":")")};
+      if (auto w = st.waiting.find(id); w != st.waiting.end())
+        w->second->capture(id);
+      else
+        st.early[id] = awaiting_capture; // before the order's 202
+      return;
+    }
     auto event = field_str(frame, R"("event":")");
     static constexpr std::string_view prefix = "order.";
     if (event.compare(0, prefix.size(), prefix) != 0)
@@ -244,6 +299,7 @@ int main(int argc, char** argv) {
   int concurrency = std::atoi(argv[3]);
   int seconds = std::atoi(argv[4]);
   int warmup = argc > 5 ? std::atoi(argv[5]) : 2;
+  st.manual = argc > 6 && std::string_view{argv[6]} == "manual";
   net::io_context ioc{1};
   auto w = std::make_shared<watcher>(ioc, st);
   std::vector<std::shared_ptr<worker>> workers;
