@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
@@ -14,18 +15,28 @@
 namespace kassa {
 
 struct order_command {
-  /// `cancel`, `confirm` (3-D Secure done), `capture` or `void_auth`.
+  order_command() = default;
+  order_command(caf::atom_value kind, int64_t amount_minor = 0,
+                std::string key = {}, std::string reason = {})
+    : kind(kind), amount_minor(amount_minor), key(std::move(key)),
+      reason(std::move(reason)) {}
+
+  /// `cancel`, `confirm` (3-D Secure done), `capture`, `void_auth` or
+  /// `refund`.
   caf::atom_value kind = atom::cancel::value;
-  /// capture: how much (0: all that was authorized).
+  /// capture: how much (0: all that was authorized); refund: how much.
   int64_t amount_minor = 0;
+  /// refund: the request's Idempotency-Key and the reason given.
+  std::string key;
+  std::string reason;
 
   friend bool operator==(const order_command&, const order_command&) = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_command& x) {
-  return f(caf::meta::type_name("kassa::order_command"), x.kind,
-           x.amount_minor);
+  return f(caf::meta::type_name("kassa::order_command"), x.kind, x.amount_minor,
+           x.key, x.reason);
 }
 
 /// Whether a saga knows `x` (a peer may send anything).

@@ -1,8 +1,9 @@
 // The order saga's behaviour: load and replay, journal-before-effect, the
-// answers to its calls and the customer's commands. Just over 500 lines:
-// the decisions are in order_saga_logic (plain code, unit-tested), the
-// calls out in order_saga_calls.cpp, the records in order_saga_records;
-// what stays is the one behaviour and the helpers that touch its state.
+// answers to its calls and its timers. About 500 lines: the decisions are
+// in order_saga_logic (plain code, unit-tested), the calls out in
+// order_saga_calls.cpp, the commands from outside in
+// order_saga_commands.cpp, the records in order_saga_records; what stays
+// is the one behaviour and the helpers that touch its state.
 
 #include "actors/order_saga.hpp"
 
@@ -158,6 +159,10 @@ saga_event finish_event(saga_actor* self, const saga_decision& d) {
 
 void on_result(saga_actor* self, const provider_result& r) {
   auto& st = self->state;
+  if (!st.expected_refund.empty()) {
+    on_refund_result(self, r);
+    return;
+  }
   auto step = st.expected_step;
   auto attempt = st.expected_attempt;
   auto compensation = st.expected_compensation;
@@ -265,9 +270,25 @@ void advance(saga_actor* self) {
   auto d = st.logic.next();
   switch (d.kind) {
     case saga_decision::idle:
-      if (is_terminal(st.logic.status()))
-        self->quit(); // normal exit: the supervisor forgets this saga
+      // Normal exit: the supervisor forgets this saga. Not while commands
+      // wait to be handled (a refund for a finished order starts it).
+      if (is_terminal(st.logic.status()) && st.deferred.empty())
+        self->quit();
       return;
+    case saga_decision::run_refund: {
+      // The retry key of a refund: its index apart from the steps'.
+      auto key
+        = std::make_tuple(static_cast<int>(d.kind), d.step,
+                          static_cast<uint32_t>(d.refund * 1000) + d.attempt);
+      if (d.delay.count() > 0 && st.waited != key) {
+        self->delayed_send(self, d.delay, atom::retry::value,
+                           static_cast<int>(d.kind), d.step, std::get<2>(key));
+        return;
+      }
+      st.waited.reset();
+      run_refund(self, d.refund, d.attempt);
+      return;
+    }
     case saga_decision::run_step:
     case saga_decision::run_compensation: {
       auto key = std::make_tuple(static_cast<int>(d.kind), d.step, d.attempt);
@@ -468,31 +489,8 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       advance(self);
     },
     [self, defer_while_busy](atom::cancel, const reply_ptr& out) {
-      if (defer_while_busy())
-        return;
-      auto& st = self->state;
-      auto status = st.logic.status();
-      if (is_terminal(status)
-          || st.logic.step(saga_step::create_shipment).status
-               == step_status::done) {
-        out->send(
-          reply::fail(failure_code::order_not_cancellable,
-                      "order " + st.id + " is " + std::string{to_string(status)}
-                        + (is_terminal(status) ? "" : " and already shipped")));
-        return;
-      }
-      auto accepted = [self, out] {
-        out->send(reply::accepted(
-          json{{"id", self->state.id}, {"status", "compensating"}}.dump()));
-        advance(self);
-      };
-      if (st.logic.cancel_requested()) {
-        accepted();
-        return;
-      }
-      saga_event ev;
-      ev.type = saga_event_type::cancel_requested;
-      journal(self, ev, json::object(), accepted);
+      if (!defer_while_busy())
+        on_cancel(self, out);
     },
     [self, defer_while_busy](atom::capture, int64_t amount,
                              const reply_ptr& out) {
@@ -503,28 +501,15 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       if (!defer_while_busy())
         on_void(self, out);
     },
+    [self, defer_while_busy](atom::refund, int64_t amount,
+                             const std::string& key, const std::string& reason,
+                             const reply_ptr& out) {
+      if (!defer_while_busy())
+        on_refund(self, amount, key, reason, out);
+    },
     [self, defer_while_busy](atom::confirm, const reply_ptr& out) {
-      if (defer_while_busy())
-        return;
-      auto& st = self->state;
-      if (st.logic.status() != saga_status::waiting) {
-        out->send(reply::fail(failure_code::not_waiting,
-                              "order " + st.id
-                                + " is not waiting for a payment "
-                                  "confirmation"));
-        return;
-      }
-      st.three_ds_confirmed = true;
-      report_idle(self, false);
-      saga_event ev;
-      ev.type = saga_event_type::step_started;
-      ev.step = saga_step::charge_payment;
-      ev.attempt = st.logic.step(saga_step::charge_payment).attempts + 1;
-      journal(self, ev, json{{"confirmed", true}}, [self, out, ev] {
-        out->send(reply::accepted(
-          json{{"id", self->state.id}, {"status", "running"}}.dump()));
-        run_step(self, ev.step, ev.attempt);
-      });
+      if (!defer_while_busy())
+        on_confirm(self, out);
     },
   };
 }

@@ -40,6 +40,8 @@ struct order_saga_state {
   saga_step expected_step = saga_step::reserve_stock;
   uint32_t expected_attempt = 0;
   bool expected_compensation = false;
+  /// The call in flight is this refund's (by id), not a step's.
+  std::string expected_refund;
   /// When the call in flight times out. One timer message at a time serves
   /// all of a saga's calls: a timer per call left six pending timers of
   /// `orders.call_timeout_ms` per order in CAF's clock, long after the
@@ -89,11 +91,30 @@ void arm_capture_timeout(saga_actor* self);
 /// The capture deadline `timer` passed: voids the order if it still waits.
 void on_capture_timeout(saga_actor* self, const std::string& timer);
 
+/// A customer cancels: accepted (compensation follows), or
+/// `order_not_cancellable` once shipped or finished.
+void on_cancel(saga_actor* self, const reply_ptr& out);
+
+/// The customer finished 3-D Secure: the charge runs again, confirmed.
+void on_confirm(saga_actor* self, const reply_ptr& out);
+
 /// The shop captures `amount` (0: all) of the authorization.
 void on_capture(saga_actor* self, int64_t amount, const reply_ptr& out);
 
 /// The shop voids the authorization: the order is compensated.
 void on_void(saga_actor* self, const reply_ptr& out);
+
+/// The shop refunds `amount` of a completed order (`key`: the request's
+/// Idempotency-Key; the same key answers the same refund again).
+void on_refund(saga_actor* self, int64_t amount, const std::string& key,
+               const std::string& reason, const reply_ptr& out);
+
+/// Journals the start of refund `index` at `attempt` and calls the
+/// payment provider.
+void run_refund(saga_actor* self, size_t index, uint32_t attempt);
+
+/// The payment provider's answer to the refund in flight.
+void on_refund_result(saga_actor* self, const provider_result& r);
 
 /// Tells the saga supervisor whether this saga waits for the outside world
 /// (3-D Secure, a parked step): a waiting saga gives its running slot back

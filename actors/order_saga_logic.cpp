@@ -32,7 +32,7 @@ std::optional<saga_step> parse_saga_step(std::string_view name) {
 
 namespace {
 
-constexpr std::array<std::string_view, 14> event_names{
+constexpr std::array<std::string_view, 18> event_names{
   "order.created",        "step.started",
   "step.succeeded",       "step.failed",
   "compensation.started", "compensation.succeeded",
@@ -40,6 +40,8 @@ constexpr std::array<std::string_view, 14> event_names{
   "order.waiting",        "step.parked",
   "order.completed",      "order.cancelled",
   "order.failed",         "payment.capture_requested",
+  "refund.requested",     "refund.started",
+  "refund.succeeded",     "refund.failed",
 };
 
 } // namespace
@@ -73,6 +75,22 @@ std::string_view to_string(saga_status s) {
       return "failed";
     case saga_status::awaiting_capture:
       return "awaiting_capture";
+    case saga_status::refunding:
+      return "refunding";
+  }
+  return "pending";
+}
+
+std::string_view to_string(refund_state::status_t s) {
+  switch (s) {
+    case refund_state::status_t::pending:
+      return "pending";
+    case refund_state::status_t::running:
+      return "running";
+    case refund_state::status_t::succeeded:
+      return "succeeded";
+    case refund_state::status_t::failed:
+      return "failed";
   }
   return "pending";
 }
@@ -187,7 +205,62 @@ void saga_state::apply(const saga_event& e) {
       capture_requested_ = true;
       capture_amount_ = e.amount_minor;
       break;
+    case saga_event_type::refund_requested: {
+      refund_state r;
+      r.id = e.refund_id;
+      r.amount_minor = e.amount_minor;
+      r.key = e.key;
+      r.reason = e.reason;
+      refunds_.push_back(std::move(r));
+      break;
+    }
+    case saga_event_type::refund_started:
+    case saga_event_type::refund_succeeded:
+    case saga_event_type::refund_failed:
+      for (auto& r : refunds_) {
+        if (r.id != e.refund_id)
+          continue;
+        if (e.type == saga_event_type::refund_started) {
+          r.status = refund_state::status_t::running;
+          r.attempts = std::max(r.attempts, e.attempt);
+        } else if (e.type == saga_event_type::refund_succeeded) {
+          r.status = refund_state::status_t::succeeded;
+          r.ref = e.ref;
+          r.error.clear();
+        } else {
+          r.error = e.error;
+          r.status = e.permanent || r.attempts >= policy_.max_attempts
+                       ? refund_state::status_t::failed
+                       : refund_state::status_t::pending;
+        }
+      }
+      break;
   }
+}
+
+bool saga_state::refund_open() const {
+  return std::any_of(refunds_.begin(), refunds_.end(), [](auto& r) {
+    return r.status == refund_state::status_t::pending
+           || r.status == refund_state::status_t::running;
+  });
+}
+
+int64_t saga_state::captured_minor(int64_t total_minor) const {
+  if (!manual_capture_)
+    return step(saga_step::charge_payment).status == step_status::done
+             ? total_minor
+             : 0;
+  if (step(saga_step::capture_payment).status != step_status::done)
+    return 0;
+  return capture_amount_ > 0 ? capture_amount_ : total_minor;
+}
+
+int64_t saga_state::refunded_minor() const {
+  int64_t sum = 0;
+  for (auto& r : refunds_)
+    if (r.status != refund_state::status_t::failed)
+      sum += r.amount_minor;
+  return sum;
 }
 
 bool saga_state::awaiting_capture() const {
@@ -216,6 +289,23 @@ std::optional<saga_decision> saga_state::resume_parked() const {
 
 saga_decision saga_state::next() const {
   saga_decision d;
+  if (status_ == saga_status::completed) {
+    // Refunds one at a time, in the order they were asked for.
+    for (size_t i = 0; i < refunds_.size(); ++i) {
+      auto& r = refunds_[i];
+      if (r.status != refund_state::status_t::pending
+          && r.status != refund_state::status_t::running)
+        continue;
+      d.kind = saga_decision::run_refund;
+      d.refund = i;
+      d.attempt = r.attempts + 1;
+      if (r.status == refund_state::status_t::pending && r.attempts > 0)
+        d.delay
+          = exponential_delay(policy_.initial, policy_.max, r.attempts - 1);
+      return d;
+    }
+    return d; // idle
+  }
   if (is_terminal(status_) || status_ == saga_status::waiting || parked_
       || awaiting_capture())
     return d; // idle

@@ -60,6 +60,10 @@ enum class saga_event_type : uint8_t {
   cancelled,
   failed,
   capture_requested, ///< the shop captures an authorization (manual capture)
+  refund_requested,  ///< a refund of a completed order (`refund_id`)
+  refund_started,
+  refund_succeeded,
+  refund_failed,
 };
 
 std::string_view to_string(saga_event_type t);
@@ -72,8 +76,12 @@ struct saga_event {
   bool permanent = false; ///< step_failed / compensation_failed
   std::string ref;        ///< provider reference of a success
   std::string error;      ///< text of a failure
-  /// capture_requested: the amount to capture (0: all that was authorized).
+  /// capture_requested: the amount to capture (0: all that was authorized);
+  /// refund_requested: the amount to refund.
   int64_t amount_minor = 0;
+  std::string refund_id; ///< refund_* events
+  std::string key;       ///< refund_requested: the request's Idempotency-Key
+  std::string reason;    ///< refund_requested
 };
 
 // -- state --------------------------------------------------------------------
@@ -89,6 +97,9 @@ enum class saga_status : uint8_t {
   /// Manual capture: authorized; the saga goes on when the shop captures
   /// (or compensates on a void, a cancel or the authorization's expiry).
   awaiting_capture,
+  /// Completed, and a refund asked for is not done yet (a live status, so
+  /// a restart finishes it); back to `completed` after.
+  refunding,
 };
 
 std::string_view to_string(saga_status s);
@@ -117,6 +128,21 @@ struct step_state {
   bool last_failure_transient = false;
 };
 
+/// One refund of a completed order.
+struct refund_state {
+  enum class status_t : uint8_t { pending, running, succeeded, failed };
+  std::string id;
+  int64_t amount_minor = 0;
+  std::string key;
+  std::string reason;
+  status_t status = status_t::pending;
+  uint32_t attempts = 0;
+  std::string ref;
+  std::string error;
+};
+
+std::string_view to_string(refund_state::status_t s);
+
 /// Retry policy of the saga (the provider issue makes it richer).
 struct saga_retry_policy {
   uint32_t max_attempts = 5;      ///< forward attempts before giving up
@@ -133,10 +159,13 @@ struct saga_decision {
     finish_completed,  ///< journal completed
     finish_cancelled,  ///< journal cancelled
     finish_failed,     ///< journal failed (a compensation could not finish)
+    run_refund,        ///< journal refund_started, then call `refund`
     idle,              ///< terminal, or waiting for an outside event
   } kind = idle;
   saga_step step = saga_step::reserve_stock;
   uint32_t attempt = 0;
+  /// run_refund: the index of the refund in `refunds()`.
+  size_t refund = 0;
   /// For a retry: wait this long first (the actor remembers that it waited
   /// for this step and attempt, and then runs it).
   std::chrono::milliseconds delay{0};
@@ -159,8 +188,20 @@ public:
   saga_status status() const {
     if (parked_)
       return saga_status::waiting;
+    if (status_ == saga_status::completed && refund_open())
+      return saga_status::refunding;
     return awaiting_capture() ? saga_status::awaiting_capture : status_;
   }
+  /// The refunds asked for, in order.
+  const std::vector<refund_state>& refunds() const {
+    return refunds_;
+  }
+  /// A refund asked for and not finished.
+  bool refund_open() const;
+  /// What was captured (0 before the capture, or when compensated).
+  int64_t captured_minor(int64_t total_minor) const;
+  /// What refunds took or are taking (failed ones do not count).
+  int64_t refunded_minor() const;
   /// The order authorizes at checkout and captures on the shop's command
   /// (`"capture":"manual"`); otherwise `capture_payment` is not a step of it.
   bool manual_capture() const {
@@ -211,6 +252,7 @@ private:
   bool manual_capture_ = false;
   bool capture_requested_ = false;
   int64_t capture_amount_ = 0;
+  std::vector<refund_state> refunds_;
   bool parked_ = false;
   saga_step parked_step_ = saga_step::reserve_stock;
   bool parked_compensation_ = false;

@@ -90,6 +90,25 @@ std::string order_view_json(const saga_state& s, const order_data& order) {
     return s.step(x).ref;
   };
   json out{{"steps", std::move(steps)}};
+  json refunds = json::array();
+  for (auto& r : s.refunds()) {
+    json j{{"id", r.id},
+           {"amount_minor", r.amount_minor},
+           {"status", to_string(r.status)}};
+    if (!r.reason.empty())
+      j["reason"] = r.reason;
+    if (!r.ref.empty())
+      j["provider_ref"] = r.ref;
+    if (!r.error.empty())
+      j["error"] = r.error;
+    refunds.push_back(std::move(j));
+  }
+  int64_t refunded = 0;
+  for (auto& r : s.refunds())
+    if (r.status == refund_state::status_t::succeeded)
+      refunded += r.amount_minor;
+  out["refunds"] = std::move(refunds);
+  out["refunded_minor"] = refunded;
   if (!ref(saga_step::create_invoice).empty())
     out["invoice"]
       = {{"provider", order.invoicing_provider},
@@ -117,6 +136,9 @@ saga_event event_of(const journal_entry& e) {
       ev.error = d.value("error", "");
       ev.permanent = d.value("permanent", false);
       ev.amount_minor = d.value("amount_minor", int64_t{0});
+      ev.refund_id = d.value("refund_id", "");
+      ev.key = d.value("idempotency_key", "");
+      ev.reason = d.value("reason", "");
     }
   }
   return ev;
@@ -135,7 +157,11 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
       && ev.type != saga_event_type::cancelled
       && ev.type != saga_event_type::failed
       && ev.type != saga_event_type::cancel_requested
-      && ev.type != saga_event_type::capture_requested)
+      && ev.type != saga_event_type::capture_requested
+      && ev.type != saga_event_type::refund_requested
+      && ev.type != saga_event_type::refund_started
+      && ev.type != saga_event_type::refund_succeeded
+      && ev.type != saga_event_type::refund_failed)
     entry.step = std::string{to_string(ev.step)};
   entry.attempt = ev.attempt;
   entry.status = std::string{to_string(after.status())};
@@ -172,8 +198,20 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
   if (!ev.error.empty())
     set("error", quoted(ev.error));
   if (ev.type == saga_event_type::step_failed
-      || ev.type == saga_event_type::compensation_failed)
+      || ev.type == saga_event_type::compensation_failed
+      || ev.type == saga_event_type::refund_failed)
     set("permanent", ev.permanent ? "true" : "false");
+  if (!ev.refund_id.empty()) {
+    set("refund_id", quoted(ev.refund_id));
+    if (ev.type != saga_event_type::refund_requested)
+      set("attempt", std::to_string(ev.attempt));
+  }
+  if (ev.type == saga_event_type::refund_requested) {
+    set("amount_minor", std::to_string(ev.amount_minor));
+    set("idempotency_key", quoted(ev.key));
+    if (!ev.reason.empty())
+      set("reason", quoted(ev.reason));
+  }
   if (ev.type == saga_event_type::capture_requested)
     set("amount_minor", std::to_string(ev.amount_minor));
   std::sort(members.begin(), members.end(), [](auto& a, auto& b) {
@@ -235,6 +273,24 @@ call_route call_target(const order_data& order, saga_step step,
       return {call_receiver::sandbox_messaging, 0, "message"};
   }
   return {};
+}
+
+provider_call make_refund_call(const std::string& saga_id,
+                               const order_data& order, const saga_state& logic,
+                               size_t refund, uint32_t attempt,
+                               provider_result_sink reply_to) {
+  auto& r = logic.refunds().at(refund);
+  provider_call call;
+  call.message_id = saga_id + ":refund:" + r.id + ":" + std::to_string(attempt);
+  call.idempotency_key = saga_id + ":refund:" + r.id;
+  call.op = "refund";
+  call.order_id = saga_id;
+  call.amount_minor = r.amount_minor;
+  call.currency = order.currency;
+  call.ref = logic.step(saga_step::charge_payment).ref;
+  call.detail = r.reason;
+  call.reply_to = std::move(reply_to);
+  return call;
 }
 
 provider_call make_call(const std::string& saga_id, const order_data& order,

@@ -80,6 +80,13 @@ call_route call_target(const order_data& order, saga_step step,
 /// The call of `step` (or its compensation) at `attempt`, addressed to
 /// `reply_to`. `op_override` replaces the verb (`find_invoice`) and is part
 /// of the message id.
+/// The call of refund `refund` (an index into `logic.refunds()`) at
+/// `attempt`: to the order's payment provider, keyed by the refund's id.
+provider_call make_refund_call(const std::string& saga_id,
+                               const order_data& order, const saga_state& logic,
+                               size_t refund, uint32_t attempt,
+                               provider_result_sink reply_to);
+
 provider_call make_call(const std::string& saga_id, const order_data& order,
                         const saga_state& logic, saga_step step,
                         uint32_t attempt, bool compensation,

@@ -21,11 +21,13 @@ enum class failure_code : uint8_t {
   product_exists,
   stock_conflict, ///< stock would fall below what orders hold
   order_not_found,
-  order_finished,        ///< a command to a saga that has ended
-  order_not_cancellable, ///< shipped or finished
-  not_waiting,           ///< a 3-D Secure confirmation nobody waits for
-  not_awaiting_capture,  ///< a capture or void of an order not authorized
-                         ///< and waiting for it
+  order_finished,          ///< a command to a saga that has ended
+  order_not_cancellable,   ///< shipped or finished
+  not_waiting,             ///< a 3-D Secure confirmation nobody waits for
+  not_awaiting_capture,    ///< a capture or void of an order not authorized
+                           ///< and waiting for it
+  order_not_refundable,    ///< a refund of an order that is not completed
+  refund_exceeds_captured, ///< more than was captured minus refunded
   provider_not_found,
   database_unavailable,   ///< nothing was changed; the same request may
                           ///< be sent again

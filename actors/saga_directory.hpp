@@ -5,6 +5,8 @@
 // (routes, jobs, the intake) needs neither the saga's dependencies nor its
 // store interface.
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,7 +36,12 @@ using order_saga_actor = caf::typed_actor<
   caf::reacts_to<atom::cancel, reply_ptr>,
   caf::reacts_to<atom::confirm, reply_ptr>,
   caf::reacts_to<atom::capture, int64_t, reply_ptr>,
-  caf::reacts_to<atom::void_auth, reply_ptr>, caf::reacts_to<atom::resume>>;
+  caf::reacts_to<atom::void_auth, reply_ptr>,
+  caf::reacts_to<atom::refund, int64_t, std::string, std::string, reply_ptr>,
+  caf::reacts_to<atom::resume>>;
+
+/// How a saga is started: the child spec of the saga of an order id.
+using saga_starter = std::function<child_spec(std::string order_id)>;
 
 /// The node's sagas, reached through the `sagas` supervisor, which starts,
 /// restarts, pauses and stops them. A saga lives for one order and is
@@ -51,8 +58,9 @@ class saga_directory {
 public:
   saga_directory() = default;
 
-  explicit saga_directory(child_handle<supervisor_actor> supervisor)
-    : supervisor_(std::move(supervisor)) {}
+  explicit saga_directory(child_handle<supervisor_actor> supervisor,
+                          std::shared_ptr<const saga_starter> starter = {})
+    : supervisor_(std::move(supervisor)), starter_(std::move(starter)) {}
 
   explicit operator bool() const {
     return static_cast<bool>(supervisor_);
@@ -69,6 +77,18 @@ public:
                           caf::make_message(std::forward<Ts>(xs)...));
   }
 
+  /// The same for an order whose saga may not run here at this moment (a
+  /// node that just started adds its unfinished sagas a moment later; a
+  /// saga may be exiting; a completed order's has ended): the saga is
+  /// started first (`add` skips a running one; a finished saga loads, does
+  /// what it is told and exits again). Without a starter, `tell`.
+  template <class... Ts>
+  void start_and_tell(const std::string& order_id, Ts&&... xs) const {
+    if (starter_ && *starter_)
+      supervisor_.anon_send(atom::add::value, (*starter_)(order_id));
+    tell(order_id, std::forward<Ts>(xs)...);
+  }
+
   /// The supervisor itself: starting (`add`), restarting, listing and
   /// stopping sagas, and a saga's idle reports.
   const child_handle<supervisor_actor>& supervisor() const {
@@ -77,6 +97,7 @@ public:
 
 private:
   child_handle<supervisor_actor> supervisor_;
+  std::shared_ptr<const saga_starter> starter_;
 };
 
 } // namespace kassa

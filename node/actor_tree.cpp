@@ -173,6 +173,12 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   cluster_node_actor cluster_node;
   auto mesh_slot = std::make_shared<child_slot>("cluster_mesh");
   auto sagas_slot = std::make_shared<child_slot>("sagas");
+  // Commands that may need a saga started (a refund of a completed order)
+  // reach it through a directory that can start one; the factory is set
+  // once the sagas' dependencies are known (below).
+  auto saga_start = std::make_shared<saga_starter>();
+  saga_directory command_sagas{child_handle<supervisor_actor>{sagas_slot},
+                               saga_start};
   if (config.cluster.port != 0) {
     // The cluster link: peers push their events, so a gap waits for them
     // a moment before it is read from the log.
@@ -192,7 +198,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
     cluster_node = spawn_cluster_node(
       sys, node_id, ownership->incarnation(),
       child_handle<cluster_mesh_actor>{mesh_slot}, hub,
-      [db, sagas = saga_directory{child_handle<supervisor_actor>{sagas_slot}},
+      [db, sagas = command_sagas,
        ownership](order_command command, const std::string& id, reply_ptr out) {
         saga_command_here(db, sagas, ownership.get(), id, command,
                           std::move(out));
@@ -339,7 +345,12 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   out.db = db;
   out.node = child_handle<node_info_actor>{node_slot};
   out.order_intake = intake;
-  out.sagas = saga_deps.sagas;
+  // The sagas' own dependencies hold a directory without the factory (no
+  // cycle through it).
+  *saga_start = [saga_deps](std::string id) {
+    return order_saga_spec(std::move(id), saga_deps);
+  };
+  out.sagas = command_sagas;
   out.inventory = inventory;
   out.providers = std::move(provider_controls);
   out.hub = hub;

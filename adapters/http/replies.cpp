@@ -13,7 +13,7 @@ struct failure_row {
 };
 
 /// Every failure code, its status and its code in the API.
-constexpr std::array<failure_row, 15> failure_table{{
+constexpr std::array<failure_row, 17> failure_table{{
   {failure_code::invalid_field, 422, "invalid_field"},
   {failure_code::idempotency_key_reused, 422, "idempotency_key_reused"},
   {failure_code::product_not_found, 404, "product_not_found"},
@@ -24,6 +24,8 @@ constexpr std::array<failure_row, 15> failure_table{{
   {failure_code::order_not_cancellable, 409, "order_not_cancellable"},
   {failure_code::not_waiting, 409, "not_waiting"},
   {failure_code::not_awaiting_capture, 409, "not_awaiting_capture"},
+  {failure_code::order_not_refundable, 409, "order_not_refundable"},
+  {failure_code::refund_exceeds_captured, 422, "refund_exceeds_captured"},
   {failure_code::provider_not_found, 404, "provider_not_found"},
   // The client may send the same request again (API.md: Retry-After).
   {failure_code::database_unavailable, 503, "database_unavailable"},

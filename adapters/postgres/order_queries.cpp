@@ -62,6 +62,8 @@ json order_view(const result& res, int row,
          {"updated_at", res.value(row, 6)}};
   for (auto key : {"invoice", "payment", "shipment"})
     j[key] = view.contains(key) ? view[key] : json(nullptr);
+  j["refunds"] = view.value("refunds", json::array());
+  j["refunded_minor"] = view.value("refunded_minor", 0);
   return j;
 }
 
@@ -88,9 +90,9 @@ reply no_order(const std::string& id) {
 } // namespace
 
 bool is_order_status(const std::string& status) {
-  static constexpr std::array<std::string_view, 8> statuses{
-    "pending",      "running",   "waiting", "completed",
-    "compensating", "cancelled", "failed",  "awaiting_capture"};
+  static constexpr std::array<std::string_view, 9> statuses{
+    "pending",   "running", "waiting",          "completed", "compensating",
+    "cancelled", "failed",  "awaiting_capture", "refunding"};
   return std::find(statuses.begin(), statuses.end(), status) != statuses.end();
 }
 

@@ -124,22 +124,55 @@ std::optional<api_response> read_capture(const api_request& req,
   return std::nullopt;
 }
 
+/// Reads a refund: `{"amount_minor": n, "reason"?: "…"}` with an
+/// Idempotency-Key (required: a refund sent twice must not pay twice).
+std::optional<api_response> read_refund(const api_request& req,
+                                        order_command& out) {
+  out = order_command{atom::refund::value};
+  out.key = std::string{req.header("idempotency-key")};
+  if (out.key.empty() || out.key.size() > 255)
+    return invalid_field("Idempotency-Key",
+                         "required header of 1 to 255 characters: a refund "
+                         "sent again with it is not made twice");
+  auto& body = req.body_json();
+  if (auto p = check_object(body, {"amount_minor", "reason"}))
+    return p;
+  if (read_integer(body, "amount_minor", 1, 1'000'000'000'000,
+                   out.amount_minor))
+    return invalid_field("amount_minor",
+                         "required integer between 1 and 1000000000000");
+  if (body.contains("reason")
+      && (!body["reason"].is_string()
+          || body["reason"].get_ref<const std::string&>().size() > 500))
+    return invalid_field("reason", "a string of at most 500 characters");
+  out.reason = body.value("reason", "");
+  return std::nullopt;
+}
+
 /// A customer's command for the saga of `id`: `command` came from a route
 /// or from a peer's forward (adapters/cluster), so it is checked here and
 /// the message the saga gets is a typed one.
 void tell_saga(const saga_directory& sagas, const std::string& id,
                const order_command& command, reply_ptr out) {
+  // Always through `start_and_tell`: the saga may not run here yet (a node
+  // that just started adds its unfinished sagas a moment later) or may be
+  // exiting (it finished after the status was read); `add` skips a running
+  // one, and a finished one loads, answers and exits again.
   if (!is_known(command))
     out->send(reply::fail(failure_code::internal,
                           "no such order command: " + to_string(command)));
   else if (command.kind == atom::cancel::value)
-    sagas.tell(id, atom::cancel::value, std::move(out));
+    sagas.start_and_tell(id, atom::cancel::value, std::move(out));
   else if (command.kind == atom::confirm::value)
-    sagas.tell(id, atom::confirm::value, std::move(out));
+    sagas.start_and_tell(id, atom::confirm::value, std::move(out));
   else if (command.kind == atom::capture::value)
-    sagas.tell(id, atom::capture::value, command.amount_minor, std::move(out));
+    sagas.start_and_tell(id, atom::capture::value, command.amount_minor,
+                         std::move(out));
+  else if (command.kind == atom::refund::value)
+    sagas.start_and_tell(id, atom::refund::value, command.amount_minor,
+                         command.key, command.reason, std::move(out));
   else
-    sagas.tell(id, atom::void_auth::value, std::move(out));
+    sagas.start_and_tell(id, atom::void_auth::value, std::move(out));
 }
 
 } // namespace
@@ -172,8 +205,8 @@ void saga_command_here(const db_pool_handle& db, const saga_directory& sagas,
         out->send(std::move(looked_up));
       else if (!status)
         out->send(reply::fail(failure_code::order_not_found, "no order " + id));
-      else if (*status == "completed" || *status == "cancelled"
-               || *status == "failed")
+      else if ((*status == "completed" && command.kind != atom::refund::value)
+               || *status == "cancelled" || *status == "failed")
         out->send(reply::fail(failure_code::order_finished,
                               "order " + id + " is already " + *status));
       else
@@ -280,6 +313,19 @@ void add_order_routes(router& r, const route_context& ctx) {
            }
            saga_command(ctx, std::string{req.param("id")},
                         order_command{atom::capture::value, amount},
+                        reply_via(std::move(out)));
+         }});
+  r.add({"POST",
+         "/v1/orders/{id}/refunds",
+         "orders.refund",
+         {true, true},
+         [ctx](api_request& req, responder_ptr out) {
+           order_command command;
+           if (auto problem = read_refund(req, command)) {
+             out->respond(std::move(*problem));
+             return;
+           }
+           saga_command(ctx, std::string{req.param("id")}, std::move(command),
                         reply_via(std::move(out)));
          }});
   r.add({"POST",

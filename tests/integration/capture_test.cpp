@@ -174,8 +174,13 @@ TEST_CASE("kill -9 between authorize and capture and again during the "
   REQUIRE(
     s.post("/v1/providers/sandbox-payment/chaos", {{"latency_ms", 3000}}).status
     == 200);
-  REQUIRE(s.post("/v1/orders/" + id + "/capture", json::object()).status
-          == 202);
+  http_reply capture;
+  try {
+    capture = s.post("/v1/orders/" + id + "/capture", json::object());
+  } catch (const std::exception& e) {
+    FAIL(e.what() << "\n" << s.node->output());
+  }
+  REQUIRE(capture.status == 202);
   REQUIRE(eventually(
     [&] {
       return amounts(s, "sandbox-payment", id, "capture").size() == 1;
@@ -192,4 +197,104 @@ TEST_CASE("kill -9 between authorize and capture and again during the "
         == std::vector<int64_t>{1000});
   CHECK(amounts(s, "sandbox-payment", id, "authorize").size() == 1);
   CHECK(s.ledger("sandbox-shipping")[id]["shipment"] == 1);
+}
+
+TEST_CASE("refunds of a captured order: partial twice, the same key once, "
+          "never more than captured, each exactly once through a kill -9",
+          "[orders][capture][refund]") {
+  shop s;
+  s.add_product("rug", 5);
+  auto id = place(s, manual_order("rug", "tok_ok", 2)); // 2000 HUF
+  awaiting(s, id);
+  auto refund = [&](int64_t amount, const std::string& key) {
+    header_list h;
+    if (!key.empty())
+      h.emplace_back("Idempotency-Key", key);
+    return s.post("/v1/orders/" + id + "/refunds",
+                  {{"amount_minor", amount}, {"reason", "damaged"}}, h);
+  };
+  // Nothing captured yet: not refundable.
+  CHECK(refund(100, "early").status == 409);
+  REQUIRE(
+    s.post("/v1/orders/" + id + "/capture", {{"amount_minor", 1500}}).status
+    == 202);
+  REQUIRE(finished(s, id)["status"] == "completed");
+  // Bad requests change nothing.
+  CHECK(refund(100, "").status == 422); // no Idempotency-Key
+  CHECK(refund(0, "zero").status == 422);
+  auto first = refund(500, "r1");
+  INFO(first.body);
+  REQUIRE(first.status == 202);
+  auto first_id = json::parse(first.body)["id"].get<std::string>();
+  CHECK(first_id.rfind("rf_", 0) == 0);
+  // The same key: the same refund, not another one.
+  auto again = refund(500, "r1");
+  CHECK(again.status == 202);
+  CHECK(json::parse(again.body)["id"] == first_id);
+  CHECK(refund(501, "r1").status == 422); // the key with another amount
+  REQUIRE(eventually(
+    [&] {
+      return s.get("/v1/orders/" + id)["status"] == "completed"
+             && s.get("/v1/orders/" + id)["refunded_minor"] == 500;
+    },
+    20s));
+  // The second one while the provider is slow: killed in flight.
+  REQUIRE(
+    s.post("/v1/providers/sandbox-payment/chaos", {{"latency_ms", 3000}}).status
+    == 200);
+  auto second = refund(600, "r2");
+  INFO(second.body);
+  REQUIRE(second.status == 202);
+  CHECK(s.get("/v1/orders/" + id)["status"] == "refunding");
+  REQUIRE(eventually(
+    [&] {
+      return amounts(s, "sandbox-payment", id, "refund").size() == 2;
+    },
+    10s));
+  s.node->signal(SIGKILL);
+  REQUIRE(s.node->wait_exit(10s).has_value());
+  s.start();
+  s.post("/v1/providers/sandbox-payment/chaos", json::object());
+  REQUIRE(eventually(
+    [&] {
+      auto o = s.get("/v1/orders/" + id);
+      return o["status"] == "completed" && o["refunded_minor"] == 1100;
+    },
+    30s));
+  // 1500 captured, 1100 refunded: 401 is too much, 400 is the rest.
+  auto over = refund(401, "r3");
+  INFO(over.body);
+  CHECK(over.status == 422);
+  CHECK(json::parse(over.body)["error"]["code"] == "refund_exceeds_captured");
+  CHECK(refund(400, "r4").status == 202);
+  REQUIRE(eventually(
+    [&] {
+      return s.get("/v1/orders/" + id)["refunded_minor"] == 1500;
+    },
+    20s));
+  auto o = s.get("/v1/orders/" + id);
+  CHECK(o["status"] == "completed");
+  REQUIRE(o["refunds"].size() == 3);
+  for (auto& r : o["refunds"])
+    CHECK(r["status"] == "succeeded");
+  CHECK(amounts(s, "sandbox-payment", id, "refund")
+        == std::vector<int64_t>{500, 600, 400});
+  CHECK(refund(1, "r5").status == 422); // all of it refunded
+  // A sale order refunds too; a cancelled one does not.
+  auto sale = place(s, shop::order("rug", "tok_ok"));
+  REQUIRE(finished(s, sale)["status"] == "completed");
+  header_list k{{"Idempotency-Key", "sale-1"}};
+  CHECK(s.post("/v1/orders/" + sale + "/refunds", {{"amount_minor", 1000}}, k)
+          .status
+        == 202);
+  auto declined = place(s, shop::order("rug", "tok_decline"));
+  REQUIRE(finished(s, declined)["status"] == "cancelled");
+  CHECK(s.post("/v1/orders/" + declined + "/refunds", {{"amount_minor", 1}}, k)
+          .status
+        == 409);
+  REQUIRE(eventually(
+    [&] {
+      return s.get("/v1/orders/" + sale)["refunded_minor"] == 1000;
+    },
+    20s));
 }

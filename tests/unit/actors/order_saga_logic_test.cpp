@@ -44,6 +44,7 @@ struct driver {
         delays.push_back(d.delay);
       switch (d.kind) {
         case saga_decision::idle:
+        case saga_decision::run_refund: // driven by hand in the refund tests
           return;
         case saga_decision::finish_completed:
           record(E(saga_event_type::completed));
@@ -432,4 +433,73 @@ TEST_CASE("an order captured at once never waits for a capture",
   CHECK(d.state.status() == saga_status::completed);
   d.record(capture_of(5)); // a stray event changes nothing
   CHECK(d.state.status() == saga_status::completed);
+}
+
+// -- refunds ------------------------------------------------------------------
+
+namespace {
+
+saga_event refund_event(saga_event_type type, const std::string& id,
+                        int64_t amount = 0, uint32_t attempt = 0) {
+  auto e = E(type);
+  e.refund_id = id;
+  e.amount_minor = amount;
+  e.attempt = attempt;
+  return e;
+}
+
+} // namespace
+
+TEST_CASE("refunds of a completed order run one at a time and leave it "
+          "completed",
+          "[saga][refund]") {
+  driver d;
+  d.run(all_ok);
+  REQUIRE(d.state.status() == saga_status::completed);
+  CHECK(d.state.captured_minor(1000) == 1000);
+  d.record(refund_event(saga_event_type::refund_requested, "rf_a", 300));
+  d.record(refund_event(saga_event_type::refund_requested, "rf_b", 200));
+  CHECK(d.state.status() == saga_status::refunding);
+  CHECK_FALSE(is_terminal(d.state.status()));
+  CHECK(d.state.refunded_minor() == 500); // asked for counts at once
+  auto n = d.state.next();
+  REQUIRE(n.kind == saga_decision::run_refund);
+  CHECK(n.refund == 0);
+  CHECK(n.attempt == 1);
+  d.record(refund_event(saga_event_type::refund_started, "rf_a", 0, 1));
+  // Started without a result (a crash): run again, same attempt count + 1.
+  n = d.state.next();
+  CHECK(n.kind == saga_decision::run_refund);
+  CHECK(n.refund == 0);
+  CHECK(n.attempt == 2);
+  auto failed = refund_event(saga_event_type::refund_failed, "rf_a", 0, 1);
+  failed.error = "timeout";
+  d.record(failed);
+  n = d.state.next();
+  CHECK(n.refund == 0);
+  CHECK(n.delay.count() > 0); // a transient failure waits before the retry
+  d.record(refund_event(saga_event_type::refund_started, "rf_a", 0, 2));
+  d.record(refund_event(saga_event_type::refund_succeeded, "rf_a"));
+  n = d.state.next();
+  CHECK(n.refund == 1);
+  d.record(refund_event(saga_event_type::refund_started, "rf_b", 0, 1));
+  auto refused = refund_event(saga_event_type::refund_failed, "rf_b", 0, 1);
+  refused.permanent = true;
+  d.record(refused);
+  CHECK(d.state.status() == saga_status::completed);
+  CHECK(d.state.next().kind == saga_decision::idle);
+  CHECK(d.state.refunds()[0].status == refund_state::status_t::succeeded);
+  CHECK(d.state.refunds()[1].status == refund_state::status_t::failed);
+  CHECK(d.state.refunded_minor() == 300); // a failed refund gives nothing
+}
+
+TEST_CASE("what a manual order captured bounds its refunds",
+          "[saga][refund][capture]") {
+  driver d{{}, true};
+  d.run(all_ok);
+  CHECK(d.state.captured_minor(1000) == 0); // authorized only
+  d.record(capture_of(600));
+  d.run(all_ok);
+  CHECK(d.state.status() == saga_status::completed);
+  CHECK(d.state.captured_minor(1000) == 600);
 }

@@ -71,7 +71,7 @@ struct sample<reply> {
 template <>
 struct sample<order_command> {
   static order_command make(const caf::actor&) {
-    return {atom::capture::value, 1250};
+    return {atom::refund::value, 1250, "key-1", "damaged"};
   }
 };
 template <>

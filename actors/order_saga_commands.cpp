@@ -1,0 +1,291 @@
+// The commands a saga takes from the outside: a customer's cancel and 3-D
+// Secure confirmation, the shop's capture and void of an authorized order
+// (manual capture), the void of an authorization nobody captured in time
+// (`orders.authorization_ttl_ms`), and refunds of a completed order. The
+// capture and void run as steps (capture_payment; the void is
+// charge_payment's compensation); refunds run here, one at a time.
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/order_saga_actor.hpp"
+#include "actors/type_ids.hpp"
+
+namespace kassa::saga_detail {
+
+using json = nlohmann::json;
+
+namespace {
+
+reply not_awaiting(const order_saga_state& st) {
+  return reply::fail(
+    failure_code::not_awaiting_capture,
+    "order " + st.id + " is " + std::string{to_string(st.logic.status())}
+      + (st.logic.manual_capture()
+           ? ", not awaiting a capture"
+           : " and was not placed with \"capture\":\"manual\""));
+}
+
+/// Compensates the order, starting with the authorization's void.
+void void_authorization(saga_actor* self, json why,
+                        std::function<void()> then) {
+  report_idle(self, false);
+  saga_event ev;
+  ev.type = saga_event_type::cancel_requested;
+  journal_event(self, ev, std::move(why), [self, then = std::move(then)] {
+    then();
+    advance_saga(self);
+  });
+}
+
+} // namespace
+
+std::string capture_timer_id(const order_saga_state& st) {
+  return "capture:" + st.id + ":"
+         + st.logic.step(saga_step::charge_payment).ref;
+}
+
+void arm_capture_timeout(saga_actor* self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.deps.capture_timeout, atom::timeout::value,
+                     capture_timer_id(st));
+}
+
+void on_capture_timeout(saga_actor* self, const std::string& timer) {
+  auto& st = self->state;
+  if (!st.logic.awaiting_capture() || timer != capture_timer_id(st))
+    return; // captured or voided meanwhile
+  void_authorization(self,
+                     json{{"void", true},
+                          {"reason", "authorization_expired: not captured "
+                                     "within orders.authorization_ttl_ms"}},
+                     [] {});
+}
+
+void on_capture(saga_actor* self, int64_t amount, const reply_ptr& out) {
+  auto& st = self->state;
+  if (!st.logic.awaiting_capture()) {
+    out->send(not_awaiting(st));
+    return;
+  }
+  if (amount > st.order.total_minor) {
+    out->send(reply::fail(failure_code::invalid_field,
+                          "amount_minor is more than the "
+                            + std::to_string(st.order.total_minor)
+                            + " authorized",
+                          "amount_minor"));
+    return;
+  }
+  report_idle(self, false);
+  saga_event ev;
+  ev.type = saga_event_type::capture_requested;
+  ev.amount_minor = amount;
+  // The capture step's start goes into the same append (one commit).
+  auto after = st.logic;
+  after.apply(ev);
+  auto d = after.next();
+  bool chain = d.kind == saga_decision::run_step
+               && d.step == saga_step::capture_payment && d.delay.count() == 0;
+  std::vector<std::pair<saga_event, json>> events;
+  events.emplace_back(ev, json::object());
+  if (chain) {
+    saga_event started;
+    started.type = saga_event_type::step_started;
+    started.step = d.step;
+    started.attempt = d.attempt;
+    events.emplace_back(started, json::object());
+  }
+  journal_events(self, std::move(events), [self, out, chain, d] {
+    auto& st = self->state;
+    auto amount = st.logic.capture_amount() > 0 ? st.logic.capture_amount()
+                                                : st.order.total_minor;
+    out->send(reply::accepted(json{
+      {"id", st.id},
+      {"status", "running"},
+      {"amount_minor", amount}}.dump()));
+    if (chain)
+      run_step(self, d.step, d.attempt);
+    else
+      advance_saga(self);
+  });
+}
+
+void on_void(saga_actor* self, const reply_ptr& out) {
+  auto& st = self->state;
+  if (!st.logic.awaiting_capture()) {
+    out->send(not_awaiting(st));
+    return;
+  }
+  void_authorization(self, json{{"void", true}}, [self, out] {
+    out->send(reply::accepted(
+      json{{"id", self->state.id}, {"status", "compensating"}}.dump()));
+  });
+}
+
+namespace {
+
+/// A refund's id: the same order and key make the same id, so a repeated
+/// request finds its refund and a retried call its provider's dedup key.
+std::string refund_id(const std::string& order_id, const std::string& key) {
+  uint64_t h = 1469598103934665603ull; // FNV-1a
+  for (char c : order_id + '\n' + key) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return std::string{"rf_"} + hex;
+}
+
+json refund_json(const refund_state& r) {
+  return json{{"id", r.id},
+              {"amount_minor", r.amount_minor},
+              {"status", to_string(r.status)}};
+}
+
+} // namespace
+
+void on_refund(saga_actor* self, int64_t amount, const std::string& key,
+               const std::string& reason, const reply_ptr& out) {
+  auto& st = self->state;
+  auto refuse = [self, &out](reply why) {
+    out->send(std::move(why));
+    advance_saga(self); // a saga started for this request exits again
+  };
+  for (auto& r : st.logic.refunds())
+    if (r.key == key) {
+      if (r.amount_minor == amount && r.reason == reason)
+        out->send(reply::accepted(refund_json(r).dump()));
+      else
+        refuse(reply::fail(failure_code::idempotency_key_reused,
+                           "Idempotency-Key " + key
+                             + " came before with another refund"));
+      return;
+    }
+  auto status = st.logic.status();
+  if (status != saga_status::completed && status != saga_status::refunding) {
+    refuse(reply::fail(
+      failure_code::order_not_refundable,
+      "order " + st.id + " is " + std::string{to_string(status)}
+        + ": only a completed order is refunded (a cancelled one was "
+          "refunded by its compensation)"));
+    return;
+  }
+  auto captured = st.logic.captured_minor(st.order.total_minor);
+  auto refunded = st.logic.refunded_minor();
+  if (amount > captured - refunded) {
+    refuse(reply::fail(
+      failure_code::refund_exceeds_captured,
+      "amount_minor " + std::to_string(amount) + " is more than the "
+        + std::to_string(captured - refunded) + " still refundable (captured "
+        + std::to_string(captured) + ", refunded or " + "being refunded "
+        + std::to_string(refunded) + ")",
+      "amount_minor"));
+    return;
+  }
+  saga_event ev;
+  ev.type = saga_event_type::refund_requested;
+  ev.refund_id = refund_id(st.id, key);
+  ev.amount_minor = amount;
+  ev.key = key;
+  ev.reason = reason;
+  journal_event(self, ev, json::object(), [self, out, id = ev.refund_id] {
+    for (auto& r : self->state.logic.refunds())
+      if (r.id == id)
+        out->send(reply::accepted(refund_json(r).dump()));
+    advance_saga(self);
+  });
+}
+
+void run_refund(saga_actor* self, size_t index, uint32_t attempt) {
+  auto& st = self->state;
+  saga_event ev;
+  ev.type = saga_event_type::refund_started;
+  ev.refund_id = st.logic.refunds().at(index).id;
+  ev.attempt = attempt;
+  journal_event(self, ev, json::object(), [self, index, attempt] {
+    auto& st = self->state;
+    auto call = make_refund_call(st.id, st.order, st.logic, index, attempt,
+                                 provider_result_sink{self});
+    auto& target = st.deps.targets.at(
+      call_target(st.order, saga_step::charge_payment, true));
+    st.expected = call.message_id;
+    st.expected_refund = st.logic.refunds().at(index).id;
+    st.expected_attempt = attempt;
+    st.call_deadline = self->clock().now() + st.deps.call_timeout;
+    arm_call_timer(self, st.deps.call_timeout);
+    target.send(self, atom::call::value, std::move(call));
+  });
+}
+
+void on_refund_result(saga_actor* self, const provider_result& r) {
+  auto& st = self->state;
+  saga_event ev;
+  ev.refund_id = std::exchange(st.expected_refund, {});
+  ev.attempt = st.expected_attempt;
+  st.expected.clear();
+  if (r.outcome == provider_outcome::ok) {
+    ev.type = saga_event_type::refund_succeeded;
+    ev.ref = r.ref;
+  } else {
+    // Unknown outcomes are retried under the same key (the provider
+    // deduplicates); a permanent refusal ends the refund as failed.
+    ev.type = saga_event_type::refund_failed;
+    ev.permanent = r.outcome == provider_outcome::permanent;
+    ev.error = r.error;
+  }
+  journal_event(self, ev, json{{"msg_id", r.message_id}}, [self] {
+    advance_saga(self);
+  });
+}
+
+void on_cancel(saga_actor* self, const reply_ptr& out) {
+  auto& st = self->state;
+  auto status = st.logic.status();
+  if (is_terminal(status)
+      || st.logic.step(saga_step::create_shipment).status
+           == step_status::done) {
+    out->send(
+      reply::fail(failure_code::order_not_cancellable,
+                  "order " + st.id + " is " + std::string{to_string(status)}
+                    + (is_terminal(status) ? "" : " and already shipped")));
+    return;
+  }
+  auto accepted = [self, out] {
+    out->send(reply::accepted(
+      json{{"id", self->state.id}, {"status", "compensating"}}.dump()));
+    advance_saga(self);
+  };
+  if (st.logic.cancel_requested()) {
+    accepted();
+    return;
+  }
+  saga_event ev;
+  ev.type = saga_event_type::cancel_requested;
+  journal_event(self, ev, json::object(), accepted);
+}
+
+void on_confirm(saga_actor* self, const reply_ptr& out) {
+  auto& st = self->state;
+  if (st.logic.status() != saga_status::waiting) {
+    out->send(reply::fail(failure_code::not_waiting,
+                          "order " + st.id
+                            + " is not waiting for a payment "
+                              "confirmation"));
+    return;
+  }
+  st.three_ds_confirmed = true;
+  report_idle(self, false);
+  saga_event ev;
+  ev.type = saga_event_type::step_started;
+  ev.step = saga_step::charge_payment;
+  ev.attempt = st.logic.step(saga_step::charge_payment).attempts + 1;
+  journal_event(self, ev, json{{"confirmed", true}}, [self, out, ev] {
+    out->send(reply::accepted(
+      json{{"id", self->state.id}, {"status", "running"}}.dump()));
+    run_step(self, ev.step, ev.attempt);
+  });
+}
+
+} // namespace kassa::saga_detail
