@@ -7,7 +7,7 @@ namespace kassa {
 
 namespace {
 
-constexpr std::array<std::pair<failure_code, std::string_view>, 17> errc_names{{
+constexpr std::array<std::pair<failure_code, std::string_view>, 18> errc_names{{
   {failure_code::invalid_field, "invalid_field"},
   {failure_code::idempotency_key_reused, "idempotency_key_reused"},
   {failure_code::product_not_found, "product_not_found"},
@@ -20,6 +20,7 @@ constexpr std::array<std::pair<failure_code, std::string_view>, 17> errc_names{{
   {failure_code::not_awaiting_capture, "not_awaiting_capture"},
   {failure_code::order_not_refundable, "order_not_refundable"},
   {failure_code::refund_exceeds_captured, "refund_exceeds_captured"},
+  {failure_code::unanswered, "unanswered"},
   {failure_code::provider_not_found, "provider_not_found"},
   {failure_code::database_unavailable, "database_unavailable"},
   {failure_code::commit_outcome_unknown, "commit_outcome_unknown"},

@@ -35,7 +35,9 @@ enum class failure_code : uint8_t {
                           ///< request with the same key tells the outcome
   not_owner,              ///< the shard is held elsewhere or by nobody
                           ///< yet (a failover): retry in a moment
-  internal,               ///< a bug or an exhausted resource
+  unanswered, ///< a command was lost before anything answered it (its saga
+              ///< stopped or moved meanwhile): outcome unknown, send again
+  internal,   ///< a bug or an exhausted resource
 };
 
 /// The stable name of `code` ("stock_conflict").

@@ -1,6 +1,7 @@
 #include "adapters/http/replies.hpp"
 
 #include <array>
+#include <atomic>
 
 namespace kassa {
 
@@ -13,7 +14,7 @@ struct failure_row {
 };
 
 /// Every failure code, its status and its code in the API.
-constexpr std::array<failure_row, 17> failure_table{{
+constexpr std::array<failure_row, 18> failure_table{{
   {failure_code::invalid_field, 422, "invalid_field"},
   {failure_code::idempotency_key_reused, 422, "idempotency_key_reused"},
   {failure_code::product_not_found, 404, "product_not_found"},
@@ -31,6 +32,7 @@ constexpr std::array<failure_row, 17> failure_table{{
   {failure_code::database_unavailable, 503, "database_unavailable"},
   {failure_code::commit_outcome_unknown, 503, "database_unavailable"},
   {failure_code::not_owner, 503, "not_owner"},
+  {failure_code::unanswered, 503, "unanswered"},
   {failure_code::internal, 500, "internal"},
 }};
 
@@ -45,12 +47,26 @@ class http_reply : public reply_to {
 public:
   explicit http_reply(responder_ptr out) : out_(std::move(out)) {}
 
+  /// Dropped without an answer (a supervisor dropped the command for a
+  /// saga that stopped, moved to another node or was not there yet): the
+  /// client hears it now, not after `http.request_timeout_ms`.
+  ~http_reply() override {
+    if (!sent_.exchange(true))
+      out_->respond(to_response(reply::fail(
+        failure_code::unanswered,
+        "the command was lost before it was answered (its order's saga "
+        "stopped or moved meanwhile); its outcome is unknown: send it again "
+        "(a refund with the same Idempotency-Key)")));
+  }
+
   void send(reply r) override {
-    out_->respond(to_response(r));
+    if (!sent_.exchange(true))
+      out_->respond(to_response(r));
   }
 
 private:
   responder_ptr out_;
+  std::atomic<bool> sent_{false};
 };
 
 } // namespace

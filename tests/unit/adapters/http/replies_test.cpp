@@ -49,6 +49,11 @@ TEST_CASE("every failure code has its status and API.md's error shape",
          row{failure_code::order_finished, 409, "order_finished"},
          row{failure_code::order_not_cancellable, 409, "order_not_cancellable"},
          row{failure_code::not_waiting, 409, "not_waiting"},
+         row{failure_code::not_awaiting_capture, 409, "not_awaiting_capture"},
+         row{failure_code::order_not_refundable, 409, "order_not_refundable"},
+         row{failure_code::refund_exceeds_captured, 422,
+             "refund_exceeds_captured"},
+         row{failure_code::unanswered, 503, "unanswered"},
          row{failure_code::provider_not_found, 404, "provider_not_found"},
          row{failure_code::database_unavailable, 503, "database_unavailable"},
          // The client sees the same code; the message says the difference.
@@ -98,4 +103,39 @@ TEST_CASE("an idempotency record gives back the reply it stored",
     pg::is_transient(reply::fail(failure_code::commit_outcome_unknown, "")));
   CHECK_FALSE(pg::is_transient(reply::fail(failure_code::stock_conflict, "")));
   CHECK_FALSE(pg::is_transient(reply::accepted("{}")));
+}
+
+namespace {
+
+/// Keeps what a route's responder was asked to answer.
+struct recorder : responder {
+  std::vector<api_response> answers;
+  void respond(api_response r) override {
+    answers.push_back(std::move(r));
+  }
+};
+
+} // namespace
+
+TEST_CASE("a reply dropped without an answer answers 503 unanswered at once, "
+          "a sent one only once",
+          "[replies]") {
+  auto out = std::make_shared<recorder>();
+  {
+    auto r = reply_via(out);
+    // Nothing sends it: a supervisor dropped the command with it.
+  }
+  REQUIRE(out->answers.size() == 1);
+  CHECK(out->answers[0].status == 503);
+  CHECK(nlohmann::json::parse(out->answers[0].body)["error"]["code"]
+        == "unanswered");
+  CHECK(header(out->answers[0], "Retry-After") == "2");
+  auto sent = std::make_shared<recorder>();
+  {
+    auto r = reply_via(sent);
+    r->send(reply::accepted("{}"));
+    r->send(reply::done("{}")); // a second answer is not sent
+  }
+  REQUIRE(sent->answers.size() == 1);
+  CHECK(sent->answers[0].status == 202);
 }
