@@ -263,6 +263,16 @@ void on_result(saga_actor* self, const provider_result& r) {
 // -- the state machine
 // ----------------------------------------------------------
 
+/// A finished saga that was started for a command (a refund, or one that
+/// raced its end) exits once the command is answered and nothing is left
+/// to do — a refused or repeated command leaves no saga behind.
+void quit_if_finished(saga_actor* self) {
+  auto& st = self->state;
+  if (is_terminal(st.logic.status()) && st.deferred.empty() && !st.journaling
+      && st.expected.empty() && st.logic.next().kind == saga_decision::idle)
+    self->quit();
+}
+
 void advance(saga_actor* self) {
   auto& st = self->state;
   if (st.journaling || !st.expected.empty())
@@ -489,27 +499,37 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       advance(self);
     },
     [self, defer_while_busy](atom::cancel, const reply_ptr& out) {
-      if (!defer_while_busy())
-        on_cancel(self, out);
+      if (defer_while_busy())
+        return;
+      on_cancel(self, out);
+      quit_if_finished(self);
     },
     [self, defer_while_busy](atom::capture, int64_t amount,
                              const reply_ptr& out) {
-      if (!defer_while_busy())
-        on_capture(self, amount, out);
+      if (defer_while_busy())
+        return;
+      on_capture(self, amount, out);
+      quit_if_finished(self);
     },
     [self, defer_while_busy](atom::void_auth, const reply_ptr& out) {
-      if (!defer_while_busy())
-        on_void(self, out);
+      if (defer_while_busy())
+        return;
+      on_void(self, out);
+      quit_if_finished(self);
     },
     [self, defer_while_busy](atom::refund, int64_t amount,
                              const std::string& key, const std::string& reason,
                              const reply_ptr& out) {
-      if (!defer_while_busy())
-        on_refund(self, amount, key, reason, out);
+      if (defer_while_busy())
+        return;
+      on_refund(self, amount, key, reason, out);
+      quit_if_finished(self);
     },
     [self, defer_while_busy](atom::confirm, const reply_ptr& out) {
-      if (!defer_while_busy())
-        on_confirm(self, out);
+      if (defer_while_busy())
+        return;
+      on_confirm(self, out);
+      quit_if_finished(self);
     },
   };
 }

@@ -149,9 +149,8 @@ json refund_json(const refund_state& r) {
 void on_refund(saga_actor* self, int64_t amount, const std::string& key,
                const std::string& reason, const reply_ptr& out) {
   auto& st = self->state;
-  auto refuse = [self, &out](reply why) {
-    out->send(std::move(why));
-    advance_saga(self); // a saga started for this request exits again
+  auto refuse = [&out](reply why) {
+    out->send(std::move(why)); // the saga exits after if nothing is left
   };
   for (auto& r : st.logic.refunds())
     if (r.key == key) {
