@@ -110,16 +110,25 @@ struct worker : std::enable_shared_from_this<worker> {
     placed = clock_type::now();
     st.posted++;
     st.in_flight++;
+    exchange([](worker& self) {
+      self.on_answer();
+    });
+  }
+
+  /// Writes `req`, reads `res`, then runs `then(*this)` (a failure of
+  /// either counts and ends this worker's loop).
+  template <class Then>
+  void exchange(Then then) {
     http::async_write(
       stream, req,
-      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      [self = shared_from_this(), then](beast::error_code ec, std::size_t) {
         if (ec)
           return self->fail(ec);
         http::async_read(self->stream, self->buffer, self->res,
-                         [self](beast::error_code ec, std::size_t) {
+                         [self, then](beast::error_code ec, std::size_t) {
                            if (ec)
                              return self->fail(ec);
-                           self->on_answer();
+                           then(*self);
                          });
       });
   }
@@ -152,23 +161,13 @@ struct worker : std::enable_shared_from_this<worker> {
     req.body().clear();
     req.prepare_payload();
     res = {};
-    http::async_write(
-      stream, req,
-      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec)
-          return self->fail(ec);
-        http::async_read(self->stream, self->buffer, self->res,
-                         [self](beast::error_code ec, std::size_t) {
-                           if (ec)
-                             return self->fail(ec);
-                           if (self->res.result_int() != 202) {
-                             std::fprintf(stderr, "capture answered %d: %s\n",
-                                          self->res.result_int(),
-                                          self->res.body().c_str());
-                             self->st.http_errors++;
-                           }
-                         });
-      });
+    exchange([](worker& self) {
+      if (self.res.result_int() != 202) {
+        std::fprintf(stderr, "capture answered %d: %s\n", self.res.result_int(),
+                     self.res.body().c_str());
+        self.st.http_errors++;
+      }
+    });
   }
 
   void finish(const std::string& status) {
