@@ -32,6 +32,10 @@ struct journal_entry {
   /// empty: the status row is written on changes only.
   std::string status;
   std::string customer; ///< customer id, for the event's topics
+  /// With a status: the processor's id of the order's payment once there is
+  /// one, kept on the status row so a processor's message that names only
+  /// the payment (a Stripe dispute) finds its order.
+  std::string payment_ref;
 
   friend bool operator==(const journal_entry&, const journal_entry&) = default;
 };
@@ -39,7 +43,8 @@ struct journal_entry {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
   return f(caf::meta::type_name("kassa::journal_entry"), x.stream, x.seq,
-           x.type, x.step, x.attempt, x.data, x.status, x.customer);
+           x.type, x.step, x.attempt, x.data, x.status, x.customer,
+           x.payment_ref);
 }
 
 /// The journal's protocol (adapters/postgres/journal.cpp implements it):

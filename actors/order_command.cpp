@@ -7,7 +7,9 @@ bool is_known(const order_command& x) {
          || x.kind == atom::void_auth::value
          || (x.kind == atom::capture::value && x.amount_minor >= 0)
          || (x.kind == atom::refund::value && x.amount_minor > 0
-             && !x.key.empty());
+             && !x.key.empty())
+         || (x.kind == atom::dispute::value
+             && check_dispute_notice(x.dispute).empty());
 }
 
 std::string to_string(const order_command& x) {

@@ -11,6 +11,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "actors/atoms.hpp"
+#include "actors/dispute_notice.hpp"
 
 namespace kassa {
 
@@ -20,15 +21,20 @@ struct order_command {
                 std::string key = {}, std::string reason = {})
     : kind(kind), amount_minor(amount_minor), key(std::move(key)),
       reason(std::move(reason)) {}
+  /// A processor's notice about a dispute of the order's payment.
+  explicit order_command(dispute_notice notice)
+    : kind(atom::dispute::value), dispute(std::move(notice)) {}
 
-  /// `cancel`, `confirm` (3-D Secure done), `capture`, `void_auth` or
-  /// `refund`.
+  /// `cancel`, `confirm` (3-D Secure done), `capture`, `void_auth`,
+  /// `refund` or `dispute` (a processor's notice).
   caf::atom_value kind = atom::cancel::value;
   /// capture: how much (0: all that was authorized); refund: how much.
   int64_t amount_minor = 0;
   /// refund: the request's Idempotency-Key and the reason given.
   std::string key;
   std::string reason;
+  /// dispute: what the processor said.
+  dispute_notice dispute;
 
   friend bool operator==(const order_command&, const order_command&) = default;
 };
@@ -36,7 +42,7 @@ struct order_command {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_command& x) {
   return f(caf::meta::type_name("kassa::order_command"), x.kind, x.amount_minor,
-           x.key, x.reason);
+           x.key, x.reason, x.dispute);
 }
 
 /// Whether a saga knows `x` (a peer may send anything).

@@ -97,6 +97,8 @@ void journal_all(saga_actor* self,
     // The `sagas` row changes only with the status (its data keeps it).
     if (next.status() == before)
       entries.back().status.clear();
+    else
+      entries.back().payment_ref = next.step(saga_step::charge_payment).ref;
   }
   auto count = static_cast<int32_t>(entries.size());
   st.deps.journal
@@ -399,7 +401,7 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       // The store could not load this saga: crash, the supervisor retries.
       self->quit(std::move(err));
     },
-    [self](const provider_result& r) {
+    [self, defer_while_busy](const provider_result& r) {
       auto& st = self->state;
       if (r.message_id != st.expected || st.expected.empty()) {
         if (st.deps.log)
@@ -407,6 +409,10 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
                              {{"saga_id", st.id}, {"msg_id", r.message_id}});
         return;
       }
+      // A command's append (a cancel, a dispute notice) may be in flight:
+      // one append at a time, or both would claim the same journal seq.
+      if (defer_while_busy())
+        return;
       on_result(self, r);
     },
     [self, defer_while_busy](atom::timeout, const std::string& timer) {
@@ -523,6 +529,13 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       if (defer_while_busy())
         return;
       on_refund(self, amount, key, reason, out);
+      quit_if_finished(self);
+    },
+    [self, defer_while_busy](atom::dispute, const dispute_notice& notice,
+                             const reply_ptr& out) {
+      if (defer_while_busy())
+        return;
+      on_dispute(self, notice, out);
       quit_if_finished(self);
     },
     [self, defer_while_busy](atom::confirm, const reply_ptr& out) {

@@ -116,6 +116,12 @@ void run_refund(saga_actor* self, size_t index, uint32_t attempt);
 /// The payment provider's answer to the refund in flight.
 void on_refund_result(saga_actor* self, const provider_result& r);
 
+/// A processor's notice about a dispute of the order's payment: journaled
+/// (answered `recorded`), or answered `duplicate` when its message id was
+/// journaled before.
+void on_dispute(saga_actor* self, const dispute_notice& notice,
+                const reply_ptr& out);
+
 /// Tells the saga supervisor whether this saga waits for the outside world
 /// (3-D Secure, a parked step): a waiting saga gives its running slot back
 /// (orders.max_active_sagas), so waiting orders never block new ones.

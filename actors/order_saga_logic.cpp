@@ -32,16 +32,31 @@ std::optional<saga_step> parse_saga_step(std::string_view name) {
 
 namespace {
 
-constexpr std::array<std::string_view, 18> event_names{
-  "order.created",        "step.started",
-  "step.succeeded",       "step.failed",
-  "compensation.started", "compensation.succeeded",
-  "compensation.failed",  "order.cancel_requested",
-  "order.waiting",        "step.parked",
-  "order.completed",      "order.cancelled",
-  "order.failed",         "payment.capture_requested",
-  "refund.requested",     "refund.started",
-  "refund.succeeded",     "refund.failed",
+constexpr std::array<std::string_view, 24> event_names{
+  "order.created",
+  "step.started",
+  "step.succeeded",
+  "step.failed",
+  "compensation.started",
+  "compensation.succeeded",
+  "compensation.failed",
+  "order.cancel_requested",
+  "order.waiting",
+  "step.parked",
+  "order.completed",
+  "order.cancelled",
+  "order.failed",
+  "payment.capture_requested",
+  "refund.requested",
+  "refund.started",
+  "refund.succeeded",
+  "refund.failed",
+  "dispute.opened",
+  "dispute.updated",
+  "dispute.funds_withdrawn",
+  "dispute.funds_reinstated",
+  "dispute.won",
+  "dispute.lost",
 };
 
 } // namespace
@@ -235,7 +250,32 @@ void saga_state::apply(const saga_event& e) {
         }
       }
       break;
+    case saga_event_type::dispute_opened:
+    case saga_event_type::dispute_updated:
+    case saga_event_type::dispute_funds_withdrawn:
+    case saga_event_type::dispute_funds_reinstated:
+    case saga_event_type::dispute_won:
+    case saga_event_type::dispute_lost: {
+      if (!e.dispute)
+        break;
+      dispute_messages_.push_back(e.dispute->message_id);
+      auto known
+        = std::find_if(disputes_.begin(), disputes_.end(), [&](auto& d) {
+            return d.id == e.dispute->id;
+          });
+      if (known == disputes_.end())
+        disputes_.push_back(*e.dispute);
+      else
+        *known = *e.dispute;
+      break;
+    }
   }
+}
+
+bool saga_state::knows_dispute_message(const std::string& message_id) const {
+  return std::find(dispute_messages_.begin(), dispute_messages_.end(),
+                   message_id)
+         != dispute_messages_.end();
 }
 
 bool saga_state::refund_open() const {

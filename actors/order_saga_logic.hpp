@@ -64,10 +64,37 @@ enum class saga_event_type : uint8_t {
   refund_started,
   refund_succeeded,
   refund_failed,
+  dispute_opened, ///< a processor's dispute notices (`dispute`)
+  dispute_updated,
+  dispute_funds_withdrawn,
+  dispute_funds_reinstated,
+  dispute_won,
+  dispute_lost,
 };
 
 std::string_view to_string(saga_event_type t);
 std::optional<saga_event_type> parse_saga_event_type(std::string_view name);
+
+/// A dispute of the order's payment as the processor last described it.
+struct dispute_state {
+  std::string id;
+  std::string processor;
+  std::string payment_ref;
+  /// `needs_response`, `under_review`, `won` or `lost`.
+  std::string status = "needs_response";
+  int64_t amount_minor = 0;
+  std::string currency;
+  std::string reason;
+  std::string due_by;
+  int64_t withdrawn_minor = 0;  ///< funds the processor took back
+  int64_t reinstated_minor = 0; ///< funds it gave back (a won dispute)
+  std::string message_id;       ///< the notice that led here
+
+  bool closed() const {
+    return status == "won" || status == "lost";
+  }
+  friend bool operator==(const dispute_state&, const dispute_state&) = default;
+};
 
 struct saga_event {
   saga_event_type type = saga_event_type::created;
@@ -82,6 +109,9 @@ struct saga_event {
   std::string refund_id; ///< refund_* events
   std::string key;       ///< refund_requested: the request's Idempotency-Key
   std::string reason;    ///< refund_requested
+  /// dispute_*: the dispute after the notice (each event holds all of it,
+  /// so a reader needs only the last one).
+  std::optional<dispute_state> dispute;
 };
 
 // -- state --------------------------------------------------------------------
@@ -198,6 +228,12 @@ public:
   }
   /// A refund asked for and not finished.
   bool refund_open() const;
+  /// The disputes of the payment, in the order they were opened.
+  const std::vector<dispute_state>& disputes() const {
+    return disputes_;
+  }
+  /// Whether the dispute notice `message_id` was journaled already.
+  bool knows_dispute_message(const std::string& message_id) const;
   /// What was captured (0 before the capture, or when compensated).
   int64_t captured_minor(int64_t total_minor) const;
   /// What refunds took or are taking (failed ones do not count).
@@ -253,6 +289,8 @@ private:
   bool capture_requested_ = false;
   int64_t capture_amount_ = 0;
   std::vector<refund_state> refunds_;
+  std::vector<dispute_state> disputes_;
+  std::vector<std::string> dispute_messages_;
   bool parked_ = false;
   saga_step parked_step_ = saga_step::reserve_stock;
   bool parked_compensation_ = false;

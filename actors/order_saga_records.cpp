@@ -71,6 +71,23 @@ json payment_view(const saga_state& s, const order_data& order) {
 
 } // namespace
 
+json dispute_json(const dispute_state& d) {
+  json j{{"id", d.id},
+         {"processor", d.processor},
+         {"status", d.status},
+         {"amount_minor", d.amount_minor},
+         {"currency", d.currency},
+         {"withdrawn_minor", d.withdrawn_minor},
+         {"reinstated_minor", d.reinstated_minor}};
+  if (!d.payment_ref.empty())
+    j["payment_ref"] = d.payment_ref;
+  if (!d.reason.empty())
+    j["reason"] = d.reason;
+  if (!d.due_by.empty())
+    j["due_by"] = d.due_by;
+  return j;
+}
+
 std::string order_view_json(const saga_state& s, const order_data& order) {
   json steps = json::array();
   for (auto& def : saga_steps()) {
@@ -109,6 +126,10 @@ std::string order_view_json(const saga_state& s, const order_data& order) {
       refunded += r.amount_minor;
   out["refunds"] = std::move(refunds);
   out["refunded_minor"] = refunded;
+  json disputes = json::array();
+  for (auto& d : s.disputes())
+    disputes.push_back(dispute_json(d));
+  out["disputes"] = std::move(disputes);
   if (!ref(saga_step::create_invoice).empty())
     out["invoice"]
       = {{"provider", order.invoicing_provider},
@@ -139,6 +160,21 @@ saga_event event_of(const journal_entry& e) {
       ev.refund_id = d.value("refund_id", "");
       ev.key = d.value("idempotency_key", "");
       ev.reason = d.value("reason", "");
+      if (d.contains("dispute_id")) {
+        dispute_state x;
+        x.id = d.value("dispute_id", "");
+        x.processor = d.value("processor", "");
+        x.payment_ref = d.value("ref", "");
+        x.status = d.value("dispute_status", "needs_response");
+        x.amount_minor = ev.amount_minor;
+        x.currency = d.value("currency", "");
+        x.reason = ev.reason;
+        x.due_by = d.value("due_by", "");
+        x.withdrawn_minor = d.value("withdrawn_minor", int64_t{0});
+        x.reinstated_minor = d.value("reinstated_minor", int64_t{0});
+        x.message_id = d.value("message_id", "");
+        ev.dispute = std::move(x);
+      }
     }
   }
   return ev;
@@ -161,7 +197,7 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
       && ev.type != saga_event_type::refund_requested
       && ev.type != saga_event_type::refund_started
       && ev.type != saga_event_type::refund_succeeded
-      && ev.type != saga_event_type::refund_failed)
+      && ev.type != saga_event_type::refund_failed && !ev.dispute)
     entry.step = std::string{to_string(ev.step)};
   entry.attempt = ev.attempt;
   entry.status = std::string{to_string(after.status())};
@@ -214,6 +250,25 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
   }
   if (ev.type == saga_event_type::capture_requested)
     set("amount_minor", std::to_string(ev.amount_minor));
+  if (ev.dispute) {
+    // The whole dispute after the notice: a reader of the log needs only
+    // the dispute's last event (GET /v1/disputes).
+    auto& d = *ev.dispute;
+    set("dispute_id", quoted(d.id));
+    set("processor", quoted(d.processor));
+    set("dispute_status", quoted(d.status));
+    set("amount_minor", std::to_string(d.amount_minor));
+    set("currency", quoted(d.currency));
+    set("withdrawn_minor", std::to_string(d.withdrawn_minor));
+    set("reinstated_minor", std::to_string(d.reinstated_minor));
+    set("message_id", quoted(d.message_id));
+    if (!d.payment_ref.empty())
+      set("ref", quoted(d.payment_ref));
+    if (!d.reason.empty())
+      set("reason", quoted(d.reason));
+    if (!d.due_by.empty())
+      set("due_by", quoted(d.due_by));
+  }
   std::sort(members.begin(), members.end(), [](auto& a, auto& b) {
     return a.first < b.first;
   });

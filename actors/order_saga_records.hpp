@@ -41,6 +41,9 @@ order_data order_from_json(const nlohmann::json& request);
 /// shipment (JSON). Folded from the journal when an order is read.
 std::string order_view_json(const saga_state& s, const order_data& order);
 
+/// A dispute as the API shows it (in an order and in GET /v1/disputes).
+nlohmann::json dispute_json(const dispute_state& d);
+
 /// The saga event a journal row records.
 saga_event event_of(const journal_entry& e);
 

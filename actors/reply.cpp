@@ -75,4 +75,23 @@ reply commit_outcome_unknown(std::string_view detail) {
         "same Idempotency-Key to learn its outcome");
 }
 
+namespace {
+
+class function_reply : public reply_to {
+public:
+  explicit function_reply(std::function<void(reply)> f) : f_(std::move(f)) {}
+  void send(reply r) override {
+    f_(std::move(r));
+  }
+
+private:
+  std::function<void(reply)> f_;
+};
+
+} // namespace
+
+reply_ptr reply_to_function(std::function<void(reply)> f) {
+  return std::make_shared<function_reply>(std::move(f));
+}
+
 } // namespace kassa

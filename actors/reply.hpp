@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -119,5 +120,9 @@ public:
 };
 
 using reply_ptr = std::shared_ptr<reply_to>;
+
+/// A reply that goes to `f` (a callback instead of a client: a webhook's
+/// answer made from the saga's, the sandbox's notices).
+reply_ptr reply_to_function(std::function<void(reply)> f);
 
 } // namespace kassa

@@ -38,6 +38,7 @@ using order_saga_actor = caf::typed_actor<
   caf::reacts_to<atom::capture, int64_t, reply_ptr>,
   caf::reacts_to<atom::void_auth, reply_ptr>,
   caf::reacts_to<atom::refund, int64_t, std::string, std::string, reply_ptr>,
+  caf::reacts_to<atom::dispute, dispute_notice, reply_ptr>,
   caf::reacts_to<atom::resume>>;
 
 /// How a saga is started: the child spec of the saga of an order id.

@@ -6,6 +6,7 @@
 #include <caf/type_id.hpp>
 
 #include "actors/atoms.hpp"
+#include "actors/dispute_notice.hpp"
 #include "actors/inventory.hpp"
 #include "actors/journal.hpp"
 #include "actors/notification.hpp"
@@ -41,5 +42,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::reply_ptr))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::reply))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::order_command))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::dispute_notice))
 
 CAF_END_TYPE_ID_BLOCK(kassa_actors)

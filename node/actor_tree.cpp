@@ -123,18 +123,25 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
     slot_for({"sandbox_ledger", [ledger](caf::local_actor* parent) {
                 return spawn_sandbox_ledger(parent, ledger);
               }})};
+  // The payment sandbox's dispute notices go to the order's saga, as a
+  // processor's webhook would; the intake is set once the sagas exist.
+  auto dispute_intake = std::make_shared<dispute_sink>();
   for (auto kind : {provider_kind::payment, provider_kind::invoicing,
                     provider_kind::shipping, provider_kind::messaging}) {
     auto options
       = connection_options(config, sandbox_name(kind), kind, "sandbox");
+    std::shared_ptr<const dispute_sink> disputes;
+    if (kind == provider_kind::payment)
+      disputes = dispute_intake;
     options.may_send = may_send;
     auto slot = slot_for(
-      {options.name, [options, kind, journal, db, ledger_handle, &log,
+      {options.name, [options, kind, journal, db, ledger_handle, disputes, &log,
                       &metrics](caf::local_actor* parent) {
          return spawn_provider_connection(
            parent, options,
-           [kind, db, ledger_handle](caf::local_actor* self) {
-             return spawn_sandbox_provider(self, kind, db, ledger_handle);
+           [kind, db, ledger_handle, disputes](caf::local_actor* self) {
+             return spawn_sandbox_provider(self, kind, db, ledger_handle,
+                                           disputes);
            },
            journal, &log, &metrics);
        }});
@@ -347,6 +354,12 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   out.order_intake = intake;
   // The sagas' own dependencies hold a directory without the factory (no
   // cycle through it).
+  *dispute_intake = [db, sagas = command_sagas,
+                     ownership](dispute_notice notice, reply_ptr out) {
+    auto id = notice.order_id;
+    saga_command_here(db, sagas, ownership.get(), id,
+                      order_command{std::move(notice)}, std::move(out));
+  };
   *saga_start = [saga_deps](std::string id) {
     return order_saga_spec(std::move(id), saga_deps);
   };

@@ -41,8 +41,10 @@ std::string batch_sql() {
          " fenced AS (SELECT $11::text IS NULL OR EXISTS (SELECT 1 FROM fence)"
          " AS ok),"
          " statuses AS ("
-         " UPDATE sagas AS s SET status = v.status, updated_at = now()"
-         " FROM unnest($1::text[], $2::text[]) AS v(id, status)"
+         " UPDATE sagas AS s SET status = v.status, updated_at = now(),"
+         " payment_ref = coalesce(v.ref, s.payment_ref)"
+         " FROM unnest($1::text[], $2::text[], $15::text[])"
+         " AS v(id, status, ref)"
          " WHERE s.id = v.id AND (SELECT ok FROM fenced)),"
          " counter AS ("
          " UPDATE event_counter SET last_seq = last_seq + $9::bigint"
@@ -142,9 +144,11 @@ journal_write_outcome write_journal_batch(
       last[e.stream] = &e;
   std::vector<std::string> status_ids;
   std::vector<std::string> statuses;
+  std::vector<std::optional<std::string>> payment_refs;
   for (auto& [stream, e] : last) {
     status_ids.push_back(stream);
     statuses.push_back(e->status);
+    payment_refs.push_back(pg::null_if_empty(e->payment_ref));
   }
   events.clear();
   events.reserve(batch.size() + extra.size());
@@ -171,7 +175,7 @@ journal_write_outcome write_journal_batch(
          fence ? std::optional{std::to_string(fence->incarnation)}
                : std::nullopt,
          fence ? std::optional{std::to_string(fence->fence)} : std::nullopt,
-         pg::text_array(rows.epochs)},
+         pg::text_array(rows.epochs), pg::text_array(payment_refs)},
         res))
     return {false, err->message};
   if (res.rows() == 0 && fence)

@@ -64,6 +64,7 @@ json order_view(const result& res, int row,
     j[key] = view.contains(key) ? view[key] : json(nullptr);
   j["refunds"] = view.value("refunds", json::array());
   j["refunded_minor"] = view.value("refunded_minor", 0);
+  j["disputes"] = view.value("disputes", json::array());
   return j;
 }
 

@@ -1,6 +1,7 @@
 #include "adapters/providers/sandbox.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <random>
 #include <unordered_map>
 
@@ -60,6 +61,13 @@ struct sandbox_state {
     std::pair<provider_result_sink, std::chrono::steady_clock::time_point>>
     answering;
   std::minstd_rand rng{std::random_device{}()};
+  /// The payment sandbox's dispute notices (dispute tokens): where they
+  /// go, the calls whose success leads to them, and those not taken yet.
+  std::shared_ptr<const dispute_sink> disputes;
+  std::unordered_map<std::string, provider_call> disputing;
+  std::deque<dispute_notice> notices;
+  bool notice_in_flight = false;
+  uint32_t notice_attempts = 0;
 };
 
 using sandbox_actor = caf::stateful_actor<sandbox_state>;
@@ -101,6 +109,34 @@ void start_effect(sandbox_actor* self, provider_call call) {
   write_batch(self);
 }
 
+/// Sends the first notice not taken yet to the node's dispute intake.
+void send_notice(sandbox_actor* self) {
+  auto& st = self->state;
+  if (st.notice_in_flight || st.notices.empty())
+    return;
+  st.notice_in_flight = true;
+  auto me = caf::actor{self};
+  (*st.disputes)(st.notices.front(), reply_to_function([me](reply r) {
+                   // Taken, or never to be (no such order, a bad notice).
+                   bool taken = !r.failed()
+                                || r.error.code == failure_code::order_not_found
+                                || r.error.code == failure_code::invalid_field;
+                   caf::anon_send(me, atom::dispute::value, taken);
+                 }));
+}
+
+/// A dispute token's payment went through: queue what the processor would
+/// send about it.
+void queue_notices(sandbox_actor* self, const provider_call& call,
+                   const provider_result& result) {
+  auto& st = self->state;
+  auto ref = call.op == "capture" ? call.ref : result.ref;
+  for (auto& n : sandbox_dispute_notices(call.token, call.order_id, ref,
+                                         call.amount_minor, call.currency))
+    st.notices.push_back(std::move(n));
+  send_notice(self);
+}
+
 void handle_call(sandbox_actor* self, provider_call call) {
   auto& st = self->state;
   if (!st.chaos_loaded) {
@@ -124,7 +160,10 @@ void handle_call(sandbox_actor* self, provider_call call) {
             "provider error 503 (sandbox failure_rate)"});
     return;
   }
-  if (st.chaos.latency_ms > 0) {
+  bool disputes_later = st.disputes && st.kind == provider_kind::payment
+                        && (call.op == "charge" || call.op == "capture")
+                        && is_dispute_token(call.token);
+  if (st.chaos.latency_ms > 0 || disputes_later) {
     // As a real provider: the effect is done when the request arrives, the
     // answer takes the latency. (Done after the latency instead, a node
     // paused meanwhile would do it after another node had looked for it —
@@ -134,6 +173,8 @@ void handle_call(sandbox_actor* self, provider_call call) {
     st.answering.insert_or_assign(call.message_id,
                                   std::pair{std::move(call.reply_to), due});
     call.reply_to = caf::actor_cast<provider_result_sink>(self);
+    if (disputes_later)
+      st.disputing.insert_or_assign(call.message_id, call);
   }
   start_effect(self, std::move(call));
 }
@@ -174,8 +215,10 @@ void load_chaos(sandbox_actor* self) {
 
 caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
                       db_pool_handle pool,
-                      child_handle<sandbox_ledger_actor> ledger) {
+                      child_handle<sandbox_ledger_actor> ledger,
+                      std::shared_ptr<const dispute_sink> disputes) {
   auto& st = self->state;
+  st.disputes = std::move(disputes);
   st.kind = kind;
   st.provider = sandbox_name(kind);
   st.pool = std::move(pool);
@@ -214,6 +257,13 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
         return;
       auto [to, due] = std::move(i->second);
       st.answering.erase(i);
+      if (auto d = st.disputing.find(result.message_id);
+          d != st.disputing.end()) {
+        auto call = std::move(d->second);
+        st.disputing.erase(d);
+        if (result.outcome == provider_outcome::ok)
+          queue_notices(self, call, result);
+      }
       auto wait = due - std::chrono::steady_clock::now();
       if (wait.count() <= 0)
         send_on_worker(self, to, std::move(result));
@@ -221,6 +271,21 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
         self->delayed_send(
           to, std::chrono::duration_cast<std::chrono::milliseconds>(wait),
           std::move(result));
+    },
+    [self](atom::dispute, bool taken) {
+      auto& st = self->state;
+      st.notice_in_flight = false;
+      if (taken || ++st.notice_attempts >= 20) {
+        st.notices.pop_front();
+        st.notice_attempts = 0;
+        send_notice(self);
+        return;
+      }
+      self->delayed_send(self, std::chrono::milliseconds(500),
+                         atom::resume::value);
+    },
+    [self](atom::resume) {
+      send_notice(self);
     },
     [self](atom::chaos, const chaos_settings& settings, const reply_ptr& out) {
       auto me = caf::actor{self};
@@ -263,10 +328,45 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
 
 } // namespace
 
-caf::actor spawn_sandbox_provider(caf::local_actor* parent, provider_kind kind,
-                                  db_pool_handle pool,
-                                  child_handle<sandbox_ledger_actor> ledger) {
-  return parent->spawn(sandbox, kind, std::move(pool), std::move(ledger));
+caf::actor
+spawn_sandbox_provider(caf::local_actor* parent, provider_kind kind,
+                       db_pool_handle pool,
+                       child_handle<sandbox_ledger_actor> ledger,
+                       std::shared_ptr<const dispute_sink> disputes) {
+  return parent->spawn(sandbox, kind, std::move(pool), std::move(ledger),
+                       std::move(disputes));
+}
+
+bool is_dispute_token(const std::string& token) {
+  return token == "tok_dispute" || token == "tok_chargeback";
+}
+
+std::vector<dispute_notice>
+sandbox_dispute_notices(const std::string& token, const std::string& order_id,
+                        const std::string& payment_ref, int64_t amount_minor,
+                        const std::string& currency) {
+  std::vector<dispute_notice> out;
+  if (!is_dispute_token(token))
+    return out;
+  auto notice = [&](const char* change) {
+    dispute_notice n;
+    n.message_id = "sandbox:" + payment_ref + ":dispute:" + change;
+    n.processor = "sandbox";
+    n.dispute_id = "dp_" + payment_ref;
+    n.order_id = order_id;
+    n.payment_ref = payment_ref;
+    n.change = change;
+    n.amount_minor = amount_minor;
+    n.currency = currency;
+    n.reason = "fraudulent";
+    return n;
+  };
+  out.push_back(notice("opened"));
+  if (token == "tok_chargeback") {
+    out.push_back(notice("funds_withdrawn"));
+    out.push_back(notice("lost"));
+  }
+  return out;
 }
 
 reply read_sandbox_ledger(pg::connection& conn, const std::string& provider,

@@ -1,15 +1,23 @@
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
+#include "actors/dispute_notice.hpp"
 #include "actors/reply.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/providers/sandbox_ledger.hpp"
 #include "runtime/child_handle.hpp"
 
 namespace kassa {
+
+/// Where the payment sandbox sends its dispute notices (the node's dispute
+/// intake; `out` answers whether it was taken).
+using dispute_sink = std::function<void(dispute_notice notice, reply_ptr out)>;
 
 /// The sandbox provider kinds, as in `payment.provider: "sandbox"`.
 enum class provider_kind { payment, invoicing, shipping, messaging };
@@ -37,7 +45,24 @@ std::string sandbox_name(provider_kind kind);
 /// sandbox_ledger.hpp), the chaos settings to `pool`.
 caf::actor spawn_sandbox_provider(caf::local_actor* parent, provider_kind kind,
                                   db_pool_handle pool,
-                                  child_handle<sandbox_ledger_actor> ledger);
+                                  child_handle<sandbox_ledger_actor> ledger,
+                                  std::shared_ptr<const dispute_sink> disputes
+                                  = {});
+
+/// Payment tokens that charge like `tok_ok` and then dispute the payment
+/// once money was taken (a sale, or the capture of an authorization):
+/// `tok_dispute` opens a dispute; `tok_chargeback` opens one, withdraws
+/// the funds and closes it lost. As a processor's webhooks would, the
+/// payment sandbox sends the notices to `disputes`, in order, each until
+/// it is taken (a failure is tried again every 500 ms, 20 times).
+bool is_dispute_token(const std::string& token);
+
+/// The notices a dispute token's payment `payment_ref` of order `order_id`
+/// leads to (empty for other tokens).
+std::vector<dispute_notice>
+sandbox_dispute_notices(const std::string& token, const std::string& order_id,
+                        const std::string& payment_ref, int64_t amount_minor,
+                        const std::string& currency);
 
 namespace pg {
 class connection;

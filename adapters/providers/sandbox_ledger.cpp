@@ -96,7 +96,8 @@ ledger_plan plan(provider_kind kind, const std::string& name,
           return answered(
             failure(call, provider_outcome::action_required,
                     "requires_action: 3-D Secure authentication"));
-        if (call.token != "tok_ok" && call.token != "tok_3ds")
+        if (call.token != "tok_ok" && call.token != "tok_3ds"
+            && !is_dispute_token(call.token))
           return answered(failure(call, provider_outcome::permanent,
                                   "invalid_token: unknown payment token"));
         return op == "charge" ? effect("charge", "pi_", call.amount_minor,

@@ -1,6 +1,8 @@
 #include "adapters/providers/stripe_webhook.hpp"
 
+#include <cctype>
 #include <charconv>
+#include <ctime>
 #include <openssl/crypto.h>
 #include <string>
 #include <vector>
@@ -68,6 +70,78 @@ webhook_verdict verify_stripe_signature(std::string_view payload,
   return webhook_verdict::valid;
 }
 
+namespace {
+
+std::string text_at(const nlohmann::json& object, const char* key) {
+  auto i = object.find(key);
+  return i != object.end() && i->is_string() ? i->get<std::string>()
+                                             : std::string{};
+}
+
+/// Stripe's unix time as RFC 3339 (UTC).
+std::string rfc3339(int64_t unix_time) {
+  auto t = static_cast<std::time_t>(unix_time);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+/// A `charge.dispute.*` event's dispute (nullopt: not a dispute object, or
+/// a type kassa does not act on). Stripe's statuses: `warning_*` are
+/// inquiries (no funds moved yet), `warning_closed` an inquiry closed in
+/// the merchant's favour, `charge_refunded` one ended by a refund.
+std::optional<dispute_notice> read_dispute(const stripe_event& e,
+                                           const nlohmann::json& event) {
+  auto data = event.find("data");
+  if (data == event.end() || !data->is_object())
+    return std::nullopt;
+  auto object = data->find("object");
+  if (object == data->end() || !object->is_object())
+    return std::nullopt;
+  auto& d = *object;
+  dispute_notice n;
+  n.message_id = e.id;
+  n.processor = "stripe";
+  n.dispute_id = text_at(d, "id");
+  n.payment_ref = text_at(d, "payment_intent");
+  if (n.payment_ref.empty())
+    n.payment_ref = text_at(d, "charge");
+  if (auto meta = d.find("metadata"); meta != d.end() && meta->is_object())
+    n.order_id = text_at(*meta, "order_id");
+  if (auto a = d.find("amount"); a != d.end() && a->is_number_integer())
+    n.amount_minor = a->get<int64_t>();
+  n.currency = text_at(d, "currency");
+  for (auto& c : n.currency)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  n.reason = text_at(d, "reason");
+  if (auto ev = d.find("evidence_details"); ev != d.end() && ev->is_object()) {
+    auto due = ev->find("due_by");
+    if (due != ev->end() && due->is_number_integer())
+      n.due_by = rfc3339(due->get<int64_t>());
+  }
+  auto status = text_at(d, "status");
+  auto kind = e.type.substr(std::string_view{"charge.dispute."}.size());
+  if (kind == "created")
+    n.change = "opened";
+  else if (kind == "funds_withdrawn" || kind == "funds_reinstated")
+    n.change = kind;
+  else if (kind == "closed")
+    n.change = status == "won" || status == "warning_closed" ? "won" : "lost";
+  else if (kind == "updated") {
+    n.change = "updated";
+    if (status == "needs_response" || status == "warning_needs_response")
+      n.status = "needs_response";
+    else if (status == "under_review" || status == "warning_under_review")
+      n.status = "under_review";
+  } else
+    return std::nullopt;
+  return n;
+}
+
+} // namespace
+
 std::optional<stripe_event> parse_stripe_event(std::string_view body) {
   nlohmann::json event;
   if (parse_json(body, event) || !event.is_object())
@@ -77,7 +151,9 @@ std::optional<stripe_event> parse_stripe_event(std::string_view body) {
   if (id == event.end() || !id->is_string() || type == event.end()
       || !type->is_string())
     return std::nullopt;
-  stripe_event out{id->get<std::string>(), type->get<std::string>(), {}};
+  stripe_event out{id->get<std::string>(), type->get<std::string>(), {}, {}};
+  if (out.type.rfind("charge.dispute.", 0) == 0)
+    out.dispute = read_dispute(out, event);
   const nlohmann::json* at = &event;
   for (auto key : {"data", "object", "metadata", "order_id"}) {
     if (!at->is_object())

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "actors/dispute_notice.hpp"
+
 namespace kassa {
 
 enum class webhook_verdict : uint8_t {
@@ -30,6 +32,10 @@ struct stripe_event {
   std::string id;
   std::string type;
   std::string order_id; ///< data.object.metadata.order_id; empty if none
+  /// `charge.dispute.*`: the dispute (data.object) in kassa's words; its
+  /// order is found by `payment_ref` (the PaymentIntent) unless the
+  /// dispute's own metadata names it.
+  std::optional<dispute_notice> dispute;
 };
 
 /// Reads an event body; nullopt when it is not JSON or lacks a string id

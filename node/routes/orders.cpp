@@ -171,6 +171,9 @@ void tell_saga(const saga_directory& sagas, const std::string& id,
   else if (command.kind == atom::refund::value)
     sagas.start_and_tell(id, atom::refund::value, command.amount_minor,
                          command.key, command.reason, std::move(out));
+  else if (command.kind == atom::dispute::value)
+    sagas.start_and_tell(id, atom::dispute::value, command.dispute,
+                         std::move(out));
   else
     sagas.start_and_tell(id, atom::void_auth::value, std::move(out));
 }
@@ -197,21 +200,22 @@ void saga_command_here(const db_pool_handle& db, const saga_directory& sagas,
                               "changing hands): retry in a moment"));
     return;
   }
-  submit_db_work(
-    db, [sagas, id, command, out = std::move(out)](pg::connection& conn) {
-      std::optional<std::string> status;
-      auto looked_up = pg::order_status(conn, id, status);
-      if (looked_up.failed())
-        out->send(std::move(looked_up));
-      else if (!status)
-        out->send(reply::fail(failure_code::order_not_found, "no order " + id));
-      else if ((*status == "completed" && command.kind != atom::refund::value)
-               || *status == "cancelled" || *status == "failed")
-        out->send(reply::fail(failure_code::order_finished,
-                              "order " + id + " is already " + *status));
-      else
-        tell_saga(sagas, id, command, out);
-    });
+  submit_db_work(db, [sagas, id, command,
+                      out = std::move(out)](pg::connection& conn) {
+    std::optional<std::string> status;
+    auto looked_up = pg::order_status(conn, id, status);
+    if (looked_up.failed())
+      out->send(std::move(looked_up));
+    else if (!status)
+      out->send(reply::fail(failure_code::order_not_found, "no order " + id));
+    else if (command.kind != atom::dispute::value // a fact, at any time
+             && ((*status == "completed" && command.kind != atom::refund::value)
+                 || *status == "cancelled" || *status == "failed"))
+      out->send(reply::fail(failure_code::order_finished,
+                            "order " + id + " is already " + *status));
+    else
+      tell_saga(sagas, id, command, out);
+  });
 }
 
 void add_order_routes(router& r, const route_context& ctx) {
@@ -260,18 +264,10 @@ void add_order_routes(router& r, const route_context& ctx) {
          [ctx](api_request& req, responder_ptr out) {
            auto status = req.query_param("status");
            auto after = req.query_param("after");
-           auto limit_text = req.query_param("limit");
            int64_t limit = 50;
-           if (!limit_text.empty()) {
-             try {
-               limit = std::stoll(limit_text);
-             } catch (...) {
-               limit = -1;
-             }
-             if (limit < 1 || limit > 500) {
-               out->respond(invalid_field("limit", "must be 1 to 500"));
-               return;
-             }
+           if (auto problem = read_query_integer(req, "limit", 1, 500, limit)) {
+             out->respond(std::move(*problem));
+             return;
            }
            if (!status.empty() && !pg::is_order_status(status)) {
              out->respond(invalid_field("status", "unknown status " + status));

@@ -87,25 +87,38 @@ std::optional<api_response> read_integer(const nlohmann::json& body,
   return std::nullopt;
 }
 
+namespace {
+
+/// Reads query parameter `name` into `out` (absent: `out` unchanged);
+/// false when it is not an integer.
+bool read_query_number(const api_request& req, const char* name, int64_t& out) {
+  auto text = req.query_param(name);
+  if (text.empty())
+    return true;
+  try {
+    size_t used = 0;
+    out = std::stoll(std::string{text}, &used);
+    return used == text.size();
+  } catch (...) {
+    return false;
+  }
+}
+
+} // namespace
+
 std::optional<api_response> read_page(const api_request& req, int64_t max_limit,
                                       int64_t& after, int64_t& limit) {
-  auto read = [&req](const char* name, int64_t& out) {
-    auto text = req.query_param(name);
-    if (text.empty())
-      return true;
-    try {
-      size_t used = 0;
-      out = std::stoll(std::string{text}, &used);
-      return used == text.size();
-    } catch (...) {
-      return false;
-    }
-  };
-  if (!read("after", after) || after < 0)
+  if (!read_query_number(req, "after", after) || after < 0)
     return invalid_field("after", "must be an integer >= 0");
-  if (!read("limit", limit) || limit < 1 || limit > max_limit)
-    return invalid_field("limit", "must be an integer from 1 to "
-                                    + std::to_string(max_limit));
+  return read_query_integer(req, "limit", 1, max_limit, limit);
+}
+
+std::optional<api_response> read_query_integer(const api_request& req,
+                                               const char* name, int64_t min,
+                                               int64_t max, int64_t& out) {
+  if (!read_query_number(req, name, out) || out < min || out > max)
+    return invalid_field(name, "must be an integer from " + std::to_string(min)
+                                 + " to " + std::to_string(max));
   return std::nullopt;
 }
 

@@ -38,4 +38,10 @@ std::optional<api_response> read_integer(const nlohmann::json& body,
 std::optional<api_response> read_page(const api_request& req, int64_t max_limit,
                                       int64_t& after, int64_t& limit);
 
+/// Reads the integer query parameter `name` in [min, max]; absent, `out`
+/// keeps its value.
+std::optional<api_response> read_query_integer(const api_request& req,
+                                               const char* name, int64_t min,
+                                               int64_t max, int64_t& out);
+
 } // namespace kassa

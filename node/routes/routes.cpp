@@ -1,6 +1,7 @@
 #include "node/routes/routes.hpp"
 
 #include "adapters/http/replies.hpp"
+#include "node/routes/disputes.hpp"
 #include "node/routes/events.hpp"
 #include "node/routes/jobs.hpp"
 #include "node/routes/orders.hpp"
@@ -22,6 +23,7 @@ router make_routes(const route_context& ctx) {
   add_system_routes(r, ctx);
   add_product_routes(r, ctx);
   add_order_routes(r, ctx);
+  add_dispute_routes(r, ctx);
   add_provider_routes(r, ctx);
   add_event_routes(r, ctx);
   add_job_routes(r, ctx);

@@ -1,7 +1,8 @@
 // POST /v1/webhooks/stripe: Stripe tells kassa that a customer finished
-// 3-D Secure. The signature is checked over the raw body before anything is
-// parsed; an event id already handled is answered 200 and nothing happens
-// again (Stripe redelivers until it sees a 2xx).
+// 3-D Secure, or about a dispute of a payment (`charge.dispute.*`). The
+// signature is checked over the raw body before anything is parsed; an event id
+// already handled is answered 200 and nothing happens again (Stripe redelivers
+// until it sees a 2xx).
 
 #include "node/routes/webhooks.hpp"
 
@@ -17,6 +18,7 @@
 #include "adapters/postgres/pool.hpp"
 #include "adapters/postgres/processed_messages.hpp"
 #include "adapters/providers/stripe_webhook.hpp"
+#include "node/routes/disputes.hpp"
 #include "node/routes/orders.hpp"
 
 namespace kassa {
@@ -26,18 +28,6 @@ namespace {
 using json = nlohmann::json;
 
 constexpr const char* consumer = "stripe-webhook";
-
-/// Passes the saga's reply to a callback instead of a client.
-class forwarding_reply : public reply_to {
-public:
-  explicit forwarding_reply(std::function<void(reply)> f) : f_(std::move(f)) {}
-  void send(reply r) override {
-    f_(std::move(r));
-  }
-
-private:
-  std::function<void(reply)> f_;
-};
 
 std::string received(const std::string& event_id, const std::string& what) {
   return json{{"received", true}, {"id", event_id}, {"result", what}}.dump();
@@ -83,47 +73,66 @@ void add_webhook_routes(router& r, const route_context& ctx) {
                                      "an event needs an id and a type"));
          return;
        }
+       if (event->dispute) {
+         // The saga journals the notice with its message id: the record
+         // that it was handled and the change are one commit, and Stripe
+         // hears 200 only after it.
+         auto id = event->id;
+         deliver_dispute(
+           ctx, std::move(*event->dispute),
+           reply_to_function([id, out = reply_via(std::move(out))](reply r) {
+             if (!r.failed()) {
+               auto body = json::parse(r.body, nullptr, false);
+               out->send(reply::done(received(
+                 id, body.is_object() ? body.value("result", "recorded")
+                                      : "recorded")));
+             } else if (r.error.code == failure_code::order_not_found)
+               out->send(reply::done(received(id, "order_not_found")));
+             else
+               out->send(std::move(r)); // Stripe retries
+           }));
+         return;
+       }
        auto id = std::move(event->id);
        auto type = std::move(event->type);
        auto order_id = std::move(event->order_id);
        auto c = ctx;
-       submit_db_work(ctx.db_pool, [c, id, type, order_id,
-                                    out = reply_via(std::move(out))](
-                                     pg::connection& conn) {
-         bool seen = false;
-         if (auto looked_up = pg::was_processed(conn, consumer, id, seen);
-             looked_up.failed()) {
-           out->send(std::move(looked_up));
-           return;
-         }
-         if (seen) {
-           out->send(reply::done(received(id, "duplicate")));
-           return;
-         }
-         if (type != "payment_intent.succeeded" || order_id.empty()) {
-           // Failures are left to the 3-D Secure timeout, which
-           // compensates; other events are not kassa's business.
-           remember(c, id, "ignored", out);
-           return;
-         }
-         // The saga accepts (confirmed) or refuses (not waiting any
-         // more); Stripe gets 200 either way once the event is recorded.
-         auto forward
-           = std::make_shared<forwarding_reply>([c, id, out](reply saga_reply) {
-               if (pg::is_transient(saga_reply)) {
-                 out->send(std::move(saga_reply)); // Stripe retries
-                 return;
-               }
-               remember(c, id,
-                        !saga_reply.failed() ? "confirmed"
-                        : saga_reply.error.code == failure_code::order_not_found
-                          ? "order_not_found"
-                          : "not_waiting",
-                        out);
-             });
-         saga_command(c, order_id, order_command{atom::confirm::value},
-                      forward);
-       });
+       submit_db_work(
+         ctx.db_pool, [c, id, type, order_id,
+                       out = reply_via(std::move(out))](pg::connection& conn) {
+           bool seen = false;
+           if (auto looked_up = pg::was_processed(conn, consumer, id, seen);
+               looked_up.failed()) {
+             out->send(std::move(looked_up));
+             return;
+           }
+           if (seen) {
+             out->send(reply::done(received(id, "duplicate")));
+             return;
+           }
+           if (type != "payment_intent.succeeded" || order_id.empty()) {
+             // Failures are left to the 3-D Secure timeout, which
+             // compensates; other events are not kassa's business.
+             remember(c, id, "ignored", out);
+             return;
+           }
+           // The saga accepts (confirmed) or refuses (not waiting any
+           // more); Stripe gets 200 either way once the event is recorded.
+           auto forward = reply_to_function([c, id, out](reply saga_reply) {
+             if (pg::is_transient(saga_reply)) {
+               out->send(std::move(saga_reply)); // Stripe retries
+               return;
+             }
+             remember(c, id,
+                      !saga_reply.failed() ? "confirmed"
+                      : saga_reply.error.code == failure_code::order_not_found
+                        ? "order_not_found"
+                        : "not_waiting",
+                      out);
+           });
+           saga_command(c, order_id, order_command{atom::confirm::value},
+                        forward);
+         });
      }});
 }
 

@@ -30,9 +30,9 @@ struct sample;
 template <>
 struct sample<journal_entry> {
   static journal_entry make(const caf::actor&) {
-    return {"ord_1",          3,      "step.succeeded",
-            "charge_payment", 2,      R"({"ref":"pi_1"})",
-            "running",        "cus_1"};
+    return {"ord_1",          3,       "step.succeeded",
+            "charge_payment", 2,       R"({"ref":"pi_1"})",
+            "running",        "cus_1", "pi_1"};
   }
 };
 template <>
@@ -69,9 +69,27 @@ struct sample<reply> {
   }
 };
 template <>
+struct sample<dispute_notice> {
+  static dispute_notice make(const caf::actor&) {
+    return {"evt_1",
+            "stripe",
+            "dp_1",
+            "ord_1",
+            "pi_1",
+            "updated",
+            "under_review",
+            1250,
+            "EUR",
+            "fraudulent",
+            "2026-12-20T00:00:00Z"};
+  }
+};
+template <>
 struct sample<order_command> {
-  static order_command make(const caf::actor&) {
-    return {atom::refund::value, 1250, "key-1", "damaged"};
+  static order_command make(const caf::actor& peer) {
+    order_command c{atom::refund::value, 1250, "key-1", "damaged"};
+    c.dispute = sample<dispute_notice>::make(peer);
+    return c;
   }
 };
 template <>
@@ -258,7 +276,7 @@ TEST_CASE("every message type round-trips through CAF's binary serializer "
   walk<kassa_actors::begin, kassa_actors::end>(sys, peer, local_only, checked);
   walk<kassa_adapters::begin, kassa_adapters::end>(sys, peer, local_only,
                                                    checked);
-  CHECK(checked == 21);
+  CHECK(checked == 22);
   // Handles to things on this node: they can never cross to another node,
   // so no message carrying one may be part of a protocol the cluster uses.
   CHECK(local_only

@@ -71,3 +71,77 @@ TEST_CASE("Stripe events: id, type and the order id, or nothing", "[webhook]") {
       R"({"id":"e","type":"t","data":{"object":{"metadata":{"order_id":5}}}})")
       ->order_id.empty());
 }
+
+namespace {
+
+std::string dispute_event(const std::string& type, const std::string& status,
+                          bool with_metadata = false) {
+  std::string metadata = with_metadata ? R"({"order_id":"ord_9"})" : "{}";
+  return R"({"id":"evt_d1","object":"event","type":")" + type
+         + R"(","data":{"object":{"id":"dp_1","object":"dispute",)"
+           R"("amount":1500,"currency":"eur","charge":"ch_1",)"
+           R"("payment_intent":"pi_1","reason":"fraudulent","status":")"
+         + status + R"(","evidence_details":{"due_by":1767225600},"metadata":)"
+         + metadata + "}}}";
+}
+
+} // namespace
+
+TEST_CASE("Stripe dispute events are read into dispute notices",
+          "[webhook][disputes]") {
+  auto created = parse_stripe_event(
+    dispute_event("charge.dispute.created", "needs_response"));
+  REQUIRE(created);
+  REQUIRE(created->dispute);
+  auto& n = *created->dispute;
+  CHECK(n.message_id == "evt_d1");
+  CHECK(n.processor == "stripe");
+  CHECK(n.dispute_id == "dp_1");
+  CHECK(n.payment_ref == "pi_1");
+  CHECK(n.order_id.empty()); // found by the payment
+  CHECK(n.change == "opened");
+  CHECK(n.amount_minor == 1500);
+  CHECK(n.currency == "EUR");
+  CHECK(n.reason == "fraudulent");
+  CHECK(n.due_by == "2026-01-01T00:00:00Z");
+  CHECK(check_dispute_notice(n).empty());
+
+  auto named = parse_stripe_event(
+    dispute_event("charge.dispute.created", "needs_response", true));
+  CHECK(named->dispute->order_id == "ord_9");
+
+  auto review = parse_stripe_event(
+    dispute_event("charge.dispute.updated", "under_review"));
+  CHECK(review->dispute->change == "updated");
+  CHECK(review->dispute->status == "under_review");
+  auto inquiry = parse_stripe_event(
+    dispute_event("charge.dispute.updated", "warning_needs_response"));
+  CHECK(inquiry->dispute->status == "needs_response");
+
+  CHECK(parse_stripe_event(dispute_event("charge.dispute.closed", "lost"))
+          ->dispute->change
+        == "lost");
+  CHECK(parse_stripe_event(dispute_event("charge.dispute.closed", "won"))
+          ->dispute->change
+        == "won");
+  CHECK(
+    parse_stripe_event(dispute_event("charge.dispute.closed", "warning_closed"))
+      ->dispute->change
+    == "won");
+  CHECK(parse_stripe_event(
+          dispute_event("charge.dispute.funds_withdrawn", "needs_response"))
+          ->dispute->change
+        == "funds_withdrawn");
+  CHECK(
+    parse_stripe_event(dispute_event("charge.dispute.funds_reinstated", "won"))
+      ->dispute->change
+    == "funds_reinstated");
+  // Not a dispute, or a dispute type kassa does not act on.
+  CHECK_FALSE(parse_stripe_event(payload)->dispute);
+  CHECK_FALSE(
+    parse_stripe_event(dispute_event("charge.dispute.whatever", "lost"))
+      ->dispute);
+  CHECK_FALSE(parse_stripe_event(
+                R"({"id":"evt_2","type":"charge.dispute.created","data":1})")
+                ->dispute);
+}
