@@ -268,11 +268,29 @@ void on_result(saga_actor* self, const provider_result& r) {
 /// A finished saga that was started for a command (a refund, or one that
 /// raced its end) exits once the command is answered and nothing is left
 /// to do — a refused or repeated command leaves no saga behind.
-void quit_if_finished(saga_actor* self) {
+bool finished(const order_saga_state& st) {
+  return is_terminal(st.logic.status()) && st.deferred.empty() && !st.journaling
+         && st.expected.empty() && st.logic.next().kind == saga_decision::idle;
+}
+
+/// Exits through the supervisor's handshake: a command it delivered in the
+/// meantime is seen first (and keeps the saga), one sent later is held and
+/// starts the saga again — none reaches a saga that is gone.
+void leave(saga_actor* self) {
   auto& st = self->state;
-  if (is_terminal(st.logic.status()) && st.deferred.empty() && !st.journaling
-      && st.expected.empty() && st.logic.next().kind == saga_decision::idle)
-    self->quit();
+  if (!st.deps.sagas) {
+    self->quit(); // unsupervised (tests)
+    return;
+  }
+  if (st.leaving)
+    return;
+  st.leaving = true;
+  st.deps.sagas.supervisor().send(self, atom::passivate::value, st.id, true);
+}
+
+void quit_if_finished(saga_actor* self) {
+  if (finished(self->state))
+    leave(self);
 }
 
 void advance(saga_actor* self) {
@@ -285,10 +303,12 @@ void advance(saga_actor* self) {
       // Normal exit: the supervisor forgets this saga. Not while commands
       // wait to be handled (a refund for a finished order starts it).
       if (is_terminal(st.logic.status()) && st.deferred.empty())
-        self->quit();
+        leave(self);
       return;
-    case saga_decision::run_refund: {
-      // The retry key of a refund: its index apart from the steps'.
+    case saga_decision::run_refund:
+    case saga_decision::run_credit_note: {
+      // The retry key of a refund (or its credit note): its index apart
+      // from the steps'.
       auto key
         = std::make_tuple(static_cast<int>(d.kind), d.step,
                           static_cast<uint32_t>(d.refund * 1000) + d.attempt);
@@ -298,7 +318,10 @@ void advance(saga_actor* self) {
         return;
       }
       st.waited.reset();
-      run_refund(self, d.refund, d.attempt);
+      if (d.kind == saga_decision::run_refund)
+        run_refund(self, d.refund, d.attempt);
+      else
+        run_credit_note(self, d.refund, d.attempt);
       return;
     }
     case saga_decision::run_step:
@@ -499,6 +522,18 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
         else
           run_step(self, d.step, d.attempt);
       });
+    },
+    [self](atom::passivate) {
+      // The supervisor holds what comes for this saga from now on, and
+      // everything it delivered before is handled.
+      auto& st = self->state;
+      st.leaving = false;
+      if (finished(st)) {
+        self->quit();
+        return;
+      }
+      st.deps.sagas.supervisor().send(self, atom::passivate::value, st.id,
+                                      false);
     },
     [self](atom::retry, int kind, saga_step step, uint32_t attempt) {
       self->state.waited = std::make_tuple(kind, step, attempt);

@@ -32,6 +32,8 @@ struct order_saga_state {
   int32_t seq = 0;
   bool loaded = false;
   bool journaling = false;
+  /// Finished, and asked the supervisor to let it exit (`passivate`).
+  bool leaving = false;
   bool three_ds_confirmed = false;
   bool idle = false; ///< reported to the supervisor as waiting
   /// The call in flight: its message id, step, attempt and whether it is a
@@ -42,6 +44,8 @@ struct order_saga_state {
   bool expected_compensation = false;
   /// The call in flight is this refund's (by id), not a step's.
   std::string expected_refund;
+  /// ... and its credit note's, not the refund's own.
+  bool expected_credit_note = false;
   /// When the call in flight times out. One timer message at a time serves
   /// all of a saga's calls: a timer per call left six pending timers of
   /// `orders.call_timeout_ms` per order in CAF's clock, long after the
@@ -113,8 +117,14 @@ void on_refund(saga_actor* self, int64_t amount, const std::string& key,
 /// payment provider.
 void run_refund(saga_actor* self, size_t index, uint32_t attempt);
 
-/// The payment provider's answer to the refund in flight.
+/// The payment provider's answer to the refund in flight (or the invoicing
+/// provider's to its credit note).
 void on_refund_result(saga_actor* self, const provider_result& r);
+
+/// Journals the start of refund `index`'s credit note at `attempt` and asks
+/// the invoicing provider for it (a retry looks for it first: Billingo has
+/// no idempotency key).
+void run_credit_note(saga_actor* self, size_t index, uint32_t attempt);
 
 /// A processor's notice about a dispute of the order's payment: journaled
 /// (answered `recorded`), or answered `duplicate` when its message id was

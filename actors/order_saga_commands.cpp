@@ -219,8 +219,75 @@ void run_refund(saga_actor* self, size_t index, uint32_t attempt) {
   });
 }
 
+namespace {
+
+void send_credit_note_call(saga_actor* self, size_t index, uint32_t attempt,
+                           bool lookup) {
+  auto& st = self->state;
+  auto call = make_credit_note_call(st.id, st.order, st.logic, index, attempt,
+                                    lookup, provider_result_sink{self});
+  auto& target = st.deps.targets.at(
+    call_target(st.order, saga_step::create_invoice, false));
+  st.expected = call.message_id;
+  st.expected_refund = st.logic.refunds().at(index).id;
+  st.expected_credit_note = true;
+  st.expected_attempt = attempt;
+  st.call_deadline = self->clock().now() + st.deps.call_timeout;
+  arm_call_timer(self, st.deps.call_timeout);
+  target.send(self, atom::call::value, std::move(call));
+}
+
+/// The invoicing provider's answer about the credit note in flight.
+void on_credit_note_result(saga_actor* self, const provider_result& r) {
+  auto& st = self->state;
+  auto id = std::exchange(st.expected_refund, {});
+  st.expected_credit_note = false;
+  st.expected.clear();
+  bool lookup
+    = r.message_id.size() > 5
+      && r.message_id.compare(r.message_id.size() - 5, 5, ":find") == 0;
+  if (lookup && r.outcome == provider_outcome::ok && r.ref.empty()) {
+    // Not issued before the crash or timeout: issue it now.
+    for (size_t i = 0; i < st.logic.refunds().size(); ++i)
+      if (st.logic.refunds()[i].id == id)
+        send_credit_note_call(self, i, st.expected_attempt, false);
+    return;
+  }
+  saga_event ev;
+  ev.refund_id = id;
+  ev.attempt = st.expected_attempt;
+  if (r.outcome == provider_outcome::ok) {
+    ev.type = saga_event_type::credit_note_issued;
+    ev.ref = r.ref;
+  } else {
+    ev.type = saga_event_type::credit_note_failed;
+    ev.permanent = r.outcome == provider_outcome::permanent;
+    ev.error = r.error;
+  }
+  journal_event(self, ev, json{{"msg_id", r.message_id}}, [self] {
+    advance_saga(self);
+  });
+}
+
+} // namespace
+
+void run_credit_note(saga_actor* self, size_t index, uint32_t attempt) {
+  auto& st = self->state;
+  saga_event ev;
+  ev.type = saga_event_type::credit_note_started;
+  ev.refund_id = st.logic.refunds().at(index).id;
+  ev.attempt = attempt;
+  journal_event(self, ev, json::object(), [self, index, attempt] {
+    send_credit_note_call(self, index, attempt, attempt > 1);
+  });
+}
+
 void on_refund_result(saga_actor* self, const provider_result& r) {
   auto& st = self->state;
+  if (st.expected_credit_note) {
+    on_credit_note_result(self, r);
+    return;
+  }
   saga_event ev;
   ev.refund_id = std::exchange(st.expected_refund, {});
   ev.attempt = st.expected_attempt;

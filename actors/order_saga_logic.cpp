@@ -32,7 +32,7 @@ std::optional<saga_step> parse_saga_step(std::string_view name) {
 
 namespace {
 
-constexpr std::array<std::string_view, 24> event_names{
+constexpr std::array<std::string_view, 27> event_names{
   "order.created",
   "step.started",
   "step.succeeded",
@@ -57,6 +57,9 @@ constexpr std::array<std::string_view, 24> event_names{
   "dispute.funds_reinstated",
   "dispute.won",
   "dispute.lost",
+  "credit_note.started",
+  "credit_note.issued",
+  "credit_note.failed",
 };
 
 } // namespace
@@ -94,6 +97,22 @@ std::string_view to_string(saga_status s) {
       return "refunding";
   }
   return "pending";
+}
+
+std::string_view to_string(refund_state::note_t s) {
+  switch (s) {
+    case refund_state::note_t::none:
+      return "none";
+    case refund_state::note_t::pending:
+      return "pending";
+    case refund_state::note_t::running:
+      return "running";
+    case refund_state::note_t::issued:
+      return "issued";
+    case refund_state::note_t::failed:
+      return "failed";
+  }
+  return "none";
 }
 
 std::string_view to_string(refund_state::status_t s) {
@@ -242,11 +261,36 @@ void saga_state::apply(const saga_event& e) {
           r.status = refund_state::status_t::succeeded;
           r.ref = e.ref;
           r.error.clear();
+          // What was invoiced is corrected by a credit note.
+          if (step(saga_step::create_invoice).status == step_status::done
+              && !step(saga_step::create_invoice).ref.empty())
+            r.credit_note = refund_state::note_t::pending;
         } else {
           r.error = e.error;
           r.status = e.permanent || r.attempts >= policy_.max_attempts
                        ? refund_state::status_t::failed
                        : refund_state::status_t::pending;
+        }
+      }
+      break;
+    case saga_event_type::credit_note_started:
+    case saga_event_type::credit_note_issued:
+    case saga_event_type::credit_note_failed:
+      for (auto& r : refunds_) {
+        if (r.id != e.refund_id)
+          continue;
+        if (e.type == saga_event_type::credit_note_started) {
+          r.credit_note = refund_state::note_t::running;
+          r.note_attempts = std::max(r.note_attempts, e.attempt);
+        } else if (e.type == saga_event_type::credit_note_issued) {
+          r.credit_note = refund_state::note_t::issued;
+          r.note_ref = e.ref;
+          r.note_error.clear();
+        } else {
+          r.note_error = e.error;
+          r.credit_note = e.permanent || r.note_attempts >= policy_.max_attempts
+                            ? refund_state::note_t::failed
+                            : refund_state::note_t::pending;
         }
       }
       break;
@@ -281,7 +325,9 @@ bool saga_state::knows_dispute_message(const std::string& message_id) const {
 bool saga_state::refund_open() const {
   return std::any_of(refunds_.begin(), refunds_.end(), [](auto& r) {
     return r.status == refund_state::status_t::pending
-           || r.status == refund_state::status_t::running;
+           || r.status == refund_state::status_t::running
+           || r.credit_note == refund_state::note_t::pending
+           || r.credit_note == refund_state::note_t::running;
   });
 }
 
@@ -330,19 +376,31 @@ std::optional<saga_decision> saga_state::resume_parked() const {
 saga_decision saga_state::next() const {
   saga_decision d;
   if (status_ == saga_status::completed) {
-    // Refunds one at a time, in the order they were asked for.
+    // Refunds one at a time, in the order they were asked for, each
+    // followed by its credit note.
     for (size_t i = 0; i < refunds_.size(); ++i) {
       auto& r = refunds_[i];
-      if (r.status != refund_state::status_t::pending
-          && r.status != refund_state::status_t::running)
-        continue;
-      d.kind = saga_decision::run_refund;
-      d.refund = i;
-      d.attempt = r.attempts + 1;
-      if (r.status == refund_state::status_t::pending && r.attempts > 0)
-        d.delay
-          = exponential_delay(policy_.initial, policy_.max, r.attempts - 1);
-      return d;
+      if (r.status == refund_state::status_t::pending
+          || r.status == refund_state::status_t::running) {
+        d.kind = saga_decision::run_refund;
+        d.refund = i;
+        d.attempt = r.attempts + 1;
+        if (r.status == refund_state::status_t::pending && r.attempts > 0)
+          d.delay
+            = exponential_delay(policy_.initial, policy_.max, r.attempts - 1);
+        return d;
+      }
+      if (r.credit_note == refund_state::note_t::pending
+          || r.credit_note == refund_state::note_t::running) {
+        d.kind = saga_decision::run_credit_note;
+        d.refund = i;
+        d.attempt = r.note_attempts + 1;
+        if (r.credit_note == refund_state::note_t::pending
+            && r.note_attempts > 0)
+          d.delay = exponential_delay(policy_.initial, policy_.max,
+                                      r.note_attempts - 1);
+        return d;
+      }
     }
     return d; // idle
   }

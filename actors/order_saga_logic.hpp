@@ -70,6 +70,9 @@ enum class saga_event_type : uint8_t {
   dispute_funds_reinstated,
   dispute_won,
   dispute_lost,
+  credit_note_started, ///< the credit note of a succeeded refund
+  credit_note_issued,
+  credit_note_failed,
 };
 
 std::string_view to_string(saga_event_type t);
@@ -169,7 +172,16 @@ struct refund_state {
   uint32_t attempts = 0;
   std::string ref;
   std::string error;
+  /// The credit note the invoicing provider issues once the refund
+  /// succeeded (an order without an invoice has none).
+  enum class note_t : uint8_t { none, pending, running, issued, failed };
+  note_t credit_note = note_t::none;
+  uint32_t note_attempts = 0;
+  std::string note_ref;
+  std::string note_error;
 };
+
+std::string_view to_string(refund_state::note_t s);
 
 std::string_view to_string(refund_state::status_t s);
 
@@ -190,11 +202,12 @@ struct saga_decision {
     finish_cancelled,  ///< journal cancelled
     finish_failed,     ///< journal failed (a compensation could not finish)
     run_refund,        ///< journal refund_started, then call `refund`
+    run_credit_note,   ///< journal credit_note_started, then issue it
     idle,              ///< terminal, or waiting for an outside event
   } kind = idle;
   saga_step step = saga_step::reserve_stock;
   uint32_t attempt = 0;
-  /// run_refund: the index of the refund in `refunds()`.
+  /// run_refund, run_credit_note: the index of the refund in `refunds()`.
   size_t refund = 0;
   /// For a retry: wait this long first (the actor remembers that it waited
   /// for this step and attempt, and then runs it).

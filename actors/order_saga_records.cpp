@@ -118,6 +118,14 @@ std::string order_view_json(const saga_state& s, const order_data& order) {
       j["provider_ref"] = r.ref;
     if (!r.error.empty())
       j["error"] = r.error;
+    if (r.credit_note != refund_state::note_t::none) {
+      json note{{"status", to_string(r.credit_note)}};
+      if (!r.note_ref.empty())
+        note["id"] = r.note_ref;
+      if (!r.note_error.empty())
+        note["error"] = r.note_error;
+      j["credit_note"] = std::move(note);
+    }
     refunds.push_back(std::move(j));
   }
   int64_t refunded = 0;
@@ -197,7 +205,10 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
       && ev.type != saga_event_type::refund_requested
       && ev.type != saga_event_type::refund_started
       && ev.type != saga_event_type::refund_succeeded
-      && ev.type != saga_event_type::refund_failed && !ev.dispute)
+      && ev.type != saga_event_type::refund_failed
+      && ev.type != saga_event_type::credit_note_started
+      && ev.type != saga_event_type::credit_note_issued
+      && ev.type != saga_event_type::credit_note_failed && !ev.dispute)
     entry.step = std::string{to_string(ev.step)};
   entry.attempt = ev.attempt;
   entry.status = std::string{to_string(after.status())};
@@ -235,7 +246,8 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
     set("error", quoted(ev.error));
   if (ev.type == saga_event_type::step_failed
       || ev.type == saga_event_type::compensation_failed
-      || ev.type == saga_event_type::refund_failed)
+      || ev.type == saga_event_type::refund_failed
+      || ev.type == saga_event_type::credit_note_failed)
     set("permanent", ev.permanent ? "true" : "false");
   if (!ev.refund_id.empty()) {
     set("refund_id", quoted(ev.refund_id));
@@ -344,6 +356,26 @@ provider_call make_refund_call(const std::string& saga_id,
   call.currency = order.currency;
   call.ref = logic.step(saga_step::charge_payment).ref;
   call.detail = r.reason;
+  call.reply_to = std::move(reply_to);
+  return call;
+}
+
+provider_call make_credit_note_call(const std::string& saga_id,
+                                    const order_data& order,
+                                    const saga_state& logic, size_t refund,
+                                    uint32_t attempt, bool lookup,
+                                    provider_result_sink reply_to) {
+  auto& r = logic.refunds().at(refund);
+  provider_call call;
+  call.message_id = saga_id + ":credit_note:" + r.id + ":"
+                    + std::to_string(attempt) + (lookup ? ":find" : "");
+  call.idempotency_key = saga_id + ":credit_note:" + r.id;
+  call.op = lookup ? "find_credit_note" : "credit_note";
+  call.order_id = saga_id;
+  call.amount_minor = r.amount_minor;
+  call.currency = order.currency;
+  call.ref = logic.step(saga_step::create_invoice).ref; // the invoice
+  call.detail = r.id; // names the credit note, so it can be found again
   call.reply_to = std::move(reply_to);
   return call;
 }

@@ -80,9 +80,15 @@ struct call_route {
 call_route call_target(const order_data& order, saga_step step,
                        bool compensation);
 
-/// The call of `step` (or its compensation) at `attempt`, addressed to
-/// `reply_to`. `op_override` replaces the verb (`find_invoice`) and is part
-/// of the message id.
+/// The call that issues (or, `lookup`, finds) the credit note of refund
+/// `refund` at `attempt`: to the order's invoicing provider, against the
+/// order's invoice, keyed by the refund's id.
+provider_call make_credit_note_call(const std::string& saga_id,
+                                    const order_data& order,
+                                    const saga_state& logic, size_t refund,
+                                    uint32_t attempt, bool lookup,
+                                    provider_result_sink reply_to);
+
 /// The call of refund `refund` (an index into `logic.refunds()`) at
 /// `attempt`: to the order's payment provider, keyed by the refund's id.
 provider_call make_refund_call(const std::string& saga_id,
@@ -90,6 +96,9 @@ provider_call make_refund_call(const std::string& saga_id,
                                size_t refund, uint32_t attempt,
                                provider_result_sink reply_to);
 
+/// The call of `step` (or its compensation) at `attempt`, addressed to
+/// `reply_to`. `op_override` replaces the verb (`find_invoice`) and is part
+/// of the message id.
 provider_call make_call(const std::string& saga_id, const order_data& order,
                         const saga_state& logic, saga_step step,
                         uint32_t attempt, bool compensation,

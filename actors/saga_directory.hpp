@@ -39,7 +39,8 @@ using order_saga_actor = caf::typed_actor<
   caf::reacts_to<atom::void_auth, reply_ptr>,
   caf::reacts_to<atom::refund, int64_t, std::string, std::string, reply_ptr>,
   caf::reacts_to<atom::dispute, dispute_notice, reply_ptr>,
-  caf::reacts_to<atom::resume>>;
+  caf::reacts_to<atom::resume>,
+  caf::reacts_to<atom::passivate>>; // the supervisor: it may exit now
 
 /// How a saga is started: the child spec of the saga of an order id.
 using saga_starter = std::function<child_spec(std::string order_id)>;

@@ -36,6 +36,8 @@ struct supervised_child {
   /// an `ask` (invalid for a `tell`).
   std::deque<std::pair<caf::response_promise, caf::message>> held;
   bool paused = false; ///< see supervisor_options::pause_on
+  /// The child asked to exit (`passivate`): messages for it are held.
+  bool passivating = false;
 };
 
 struct supervisor_state {
@@ -79,6 +81,18 @@ void deliver(const caf::actor& child, caf::message msg,
     nullptr, caf::make_message_id(), std::move(msg), ctx);
 }
 
+/// Delivers the messages held for `child` to its current incarnation.
+void flush_held(supervisor_pointer self, supervised_child& child) {
+  while (!child.held.empty()) {
+    auto [rp, msg] = std::move(child.held.front());
+    child.held.pop_front();
+    if (rp.pending())
+      rp.delegate(child.handle, std::move(msg));
+    else
+      deliver(child.handle, std::move(msg), self->context());
+  }
+}
+
 caf::actor start_child(supervisor_pointer self, supervised_child& child) {
   auto handle = child.spec.start(self);
   if (!handle) {
@@ -90,16 +104,10 @@ caf::actor start_child(supervisor_pointer self, supervised_child& child) {
   }
   self->link_to(handle);
   child.handle = handle;
+  child.passivating = false;
   if (child.spec.slot)
     child.spec.slot->set(handle, self->address());
-  while (!child.held.empty()) {
-    auto [rp, msg] = std::move(child.held.front());
-    child.held.pop_front();
-    if (rp.pending())
-      rp.delegate(handle, std::move(msg));
-    else
-      deliver(handle, std::move(msg), self->context());
-  }
+  flush_held(self, child);
   return handle;
 }
 
@@ -213,6 +221,15 @@ void on_child_exit(supervisor_pointer self, supervised_child& child,
   if (child.spec.slot)
     child.spec.slot->clear();
   if (reason == caf::exit_reason::normal || !reason) {
+    if (!child.held.empty()) {
+      // Messages came while it was leaving: they get a new incarnation
+      // (when a running slot is free).
+      child.passivating = false;
+      st.active.erase(child.spec.name);
+      st.waiting.push_back(child.spec.name);
+      start_waiting(self);
+      return;
+    }
     if (st.log)
       st.log->info(
         "supervisor", "child finished",
@@ -282,7 +299,7 @@ void route_to_child(supervisor_pointer self, const std::string& name,
     return;
   }
   auto& child = i->second;
-  if (child.handle) {
+  if (child.handle && !child.passivating) {
     if (rp.pending())
       rp.delegate(child.handle, std::move(msg));
     else
@@ -397,6 +414,21 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
     },
     [self](atom::tell, const std::string& name, caf::message& msg) {
       route_to_child(self, name, std::move(msg), caf::response_promise{});
+    },
+    [self](atom::passivate, const std::string& name, bool leave) {
+      auto i = self->state.children.find(name);
+      if (i == self->state.children.end() || !i->second.handle)
+        return;
+      auto& child = i->second;
+      if (leave) {
+        // The answer follows whatever was delivered before it (one sender,
+        // one order), so the child sees all of it before it decides.
+        child.passivating = true;
+        self->send(child.handle, atom::passivate::value);
+        return;
+      }
+      child.passivating = false;
+      flush_held(self, child);
     },
     [self](atom::ask, const std::string& name,
            caf::message& msg) -> caf::response_promise {

@@ -89,6 +89,13 @@ struct child_spec {
 /// - `(atom::idle, std::string name, bool idle)`: the child waits for the
 ///   outside world (true) and gives its running slot back, or works again
 ///   (false).
+/// - `(atom::passivate, std::string name, bool leave)`: the child (leave =
+///   true) is done and asks to exit: messages for it are held from now on
+///   and it is answered `(atom::passivate)` — after everything delivered to
+///   it before, so it exits only if none of that gave it work; if it did, it
+///   stays (leave = false) and the held messages follow. A child that exits
+///   normally while messages are held for it is started again for them
+///   (nothing sent to a finishing child is lost).
 /// A child that exits normally is removed; an exit `pause_on` accepts pauses
 /// it (see supervisor_options); any other exit (an exception, an error) is
 /// a crash and triggers a restart after the backoff delay.

@@ -32,6 +32,7 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<atom::tell, std::string, caf::message>,
   caf::replies_to<atom::names>::with<std::vector<std::string>>,
   caf::reacts_to<atom::stop, std::vector<std::string>>,
-  caf::reacts_to<atom::idle, std::string, bool>>;
+  caf::reacts_to<atom::idle, std::string, bool>,
+  caf::reacts_to<atom::passivate, std::string, bool>>;
 
 } // namespace kassa

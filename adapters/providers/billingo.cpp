@@ -125,6 +125,39 @@ http_call billingo_cancel(const billingo_settings& s,
     json{{"cancellation_reason", "order " + call.order_id + " cancelled"}});
 }
 
+std::string billingo_credit_note_marker(const provider_call& call) {
+  return "kassa-credit-note:" + call.order_id + ":" + call.detail;
+}
+
+http_call billingo_create_credit_note(const billingo_settings& s,
+                                      const provider_call& call) {
+  auto date = today();
+  json doc{
+    {"due_date", date},
+    {"payment_method", s.payment_method},
+    {"comment", billingo_credit_note_marker(call)},
+    {"items",
+     json::array(
+       {{{"name", "Refund " + call.detail + " of order " + call.order_id},
+         {"unit_price", static_cast<double>(call.amount_minor) / 100.0},
+         {"unit_price_type", "gross"},
+         {"quantity", -1},
+         {"unit", "db"},
+         {"vat", s.vat}}})}};
+  return json_call(s, "POST",
+                   "/documents/" + form_encode(call.ref)
+                     + "/create-modification-document",
+                   doc);
+}
+
+http_call billingo_find_credit_note(const billingo_settings& s,
+                                    const provider_call& call) {
+  return json_call(s, "GET",
+                   "/documents?type=modification&per_page=100&query="
+                     + form_encode(billingo_credit_note_marker(call)),
+                   nullptr);
+}
+
 provider_result billingo_failure(const provider_call& call,
                                  const http_outcome& out, bool creates) {
   provider_result r;
@@ -187,16 +220,41 @@ std::optional<int64_t> billingo_partner_id(const http_outcome& out,
 
 std::string billingo_document_for(const http_outcome& out,
                                   const std::string& order_id) {
+  return billingo_document_marked(out, billingo_order_marker(order_id));
+}
+
+std::string billingo_document_marked(const http_outcome& out,
+                                     const std::string& marker) {
   auto body = json::parse(out.body, nullptr, false);
   if (!body.is_object() || !body.contains("data") || !body["data"].is_array())
     return {};
-  auto marker = billingo_order_marker(order_id);
   for (auto& d : body["data"])
     if (d.is_object() && string_field(d, "comment") == marker
         && d.contains("id") && d["id"].is_number_integer())
       return std::to_string(d["id"].get<int64_t>());
   return {};
 }
+
+namespace {
+
+/// Answers a request that created a document (invoice, credit note): its
+/// id, or what went wrong (a failed create is not safe to repeat blindly).
+void answer_created_document(const provider_call& call,
+                             const http_outcome& out) {
+  if (out.status < 200 || out.status >= 300)
+    return answer_call(call, billingo_failure(call, out, true));
+  auto body = json::parse(out.body, nullptr, false);
+  if (!body.is_object() || !body.contains("id")
+      || !body["id"].is_number_integer())
+    return answer_call(call, {call.message_id,
+                              provider_outcome::unknown,
+                              {},
+                              "billingo: unreadable answer",
+                              0});
+  answer_call(call, ok(call, std::to_string(body["id"].get<int64_t>())));
+}
+
+} // namespace
 
 void billingo_perform(const std::shared_ptr<http_client>& client,
                       const billingo_settings& s, provider_call call) {
@@ -222,6 +280,22 @@ void billingo_perform(const std::shared_ptr<http_client>& client,
     });
     return;
   }
+  if (op == "find_credit_note") {
+    client->send(billingo_find_credit_note(s, call), [call](http_outcome out) {
+      if (out.status < 200 || out.status >= 300)
+        return answer_call(call, billingo_failure(call, out, false));
+      answer_call(call, ok(call, billingo_document_marked(
+                                   out, billingo_credit_note_marker(call))));
+    });
+    return;
+  }
+  if (op == "credit_note") {
+    client->send(billingo_create_credit_note(s, call),
+                 [call](http_outcome out) {
+                   answer_created_document(call, out);
+                 });
+    return;
+  }
   if (op != "invoice") {
     answer_call(call, {call.message_id,
                        provider_outcome::permanent,
@@ -236,20 +310,10 @@ void billingo_perform(const std::shared_ptr<http_client>& client,
     auto c = weak.lock();
     if (!c)
       return;
-    c->send(
-      billingo_create_invoice(s, call, partner), [call](http_outcome out) {
-        if (out.status < 200 || out.status >= 300)
-          return answer_call(call, billingo_failure(call, out, true));
-        auto body = json::parse(out.body, nullptr, false);
-        if (!body.is_object() || !body.contains("id")
-            || !body["id"].is_number_integer())
-          return answer_call(call, {call.message_id,
-                                    provider_outcome::unknown,
-                                    {},
-                                    "billingo: unreadable answer",
-                                    0});
-        answer_call(call, ok(call, std::to_string(body["id"].get<int64_t>())));
-      });
+    c->send(billingo_create_invoice(s, call, partner),
+            [call](http_outcome out) {
+              answer_created_document(call, out);
+            });
   };
   client->send(billingo_find_partner(s, call), [weak, s, call, create_invoice](
                                                  http_outcome out) {

@@ -59,6 +59,17 @@ http_call billingo_find_invoice(const billingo_settings& s,
 http_call billingo_cancel(const billingo_settings& s,
                           const provider_call& call);
 
+/// The marker kassa writes into a refund's credit note (`call.detail`: the
+/// refund's id).
+std::string billingo_credit_note_marker(const provider_call& call);
+/// A refund's credit note: a modification document of the order's invoice
+/// (`call.ref`) taking back the refunded amount as one gross line.
+http_call billingo_create_credit_note(const billingo_settings& s,
+                                      const provider_call& call);
+/// The modification documents that carry the credit note's marker.
+http_call billingo_find_credit_note(const billingo_settings& s,
+                                    const provider_call& call);
+
 /// A failed answer (status 0 or >= 300) as a result; `creates` = the
 /// request would create something (not safe to repeat blindly).
 provider_result billingo_failure(const provider_call& call,
@@ -71,8 +82,10 @@ std::optional<int64_t> billingo_partner_id(const http_outcome& out,
                                            const std::string& customer);
 
 /// The id of the first document in a list whose comment holds the order's
-/// marker; "" = none.
+/// marker; "" = none. (`billingo_document_marked` for any marker.)
 std::string billingo_document_for(const http_outcome& out,
                                   const std::string& order_id);
+std::string billingo_document_marked(const http_outcome& out,
+                                     const std::string& marker);
 
 } // namespace kassa

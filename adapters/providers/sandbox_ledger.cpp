@@ -123,6 +123,14 @@ ledger_plan plan(provider_kind kind, const std::string& name,
       }
       if (op == "invoice") // Billingo has no idempotency key
         return effect("invoice", "inv_", call.amount_minor, {});
+      // A refund's credit note: found again by its key, so the lookup a
+      // retry makes first (for Billingo, which has no key) finds nothing
+      // and the repeat adds nothing.
+      if (op == "credit_note")
+        return effect("credit_note", "cn_", call.amount_minor,
+                      call.idempotency_key);
+      if (op == "find_credit_note")
+        return answered({call.message_id, provider_outcome::ok, {}, {}});
       if (op == "storno") // cancelling a cancelled document changes nothing
         return effect("storno", "sto_", call.amount_minor,
                       "storno:" + call.ref);

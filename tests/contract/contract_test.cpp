@@ -213,6 +213,24 @@ TEST_CASE("the Billingo adapter's requests satisfy Billingo's spec",
     storno.ref = "12";
     check_valid(exchange(*client, billingo_cancel(s, storno)));
   }
+  SECTION("a refund's credit note and its lookup") {
+    auto note = order_call("credit_note");
+    note.ref = "12";           // the order's invoice
+    note.detail = "rf_1a2b3c"; // the refund
+    note.amount_minor = 1250;
+    auto create = billingo_create_credit_note(s, note);
+    CHECK(create.target == "/documents/12/create-modification-document");
+    check_valid(exchange(*client, create));
+    check_valid(exchange(*client, billingo_find_credit_note(s, note)));
+    auto r = perform(
+      [&](provider_call c) {
+        billingo_perform(client, s, std::move(c));
+      },
+      note);
+    INFO(r.error);
+    CHECK(r.outcome == provider_outcome::ok);
+    CHECK_FALSE(r.ref.empty());
+  }
   SECTION("the whole invoice operation answers with the document id") {
     auto r = perform(
       [&](provider_call c) {

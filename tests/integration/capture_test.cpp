@@ -207,20 +207,15 @@ TEST_CASE("refunds of a captured order: partial twice, the same key once, "
   s.add_product("rug", 5);
   auto id = place(s, manual_order("rug", "tok_ok", 2)); // 2000 HUF
   awaiting(s, id);
-  // As a client must: 503 `unanswered` (the command met its saga as it
-  // exited) is sent again, with the same key.
+  // Each refund is sent once: a command that meets its saga as it exits
+  // is held by the supervisor and handled by the saga started for it (the
+  // passivation handshake), never answered 503 `unanswered`.
   auto refund = [&](int64_t amount, const std::string& key) {
     header_list h;
     if (!key.empty())
       h.emplace_back("Idempotency-Key", key);
-    for (int attempt = 0;; ++attempt) {
-      auto r = s.post("/v1/orders/" + id + "/refunds",
-                      {{"amount_minor", amount}, {"reason", "damaged"}}, h);
-      if (r.status != 503 || attempt == 3
-          || r.body.find("unanswered") == std::string::npos)
-        return r;
-      std::this_thread::sleep_for(100ms);
-    }
+    return s.post("/v1/orders/" + id + "/refunds",
+                  {{"amount_minor", amount}, {"reason", "damaged"}}, h);
   };
   // Nothing captured yet: not refundable.
   CHECK(refund(100, "early").status == 409);
@@ -278,15 +273,20 @@ TEST_CASE("refunds of a captured order: partial twice, the same key once, "
   CHECK(refund(400, "r4").status == 202);
   REQUIRE(eventually(
     [&] {
-      return s.get("/v1/orders/" + id)["refunded_minor"] == 1500;
+      auto o = s.get("/v1/orders/" + id);
+      return o["refunded_minor"] == 1500 && o["status"] == "completed";
     },
     20s));
   auto o = s.get("/v1/orders/" + id);
-  CHECK(o["status"] == "completed");
   REQUIRE(o["refunds"].size() == 3);
-  for (auto& r : o["refunds"])
+  for (auto& r : o["refunds"]) {
     CHECK(r["status"] == "succeeded");
+    CHECK(r["credit_note"]["status"] == "issued");
+  }
   CHECK(amounts(s, "sandbox-payment", id, "refund")
+        == std::vector<int64_t>{500, 600, 400});
+  // Each refund corrected the invoice once.
+  CHECK(amounts(s, "sandbox-invoicing", id, "credit_note")
         == std::vector<int64_t>{500, 600, 400});
   CHECK(refund(1, "r5").status == 422); // all of it refunded
   // A sale order refunds too; a cancelled one does not.
@@ -306,4 +306,44 @@ TEST_CASE("refunds of a captured order: partial twice, the same key once, "
       return s.get("/v1/orders/" + sale)["refunded_minor"] == 1000;
     },
     20s));
+}
+
+TEST_CASE("a refund credit note is issued once through a kill -9 while it "
+          "is in flight",
+          "[capture][refund]") {
+  shop s;
+  s.add_product("rug", 5);
+  auto id = place(s, shop::order("rug", "tok_ok"));
+  REQUIRE(finished(s, id)["status"] == "completed");
+  REQUIRE(
+    s.post("/v1/providers/sandbox-invoicing/chaos", {{"latency_ms", 3000}})
+      .status
+    == 200);
+  header_list k{{"Idempotency-Key", "cn-1"}};
+  auto r = s.post("/v1/orders/" + id + "/refunds", {{"amount_minor", 400}}, k);
+  INFO(r.body);
+  REQUIRE(r.status == 202);
+  // The credit note is made when the call arrives; its answer is slow.
+  REQUIRE(eventually(
+    [&] {
+      return amounts(s, "sandbox-invoicing", id, "credit_note").size() == 1;
+    },
+    15s));
+  CHECK(s.get("/v1/orders/" + id)["status"] == "refunding");
+  s.node->signal(SIGKILL);
+  REQUIRE(s.node->wait_exit(10s).has_value());
+  s.start();
+  s.post("/v1/providers/sandbox-invoicing/chaos", json::object());
+  REQUIRE(eventually(
+    [&] {
+      return s.get("/v1/orders/" + id)["status"] == "completed";
+    },
+    30s));
+  auto o = s.get("/v1/orders/" + id);
+  REQUIRE(o["refunds"].size() == 1);
+  CHECK(o["refunds"][0]["credit_note"]["status"] == "issued");
+  CHECK(amounts(s, "sandbox-invoicing", id, "credit_note")
+        == std::vector<int64_t>{400});
+  CHECK(amounts(s, "sandbox-payment", id, "refund")
+        == std::vector<int64_t>{400});
 }

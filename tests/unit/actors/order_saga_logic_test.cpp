@@ -45,6 +45,7 @@ struct driver {
       switch (d.kind) {
         case saga_decision::idle:
         case saga_decision::run_refund: // driven by hand in the refund tests
+        case saga_decision::run_credit_note:
           return;
         case saga_decision::finish_completed:
           record(E(saga_event_type::completed));
@@ -480,7 +481,17 @@ TEST_CASE("refunds of a completed order run one at a time and leave it "
   CHECK(n.delay.count() > 0); // a transient failure waits before the retry
   d.record(refund_event(saga_event_type::refund_started, "rf_a", 0, 2));
   d.record(refund_event(saga_event_type::refund_succeeded, "rf_a"));
+  // The order was invoiced: the refund's credit note comes first.
   n = d.state.next();
+  REQUIRE(n.kind == saga_decision::run_credit_note);
+  CHECK(n.refund == 0);
+  CHECK(d.state.status() == saga_status::refunding);
+  d.record(refund_event(saga_event_type::credit_note_started, "rf_a", 0, 1));
+  auto issued = refund_event(saga_event_type::credit_note_issued, "rf_a");
+  issued.ref = "cn_1";
+  d.record(issued);
+  n = d.state.next();
+  CHECK(n.kind == saga_decision::run_refund);
   CHECK(n.refund == 1);
   d.record(refund_event(saga_event_type::refund_started, "rf_b", 0, 1));
   auto refused = refund_event(saga_event_type::refund_failed, "rf_b", 0, 1);
@@ -491,6 +502,43 @@ TEST_CASE("refunds of a completed order run one at a time and leave it "
   CHECK(d.state.refunds()[0].status == refund_state::status_t::succeeded);
   CHECK(d.state.refunds()[1].status == refund_state::status_t::failed);
   CHECK(d.state.refunded_minor() == 300); // a failed refund gives nothing
+  CHECK(d.state.refunds()[0].credit_note == refund_state::note_t::issued);
+  CHECK(d.state.refunds()[0].note_ref == "cn_1");
+  // A refused refund corrects no invoice.
+  CHECK(d.state.refunds()[1].credit_note == refund_state::note_t::none);
+}
+
+TEST_CASE("a refund credit note is retried and a refusal leaves the "
+          "refund done",
+          "[saga][refund]") {
+  driver d;
+  d.run(all_ok);
+  d.record(refund_event(saga_event_type::refund_requested, "rf_a", 300));
+  d.record(refund_event(saga_event_type::refund_started, "rf_a", 0, 1));
+  d.record(refund_event(saga_event_type::refund_succeeded, "rf_a"));
+  d.record(refund_event(saga_event_type::credit_note_started, "rf_a", 0, 1));
+  // Started without a result (a crash): again, as attempt 2 (the actor
+  // looks the note up first).
+  auto n = d.state.next();
+  REQUIRE(n.kind == saga_decision::run_credit_note);
+  CHECK(n.attempt == 2);
+  auto transient = refund_event(saga_event_type::credit_note_failed, "rf_a");
+  transient.error = "provider error 503";
+  d.record(transient);
+  n = d.state.next();
+  CHECK(n.kind == saga_decision::run_credit_note);
+  CHECK(n.delay.count() > 0);
+  CHECK(d.state.status() == saga_status::refunding);
+  d.record(refund_event(saga_event_type::credit_note_started, "rf_a", 0, 2));
+  auto refused = refund_event(saga_event_type::credit_note_failed, "rf_a");
+  refused.permanent = true;
+  refused.error = "invoice locked";
+  d.record(refused);
+  CHECK(d.state.status() == saga_status::completed);
+  CHECK(d.state.next().kind == saga_decision::idle);
+  CHECK(d.state.refunds()[0].status == refund_state::status_t::succeeded);
+  CHECK(d.state.refunds()[0].credit_note == refund_state::note_t::failed);
+  CHECK(d.state.refunded_minor() == 300);
 }
 
 TEST_CASE("what a manual order captured bounds its refunds",
