@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <variant>
 
+#include "runtime/hmac.hpp"
+
 namespace kassa {
 
 namespace {
@@ -119,6 +121,11 @@ std::optional<config_error> check_values(const config_values& values) {
                           "cluster.tls_certificate, cluster.tls_key and "
                           "cluster.tls_ca go together (all three or none)"};
   }
+  if (auto key = values.get_string("adyen.hmac_key");
+      !key.empty() && !bytes_from_hex(key))
+    return config_error{"adyen.hmac_key",
+                        "must be the hex key Adyen shows (an even number of "
+                        "hex digits)"};
   if (values.get_int("cluster.link_timeout_ms")
       < 2 * values.get_int("cluster.heartbeat_ms"))
     return config_error{"cluster.link_timeout_ms",
@@ -234,6 +241,7 @@ node_config to_node_config(const config_values& v) {
   c.stripe.secret_key = v.get_string("stripe.secret_key");
   c.stripe.secret_key_file = v.get_string("stripe.secret_key_file");
   c.stripe.webhook_secret = v.get_string("stripe.webhook_secret");
+  c.adyen.hmac_key = v.get_string("adyen.hmac_key");
   c.billingo.base_url = v.get_string("billingo.base_url");
   c.billingo.api_key = v.get_string("billingo.api_key");
   c.billingo.api_key_file = v.get_string("billingo.api_key_file");

@@ -142,6 +142,9 @@ struct node_config {
     std::string webhook_secret;
   } stripe;
   struct {
+    std::string hmac_key; ///< hex, as Adyen's Customer Area shows it
+  } adyen;
+  struct {
     std::string base_url;
     std::string api_key;
     std::string api_key_file;

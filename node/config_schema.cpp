@@ -261,6 +261,9 @@ const std::vector<config_key>& config_schema() {
     str_key("stripe.webhook_secret", "", "",
             "Signing secret of POST /v1/webhooks/stripe; empty = the "
             "endpoint answers 404."),
+    str_key("adyen.hmac_key", "", "",
+            "HMAC key (hex) of the webhooks Adyen sends to POST "
+            "/v1/webhooks/adyen; empty = the endpoint answers 404."),
     str_key("billingo.base_url", "https://api.billingo.hu/v3", "",
             "Billingo API v3 base URL."),
     str_key("billingo.api_key", "", "",

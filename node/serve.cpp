@@ -31,6 +31,7 @@
 #include "node/routes/routes.hpp"
 #include "node/system.hpp"
 #include "runtime/database_health.hpp"
+#include "runtime/hmac.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/shards.hpp"
@@ -217,7 +218,8 @@ int serve(const node_config& config, const logger& log) {
                        ownership,
                        millis{config.cluster.lease_ms},
                        tree.mesh,
-                       tree.links};
+                       tree.links,
+                       bytes_from_hex(config.adyen.hmac_key).value_or("")};
   // The cluster link: the one actor a peer can reach, on cluster.port.
   auto cluster_node = tree.cluster_node;
   bool failed_start = false;

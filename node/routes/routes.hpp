@@ -77,6 +77,9 @@ struct route_context {
   /// and each peer's link state; empty without cluster.port.
   child_handle<cluster_mesh_actor> mesh;
   std::shared_ptr<const cluster_links> links;
+  /// The HMAC key of POST /v1/webhooks/adyen (its bytes, decoded from
+  /// adyen.hmac_key); empty = 404.
+  std::string adyen_hmac_key;
 };
 
 /// Runs `work` (a store's named statements) on a pool connection and

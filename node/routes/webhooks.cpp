@@ -1,5 +1,7 @@
 // POST /v1/webhooks/stripe: Stripe tells kassa that a customer finished
-// 3-D Secure, or about a dispute of a payment (`charge.dispute.*`). The
+// 3-D Secure, or about a dispute of a payment (`charge.dispute.*`).
+// POST /v1/webhooks/adyen: Adyen's standard webhooks, each item signed;
+// its dispute events (chargebacks) are recorded on the order. The
 // signature is checked over the raw body before anything is parsed; an event id
 // already handled is answered 200 and nothing happens again (Stripe redelivers
 // until it sees a 2xx).
@@ -17,6 +19,7 @@
 #include "adapters/postgres/idempotency.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/postgres/processed_messages.hpp"
+#include "adapters/providers/adyen_webhook.hpp"
 #include "adapters/providers/stripe_webhook.hpp"
 #include "node/routes/disputes.hpp"
 #include "node/routes/orders.hpp"
@@ -43,9 +46,66 @@ void remember(const route_context& ctx, const std::string& event_id,
                    });
 }
 
+/// Delivers the notices one after another (a processor's order), then
+/// `done`; a failure that Adyen should retry stops there (what was
+/// recorded is recognised when it comes again).
+void deliver_in_order(const route_context& ctx,
+                      std::shared_ptr<std::vector<dispute_notice>> notices,
+                      size_t next, reply_ptr out) {
+  if (next == notices->size()) {
+    out->send(reply::done("[accepted]"));
+    return;
+  }
+  auto notice = (*notices)[next];
+  deliver_dispute(
+    ctx, std::move(notice),
+    reply_to_function([ctx, notices, next, out](reply r) {
+      if (r.failed() && r.error.code != failure_code::order_not_found) {
+        out->send(std::move(r)); // Adyen retries the whole notification
+        return;
+      }
+      deliver_in_order(ctx, notices, next + 1, out);
+    }));
+}
+
 } // namespace
 
 void add_webhook_routes(router& r, const route_context& ctx) {
+  r.add(
+    {"POST",
+     "/v1/webhooks/adyen",
+     "webhooks.adyen",
+     {false, false}, // each item signed (HMAC) instead of an API key
+     [ctx](api_request& req, responder_ptr out) {
+       if (ctx.adyen_hmac_key.empty()) {
+         out->respond(error_response(404, "webhook_not_configured",
+                                     "set adyen.hmac_key to receive Adyen "
+                                     "webhooks"));
+         return;
+       }
+       auto items = parse_adyen_notifications(req.body);
+       if (!items) {
+         out->respond(error_response(400, "invalid_event",
+                                     "a notification needs notificationItems "
+                                     "of NotificationRequestItem objects"));
+         return;
+       }
+       auto notices = std::make_shared<std::vector<dispute_notice>>();
+       for (auto& item : *items) {
+         if (!verify_adyen_hmac(item, ctx.adyen_hmac_key)) {
+           out->respond(
+             error_response(400, "invalid_signature",
+                            "additionalData.hmacSignature of " + item.event_code
+                              + " " + item.psp_reference + " does not verify"));
+           return;
+         }
+         for (auto& n : adyen_dispute_notices(item))
+           notices->push_back(std::move(n));
+       }
+       // Other events (AUTHORISATION, CAPTURE, …) are accepted and left:
+       // no order pays through Adyen yet.
+       deliver_in_order(ctx, notices, 0, reply_via(std::move(out)));
+     }});
   r.add(
     {"POST",
      "/v1/webhooks/stripe",

@@ -4,7 +4,8 @@
 
 namespace kassa {
 
-/// POST /v1/webhooks/stripe: signed events from Stripe.
+/// POST /v1/webhooks/stripe and /v1/webhooks/adyen: signed events from
+/// Stripe and Adyen.
 void add_webhook_routes(router& r, const route_context& ctx);
 
 } // namespace kassa

@@ -1,7 +1,8 @@
 // Disputes end to end (issue 21): a sandbox chargeback token's payment is
 // disputed, its funds withdrawn and the dispute lost; a dispute opens only
 // once an authorization is captured; Stripe's signed dispute webhooks find
-// the order by its payment, a repeated one changes nothing. Real node, real
+// the order by its payment, Adyen's by its merchant reference; a repeated
+// one changes nothing, a badly signed one is refused. Real node, real
 // PostgreSQL; the order's journal and GET /v1/disputes are what is checked.
 
 #include <ctime>
@@ -207,4 +208,95 @@ TEST_CASE("Stripe dispute webhooks find the order by its payment and a repeat "
   auto listed = s.get("/v1/disputes?status=won");
   REQUIRE(listed["disputes"].size() == 1);
   CHECK(listed["disputes"][0]["order_id"] == id);
+}
+
+namespace {
+
+const std::string adyen_key_hex
+  = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056";
+
+/// An Adyen notification of one item, signed with `key_hex`.
+std::string adyen_notification(const std::string& event_code,
+                               const std::string& order_id,
+                               const std::string& key_hex) {
+  json item{{"amount", {{"value", 1000}, {"currency", "HUF"}}},
+            {"pspReference", "9915555555555555"},
+            {"originalReference", "8815555555555555"},
+            {"merchantAccountCode", "KassaShop"},
+            {"merchantReference", order_id},
+            {"eventCode", event_code},
+            {"eventDate", "2026-12-06T10:00:00+01:00"},
+            {"reason", "Fraud"},
+            {"success", "true"}};
+  auto signing = "9915555555555555:8815555555555555:KassaShop:" + order_id
+                 + ":1000:HUF:" + event_code + ":true";
+  item["additionalData"]
+    = {{"hmacSignature",
+        kassa::hmac_sha256_base64(*kassa::bytes_from_hex(key_hex), signing)}};
+  return json{
+    {"live", "false"},
+    {"notificationItems", json::array({{{"NotificationRequestItem", item}}})}}
+    .dump();
+}
+
+http_reply adyen(shop& s, const std::string& body) {
+  return http_request(s.port, "POST", "/v1/webhooks/adyen",
+                      {{"Content-Type", "application/json"}}, body);
+}
+
+} // namespace
+
+TEST_CASE("Adyen chargeback webhooks are verified and recorded on the order "
+          "once",
+          "[disputes][webhooks]") {
+  shop s{{"KASSA_ADYEN_HMAC_KEY=" + adyen_key_hex}};
+  s.add_product("scarf", 5);
+  auto id = place(s, shop::order("scarf", "tok_ok"));
+  REQUIRE(s.wait_for(id,
+                     [](const json& o) {
+                       return o["status"] == "completed";
+                     })["status"]
+          == "completed");
+
+  // Signed with another key, or changed after signing: refused.
+  auto wrong = adyen(s, adyen_notification("NOTIFICATION_OF_CHARGEBACK", id,
+                                           std::string(64, 'A')));
+  CHECK(wrong.status == 400);
+  CHECK(json::parse(wrong.body)["error"]["code"] == "invalid_signature");
+  auto body
+    = adyen_notification("NOTIFICATION_OF_CHARGEBACK", id, adyen_key_hex);
+  auto tampered = body;
+  tampered.replace(tampered.find("\"value\":1000"), 12, "\"value\":9000");
+  CHECK(adyen(s, tampered).status == 400);
+  CHECK(s.get("/v1/orders/" + id)["disputes"].empty());
+
+  auto first = adyen(s, body);
+  INFO(first.body);
+  CHECK(first.status == 200);
+  CHECK(first.body == "[accepted]");
+  CHECK(adyen(s, body).status == 200); // delivered again: nothing changes
+  auto withdrawn
+    = adyen(s, adyen_notification("CHARGEBACK", id, adyen_key_hex));
+  CHECK(withdrawn.status == 200);
+  auto d = dispute_of(s.get("/v1/orders/" + id));
+  CHECK(d["processor"] == "adyen");
+  CHECK(d["id"] == "9915555555555555");
+  CHECK(d["payment_ref"] == "8815555555555555");
+  CHECK(d["status"] == "needs_response");
+  CHECK(d["withdrawn_minor"] == 1000);
+  CHECK(
+    dispute_events(s, id)
+    == std::vector<std::string>{"dispute.opened", "dispute.funds_withdrawn"});
+  // Other events are accepted and change nothing.
+  CHECK(adyen(s, adyen_notification("AUTHORISATION", id, adyen_key_hex)).status
+        == 200);
+  CHECK(dispute_events(s, id).size() == 2);
+}
+
+TEST_CASE("without adyen.hmac_key the Adyen endpoint is not there",
+          "[webhooks]") {
+  shop s;
+  CHECK(
+    adyen(s, adyen_notification("CHARGEBACK", "ord_x", adyen_key_hex)).status
+    == 404);
 }

@@ -163,6 +163,15 @@ TEST_CASE("every validation error names the key", "[config]") {
       load({"KASSA_CLUSTER_ADVERTISE=node-1.internal:7400",
             "KASSA_SEEDS=10.0.0.2:7400,node-3:7400"})));
   }
+  SECTION("the Adyen HMAC key is hex") {
+    CHECK(error_of(load({"KASSA_ADYEN_HMAC_KEY=not-hex"})).key
+          == "adyen.hmac_key");
+    CHECK(error_of(load({"KASSA_ADYEN_HMAC_KEY=ABC"})).key
+          == "adyen.hmac_key"); // odd
+    CHECK(std::holds_alternative<config_values>(
+      load({"KASSA_ADYEN_HMAC_KEY=44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C"
+            "057550C48EC2ACF6BA056"})));
+  }
   SECTION("unknown flag and bad flag value") {
     CHECK(error_of(load({}, {{"--http-prot", "1"}})).key == "--http-prot");
     auto e = error_of(load({}, {{"--http-port", "0"}}));
