@@ -1,10 +1,13 @@
 // libFuzzer target: what an attacker controls in an authentication check —
-// a Stripe-Signature header and the payload it signs, and a customer
-// token. The input is split at its first newline into header and payload.
+// a Stripe-Signature header and the payload it signs, an Adyen notification
+// (read, signed items checked, dispute events read), a Stripe event's
+// dispute, and a customer token. The input is split at its first newline
+// into header and payload.
 
 #include <string_view>
 
 #include "adapters/http/customer_token.hpp"
+#include "adapters/providers/adyen_webhook.hpp"
 #include "adapters/providers/stripe_webhook.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -17,5 +20,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)verify_stripe_signature(payload, header, "whsec_fuzz", 1'700'000'000);
   (void)verify_customer_token("fuzz-secret", text, 1'700'000'000);
   (void)verify_customer_token("fuzz-secret", header, 1'700'000'000);
+  (void)parse_stripe_event(payload);
+  if (auto items = parse_adyen_notifications(payload))
+    for (auto& item : *items) {
+      (void)verify_adyen_hmac(item, "fuzz-key");
+      for (auto& notice : adyen_dispute_notices(item))
+        (void)check_dispute_notice(notice);
+    }
   return 0;
 }
