@@ -379,7 +379,8 @@ void on_dispute(saga_actor* self, const dispute_notice& notice,
   }
   saga_event ev;
   ev.type = *dispute_event_type(notice.change);
-  ev.dispute = dispute_after(st.logic.disputes(), notice);
+  ev.dispute = std::make_shared<const dispute_state>(
+    dispute_after(st.logic.disputes(), notice));
   journal_event(self, ev, json::object(),
                 [self, out, answer, id = notice.dispute_id] {
                   out->send(answer("recorded", id));

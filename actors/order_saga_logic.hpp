@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -113,8 +114,9 @@ struct saga_event {
   std::string key;       ///< refund_requested: the request's Idempotency-Key
   std::string reason;    ///< refund_requested
   /// dispute_*: the dispute after the notice (each event holds all of it,
-  /// so a reader needs only the last one).
-  std::optional<dispute_state> dispute;
+  /// so a reader needs only the last one). Behind a pointer: every event of
+  /// every order carries the member, few are disputes.
+  std::shared_ptr<const dispute_state> dispute;
 };
 
 // -- state --------------------------------------------------------------------

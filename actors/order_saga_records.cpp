@@ -181,7 +181,7 @@ saga_event event_of(const journal_entry& e) {
         x.withdrawn_minor = d.value("withdrawn_minor", int64_t{0});
         x.reinstated_minor = d.value("reinstated_minor", int64_t{0});
         x.message_id = d.value("message_id", "");
-        ev.dispute = std::move(x);
+        ev.dispute = std::make_shared<const dispute_state>(std::move(x));
       }
     }
   }

@@ -145,13 +145,30 @@ struct test_cluster {
   }
 
   bool settle(std::chrono::seconds timeout) {
-    return eventually(
+    bool ok = eventually(
       [&] {
         return db.scalar("SELECT count(*) FROM sagas WHERE status NOT IN "
                          "('completed','cancelled','failed')")
                == "0";
       },
       timeout);
+    if (!ok) {
+      // What did not finish, and what the nodes said last (a failure in a
+      // full run is hard to reproduce alone).
+      UNSCOPED_INFO("unfinished sagas: " << db.scalar(
+                      "SELECT string_agg(id || ' ' || status, ', ') FROM "
+                      "(SELECT id, status FROM sagas WHERE status NOT IN "
+                      "('completed','cancelled','failed') LIMIT 20) AS s"));
+      for (auto& node : nodes)
+        if (node.proc) {
+          auto out = node.proc->output();
+          UNSCOPED_INFO("node " << node.id << " output (tail):\n"
+                                << out.substr(out.size() > 6000
+                                                ? out.size() - 6000
+                                                : 0));
+        }
+    }
+    return ok;
   }
 
   /// The product every order here buys, plenty of it.

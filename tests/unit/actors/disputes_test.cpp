@@ -30,7 +30,8 @@ dispute_notice notice(std::string message_id, std::string change,
 void apply(saga_state& s, const dispute_notice& n) {
   saga_event ev;
   ev.type = *dispute_event_type(n.change);
-  ev.dispute = dispute_after(s.disputes(), n);
+  ev.dispute
+    = std::make_shared<const dispute_state>(dispute_after(s.disputes(), n));
   s.apply(ev);
 }
 
@@ -111,7 +112,8 @@ TEST_CASE("a dispute journaled and folded back is the same dispute and the "
   n.due_by = "2027-01-01T00:00:00Z";
   saga_event ev;
   ev.type = saga_event_type::dispute_opened;
-  ev.dispute = dispute_after(s.disputes(), n);
+  ev.dispute
+    = std::make_shared<const dispute_state>(dispute_after(s.disputes(), n));
   s.apply(ev);
   auto entry = make_entry("ord_1", order, s, ev, json::object(), 5);
   CHECK(entry.type == "dispute.opened");
