@@ -1,9 +1,10 @@
 // The order saga's behaviour: load and replay, journal-before-effect, the
-// answers to its calls and its timers. About 500 lines: the decisions are
-// in order_saga_logic (plain code, unit-tested), the calls out in
-// order_saga_calls.cpp, the commands from outside in
-// order_saga_commands.cpp, the records in order_saga_records; what stays
-// is the one behaviour and the helpers that touch its state.
+// answers to its calls and its timers. About 580 lines: the decisions are
+// in order_saga_logic (plain code, unit-tested), the calls out and the
+// way out (the passivation handshake) in order_saga_calls.cpp, the
+// commands from outside in order_saga_commands.cpp, the records in
+// order_saga_records; what stays is the one behaviour and the journaling
+// it does on its hot path (templates, so no std::function per append).
 
 #include "actors/order_saga.hpp"
 
@@ -264,34 +265,6 @@ void on_result(saga_actor* self, const provider_result& r) {
 
 // -- the state machine
 // ----------------------------------------------------------
-
-/// A finished saga that was started for a command (a refund, or one that
-/// raced its end) exits once the command is answered and nothing is left
-/// to do — a refused or repeated command leaves no saga behind.
-bool finished(const order_saga_state& st) {
-  return is_terminal(st.logic.status()) && st.deferred.empty() && !st.journaling
-         && st.expected.empty() && st.logic.next().kind == saga_decision::idle;
-}
-
-/// Exits through the supervisor's handshake: a command it delivered in the
-/// meantime is seen first (and keeps the saga), one sent later is held and
-/// starts the saga again — none reaches a saga that is gone.
-void leave(saga_actor* self) {
-  auto& st = self->state;
-  if (!st.deps.sagas) {
-    self->quit(); // unsupervised (tests)
-    return;
-  }
-  if (st.leaving)
-    return;
-  st.leaving = true;
-  st.deps.sagas.supervisor().send(self, atom::passivate::value, st.id, true);
-}
-
-void quit_if_finished(saga_actor* self) {
-  if (finished(self->state))
-    leave(self);
-}
 
 void advance(saga_actor* self) {
   auto& st = self->state;

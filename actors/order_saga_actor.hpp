@@ -132,6 +132,21 @@ void run_credit_note(saga_actor* self, size_t index, uint32_t attempt);
 void on_dispute(saga_actor* self, const dispute_notice& notice,
                 const reply_ptr& out);
 
+/// Nothing left to do and nothing waiting: the saga may exit. (A finished
+/// saga started for a command — a refund, or one that raced its end —
+/// exits once the command is answered: a refused or repeated command leaves
+/// no saga behind.)
+bool finished(const order_saga_state& st);
+
+/// Exits through the supervisor's handshake (`passivate`): a command it
+/// delivered in the meantime is seen first (and keeps the saga), one sent
+/// later is held and starts the saga again — none reaches a saga that is
+/// gone. Unsupervised (tests): quits at once.
+void leave(saga_actor* self);
+
+/// `leave` if `finished` (after every command handler).
+void quit_if_finished(saga_actor* self);
+
 /// Tells the saga supervisor whether this saga waits for the outside world
 /// (3-D Secure, a parked step): a waiting saga gives its running slot back
 /// (orders.max_active_sagas), so waiting orders never block new ones.

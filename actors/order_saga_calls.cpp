@@ -1,5 +1,6 @@
 // The order saga's calls to the outside: provider calls with their timer,
-// the 3-D Secure deadline, the durable resume job, idle reports.
+// the 3-D Secure deadline, the durable resume job, idle reports, and its
+// way out (the passivation handshake with the sagas supervisor).
 
 #include <nlohmann/json.hpp>
 
@@ -116,6 +117,30 @@ void run_step(saga_actor* self, saga_step step, uint32_t attempt) {
     send_call(self, step, attempt, false, "find_invoice");
   else
     send_call(self, step, attempt, false);
+}
+
+// -- the way out --------------------------------------------------------------
+
+bool finished(const order_saga_state& st) {
+  return is_terminal(st.logic.status()) && st.deferred.empty() && !st.journaling
+         && st.expected.empty() && st.logic.next().kind == saga_decision::idle;
+}
+
+void leave(saga_actor* self) {
+  auto& st = self->state;
+  if (!st.deps.sagas) {
+    self->quit(); // unsupervised (tests)
+    return;
+  }
+  if (st.leaving)
+    return;
+  st.leaving = true;
+  st.deps.sagas.supervisor().send(self, atom::passivate::value, st.id, true);
+}
+
+void quit_if_finished(saga_actor* self) {
+  if (finished(self->state))
+    leave(self);
 }
 
 } // namespace kassa::saga_detail

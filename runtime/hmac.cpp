@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "runtime/hex.hpp"
+
 namespace kassa {
 
 namespace {
@@ -14,16 +16,6 @@ unsigned int mac_of(std::string_view key, std::string_view message,
        reinterpret_cast<const unsigned char*>(message.data()), message.size(),
        mac, &len);
   return len;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
 }
 
 } // namespace
@@ -43,8 +35,8 @@ std::optional<std::string> bytes_from_hex(std::string_view hex) {
   std::string out;
   out.reserve(hex.size() / 2);
   for (size_t i = 0; i < hex.size(); i += 2) {
-    auto hi = hex_digit(hex[i]);
-    auto lo = hex_digit(hex[i + 1]);
+    auto hi = hex_value(hex[i]);
+    auto lo = hex_value(hex[i + 1]);
     if (hi < 0 || lo < 0)
       return std::nullopt;
     out += static_cast<char>(hi * 16 + lo);

@@ -1,20 +1,11 @@
 #include "adapters/http/api.hpp"
 
+#include "runtime/hex.hpp"
 #include "runtime/json_text.hpp"
 
 namespace kassa {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 std::string url_decode(std::string_view text) {
   std::string out;
