@@ -86,9 +86,16 @@ public:
   /// what it is told and exits again). Without a starter, `tell`.
   template <class... Ts>
   void start_and_tell(const std::string& order_id, Ts&&... xs) const {
-    if (starter_ && *starter_)
-      supervisor_.anon_send(atom::add::value, (*starter_)(order_id));
-    tell(order_id, std::forward<Ts>(xs)...);
+    static_assert(accepts_message<order_saga_actor, Ts...>(),
+                  "an order saga's protocol declares no such message");
+    if (!starter_ || !*starter_) {
+      tell(order_id, std::forward<Ts>(xs)...);
+      return;
+    }
+    // One message: the saga cannot finish between its start and the
+    // delivery (an `add` and a `tell` could see it exit in between).
+    supervisor_.anon_send(atom::tell::value, (*starter_)(order_id),
+                          caf::make_message(std::forward<Ts>(xs)...));
   }
 
   /// The supervisor itself: starting (`add`), restarting, listing and

@@ -415,6 +415,13 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
     [self](atom::tell, const std::string& name, caf::message& msg) {
       route_to_child(self, name, std::move(msg), caf::response_promise{});
     },
+    [self, add_child](atom::tell, child_spec& spec, caf::message& msg) {
+      // One message, so nothing (a child's exit) comes between the add
+      // and the delivery.
+      auto name = spec.name;
+      add_child(std::move(spec), nullptr);
+      route_to_child(self, name, std::move(msg), caf::response_promise{});
+    },
     [self](atom::passivate, const std::string& name, bool leave) {
       auto i = self->state.children.find(name);
       if (i == self->state.children.end() || !i->second.handle)

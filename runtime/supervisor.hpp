@@ -80,6 +80,10 @@ struct child_spec {
 /// - `(atom::tell, std::string name, caf::message)`: delivers the message to
 ///   the child's current incarnation; held while the child is restarting, so
 ///   callers need no handle that a restart would make stale.
+/// - `(atom::tell, child_spec, caf::message)`: supervises the child first
+///   unless it does already, then delivers — in one message, so the child
+///   cannot exit between the two (an `add` and a `tell` could see it
+///   finish in between, and the message would find no child).
 /// - `(atom::ask, std::string name, caf::message) -> <the child's answer>`:
 ///   the same as a request; the child answers the original requester.
 /// - `(atom::names) -> std::vector<std::string>`: every child it supervises.

@@ -30,6 +30,7 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<atom::restart,
                   std::vector<child_spec>>::with<std::vector<std::string>>,
   caf::reacts_to<atom::tell, std::string, caf::message>,
+  caf::reacts_to<atom::tell, child_spec, caf::message>,
   caf::replies_to<atom::names>::with<std::vector<std::string>>,
   caf::reacts_to<atom::stop, std::vector<std::string>>,
   caf::reacts_to<atom::idle, std::string, bool>,

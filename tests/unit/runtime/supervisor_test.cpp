@@ -595,3 +595,28 @@ TEST_CASE_METHOD(fixture,
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   sched->run();
 }
+
+TEST_CASE_METHOD(fixture,
+                 "a tell with the child's spec starts it when absent and "
+                 "delivers in the same step",
+                 "[supervisor]") {
+  auto sup = spawn(5);
+  auto other = std::make_shared<child_stats>();
+  auto told = [&](const char* cmd) {
+    caf::anon_send(sup, atom::tell::value, counting_child("w2", other),
+                   caf::make_message(std::string{cmd}));
+    sched->run();
+  };
+  told("record");
+  CHECK(other->starts == 1);
+  CHECK(other->records == 1);
+  told("record"); // running: delivered, not started again
+  CHECK(other->starts == 1);
+  CHECK(other->records == 2);
+  told("quit");
+  told("record"); // gone: started again for it
+  CHECK(other->starts == 2);
+  CHECK(other->records == 3);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  sched->run();
+}
