@@ -6,8 +6,10 @@
 #include <atomic>
 #include <memory>
 
-#include <caf/all.hpp>
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
+#include <caf/send.hpp>
 #include <catch2/catch.hpp>
 
 #include "fakes/test_system.hpp"

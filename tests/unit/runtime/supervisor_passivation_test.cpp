@@ -2,6 +2,7 @@
 // (a child that asks to leave sees what was delivered before; what comes
 // after starts it again) and a tell that adds its child in the same step.
 
+#include <caf/all.hpp>
 #include <catch2/catch.hpp>
 
 #include "unit/runtime/supervisor_fixture.hpp"

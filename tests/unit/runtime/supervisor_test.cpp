@@ -1,3 +1,4 @@
+#include <caf/all.hpp>
 #include <catch2/catch.hpp>
 
 #include "unit/runtime/supervisor_fixture.hpp"
