@@ -1,5 +1,6 @@
 #include "runtime/supervisor.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -57,6 +58,10 @@ struct supervisor_state {
   std::chrono::steady_clock::time_point paused_since{};
   size_t paused_in_episode = 0;
   gauge* paused_gauge = nullptr;
+  /// Children stopped for good whose exit may still be on its way (a
+  /// child that ended on its own just before `stop` unlinked it): their
+  /// exit is not the parent's. The last few thousand.
+  std::deque<caf::actor_addr> departed;
 };
 
 using supervisor_pointer = caf::stateful_actor<supervisor_state>*;
@@ -363,6 +368,14 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
         return;
       }
     }
+    // A child stopped for good that had ended already: not our parent.
+    // (Quitting here, normally, took the whole `sagas` supervisor away
+    // when a shard's sagas were stopped as they ended on their own.)
+    if (auto d = std::find(st.departed.begin(), st.departed.end(), msg.source);
+        d != st.departed.end()) {
+      st.departed.erase(d);
+      return;
+    }
     // Not a child: our parent (or someone linked to us) went down.
     self->quit(std::move(msg.reason));
   });
@@ -472,6 +485,9 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
         if (child.handle) {
           self->unlink_from(child.handle);
           self->send_exit(child.handle, caf::exit_reason::user_shutdown);
+          st.departed.push_back(child.handle.address());
+          if (st.departed.size() > 4096)
+            st.departed.pop_front();
         }
         if (child.spec.slot)
           child.spec.slot->clear();
