@@ -90,6 +90,20 @@ struct fixture : test::test_system {
     sched->run();
   }
 
+  /// What `(get, name)` answers when it finds no child (none: it found one).
+  caf::error lookup_error(const caf::actor& sup, const std::string& name) {
+    caf::error got;
+    spawn_probe([&](caf::event_based_actor* self) {
+      self->request(sup, caf::infinite, atom::get::value, name)
+        .then([](const caf::actor&) {},
+              [&](caf::error& e) {
+                got = e;
+              });
+    });
+    sched->run();
+    return got;
+  }
+
   uint64_t restarts() {
     return metrics
       .get_counter("kassa_actor_restarts_total", "",

@@ -84,16 +84,7 @@ TEST_CASE_METHOD(fixture,
   CHECK(restarts() == 0); // not a crash
   // Asked to leave with nothing coming: it is gone for good.
   tell(sup, "leave");
-  caf::error got;
-  spawn_probe([&](caf::event_based_actor* self) {
-    self->request(sup, caf::infinite, atom::get::value, std::string{"worker"})
-      .then([](const caf::actor&) {},
-            [&](caf::error& e) {
-              got = e;
-            });
-  });
-  sched->run();
-  CHECK(got == errc::unknown_child);
+  CHECK(lookup_error(sup, "worker") == errc::unknown_child);
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   sched->run();
 }
