@@ -197,6 +197,9 @@ void on_result(saga_actor* self, const provider_result& r) {
       ev.type = compensation ? saga_event_type::compensation_failed
                              : saga_event_type::step_failed;
       ev.permanent = r.outcome == provider_outcome::permanent;
+      ev.maybe_exists
+        = step == saga_step::charge_payment
+          && (r.outcome == provider_outcome::unknown || !r.ref.empty());
       ev.error = r.error;
       break;
     case provider_outcome::action_required:
@@ -206,6 +209,20 @@ void on_result(saga_actor* self, const provider_result& r) {
   }
   if (ev.type == saga_event_type::compensation_succeeded)
     ev.ref = st.logic.step(step).ref; // keep the effect's own reference
+  // Failover: a processor that is out (circuit open, or it answered that it
+  // did nothing) and holds nothing of this payment hands it to the next.
+  if (step == saga_step::charge_payment && !compensation
+      && (r.outcome == provider_outcome::unavailable
+          || (r.outcome == provider_outcome::transient && r.ref.empty()))
+      && st.logic.may_reroute()) {
+    if (auto next = next_payment_processor(st.order, st.logic); !next.empty()) {
+      ev = saga_event{};
+      ev.type = saga_event_type::payment_rerouted;
+      ev.step = step;
+      ev.ref = std::move(next);
+      ev.error = r.error;
+    }
+  }
   bool waiting = ev.type == saga_event_type::waiting;
   bool parked = ev.type == saga_event_type::parked;
   auto retry_after = r.retry_after_ms;

@@ -64,6 +64,7 @@ struct saga_targets {
   std::array<child_handle<provider_actor>, inventory_shards> inventory;
   child_handle<provider_actor> sandbox_payment;
   child_handle<provider_actor> stripe;
+  child_handle<provider_actor> adyen;
   child_handle<provider_actor> sandbox_invoicing;
   child_handle<provider_actor> billingo;
   child_handle<provider_actor> sandbox_shipping;

@@ -21,6 +21,8 @@ saga_targets::at(const call_route& route) const {
       return sandbox_payment;
     case call_receiver::stripe:
       return stripe;
+    case call_receiver::adyen:
+      return adyen;
     case call_receiver::sandbox_invoicing:
       return sandbox_invoicing;
     case call_receiver::billingo:
@@ -71,7 +73,8 @@ void arm_call_timer(saga_actor* self, caf::timespan delay) {
 void send_call(saga_actor* self, saga_step step, uint32_t attempt,
                bool compensation, const std::string& op_override) {
   auto& st = self->state;
-  auto& target = st.deps.targets.at(call_target(st.order, step, compensation));
+  auto& target
+    = st.deps.targets.at(call_target(st.order, st.logic, step, compensation));
   auto call
     = make_call(st.id, st.order, st.logic, step, attempt, compensation,
                 st.three_ds_confirmed, op_override, provider_result_sink{self});

@@ -209,7 +209,7 @@ void run_refund(saga_actor* self, size_t index, uint32_t attempt) {
     auto call = make_refund_call(st.id, st.order, st.logic, index, attempt,
                                  provider_result_sink{self});
     auto& target = st.deps.targets.at(
-      call_target(st.order, saga_step::charge_payment, true));
+      call_target(st.order, st.logic, saga_step::charge_payment, true));
     st.expected = call.message_id;
     st.expected_refund = st.logic.refunds().at(index).id;
     st.expected_attempt = attempt;
@@ -227,7 +227,7 @@ void send_credit_note_call(saga_actor* self, size_t index, uint32_t attempt,
   auto call = make_credit_note_call(st.id, st.order, st.logic, index, attempt,
                                     lookup, provider_result_sink{self});
   auto& target = st.deps.targets.at(
-    call_target(st.order, saga_step::create_invoice, false));
+    call_target(st.order, st.logic, saga_step::create_invoice, false));
   st.expected = call.message_id;
   st.expected_refund = st.logic.refunds().at(index).id;
   st.expected_credit_note = true;

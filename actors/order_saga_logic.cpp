@@ -32,7 +32,7 @@ std::optional<saga_step> parse_saga_step(std::string_view name) {
 
 namespace {
 
-constexpr std::array<std::string_view, 27> event_names{
+constexpr std::array<std::string_view, 28> event_names{
   "order.created",
   "step.started",
   "step.succeeded",
@@ -60,6 +60,7 @@ constexpr std::array<std::string_view, 27> event_names{
   "credit_note.started",
   "credit_note.issued",
   "credit_note.failed",
+  "payment.rerouted",
 };
 
 } // namespace
@@ -174,6 +175,8 @@ void saga_state::apply(const saga_event& e) {
       st.error.clear();
       break;
     case saga_event_type::step_failed:
+      if (e.step == saga_step::charge_payment && e.maybe_exists)
+        charge_held_ = true;
       st.error = e.error;
       st.last_failure_transient = !e.permanent;
       // Attempts an open circuit refused do not count against the budget.
@@ -208,6 +211,8 @@ void saga_state::apply(const saga_event& e) {
         status_ = saga_status::compensating;
       break;
     case saga_event_type::waiting:
+      if (e.step == saga_step::charge_payment)
+        charge_held_ = true; // 3-D Secure at this processor
       // The step waits for the customer; it is not in flight any more.
       status_ = saga_status::waiting;
       st.status = step_status::pending;
@@ -225,6 +230,17 @@ void saga_state::apply(const saga_event& e) {
         ++st.parks;
         st.status = step_status::pending;
       }
+      break;
+    case saga_event_type::payment_rerouted:
+      // A fresh start at the next processor: its own attempts and parks.
+      processor_ = e.ref;
+      charge_held_ = false;
+      parked_ = false;
+      st.status = step_status::pending;
+      st.attempts = 0;
+      st.parks = 0;
+      st.error = e.error;
+      st.last_failure_transient = true;
       break;
     case saga_event_type::completed:
       status_ = saga_status::completed;
@@ -314,6 +330,12 @@ void saga_state::apply(const saga_event& e) {
       break;
     }
   }
+}
+
+bool saga_state::may_reroute() const {
+  auto& charge = step(saga_step::charge_payment);
+  return !charge_held_ && !compensating() && !cancel_requested_
+         && charge.status != step_status::done && !is_terminal(status_);
 }
 
 bool saga_state::knows_dispute_message(const std::string& message_id) const {

@@ -74,6 +74,9 @@ enum class saga_event_type : uint8_t {
   credit_note_started, ///< the credit note of a succeeded refund
   credit_note_issued,
   credit_note_failed,
+  /// The charge moves to the order's next processor (`ref`): the one it
+  /// was sent to is out and holds nothing of it.
+  payment_rerouted,
 };
 
 std::string_view to_string(saga_event_type t);
@@ -105,8 +108,11 @@ struct saga_event {
   saga_step step = saga_step::reserve_stock;
   uint32_t attempt = 0;
   bool permanent = false; ///< step_failed / compensation_failed
-  std::string ref;        ///< provider reference of a success
-  std::string error;      ///< text of a failure
+  /// step_failed: no clear answer, or one naming a payment (Adyen's
+  /// `Pending`) — something may exist at the processor.
+  bool maybe_exists = false;
+  std::string ref;   ///< provider reference of a success
+  std::string error; ///< text of a failure
   /// capture_requested: the amount to capture (0: all that was authorized);
   /// refund_requested: the amount to refund.
   int64_t amount_minor = 0;
@@ -287,6 +293,16 @@ public:
   bool cancel_requested() const {
     return cancel_requested_;
   }
+  /// The processor that holds (or is to hold) the payment: empty = the
+  /// order's first; set when the charge was rerouted.
+  const std::string& payment_processor() const {
+    return processor_;
+  }
+  /// The charge may move to another processor: not done, and nothing at
+  /// the current one may exist (no unknown outcome, no pending payment, no
+  /// 3-D Secure under way) — an unknown outcome is resolved with the same
+  /// processor first.
+  bool may_reroute() const;
   /// True while a step's action or a compensation has started and not ended:
   /// on resume it must run again (idempotently).
   bool in_flight() const;
@@ -306,6 +322,8 @@ private:
   std::vector<refund_state> refunds_;
   std::vector<dispute_state> disputes_;
   std::vector<std::string> dispute_messages_;
+  std::string processor_;
+  bool charge_held_ = false; ///< see may_reroute
   bool parked_ = false;
   saga_step parked_step_ = saga_step::reserve_stock;
   bool parked_compensation_ = false;

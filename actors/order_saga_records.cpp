@@ -30,6 +30,10 @@ order_data order_from_json(const json& request) {
   d.customer_email = j.at("customer").value("email", "");
   d.payment_token = j.at("payment").value("token", "");
   d.payment_provider = j.at("payment").value("provider", "sandbox");
+  if (auto p = j.at("payment").find("processors");
+      p != j.at("payment").end() && p->is_array())
+    for (auto& name : *p)
+      d.payment_processors.push_back(name.get<std::string>());
   d.manual_capture = j.value("capture", "automatic") == "manual";
   if (j.contains("invoicing") && j["invoicing"].is_object())
     d.invoicing_provider = j["invoicing"].value("provider", "sandbox");
@@ -44,7 +48,7 @@ namespace {
 /// what was authorized and captured.
 json payment_view(const saga_state& s, const order_data& order) {
   auto charge = s.step(saga_step::charge_payment).status;
-  json j{{"provider", order.payment_provider},
+  json j{{"provider", payment_processor(order, s)},
          {"id", s.step(saga_step::charge_payment).ref}};
   if (!s.manual_capture()) {
     j["status"] = charge == step_status::compensated ? "refunded" : "captured";
@@ -164,6 +168,7 @@ saga_event event_of(const journal_entry& e) {
       ev.ref = d.value("ref", "");
       ev.error = d.value("error", "");
       ev.permanent = d.value("permanent", false);
+      ev.maybe_exists = d.value("maybe_exists", false);
       ev.amount_minor = d.value("amount_minor", int64_t{0});
       ev.refund_id = d.value("refund_id", "");
       ev.key = d.value("idempotency_key", "");
@@ -249,6 +254,8 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
       || ev.type == saga_event_type::refund_failed
       || ev.type == saga_event_type::credit_note_failed)
     set("permanent", ev.permanent ? "true" : "false");
+  if (ev.maybe_exists) // only then: the common row stays as it was
+    set("maybe_exists", "true");
   if (!ev.refund_id.empty()) {
     set("refund_id", quoted(ev.refund_id));
     if (ev.type != saga_event_type::refund_requested)
@@ -306,8 +313,36 @@ saga_state fold_journal(const std::vector<journal_entry>& entries,
   return s;
 }
 
-call_route call_target(const order_data& order, saga_step step,
-                       bool compensation) {
+const std::string& payment_processor(const order_data& order,
+                                     const saga_state& logic) {
+  return logic.payment_processor().empty() ? order.payment_provider
+                                           : logic.payment_processor();
+}
+
+std::string next_payment_processor(const order_data& order,
+                                   const saga_state& logic) {
+  auto& list = order.payment_processors;
+  auto at
+    = std::find(list.begin(), list.end(), payment_processor(order, logic));
+  if (at == list.end() || at + 1 == list.end())
+    return {};
+  return *(at + 1);
+}
+
+namespace {
+
+call_receiver payment_receiver(const std::string& processor) {
+  if (processor == "stripe")
+    return call_receiver::stripe;
+  if (processor == "adyen")
+    return call_receiver::adyen;
+  return call_receiver::sandbox_payment;
+}
+
+} // namespace
+
+call_route call_target(const order_data& order, const saga_state& logic,
+                       saga_step step, bool compensation) {
   auto shard = inventory_shard(order.lines.empty() ? "" : order.lines[0].sku);
   switch (step) {
     case saga_step::reserve_stock:
@@ -322,17 +357,12 @@ call_route call_target(const order_data& order, saga_step step,
               0, compensation ? "storno" : "invoice"};
     case saga_step::charge_payment:
       // With manual capture an authorization is undone by a void.
-      return {order.payment_provider == "stripe"
-                ? call_receiver::stripe
-                : call_receiver::sandbox_payment,
-              0,
+      return {payment_receiver(payment_processor(order, logic)), 0,
               order.manual_capture ? (compensation ? "void" : "authorize")
                                    : (compensation ? "refund" : "charge")};
     case saga_step::capture_payment:
-      return {order.payment_provider == "stripe"
-                ? call_receiver::stripe
-                : call_receiver::sandbox_payment,
-              0, compensation ? "refund" : "capture"};
+      return {payment_receiver(payment_processor(order, logic)), 0,
+              compensation ? "refund" : "capture"};
     case saga_step::create_shipment:
       return {call_receiver::sandbox_shipping, 0,
               compensation ? "cancel_shipment" : "shipment"};
@@ -385,7 +415,7 @@ provider_call make_call(const std::string& saga_id, const order_data& order,
                         uint32_t attempt, bool compensation,
                         bool three_ds_confirmed, const std::string& op_override,
                         provider_result_sink reply_to) {
-  auto op = call_target(order, step, compensation).op;
+  auto op = call_target(order, logic, step, compensation).op;
   if (!op_override.empty())
     op = op_override;
   provider_call call;
@@ -394,6 +424,14 @@ provider_call make_call(const std::string& saga_id, const order_data& order,
                     + (op_override.empty() ? "" : ":" + op_override);
   call.idempotency_key = saga_id + ":" + std::string{to_string(step)}
                          + (compensation ? ":undo" : "");
+  // A rerouted payment is a new one at another processor: its own keys
+  // and message ids (a late answer of the first processor matches none).
+  if (!logic.payment_processor().empty()
+      && (step == saga_step::charge_payment
+          || step == saga_step::capture_payment)) {
+    call.message_id += ":" + logic.payment_processor();
+    call.idempotency_key += ":" + logic.payment_processor();
+  }
   call.op = op;
   call.order_id = saga_id;
   call.amount_minor = order.total_minor;

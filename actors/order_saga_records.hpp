@@ -24,7 +24,10 @@ struct order_data {
   std::string customer_email;
   std::string payment_token;
   std::string shipping_address;
-  std::string payment_provider = "sandbox";   ///< sandbox | stripe
+  std::string payment_provider = "sandbox"; ///< sandbox | stripe | adyen
+  /// The processors that may charge it, in order (`"provider":"auto"`:
+  /// from the routing table; else the one provider).
+  std::vector<std::string> payment_processors;
   std::string invoicing_provider = "sandbox"; ///< sandbox | billingo
   /// `"capture":"manual"`: authorize at checkout, capture on command.
   bool manual_capture = false;
@@ -63,6 +66,7 @@ enum class call_receiver : uint8_t {
   inventory,
   sandbox_payment,
   stripe,
+  adyen,
   sandbox_invoicing,
   billingo,
   sandbox_shipping,
@@ -77,8 +81,17 @@ struct call_route {
   std::string op;
 };
 
-call_route call_target(const order_data& order, saga_step step,
-                       bool compensation);
+/// The payment processor that holds (or is to hold) the order's payment:
+/// its first one, or the one the charge was rerouted to.
+const std::string& payment_processor(const order_data& order,
+                                     const saga_state& logic);
+
+/// The processor after the current one in the order's list; empty = none.
+std::string next_payment_processor(const order_data& order,
+                                   const saga_state& logic);
+
+call_route call_target(const order_data& order, const saga_state& logic,
+                       saga_step step, bool compensation);
 
 /// The call that issues (or, `lookup`, finds) the credit note of refund
 /// `refund` at `attempt`: to the order's invoicing provider, against the

@@ -10,6 +10,7 @@
 #include "actors/notification_hub.hpp"
 #include "actors/order_saga.hpp"
 #include "actors/order_saga_records.hpp"
+#include "actors/payment_routing.hpp"
 #include "actors/provider_connection.hpp"
 #include "actors/saga_jobs.hpp"
 #include "actors/saga_placement.hpp"
@@ -263,6 +264,8 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
                                    child_handle<provider_control_actor>{slot});
     if (real.options.name == "stripe")
       targets.stripe = handle;
+    else if (real.options.name == "adyen")
+      targets.adyen = handle;
     else if (real.options.name == "billingo")
       targets.billingo = handle;
   }
@@ -272,17 +275,19 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
                     return spawn_saga_supervisor(parent, saga_deps);
                   },
                   sagas_slot});
-  child_handle<order_intake_actor> intake{slot_for(
-    {"order_intake", [db, saga_deps, &metrics](caf::local_actor* parent) {
-       return spawn_order_intake(
-         parent, db, saga_deps.sagas.supervisor(),
-         [saga_deps](std::string id, const nlohmann::json& request) {
-           return order_saga_spec(
-             std::move(id), saga_deps,
-             std::make_shared<const order_data>(order_from_json(request)));
-         },
-         saga_deps.ownership, &metrics);
-     }})};
+  auto routing = make_payment_routing(config);
+  child_handle<order_intake_actor> intake{
+    slot_for({"order_intake",
+              [db, saga_deps, routing, &metrics](caf::local_actor* parent) {
+                return spawn_order_intake(
+                  parent, db, saga_deps.sagas.supervisor(),
+                  [saga_deps](std::string id, const nlohmann::json& request) {
+                    return order_saga_spec(std::move(id), saga_deps,
+                                           std::make_shared<const order_data>(
+                                             order_from_json(request)));
+                  },
+                  saga_deps.ownership, routing, &metrics);
+              }})};
   // Shard ownership: the keeper renews, takes and gives back leases and
   // tells the placement, which starts and stops the sagas of those shards.
   child_handle<shard_listener_actor> placement{

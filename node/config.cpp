@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "actors/payment_routing.hpp"
 #include "runtime/hmac.hpp"
 
 namespace kassa {
@@ -121,6 +122,11 @@ std::optional<config_error> check_values(const config_values& values) {
                           "cluster.tls_certificate, cluster.tls_key and "
                           "cluster.tls_ca go together (all three or none)"};
   }
+  for (auto& entry : values.get_list("payments.routes")) {
+    auto parsed = parse_payment_route(entry, payment_processor_names());
+    if (auto why = std::get_if<std::string>(&parsed))
+      return config_error{"payments.routes", "\"" + entry + "\": " + *why};
+  }
   if (auto key = values.get_string("adyen.hmac_key");
       !key.empty() && !bytes_from_hex(key))
     return config_error{"adyen.hmac_key",
@@ -154,7 +160,8 @@ const std::vector<std::string_view>& provider_connection_names() {
   static const std::vector<std::string_view> names{
     "sandbox-payment",  "sandbox-invoicing",
     "sandbox-shipping", "sandbox-messaging",
-    "stripe",           "billingo"};
+    "stripe",           "adyen",
+    "billingo"};
   return names;
 }
 
@@ -241,7 +248,13 @@ node_config to_node_config(const config_values& v) {
   c.stripe.secret_key = v.get_string("stripe.secret_key");
   c.stripe.secret_key_file = v.get_string("stripe.secret_key_file");
   c.stripe.webhook_secret = v.get_string("stripe.webhook_secret");
+  c.adyen.base_url = v.get_string("adyen.base_url");
+  c.adyen.api_key = v.get_string("adyen.api_key");
+  c.adyen.api_key_file = v.get_string("adyen.api_key_file");
+  c.adyen.merchant_account = v.get_string("adyen.merchant_account");
+  c.adyen.return_url = v.get_string("adyen.return_url");
   c.adyen.hmac_key = v.get_string("adyen.hmac_key");
+  c.orders.payment_routes = v.get_list("payments.routes");
   c.billingo.base_url = v.get_string("billingo.base_url");
   c.billingo.api_key = v.get_string("billingo.api_key");
   c.billingo.api_key_file = v.get_string("billingo.api_key_file");

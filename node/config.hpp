@@ -129,6 +129,8 @@ struct node_config {
     int64_t three_ds_timeout_ms = 900000;
     int64_t authorization_ttl_ms = 604800000;
     std::string payment_provider = "sandbox";
+    /// payments.routes, each checked: `"auto"` orders' processors.
+    std::vector<std::string> payment_routes;
     int64_t max_active_sagas = 1000;
     int64_t resume_per_s = 4000;
     int64_t max_revivals = 3;
@@ -142,6 +144,11 @@ struct node_config {
     std::string webhook_secret;
   } stripe;
   struct {
+    std::string base_url;
+    std::string api_key;
+    std::string api_key_file;
+    std::string merchant_account;
+    std::string return_url;
     std::string hmac_key; ///< hex, as Adyen's Customer Area shows it
   } adyen;
   struct {

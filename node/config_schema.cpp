@@ -248,8 +248,18 @@ const std::vector<config_key>& config_schema() {
     int_key("orders.resume_per_s", "4000", 1, 1000000,
             "Sagas paused by a database outage restart at most this many a "
             "second once it is back (each reloads its journal)."),
-    str_key("orders.payment_provider", "sandbox", "sandbox|stripe",
-            "Payment provider of an order that names none."),
+    str_key("orders.payment_provider", "sandbox", "sandbox|stripe|adyen|auto",
+            "Payment processor of an order that names none (`auto`: the "
+            "first of payments.routes that matches)."),
+    list_key("payments.routes",
+             "The routing table of `\"provider\":\"auto\"` orders, tried in "
+             "order: `[currency=EUR|USD] [country=DE|AT] [min=<minor>] "
+             "[max=<minor>] -> <processor> [<fallback> ...]`, e.g. "
+             "`currency=EUR -> adyen stripe`, `-> sandbox` (matches all). "
+             "An order is charged by the first processor of the first "
+             "matching entry; while that one is out (circuit open, or it "
+             "answers unavailable before anything was authorized) by the "
+             "next."),
     str_key("orders.invoicing_provider", "sandbox", "sandbox|billingo",
             "Invoicing provider of new orders."),
     str_key("stripe.base_url", "https://api.stripe.com", "",
@@ -261,6 +271,20 @@ const std::vector<config_key>& config_schema() {
     str_key("stripe.webhook_secret", "", "",
             "Signing secret of POST /v1/webhooks/stripe; empty = the "
             "endpoint answers 404."),
+    str_key(
+      "adyen.base_url", "https://checkout-test.adyen.com/v71", "",
+      "Adyen Checkout API v71 base URL (live: your "
+      "`https://<prefix>-checkout-live.adyenpayments.com/checkout/v71`)."),
+    str_key("adyen.api_key", "", "",
+            "Adyen API key (X-API-Key); empty (and no file) = no Adyen "
+            "connection."),
+    str_key("adyen.api_key_file", "", "",
+            "File holding the Adyen API key (read at start)."),
+    str_key("adyen.merchant_account", "", "",
+            "Adyen merchant account of every payment (required with a key)."),
+    str_key("adyen.return_url", "https://example.invalid/kassa/return", "",
+            "returnUrl sent with each payment (where a shopper comes back "
+            "after a redirect)."),
     str_key("adyen.hmac_key", "", "",
             "HMAC key (hex) of the webhooks Adyen sends to POST "
             "/v1/webhooks/adyen; empty = the endpoint answers 404."),

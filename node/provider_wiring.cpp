@@ -1,10 +1,13 @@
 #include "node/provider_wiring.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <iterator>
 
+#include "actors/payment_routing.hpp"
 #include "adapters/http/client.hpp"
+#include "adapters/providers/adyen.hpp"
 #include "adapters/providers/billingo.hpp"
 #include "adapters/providers/stripe.hpp"
 #include "node/config.hpp"
@@ -64,6 +67,40 @@ provider_connection_options connection_options(const node_config& config,
   return o;
 }
 
+std::shared_ptr<const payment_routing>
+make_payment_routing(const node_config& config) {
+  auto routing = std::make_shared<payment_routing>();
+  for (auto& entry : config.orders.payment_routes) {
+    auto parsed = parse_payment_route(entry, payment_processor_names());
+    if (auto r = std::get_if<payment_route>(&parsed))
+      routing->push_back(std::move(*r));
+  }
+  return routing;
+}
+
+std::string
+check_payment_processors(const node_config& config,
+                         const std::vector<std::string>& configured) {
+  auto has = [&](const std::string& name) {
+    return std::find(configured.begin(), configured.end(), name)
+           != configured.end();
+  };
+  auto needs = [](const std::string& name) -> std::string {
+    return name == "stripe" ? "stripe.secret_key or stripe.secret_key_file"
+                            : "adyen.api_key or adyen.api_key_file";
+  };
+  auto& fallback = config.orders.payment_provider;
+  if (fallback == "auto" && config.orders.payment_routes.empty())
+    return "orders.payment_provider: auto needs payments.routes";
+  if (fallback != "auto" && !has(fallback))
+    return "orders.payment_provider: " + fallback + " needs " + needs(fallback);
+  for (auto& route : *make_payment_routing(config))
+    for (auto& name : route.processors)
+      if (!has(name))
+        return "payments.routes: " + name + " needs " + needs(name);
+  return {};
+}
+
 /// Stripe and Billingo connections for what the configuration enables.
 std::string make_real_providers(const node_config& config,
                                 std::vector<real_provider>& out,
@@ -94,6 +131,22 @@ std::string make_real_providers(const node_config& config,
       {connection_options(config, "stripe", provider_kind::payment, "stripe"),
        [client, stripe_key](caf::local_actor* self) {
          return spawn_stripe_adapter(self, client, stripe_key);
+       }});
+  }
+  auto adyen_key = read_secret(config.adyen.api_key, config.adyen.api_key_file,
+                               "adyen.api_key_file", failure);
+  if (!adyen_key.empty()) {
+    if (config.adyen.merchant_account.empty())
+      return "adyen.merchant_account: required with an Adyen API key";
+    auto client = client_for(config.adyen.base_url, "adyen.base_url", "adyen");
+    if (!client)
+      return failure;
+    adyen_settings settings{adyen_key, config.adyen.merchant_account,
+                            config.adyen.return_url};
+    out.push_back(
+      {connection_options(config, "adyen", provider_kind::payment, "adyen"),
+       [client, settings](caf::local_actor* self) {
+         return spawn_adyen_adapter(self, client, settings);
        }});
   }
   auto billingo_key

@@ -3,6 +3,7 @@
 // Composition-root helpers: the provider connections a configuration asks
 // for (limits and policies, real adapters with their HTTP clients).
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,8 @@
 namespace kassa {
 
 struct node_config;
+struct payment_route;
+using payment_routing = std::vector<payment_route>;
 
 /// The limits and policies of a provider connection.
 provider_connection_options connection_options(const node_config& config,
@@ -25,6 +28,18 @@ struct real_provider {
   provider_connection_options options;
   adapter_factory make_adapter;
 };
+
+/// The routing table of payments.routes (checked at load: every entry
+/// reads).
+std::shared_ptr<const payment_routing>
+make_payment_routing(const node_config& config);
+
+/// Empty, or why the payment settings name a processor this node does not
+/// have (`configured`: sandbox and the real ones with keys):
+/// orders.payment_provider, and each processor of payments.routes.
+std::string
+check_payment_processors(const node_config& config,
+                         const std::vector<std::string>& configured);
 
 /// Stripe and Billingo connections for what the configuration enables;
 /// returns an empty string or the one-line reason it cannot (a secret file

@@ -121,17 +121,20 @@ int serve(const node_config& config, const logger& log) {
     log.error("node", failure);
     return 2;
   }
-  bool stripe_enabled = false;
   bool billingo_enabled = false;
+  std::vector<std::string> payment_processors{"sandbox"};
   for (auto& p : real_providers) {
-    stripe_enabled |= p.options.name == "stripe";
     billingo_enabled |= p.options.name == "billingo";
+    if (p.options.kind == "payment")
+      payment_processors.push_back(p.options.name);
   }
-  if (config.orders.payment_provider == "stripe" && !stripe_enabled) {
-    std::cerr << "kassa serve: orders.payment_provider: stripe needs "
-                 "stripe.secret_key or stripe.secret_key_file\n";
+  if (auto why = check_payment_processors(config, payment_processors);
+      !why.empty()) {
+    std::cerr << "kassa serve: " << why << '\n';
     return 2;
   }
+  if (!config.orders.payment_routes.empty())
+    payment_processors.emplace_back("auto");
   if (config.orders.invoicing_provider == "billingo" && !billingo_enabled) {
     std::cerr << "kassa serve: orders.invoicing_provider: billingo needs "
                  "billingo.api_key or billingo.api_key_file\n";
@@ -209,7 +212,7 @@ int serve(const node_config& config, const logger& log) {
                        config.ws.customer_token_secret,
                        tree.providers,
                        config.orders.payment_provider,
-                       stripe_enabled,
+                       payment_processors,
                        config.orders.invoicing_provider,
                        config.stripe.webhook_secret,
                        tree.saga_policy,

@@ -14,6 +14,7 @@
 #include "actors/inventory.hpp"
 #include "actors/order_pricing.hpp"
 #include "actors/order_saga_logic.hpp"
+#include "actors/payment_routing.hpp"
 #include "actors/type_ids.hpp"
 #include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
@@ -66,6 +67,7 @@ std::optional<pg::error> write_orders(pg::connection& conn,
                                       const std::vector<intake_item>& batch,
                                       const ownership_view* held,
                                       uint32_t shard_count,
+                                      const payment_routing* routing,
                                       std::vector<intake_outcome>& outcomes) {
   pg::result res;
   // 1. The items to decide: all but repeats of a key earlier in the batch.
@@ -111,6 +113,13 @@ std::optional<pg::error> write_orders(pg::connection& conn,
     if (auto refused = price_order(*requests[i], prices)) {
       o.answer = invalid_item(refused->item, refused->why);
       continue;
+    }
+    if (routing) {
+      if (auto why = route_payment(*requests[i], *routing)) {
+        o.answer = reply::fail(failure_code::invalid_field,
+                               "payment.provider: " + *why, "payment.provider");
+        continue;
+      }
     }
     // An id in a shard this node holds: its saga runs here, where the
     // order arrived (docs/cluster.md). Tries per id: shards / held.
@@ -244,7 +253,8 @@ void answer_replays(pg::connection& conn, const std::vector<intake_item>& batch,
 std::vector<intake_outcome> create_orders(pg::connection& conn,
                                           const std::vector<intake_item>& batch,
                                           const ownership_view* held,
-                                          uint32_t shard_count) {
+                                          uint32_t shard_count,
+                                          const payment_routing* routing) {
   std::vector<intake_outcome> outcomes(batch.size());
   auto all_failed = [&](const std::string& why) {
     for (auto& o : outcomes)
@@ -256,7 +266,8 @@ std::vector<intake_outcome> create_orders(pg::connection& conn,
     return all_failed("not connected");
   // write_orders opens and commits the transaction; after a failure it may
   // still be open.
-  if (auto err = write_orders(conn, batch, held, shard_count, outcomes)) {
+  if (auto err
+      = write_orders(conn, batch, held, shard_count, routing, outcomes)) {
     // The COMMIT goes with the batch's last statement: a connection that
     // broke meanwhile may have taken it to the server first.
     if (!conn.ok()) {
@@ -280,6 +291,7 @@ struct intake_state {
   child_handle<supervisor_actor> sagas; ///< where new sagas go
   new_saga_spec saga_spec;
   std::shared_ptr<const shard_ownership> ownership;
+  std::shared_ptr<const payment_routing> routing;
   group_commit_queue<intake_item> queue;
   histogram* batch_sizes = nullptr;
 };
@@ -317,8 +329,10 @@ void write_batch(intake_pointer self) {
   auto& pool = st.pool;
   auto spec = st.saga_spec;
   submit_db_work(pool, [me, sagas = st.sagas, spec, held, shard_count,
+                        routing = st.routing,
                         batch = std::move(*next)](pg::connection& conn) {
-    auto outcomes = create_orders(conn, batch, held.get(), shard_count);
+    auto outcomes
+      = create_orders(conn, batch, held.get(), shard_count, routing.get());
     // Committed: start their sagas — in one message, as each message from
     // this thread costs a worker's wake-up (runtime/worker_send.hpp) —
     // before answering, so a command right after the 202 finds its saga.
@@ -343,8 +357,10 @@ intake_impl::behavior_type
 order_intake(intake_pointer self, db_pool_handle pool,
              child_handle<supervisor_actor> sagas, new_saga_spec saga_spec,
              std::shared_ptr<const shard_ownership> ownership,
+             std::shared_ptr<const payment_routing> routing,
              metrics_registry* metrics) {
   auto& st = self->state;
+  st.routing = std::move(routing);
   st.ownership = std::move(ownership);
   st.pool = std::move(pool);
   st.sagas = std::move(sagas);
@@ -373,10 +389,11 @@ caf::actor spawn_order_intake(caf::local_actor* parent, db_pool_handle pool,
                               child_handle<supervisor_actor> sagas,
                               new_saga_spec saga_spec,
                               std::shared_ptr<const shard_ownership> ownership,
+                              std::shared_ptr<const payment_routing> routing,
                               metrics_registry* metrics) {
-  return caf::actor_cast<caf::actor>(
-    parent->spawn(order_intake, std::move(pool), std::move(sagas),
-                  std::move(saga_spec), std::move(ownership), metrics));
+  return caf::actor_cast<caf::actor>(parent->spawn(
+    order_intake, std::move(pool), std::move(sagas), std::move(saga_spec),
+    std::move(ownership), std::move(routing), metrics));
 }
 
 } // namespace kassa

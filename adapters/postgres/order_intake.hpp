@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
@@ -33,6 +34,8 @@ namespace kassa {
 
 class metrics_registry;
 class shard_ownership;
+struct payment_route;
+using payment_routing = std::vector<payment_route>;
 
 /// A normalized order request on its way from the route to the intake.
 /// The intake prices it in place (the route no longer touches it).
@@ -47,13 +50,16 @@ using order_intake_actor = caf::typed_actor<
   caf::reacts_to<atom::create, order_request_ptr, idempotency, reply_ptr>>;
 
 /// Batches are written on `pool`; the new sagas of a batch go to `sagas` in
-/// one `(add, std::vector<child_spec>)`. New order ids fall in shards of
-/// `ownership` (every shard when null); while it holds none, orders are
-/// refused with `not_owner` (nothing written).
+/// one `(add, std::vector<child_spec>)`. An order asking for the `auto`
+/// payment provider gets its processors from `routing` when it is priced
+/// (refused with `invalid_field` when no entry matches; null: no routing). New
+/// order ids fall in shards of `ownership` (every shard when null); while it
+/// holds none, orders are refused with `not_owner` (nothing written).
 caf::actor spawn_order_intake(caf::local_actor* parent, db_pool_handle pool,
                               child_handle<supervisor_actor> sagas,
                               new_saga_spec saga_spec,
                               std::shared_ptr<const shard_ownership> ownership,
+                              std::shared_ptr<const payment_routing> routing,
                               metrics_registry* metrics);
 
 } // namespace kassa

@@ -38,6 +38,17 @@ failure_class classify_billingo(int status, bool idempotent_request) {
   return failure_class::transient;
 }
 
+failure_class classify_adyen(int status) {
+  if (status == 408 || status == 429 || status == 502 || status == 503
+      || status == 504)
+    return failure_class::transient;
+  if (status >= 500)
+    return failure_class::unknown_outcome;
+  if (status >= 400)
+    return failure_class::permanent;
+  return failure_class::transient;
+}
+
 failure_class classify_transport(bool request_was_sent) {
   return request_was_sent ? failure_class::unknown_outcome
                           : failure_class::transient;

@@ -28,6 +28,12 @@ failure_class classify_stripe(int status, std::string_view error_type);
 /// (not idempotent) may have created it.
 failure_class classify_billingo(int status, bool idempotent_request);
 
+/// Adyen Checkout (ServiceError): 429 rate limiting and 502/503/504 (not
+/// processed) are transient; 500 may have been processed (retry under the
+/// same Idempotency-Key); other 4xx (validation, auth, a refused
+/// modification) are permanent.
+failure_class classify_adyen(int status);
+
 /// A transport failure: before the request was written (connect refused,
 /// DNS, TLS handshake) nothing happened; after it, the outcome is unknown.
 failure_class classify_transport(bool request_was_sent);

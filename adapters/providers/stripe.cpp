@@ -7,6 +7,7 @@
 #include "actors/type_ids.hpp"
 #include "adapters/http/client.hpp"
 #include "adapters/providers/provider_errors.hpp"
+#include "adapters/providers/provider_results.hpp"
 #include "runtime/json_parse.hpp"
 #include "runtime/retry.hpp"
 
@@ -20,24 +21,6 @@ std::string lower(std::string s) {
   for (auto& c : s)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-provider_result make_result(const provider_call& call, provider_outcome o,
-                            std::string ref, std::string error,
-                            int64_t retry_after_ms = 0) {
-  return {call.message_id, o, std::move(ref), std::move(error), retry_after_ms};
-}
-
-provider_outcome outcome_of(failure_class c) {
-  switch (c) {
-    case failure_class::transient:
-      return provider_outcome::transient;
-    case failure_class::permanent:
-      return provider_outcome::permanent;
-    case failure_class::unknown_outcome:
-      return provider_outcome::unknown;
-  }
-  return provider_outcome::unknown;
 }
 
 http_call form_post(const provider_call& call, const std::string& secret,

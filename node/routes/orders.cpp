@@ -1,5 +1,6 @@
 #include "node/routes/orders.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <caf/message.hpp>
@@ -69,11 +70,27 @@ std::optional<api_response> validate_order(const route_context& ctx,
   if (payment->contains("provider") && !(*payment)["provider"].is_string())
     return invalid_field("payment.provider", "must be a string");
   auto provider = payment->value("provider", ctx.payment_provider);
-  if (provider != "sandbox" && !(provider == "stripe" && ctx.stripe))
-    return invalid_field("payment.provider",
-                         "unknown payment provider " + provider
-                           + (ctx.stripe ? " (configured: sandbox, stripe)"
-                                         : " (configured: sandbox)"));
+  auto& known = ctx.payment_processors;
+  if (std::find(known.begin(), known.end(), provider) == known.end()) {
+    std::string list;
+    for (auto& k : known)
+      list += (list.empty() ? "" : ", ") + k;
+    return invalid_field("payment.provider", "unknown payment provider "
+                                               + provider
+                                               + " (configured: " + list + ")");
+  }
+  std::string country;
+  if (payment->contains("country")) {
+    auto& c = (*payment)["country"];
+    bool ok = c.is_string() && c.get<std::string>().size() == 2;
+    if (ok)
+      for (auto ch : c.get<std::string>())
+        ok = ok && ch >= 'A' && ch <= 'Z';
+    if (!ok)
+      return invalid_field("payment.country",
+                           "an ISO 3166-1 alpha-2 code in upper case");
+    country = c.get<std::string>();
+  }
   if (payment->contains("method") && !(*payment)["method"].is_string())
     return invalid_field("payment.method", "must be card");
   auto method = payment->value("method", "card");
@@ -101,6 +118,8 @@ std::optional<api_response> validate_order(const route_context& ctx,
     {"shipping", shipping}};
   if (capture == "manual")
     normalized["capture"] = "manual"; // automatic orders stay as they were
+  if (!country.empty()) // only when given: other orders stay as they were
+    normalized["payment"]["country"] = country;
   return std::nullopt;
 }
 

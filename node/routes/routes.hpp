@@ -52,10 +52,11 @@ struct route_context {
   /// sandboxes' chaos.
   std::vector<std::pair<std::string, child_handle<provider_control_actor>>>
     providers;
-  /// An order's payment provider when it names none; whether Stripe is
-  /// configured; the invoicing provider of new orders.
+  /// An order's payment provider when it names none; the processors this
+  /// node has (sandbox, and stripe / adyen when configured), and `auto`
+  /// when payments.routes is set; the invoicing provider of new orders.
   std::string payment_provider = "sandbox";
-  bool stripe = false;
+  std::vector<std::string> payment_processors{"sandbox"};
   std::string invoicing_provider = "sandbox";
   /// Signing secret of POST /v1/webhooks/stripe; empty = 404.
   std::string stripe_webhook_secret;

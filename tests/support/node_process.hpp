@@ -13,6 +13,10 @@ namespace kassa::test {
 /// A free TCP port on 127.0.0.1 (bound once and released).
 uint16_t free_port();
 
+/// A listening socket on 127.0.0.1 at a port the kernel picks (`port`
+/// gets it); throws when it cannot listen.
+int listen_on_loopback(uint16_t& port);
+
 /// Whether something accepts TCP connections on 127.0.0.1:port.
 bool port_open(uint16_t port);
 

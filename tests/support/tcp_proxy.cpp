@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "support/node_process.hpp"
+
 namespace kassa::test {
 
 namespace {
@@ -40,18 +42,7 @@ struct tcp_proxy::link {
 };
 
 tcp_proxy::tcp_proxy(uint16_t upstream_port) : upstream_(upstream_port) {
-  listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
-      || ::listen(listener_, 128) != 0)
-    throw std::runtime_error("tcp_proxy: cannot listen");
-  socklen_t len = sizeof(addr);
-  ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+  listener_ = listen_on_loopback(port_);
   acceptor_ = std::thread([this] {
     accept_loop();
   });

@@ -162,10 +162,9 @@ struct test_cluster {
       for (auto& node : nodes)
         if (node.proc) {
           auto out = node.proc->output();
-          UNSCOPED_INFO("node " << node.id << " output (tail):\n"
-                                << out.substr(out.size() > 6000
-                                                ? out.size() - 6000
-                                                : 0));
+          UNSCOPED_INFO(
+            "node " << node.id << " output (tail):\n"
+                    << out.substr(out.size() > 6000 ? out.size() - 6000 : 0));
         }
     }
     return ok;

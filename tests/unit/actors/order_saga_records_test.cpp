@@ -147,31 +147,43 @@ TEST_CASE("each step's call goes to the receiver the order names, with its "
           "verb",
           "[order_saga_records]") {
   order_data order;
+  saga_state none{saga_retry_policy{}};
   order.lines = {{"mug", 2}, {"cup", 1}};
   auto shard = inventory_shard("mug");
-  auto reserve = call_target(order, saga_step::reserve_stock, false);
+  auto reserve = call_target(order, none, saga_step::reserve_stock, false);
   CHECK(reserve.receiver == call_receiver::inventory);
   CHECK(reserve.shard == shard);
   CHECK(reserve.op == "reserve");
-  CHECK(call_target(order, saga_step::reserve_stock, true).op == "release");
-  CHECK(call_target(order, saga_step::commit_stock, false).op == "commit");
-  CHECK(call_target(order, saga_step::commit_stock, false).shard == shard);
-  CHECK(call_target(order, saga_step::create_invoice, false).receiver
+  CHECK(call_target(order, none, saga_step::reserve_stock, true).op
+        == "release");
+  CHECK(call_target(order, none, saga_step::commit_stock, false).op
+        == "commit");
+  CHECK(call_target(order, none, saga_step::commit_stock, false).shard
+        == shard);
+  CHECK(call_target(order, none, saga_step::create_invoice, false).receiver
         == call_receiver::sandbox_invoicing);
-  CHECK(call_target(order, saga_step::create_invoice, true).op == "storno");
-  CHECK(call_target(order, saga_step::charge_payment, false).receiver
+  CHECK(call_target(order, none, saga_step::create_invoice, true).op
+        == "storno");
+  CHECK(call_target(order, none, saga_step::charge_payment, false).receiver
         == call_receiver::sandbox_payment);
-  CHECK(call_target(order, saga_step::charge_payment, true).op == "refund");
-  CHECK(call_target(order, saga_step::create_shipment, true).op
+  CHECK(call_target(order, none, saga_step::charge_payment, true).op
+        == "refund");
+  CHECK(call_target(order, none, saga_step::create_shipment, true).op
         == "cancel_shipment");
-  CHECK(call_target(order, saga_step::notify_customer, false).receiver
+  CHECK(call_target(order, none, saga_step::notify_customer, false).receiver
         == call_receiver::sandbox_messaging);
   order.payment_provider = "stripe";
   order.invoicing_provider = "billingo";
-  CHECK(call_target(order, saga_step::charge_payment, false).receiver
+  CHECK(call_target(order, none, saga_step::charge_payment, false).receiver
         == call_receiver::stripe);
-  CHECK(call_target(order, saga_step::create_invoice, false).receiver
+  CHECK(call_target(order, none, saga_step::create_invoice, false).receiver
         == call_receiver::billingo);
+  order.payment_provider = "adyen";
+  CHECK(call_target(order, none, saga_step::charge_payment, false).receiver
+        == call_receiver::adyen);
+  CHECK(call_target(order, none, saga_step::capture_payment, true).receiver
+        == call_receiver::adyen);
+  order.payment_provider = "stripe";
   // A call's verb is the route's.
   saga_state logic{saga_retry_policy{}};
   auto call = make_call("ord_1", order, logic, saga_step::charge_payment, 1,

@@ -172,6 +172,18 @@ TEST_CASE("every validation error names the key", "[config]") {
       load({"KASSA_ADYEN_HMAC_KEY=44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C"
             "057550C48EC2ACF6BA056"})));
   }
+  SECTION("each payment route reads, and names a known processor") {
+    auto bad = error_of(load({"KASSA_PAYMENTS_ROUTES=currency=EUR -> paypal"}));
+    CHECK(bad.key == "payments.routes");
+    CHECK(bad.message.find("unknown processor paypal") != std::string::npos);
+    CHECK(error_of(load({"KASSA_PAYMENTS_ROUTES=currency=EUR adyen"})).key
+          == "payments.routes");
+    auto good = load({"KASSA_PAYMENTS_ROUTES=currency=EUR -> adyen sandbox,"
+                      "-> sandbox"});
+    REQUIRE(std::holds_alternative<config_values>(good));
+    CHECK(std::get<config_values>(good).get_list("payments.routes").size()
+          == 2);
+  }
   SECTION("unknown flag and bad flag value") {
     CHECK(error_of(load({}, {{"--http-prot", "1"}})).key == "--http-prot");
     auto e = error_of(load({}, {{"--http-port", "0"}}));

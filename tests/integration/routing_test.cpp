@@ -1,0 +1,142 @@
+// Payment routing and failover against a real node: `"provider":"auto"`
+// orders are charged by the processor payments.routes chooses (Adyen
+// through the real adapter, against a stand-in of its API on loopback,
+// and the sandbox); when the first processor is out, every order moves to
+// the next and is charged exactly once.
+
+#include "support/fake_adyen.hpp"
+#include "support/shop.hpp"
+
+using namespace kassa::test;
+
+namespace {
+
+std::vector<std::string> routed_env(const fake_adyen& adyen,
+                                    const std::string& routes) {
+  return {"KASSA_ADYEN_API_KEY=adyen-test-key",
+          "KASSA_ADYEN_MERCHANT_ACCOUNT=KassaTest",
+          "KASSA_ADYEN_BASE_URL=" + adyen.base_url(),
+          "KASSA_PAYMENTS_ROUTES=" + routes,
+          // Fewer retries per call: the failover test reaches the circuit
+          // sooner (each saga still sees its processor refuse).
+          "KASSA_PROVIDERS_OVERRIDES=adyen.max_attempts=2"};
+}
+
+void add_product(shop& s, const std::string& sku, const std::string& currency,
+                 int64_t price) {
+  auto r = s.post("/v1/products", {{"sku", sku},
+                                   {"name", sku},
+                                   {"price_minor", price},
+                                   {"currency", currency},
+                                   {"stock", 1000}});
+  REQUIRE(r.status == 201);
+}
+
+json auto_order(const std::string& sku, int quantity = 1) {
+  auto o = shop::order(sku, "tok_ok", quantity);
+  o["payment"]["provider"] = "auto";
+  return o;
+}
+
+std::vector<std::string> place(shop& s, const std::string& sku, int n,
+                               const std::string& prefix) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    auto r = s.post("/v1/orders", auto_order(sku),
+                    {{"Idempotency-Key", prefix + std::to_string(i)}});
+    INFO(r.body);
+    REQUIRE(r.status == 202);
+    ids.push_back(json::parse(r.body)["id"]);
+  }
+  return ids;
+}
+
+} // namespace
+
+TEST_CASE("routing by currency: EUR orders are charged by Adyen and HUF "
+          "orders by the sandbox",
+          "[routing]") {
+  fake_adyen adyen;
+  shop s{routed_env(adyen, "currency=EUR -> adyen sandbox,currency=HUF "
+                           "max=100000 -> sandbox")};
+  add_product(s, "route-eur", "EUR", 2500);
+  add_product(s, "route-huf", "HUF", 1000);
+  auto eur = place(s, "route-eur", 10, "eur-");
+  auto huf = place(s, "route-huf", 10, "huf-");
+  REQUIRE(s.settle(60s));
+  auto at_adyen = adyen.payments_by_order();
+  auto sandbox = s.ledger("sandbox-payment");
+  for (auto& id : eur) {
+    INFO(id);
+    auto o = s.get("/v1/orders/" + id);
+    CHECK(o["status"] == "completed");
+    CHECK(o["payment"]["provider"] == "adyen");
+    CHECK(o["payment"]["id"].get<std::string>().rfind("FAKEPSP", 0) == 0);
+    CHECK(at_adyen[id] == 1);
+    CHECK(sandbox[id]["charge"] == 0);
+  }
+  for (auto& id : huf) {
+    INFO(id);
+    auto o = s.get("/v1/orders/" + id);
+    CHECK(o["status"] == "completed");
+    CHECK(o["payment"]["provider"] == "sandbox");
+    CHECK(at_adyen.count(id) == 0);
+    CHECK(sandbox[id]["charge"] == 1);
+  }
+  CHECK(at_adyen.size() == eur.size());
+  // No route for 200,000 HUF: refused, nothing created.
+  auto big = s.post("/v1/orders", auto_order("route-huf", 200));
+  CHECK(big.status == 422);
+  CHECK(json::parse(big.body)["error"]["field"] == "payment.provider");
+  // An order that names its processor is not routed.
+  auto named = shop::order("route-eur", "tok_ok");
+  auto r = s.post("/v1/orders", named);
+  REQUIRE(r.status == 202);
+  auto id = json::parse(r.body)["id"].get<std::string>();
+  REQUIRE(s.settle(30s));
+  CHECK(s.get("/v1/orders/" + id)["payment"]["provider"] == "sandbox");
+  CHECK(adyen.payments_by_order().count(id) == 0);
+}
+
+TEST_CASE("failover from a processor in outage to the second: each order "
+          "charged exactly once",
+          "[routing]") {
+  fake_adyen adyen;
+  adyen.set(fake_adyen::mode::unavailable);
+  shop s{routed_env(adyen, "currency=EUR -> adyen sandbox")};
+  add_product(s, "fail-eur", "EUR", 2500);
+  auto ids = place(s, "fail-eur", 30, "fail-");
+  REQUIRE(s.settle(90s));
+  CHECK(adyen.refused() > 0); // it was asked, and said no
+  CHECK(adyen.payments_by_order().empty());
+  auto sandbox = s.ledger("sandbox-payment");
+  for (auto& id : ids) {
+    INFO(id);
+    auto o = s.get("/v1/orders/" + id);
+    CHECK(o["status"] == "completed");
+    CHECK(o["payment"]["provider"] == "sandbox");
+    CHECK(sandbox[id]["charge"] == 1);
+    auto steps = s.db.scalar("SELECT count(*) FROM events WHERE order_id = '"
+                             + id + "' AND type = 'payment.rerouted'");
+    CHECK(steps == "1");
+  }
+  s.check_exactly_once(s.statuses());
+  // Back in service: new orders go to Adyen again once its circuit lets
+  // calls through (an order that meets it still open moves on, charged
+  // once either way).
+  adyen.set(fake_adyen::mode::ok);
+  REQUIRE(eventually(
+    [&] {
+      auto r = s.post("/v1/orders", auto_order("fail-eur"));
+      if (r.status != 202)
+        return false;
+      auto id = json::parse(r.body)["id"].get<std::string>();
+      auto o = s.wait_for(id, [](const json& o) {
+        return o["status"] == "completed";
+      });
+      return o["payment"]["provider"] == "adyen";
+    },
+    30s));
+  for (auto& [id, n] : adyen.payments_by_order())
+    CHECK(n == 1);
+}
