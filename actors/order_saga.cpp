@@ -89,6 +89,7 @@ void journal_all(saga_actor* self,
   }
   auto next = st.logic;
   std::vector<journal_entry> entries;
+  entries.reserve(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
     auto before = next.status();
     next.apply(events[i].first);
@@ -105,9 +106,9 @@ void journal_all(saga_actor* self,
   st.deps.journal
     .request(self, caf::infinite, atom::append::value, std::move(entries))
     .then(
-      [self, next, count, then](bool) mutable {
+      [self, next = std::move(next), count, then](bool) mutable {
         auto& st = self->state;
-        st.logic = next;
+        st.logic = std::move(next);
         st.seq += count;
         st.journaling = false;
         then();

@@ -43,19 +43,30 @@ size_t utf8_sequence(std::string_view s, size_t i) {
 
 void append_json_escaped(std::string& out, std::string_view text) {
   out.reserve(out.size() + text.size());
+  // Runs of bytes that go out as they are (printable ASCII, valid UTF-8)
+  // are appended whole: a byte at a time was 5 % of a saga's instructions.
+  size_t from = 0;
   size_t i = 0;
+  auto flush = [&] {
+    out.append(text.data() + from, i - from);
+  };
   while (i < text.size()) {
     auto c = static_cast<uint8_t>(text[i]);
-    if (c >= 0x80) {
-      if (auto n = utf8_sequence(text, i)) {
-        out.append(text.substr(i, n));
-        i += n;
-      } else {
-        out += "\xEF\xBF\xBD"; // U+FFFD for the one bad byte
-        ++i;
-      }
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
       continue;
     }
+    if (c >= 0x80) {
+      if (auto n = utf8_sequence(text, i)) {
+        i += n;
+        continue;
+      }
+      flush();
+      out += "\xEF\xBF\xBD"; // U+FFFD for the one bad byte
+      from = ++i;
+      continue;
+    }
+    flush();
     switch (c) {
       case '"':
         out += "\\\"";
@@ -78,17 +89,15 @@ void append_json_escaped(std::string& out, std::string_view text) {
       case '\f':
         out += "\\f";
         break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
+      default: {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+        out += buf;
+      }
     }
-    ++i;
+    from = ++i;
   }
+  flush();
 }
 
 void append_json_string(std::string& out, std::string_view text) {

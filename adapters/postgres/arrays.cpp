@@ -6,14 +6,18 @@ namespace {
 
 /// Appends `item` as a quoted array element, the runs between quotes and
 /// backslashes copied whole (JSON data are most of a journal batch's bytes).
+/// A plain loop, not `find_first_of`: libstdc++ looks each character up in
+/// the set with a memchr call — 5 % of a saga's instructions went there.
 void append_quoted(std::string& out, std::string_view item) {
   out += '"';
   size_t from = 0;
-  for (auto at = item.find_first_of("\"\\"); at != std::string_view::npos;
-       at = item.find_first_of("\"\\", from)) {
+  for (size_t at = 0; at < item.size(); ++at) {
+    char c = item[at];
+    if (c != '"' && c != '\\')
+      continue;
     out.append(item, from, at - from);
     out += '\\';
-    out += item[at];
+    out += c;
     from = at + 1;
   }
   out.append(item, from);
