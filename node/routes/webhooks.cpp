@@ -157,42 +157,47 @@ void add_webhook_routes(router& r, const route_context& ctx) {
        auto type = std::move(event->type);
        auto order_id = std::move(event->order_id);
        auto c = ctx;
-       submit_db_work(
-         ctx.db_pool, [c, id, type, order_id,
-                       out = reply_via(std::move(out))](pg::connection& conn) {
-           bool seen = false;
-           if (auto looked_up = pg::was_processed(conn, consumer, id, seen);
-               looked_up.failed()) {
-             out->send(std::move(looked_up));
+       submit_db_work(ctx.db_pool, [c, id, type, order_id,
+                                    out = reply_via(std::move(out))](
+                                     pg::connection& conn) {
+         bool seen = false;
+         if (auto looked_up = pg::was_processed(conn, consumer, id, seen);
+             looked_up.failed()) {
+           out->send(std::move(looked_up));
+           return;
+         }
+         if (seen) {
+           out->send(reply::done(received(id, "duplicate")));
+           return;
+         }
+         // An authorization for a later capture ends 3-D Secure with
+         // `amount_capturable_updated` (status requires_capture), a
+         // payment taken at once with `succeeded`.
+         bool confirms = type == "payment_intent.succeeded"
+                         || type == "payment_intent.amount_capturable_updated";
+         if (!confirms || order_id.empty()) {
+           // Failures are left to the 3-D Secure timeout, which
+           // compensates; other events are not kassa's business.
+           remember(c, id, "ignored", out);
+           return;
+         }
+         // The saga accepts (confirmed) or refuses (not waiting any
+         // more); Stripe gets 200 either way once the event is recorded.
+         auto forward = reply_to_function([c, id, out](reply saga_reply) {
+           if (pg::is_transient(saga_reply)) {
+             out->send(std::move(saga_reply)); // Stripe retries
              return;
            }
-           if (seen) {
-             out->send(reply::done(received(id, "duplicate")));
-             return;
-           }
-           if (type != "payment_intent.succeeded" || order_id.empty()) {
-             // Failures are left to the 3-D Secure timeout, which
-             // compensates; other events are not kassa's business.
-             remember(c, id, "ignored", out);
-             return;
-           }
-           // The saga accepts (confirmed) or refuses (not waiting any
-           // more); Stripe gets 200 either way once the event is recorded.
-           auto forward = reply_to_function([c, id, out](reply saga_reply) {
-             if (pg::is_transient(saga_reply)) {
-               out->send(std::move(saga_reply)); // Stripe retries
-               return;
-             }
-             remember(c, id,
-                      !saga_reply.failed() ? "confirmed"
-                      : saga_reply.error.code == failure_code::order_not_found
-                        ? "order_not_found"
-                        : "not_waiting",
-                      out);
-           });
-           saga_command(c, order_id, order_command{atom::confirm::value},
-                        forward);
+           remember(c, id,
+                    !saga_reply.failed() ? "confirmed"
+                    : saga_reply.error.code == failure_code::order_not_found
+                      ? "order_not_found"
+                      : "not_waiting",
+                    out);
          });
+         saga_command(c, order_id, order_command{atom::confirm::value},
+                      forward);
+       });
      }});
 }
 

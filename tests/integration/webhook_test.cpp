@@ -24,11 +24,12 @@ http_reply deliver(shop& s, const std::string& body, const std::string& key,
                       body);
 }
 
-std::string succeeded_event(const std::string& event_id,
-                            const std::string& order_id) {
+std::string
+succeeded_event(const std::string& event_id, const std::string& order_id,
+                const std::string& type = "payment_intent.succeeded") {
   return json{{"id", event_id},
               {"object", "event"},
-              {"type", "payment_intent.succeeded"},
+              {"type", type},
               {"data",
                {{"object",
                  {{"id", "pi_test"},
@@ -84,6 +85,37 @@ TEST_CASE("a signed Stripe webhook confirms 3-D Secure once, bad signatures "
   auto ignored = deliver(s, other, secret, now);
   CHECK(ignored.status == 200);
   CHECK(json::parse(ignored.body)["result"] == "ignored");
+}
+
+TEST_CASE("an authorization for a later capture is confirmed by "
+          "amount_capturable_updated and then waits for its capture",
+          "[webhooks]") {
+  shop s{{"KASSA_STRIPE_WEBHOOK_SECRET=" + secret}};
+  s.add_product("gloves", 5);
+  auto order = shop::order("gloves", "tok_3ds");
+  order["capture"] = "manual";
+  auto r = s.post("/v1/orders", order);
+  REQUIRE(r.status == 202);
+  auto id = json::parse(r.body)["id"].get<std::string>();
+  REQUIRE(s.wait_for(id,
+                     [](const json& o) {
+                       return o["status"] == "waiting";
+                     })["status"]
+          == "waiting");
+  auto body = succeeded_event("evt_cap_1", id,
+                              "payment_intent.amount_capturable_updated");
+  auto first = deliver(s, body, secret, std::time(nullptr));
+  CHECK(first.status == 200);
+  CHECK(json::parse(first.body)["result"] == "confirmed");
+  auto o = s.wait_for(id, [](const json& o) {
+    return o["status"] == "awaiting_capture";
+  });
+  INFO(o.dump());
+  CHECK(o["status"] == "awaiting_capture");
+  CHECK(o["payment"]["status"] == "authorized");
+  auto again = deliver(s, body, secret, std::time(nullptr));
+  CHECK(json::parse(again.body)["result"] == "duplicate");
+  CHECK(s.ledger("sandbox-payment")[id]["authorize"] == 1);
 }
 
 TEST_CASE("without a webhook secret the endpoint is not there", "[webhooks]") {
