@@ -35,6 +35,9 @@ struct order_command {
   std::string reason;
   /// dispute: what the processor said.
   dispute_notice dispute;
+  /// confirm: what the shopper's return from 3-D Secure carried, for the
+  /// processor (a JSON object's text; "" = nothing).
+  std::string details;
 
   friend bool operator==(const order_command&, const order_command&) = default;
 };
@@ -42,7 +45,7 @@ struct order_command {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_command& x) {
   return f(caf::meta::type_name("kassa::order_command"), x.kind, x.amount_minor,
-           x.key, x.reason, x.dispute);
+           x.key, x.reason, x.dispute, x.details);
 }
 
 /// Whether a saga knows `x` (a peer may send anything).

@@ -39,15 +39,20 @@ using namespace saga_detail;
 void advance(saga_actor* self);
 
 /// Whether `e` is the charge restarted by POST .../payment/confirm: the
-/// step's own `confirmed` member, read as JSON (only those rows are parsed).
-bool confirms_three_ds(const journal_entry& e) {
+/// step's own `confirmed` member, read as JSON (only those rows are
+/// parsed); `details` gets what the shopper's return carried.
+bool confirms_three_ds(const journal_entry& e, std::string& details) {
   if (e.type != "step.started" || e.step != "charge_payment")
     return false;
   json data;
   if (parse_json(e.data, data) || !data.is_object())
     return false;
   auto c = data.find("confirmed");
-  return c != data.end() && c->is_boolean() && c->get<bool>();
+  if (c == data.end() || !c->is_boolean() || !c->get<bool>())
+    return false;
+  auto d = data.find("details");
+  details = d != data.end() && d->is_object() ? d->dump() : std::string{};
+  return true;
 }
 
 /// Re-sends to itself the commands that arrived while it was busy.
@@ -389,7 +394,7 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       for (auto& e : events) {
         st.logic.apply(event_of(e));
         st.seq = std::max(st.seq, e.seq);
-        if (confirms_three_ds(e))
+        if (confirms_three_ds(e, st.three_ds_details))
           st.three_ds_confirmed = true;
       }
       st.loaded = true;
@@ -564,10 +569,11 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       on_dispute(self, notice, out);
       quit_if_finished(self);
     },
-    [self, defer_while_busy](atom::confirm, const reply_ptr& out) {
+    [self, defer_while_busy](atom::confirm, const std::string& details,
+                             const reply_ptr& out) {
       if (defer_while_busy())
         return;
-      on_confirm(self, out);
+      on_confirm(self, details, out);
       quit_if_finished(self);
     },
   };

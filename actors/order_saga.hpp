@@ -120,7 +120,9 @@ struct order_saga_deps {
 ///   message id; stale or duplicate answers are ignored).
 /// - `(atom::cancel, reply_ptr)`: accepted, or `order_not_cancellable`
 ///   once shipped or finished.
-/// - `(atom::confirm, reply_ptr)`: the customer finished 3-D Secure
+/// - `(atom::confirm, std::string details, reply_ptr)`: the customer
+///   finished 3-D Secure (`details`: what the shopper's return carried,
+///   JSON, for processors that need it; "" = nothing)
 ///   (accepted, or `not_waiting`).
 /// `created`: the order of a saga created a moment ago (its journal is
 /// still empty), so the new saga need neither read back what was just

@@ -35,6 +35,9 @@ struct order_saga_state {
   /// Finished, and asked the supervisor to let it exit (`passivate`).
   bool leaving = false;
   bool three_ds_confirmed = false;
+  /// What the shopper's return from 3-D Secure carried (JSON text, "" =
+  /// nothing): sent with the confirmed charge to processors that need it.
+  std::string three_ds_details;
   bool idle = false; ///< reported to the supervisor as waiting
   /// The call in flight: its message id, step, attempt and whether it is a
   /// compensation; empty id = none.
@@ -100,7 +103,8 @@ void on_capture_timeout(saga_actor* self, const std::string& timer);
 void on_cancel(saga_actor* self, const reply_ptr& out);
 
 /// The customer finished 3-D Secure: the charge runs again, confirmed.
-void on_confirm(saga_actor* self, const reply_ptr& out);
+void on_confirm(saga_actor* self, const std::string& details,
+                const reply_ptr& out);
 
 /// The shop captures `amount` (0: all) of the authorization.
 void on_capture(saga_actor* self, int64_t amount, const reply_ptr& out);

@@ -78,6 +78,8 @@ void send_call(saga_actor* self, saga_step step, uint32_t attempt,
   auto call
     = make_call(st.id, st.order, st.logic, step, attempt, compensation,
                 st.three_ds_confirmed, op_override, provider_result_sink{self});
+  if (!st.three_ds_details.empty() && call.detail == three_ds_confirmed)
+    call.detail += ":" + st.three_ds_details;
   st.expected = call.message_id;
   st.expected_step = step;
   st.expected_attempt = attempt;

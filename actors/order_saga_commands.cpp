@@ -333,7 +333,8 @@ void on_cancel(saga_actor* self, const reply_ptr& out) {
   journal_event(self, ev, json::object(), accepted);
 }
 
-void on_confirm(saga_actor* self, const reply_ptr& out) {
+void on_confirm(saga_actor* self, const std::string& details,
+                const reply_ptr& out) {
   auto& st = self->state;
   if (st.logic.status() != saga_status::waiting) {
     out->send(reply::fail(failure_code::not_waiting,
@@ -343,12 +344,16 @@ void on_confirm(saga_actor* self, const reply_ptr& out) {
     return;
   }
   st.three_ds_confirmed = true;
+  st.three_ds_details = details;
   report_idle(self, false);
   saga_event ev;
   ev.type = saga_event_type::step_started;
   ev.step = saga_step::charge_payment;
   ev.attempt = st.logic.step(saga_step::charge_payment).attempts + 1;
-  journal_event(self, ev, json{{"confirmed", true}}, [self, out, ev] {
+  json extra{{"confirmed", true}};
+  if (!details.empty()) // the route checked it is a JSON object
+    extra["details"] = json::parse(details, nullptr, false);
+  journal_event(self, ev, std::move(extra), [self, out, ev] {
     out->send(reply::accepted(
       json{{"id", self->state.id}, {"status", "running"}}.dump()));
     run_step(self, ev.step, ev.attempt);

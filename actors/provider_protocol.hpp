@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -88,6 +89,26 @@ typename Inspector::result_type inspect(Inspector& f, provider_call& x) {
   return f(caf::meta::type_name("kassa::provider_call"), x.message_id,
            x.idempotency_key, x.op, x.order_id, x.amount_minor, x.currency,
            x.token, x.ref, x.detail, x.lines, x.reply_to);
+}
+
+/// `provider_call.detail` of a charge run again after the customer's 3-D
+/// Secure: "3ds_confirmed", then `:` and what the shopper's return carried
+/// (a JSON object, for processors that are sent it: Adyen's
+/// /payments/details) when the shop gave it.
+inline constexpr std::string_view three_ds_confirmed = "3ds_confirmed";
+
+inline bool is_three_ds_confirmation(std::string_view detail) {
+  return detail.substr(0, three_ds_confirmed.size()) == three_ds_confirmed
+         && (detail.size() == three_ds_confirmed.size()
+             || detail[three_ds_confirmed.size()] == ':');
+}
+
+/// The shopper's details of a confirmation ("" when none were given).
+inline std::string_view three_ds_details(std::string_view detail) {
+  return is_three_ds_confirmation(detail)
+             && detail.size() > three_ds_confirmed.size()
+           ? detail.substr(three_ds_confirmed.size() + 1)
+           : std::string_view{};
 }
 
 /// The answers to the calls of one batch, in call order: a database thread

@@ -20,7 +20,8 @@ using json = nlohmann::json;
 
 http_call json_post(const provider_call& call, const adyen_settings& s,
                     std::string target, json body) {
-  body["merchantAccount"] = s.merchant_account;
+  if (!body.contains("details")) // /payments/details names no account
+    body["merchantAccount"] = s.merchant_account;
   http_call c;
   c.method = "POST";
   c.target = std::move(target);
@@ -51,6 +52,21 @@ std::string modification_target(const provider_call& call,
 
 http_call adyen_request(const provider_call& call, const adyen_settings& s) {
   auto& op = call.op;
+  if ((op == "charge" || op == "authorize")
+      && is_three_ds_confirmation(call.detail)) {
+    // The shopper is back from 3-D Secure: what the return carried goes to
+    // /payments/details, under a key of its own (the payment's key
+    // answers the first request again).
+    auto details = json::parse(three_ds_details(call.detail), nullptr, false);
+    if (!details.is_object() || details.empty())
+      return {};
+    auto request = json_post(call, s, "/payments/details",
+                             {{"details", std::move(details)}});
+    for (auto& [name, value] : request.headers)
+      if (name == "Idempotency-Key")
+        value += ":details";
+    return request;
+  }
   if (op == "charge" || op == "authorize") {
     json body{{"amount", amount_of(call)},
               {"reference", call.order_id},
@@ -137,12 +153,13 @@ namespace {
 void adyen_perform(const std::shared_ptr<http_client>& client,
                    const adyen_settings& s, provider_call call) {
   auto request = adyen_request(call, s);
-  if (call.detail == "3ds_confirmed") {
-    // Adyen has no read of a payment: the shopper's result goes through
-    // /payments/details, which kassa does not take yet (see README).
+  if (request.target.empty() && is_three_ds_confirmation(call.detail)) {
+    // Adyen has no read of a payment: without the shopper's result there
+    // is nothing to ask it.
     auto r = make_result(call, provider_outcome::permanent, {},
-                         "adyen: 3-D Secure confirmation needs "
-                         "/payments/details, not supported yet");
+                         "adyen: a 3-D Secure confirmation needs the "
+                         "shopper's details (POST .../payment/confirm "
+                         "with {\"details\": {\"redirectResult\": …}})");
     caf::anon_send(call.reply_to, std::move(r));
     return;
   }

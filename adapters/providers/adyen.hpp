@@ -32,7 +32,11 @@ struct adyen_settings {
 ///   `Authorised` → ok (ref = pspReference); `Refused`, `Error`,
 ///   `Cancelled` → permanent; a shopper action (3-D Secure) →
 ///   action_required; `Pending`/`Received` → transient (the same key
-///   answers again once Adyen knows).
+///   answers again once Adyen knows). After the shopper's 3-D Secure
+///   (`detail` = "3ds_confirmed:" + what the return carried) the details go
+///   to POST /payments/details (key `<step key>:details`), answered like a
+///   payment; a confirmation without details is refused (Adyen has no read
+///   of a payment to ask instead).
 /// - `capture`: POST /payments/{psp}/captures (amount).
 /// - `void`: POST /payments/{psp}/cancels.
 /// - `refund`: POST /payments/{psp}/refunds (amount) — a refund the shop

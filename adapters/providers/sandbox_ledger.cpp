@@ -92,7 +92,7 @@ ledger_plan plan(provider_kind kind, const std::string& name,
         if (call.token == "tok_decline")
           return answered(failure(call, provider_outcome::permanent,
                                   "card_declined: the card was declined"));
-        if (call.token == "tok_3ds" && call.detail != "3ds_confirmed")
+        if (call.token == "tok_3ds" && !is_three_ds_confirmation(call.detail))
           return answered(
             failure(call, provider_outcome::action_required,
                     "requires_action: 3-D Secure authentication"));

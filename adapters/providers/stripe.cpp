@@ -171,7 +171,7 @@ void stripe_perform(const std::shared_ptr<http_client>& client,
     answer_call(call, stripe_result(call, out));
   };
   if ((call.op != "charge" && call.op != "authorize")
-      || call.detail != "3ds_confirmed") {
+      || !is_three_ds_confirmation(call.detail)) {
     client->send(std::move(request), finish);
     return;
   }

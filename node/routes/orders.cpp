@@ -123,23 +123,56 @@ std::optional<api_response> validate_order(const route_context& ctx,
   return std::nullopt;
 }
 
+/// An optional JSON object body with only `allowed` members: `body` is an
+/// empty object when the request has none.
+std::optional<api_response>
+read_optional_body(const api_request& req,
+                   std::initializer_list<const char*> allowed, json& body) {
+  body = json::object();
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos)
+    return std::nullopt;
+  if (auto problem = parse_json(req.body, body))
+    return error_response(400, "malformed_json", problem->message,
+                          problem->field);
+  return check_object(body, allowed);
+}
+
 /// Reads a capture's optional body `{"amount_minor": n}` (absent: all that
 /// was authorized).
 std::optional<api_response> read_capture(const api_request& req,
                                          int64_t& amount) {
   amount = 0;
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos)
-    return std::nullopt;
   json body;
-  if (auto problem = parse_json(req.body, body))
-    return error_response(400, "malformed_json", problem->message,
-                          problem->field);
-  if (auto p = check_object(body, {"amount_minor"}))
+  if (auto p = read_optional_body(req, {"amount_minor"}, body))
     return p;
   if (body.contains("amount_minor")
       && read_integer(body, "amount_minor", 1, 1'000'000'000'000, amount))
     return invalid_field("amount_minor",
                          "an integer between 1 and 1000000000000");
+  return std::nullopt;
+}
+
+/// Reads a confirmation's optional body `{"details": {"<name>": "<text>",
+/// …}}`: what the shopper's return from 3-D Secure carried (Adyen's
+/// `redirectResult` or `threeDSResult`), handed to the processor as is.
+std::optional<api_response> read_confirm(const api_request& req,
+                                         std::string& details) {
+  details.clear();
+  json body;
+  if (auto p = read_optional_body(req, {"details"}, body))
+    return p;
+  auto d = body.find("details");
+  if (d == body.end())
+    return std::nullopt;
+  if (!d->is_object() || d->empty() || d->size() > 16)
+    return invalid_field("details",
+                         "an object of 1 to 16 members, each a string");
+  for (auto& [name, value] : d->items())
+    if (name.empty() || !value.is_string())
+      return invalid_field("details." + name, "must be a string");
+  details = d->dump();
+  if (details.size() > 32768)
+    return invalid_field("details", "at most 32 KiB");
   return std::nullopt;
 }
 
@@ -183,7 +216,8 @@ void tell_saga(const saga_directory& sagas, const std::string& id,
   else if (command.kind == atom::cancel::value)
     sagas.start_and_tell(id, atom::cancel::value, std::move(out));
   else if (command.kind == atom::confirm::value)
-    sagas.start_and_tell(id, atom::confirm::value, std::move(out));
+    sagas.start_and_tell(id, atom::confirm::value, command.details,
+                         std::move(out));
   else if (command.kind == atom::capture::value)
     sagas.start_and_tell(id, atom::capture::value, command.amount_minor,
                          std::move(out));
@@ -357,8 +391,12 @@ void add_order_routes(router& r, const route_context& ctx) {
          "orders.confirm",
          {},
          [ctx](api_request& req, responder_ptr out) {
-           saga_command(ctx, std::string{req.param("id")},
-                        order_command{atom::confirm::value},
+           order_command confirm{atom::confirm::value};
+           if (auto bad = read_confirm(req, confirm.details)) {
+             out->respond(std::move(*bad));
+             return;
+           }
+           saga_command(ctx, std::string{req.param("id")}, std::move(confirm),
                         reply_via(std::move(out)));
          }});
 }

@@ -73,6 +73,17 @@ TEST_CASE("the Adyen adapter's requests satisfy Adyen's spec",
       }
     }
   }
+  SECTION("the shopper's 3-D Secure result through /payments/details") {
+    auto call = adyen_call("charge");
+    call.detail = R"(3ds_confirmed:{"redirectResult":"X6XtfGC3!Y..."})";
+    auto request = adyen_request(call, settings);
+    REQUIRE(request.target == "/payments/details");
+    auto out = exchange(*client, request);
+    check_valid(out);
+    auto r = adyen_result(call, out);
+    CHECK(r.message_id == call.message_id);
+    CHECK(r.outcome != provider_outcome::unknown); // a readable answer
+  }
   SECTION("the whole operation through the adapter actor") {
     caf::actor_system_config cfg;
     register_kassa_types(cfg);

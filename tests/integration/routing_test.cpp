@@ -140,3 +140,49 @@ TEST_CASE("failover from a processor in outage to the second: each order "
   for (auto& [id, n] : adyen.payments_by_order())
     CHECK(n == 1);
 }
+
+TEST_CASE("an Adyen payment that asks for the shopper waits and completes "
+          "once through payments/details with the shopper's result",
+          "[routing][adyen]") {
+  fake_adyen adyen;
+  shop s{routed_env(adyen, "-> adyen")};
+  add_product(s, "adyen-3ds", "EUR", 2500);
+  auto order = shop::order("adyen-3ds", "3ds-card-1");
+  order["payment"]["provider"] = "adyen";
+  auto r = s.post("/v1/orders", order);
+  REQUIRE(r.status == 202);
+  auto id = json::parse(r.body)["id"].get<std::string>();
+  auto o = s.wait_for(id, [](const json& o) {
+    return o["status"] == "waiting";
+  });
+  INFO(o.dump());
+  REQUIRE(o["status"] == "waiting");
+  auto confirm = [&](const json& body) {
+    return http_request(s.port, "POST", "/v1/orders/" + id + "/payment/confirm",
+                        {{"Authorization", "Bearer test-key"},
+                         {"Content-Type", "application/json"}},
+                        body.dump());
+  };
+  // Bad bodies are refused and change nothing.
+  for (auto bad : {json{{"details", "x"}}, json{{"details", json::object()}},
+                   json{{"details", {{"redirectResult", 7}}}},
+                   json{{"detail", {{"redirectResult", "x"}}}}}) {
+    INFO(bad.dump());
+    auto refused = confirm(bad);
+    CHECK(refused.status / 100 == 4);
+  }
+  CHECK(s.get("/v1/orders/" + id)["status"] == "waiting");
+  auto accepted = confirm({{"details", {{"redirectResult", id}}}});
+  CHECK(accepted.status == 202);
+  REQUIRE(s.settle(30s));
+  o = s.get("/v1/orders/" + id);
+  CHECK(o["status"] == "completed");
+  CHECK(o["payment"]["provider"] == "adyen");
+  CHECK(adyen.payments_by_order()[id] == 1);
+  // The shopper's result is journaled with the confirmed charge (a restart
+  // sends it again, under the same key).
+  CHECK(s.db.scalar("SELECT data->'details'->>'redirectResult' FROM events "
+                    "WHERE order_id = '"
+                    + id + "' AND data->'details' IS NOT NULL")
+        == id);
+}

@@ -161,6 +161,29 @@ std::string fake_adyen::answer(const std::string& method,
       .dump();
   }
   std::lock_guard guard{mutex_};
+  auto stored = request.contains("paymentMethod")
+                  ? request["paymentMethod"].value("storedPaymentMethodId", "")
+                  : std::string{};
+  if (target == "/payments" && stored.rfind("3ds", 0) == 0)
+    return json{{"resultCode", "RedirectShopper"},
+                {"action",
+                 {{"type", "redirect"},
+                  {"paymentMethodType", "scheme"},
+                  {"url", "https://checkoutshopper-test.adyen.com/3ds"}}}}
+      .dump();
+  if (target == "/payments/details") {
+    // The test passes the order's id as the shopper's redirectResult.
+    auto order = request["details"].value("redirectResult", "");
+    auto& psp = psp_by_key_[key];
+    if (psp.empty()) {
+      psp = "FAKEPSP" + std::to_string(next_psp_++);
+      order_by_psp_[psp] = order;
+    }
+    return json{{"resultCode", "Authorised"},
+                {"pspReference", psp},
+                {"merchantReference", order}}
+      .dump();
+  }
   if (target == "/payments") {
     auto& psp = psp_by_key_[key.empty() ? std::to_string(next_psp_) : key];
     if (psp.empty()) {

@@ -14,10 +14,12 @@ namespace kassa::test {
 /// of routing and failover through the real adapter: `POST /payments`
 /// authorises (one payment per Idempotency-Key: a repeated key answers the
 /// same pspReference, as Adyen's idempotency does), captures, cancels and
-/// refunds are `received`. `unavailable` answers every request 503 (a
-/// ServiceError) and does nothing; `ok` again, it serves. The shapes are
-/// the spec's (the contract test checks the adapter against the spec
-/// itself).
+/// refunds are `received`. A stored card whose id starts with `3ds` asks
+/// for the shopper (`RedirectShopper`); `/payments/details` then authorises
+/// it (the tests pass the order's id as `redirectResult`). `unavailable`
+/// answers every request 503 (a ServiceError) and does nothing; `ok` again, it
+/// serves. The shapes are the spec's (the contract test checks the adapter
+/// against the spec itself).
 class fake_adyen {
 public:
   enum class mode { ok, unavailable };

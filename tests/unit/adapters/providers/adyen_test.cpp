@@ -78,6 +78,26 @@ TEST_CASE("Adyen requests: payments, modifications, keys and merchant",
   CHECK(adyen_request(call("invoice"), s).target.empty());
 }
 
+TEST_CASE("after 3-D Secure the shopper's details go to /payments/details",
+          "[providers][adyen]") {
+  auto s = settings();
+  auto confirmed = call("charge");
+  confirmed.detail = R"(3ds_confirmed:{"redirectResult":"X6XtfGC3!Y..."})";
+  auto request = adyen_request(confirmed, s);
+  CHECK(request.target == "/payments/details");
+  CHECK(header(request, "Idempotency-Key") == "ord_a:charge_payment:details");
+  auto body = json::parse(request.body);
+  CHECK(body == json{{"details", {{"redirectResult", "X6XtfGC3!Y..."}}}});
+  // Without details there is nothing to send (the adapter refuses it).
+  confirmed.detail = "3ds_confirmed";
+  CHECK(adyen_request(confirmed, s).target.empty());
+  CHECK(is_three_ds_confirmation("3ds_confirmed"));
+  CHECK(is_three_ds_confirmation("3ds_confirmed:{}"));
+  CHECK_FALSE(is_three_ds_confirmation("3ds_confirmedx"));
+  CHECK(three_ds_details("3ds_confirmed:{\"a\":\"b\"}") == "{\"a\":\"b\"}");
+  CHECK(three_ds_details("3ds_confirmed").empty());
+}
+
 TEST_CASE("Adyen answers: result codes, modifications and errors",
           "[providers][adyen]") {
   auto c = call("charge");
