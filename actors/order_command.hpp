@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include "actors/atoms.hpp"
 #include "actors/dispute_notice.hpp"
+#include "actors/order_line.hpp"
 
 namespace kassa {
 
@@ -33,6 +35,9 @@ struct order_command {
   /// refund: the request's Idempotency-Key and the reason given.
   std::string key;
   std::string reason;
+  /// refund: the lines given back (their value is the amount when it is
+  /// 0); empty = a refund of an amount.
+  std::vector<order_line> lines;
   /// dispute: what the processor said.
   dispute_notice dispute;
   /// confirm: what the shopper's return from 3-D Secure carried, for the
@@ -45,7 +50,7 @@ struct order_command {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_command& x) {
   return f(caf::meta::type_name("kassa::order_command"), x.kind, x.amount_minor,
-           x.key, x.reason, x.dispute, x.details);
+           x.key, x.reason, x.lines, x.dispute, x.details);
 }
 
 /// Whether a saga knows `x` (a peer may send anything).

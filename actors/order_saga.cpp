@@ -556,10 +556,11 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
     },
     [self, defer_while_busy](atom::refund, int64_t amount,
                              const std::string& key, const std::string& reason,
+                             const std::vector<order_line>& lines,
                              const reply_ptr& out) {
       if (defer_while_busy())
         return;
-      on_refund(self, amount, key, reason, out);
+      on_refund(self, amount, key, reason, lines, out);
       quit_if_finished(self);
     },
     [self, defer_while_busy](atom::dispute, const dispute_notice& notice,

@@ -114,8 +114,13 @@ void on_void(saga_actor* self, const reply_ptr& out);
 
 /// The shop refunds `amount` of a completed order (`key`: the request's
 /// Idempotency-Key; the same key answers the same refund again).
+/// A refund of `amount`, or of `lines` (their value when `amount` is 0;
+/// at most their value otherwise): accepted once journaled, or refused
+/// (not completed, more than was captured, a line not ordered or given
+/// back already).
 void on_refund(saga_actor* self, int64_t amount, const std::string& key,
-               const std::string& reason, const reply_ptr& out);
+               const std::string& reason, const std::vector<order_line>& lines,
+               const reply_ptr& out);
 
 /// Journals the start of refund `index` at `attempt` and calls the
 /// payment provider.

@@ -5,7 +5,9 @@
 // capture and void run as steps (capture_payment; the void is
 // charge_payment's compensation); refunds run here, one at a time.
 
+#include <algorithm>
 #include <cstdio>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
@@ -140,22 +142,59 @@ std::string refund_id(const std::string& order_id, const std::string& key) {
 }
 
 json refund_json(const refund_state& r) {
-  return json{{"id", r.id},
-              {"amount_minor", r.amount_minor},
-              {"status", to_string(r.status)}};
+  json j{{"id", r.id},
+         {"amount_minor", r.amount_minor},
+         {"status", to_string(r.status)}};
+  if (!r.lines.empty())
+    j["lines"] = lines_json(r.lines);
+  return j;
+}
+
+/// The value of refund `lines` at the order's prices, or why they cannot
+/// be given back (a SKU not ordered, more units than are left).
+std::variant<int64_t, reply> lines_value(const order_data& order,
+                                         const saga_state& logic,
+                                         const std::vector<order_line>& lines) {
+  int64_t value = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto field = "lines[" + std::to_string(i) + "]";
+    auto& line = lines[i];
+    auto at
+      = std::find_if(order.lines.begin(), order.lines.end(), [&](auto& l) {
+          return l.sku == line.sku;
+        });
+    if (at == order.lines.end())
+      return reply::fail(failure_code::invalid_field,
+                         field + ".sku: " + line.sku + " is not in the order",
+                         field + ".sku");
+    auto left = at->quantity - logic.refunded_quantity(line.sku);
+    if (line.quantity > left)
+      return reply::fail(failure_code::invalid_field,
+                         field + ".quantity: " + std::to_string(line.quantity)
+                           + " is more than the " + std::to_string(left)
+                           + " of " + line.sku + " not given back yet",
+                         field + ".quantity");
+    auto index = static_cast<size_t>(at - order.lines.begin());
+    auto price
+      = index < order.unit_prices.size() ? order.unit_prices[index] : 0;
+    value += price * line.quantity;
+  }
+  return value;
 }
 
 } // namespace
 
 void on_refund(saga_actor* self, int64_t amount, const std::string& key,
-               const std::string& reason, const reply_ptr& out) {
+               const std::string& reason, const std::vector<order_line>& lines,
+               const reply_ptr& out) {
   auto& st = self->state;
   auto refuse = [&out](reply why) {
     out->send(std::move(why)); // the saga exits after if nothing is left
   };
   for (auto& r : st.logic.refunds())
     if (r.key == key) {
-      if (r.amount_minor == amount && r.reason == reason)
+      if ((r.amount_minor == amount || (amount == 0 && !lines.empty()))
+          && r.reason == reason && r.lines == lines)
         out->send(reply::accepted(refund_json(r).dump()));
       else
         refuse(reply::fail(failure_code::idempotency_key_reused,
@@ -171,6 +210,31 @@ void on_refund(saga_actor* self, int64_t amount, const std::string& key,
         + ": only a completed order is refunded (a cancelled one was "
           "refunded by its compensation)"));
     return;
+  }
+  if (!lines.empty()) {
+    auto value = lines_value(st.order, st.logic, lines);
+    if (auto why = std::get_if<reply>(&value)) {
+      refuse(std::move(*why));
+      return;
+    }
+    auto worth = std::get<int64_t>(value);
+    if (worth <= 0) {
+      refuse(reply::fail(failure_code::invalid_field,
+                         "lines: no price is known for them (an order from "
+                         "before prices were stored); refund an amount",
+                         "lines"));
+      return;
+    }
+    if (amount == 0)
+      amount = worth;
+    else if (amount > worth) {
+      refuse(reply::fail(failure_code::invalid_field,
+                         "amount_minor " + std::to_string(amount)
+                           + " is more than the lines' value "
+                           + std::to_string(worth),
+                         "amount_minor"));
+      return;
+    }
   }
   auto captured = st.logic.captured_minor(st.order.total_minor);
   auto refunded = st.logic.refunded_minor();
@@ -190,6 +254,7 @@ void on_refund(saga_actor* self, int64_t amount, const std::string& key,
   ev.amount_minor = amount;
   ev.key = key;
   ev.reason = reason;
+  ev.lines = lines;
   journal_event(self, ev, json::object(), [self, out, id = ev.refund_id] {
     for (auto& r : self->state.logic.refunds())
       if (r.id == id)

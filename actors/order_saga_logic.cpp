@@ -261,6 +261,7 @@ void saga_state::apply(const saga_event& e) {
       r.amount_minor = e.amount_minor;
       r.key = e.key;
       r.reason = e.reason;
+      r.lines = e.lines;
       refunds_.push_back(std::move(r));
       break;
     }
@@ -368,6 +369,16 @@ int64_t saga_state::refunded_minor() const {
   for (auto& r : refunds_)
     if (r.status != refund_state::status_t::failed)
       sum += r.amount_minor;
+  return sum;
+}
+
+int64_t saga_state::refunded_quantity(const std::string& sku) const {
+  int64_t sum = 0;
+  for (auto& r : refunds_)
+    if (r.status != refund_state::status_t::failed)
+      for (auto& line : r.lines)
+        if (line.sku == sku)
+          sum += line.quantity;
   return sum;
 }
 

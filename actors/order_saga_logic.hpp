@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/order_line.hpp"
+
 namespace kassa {
 
 // -- the step table -----------------------------------------------------------
@@ -119,6 +121,8 @@ struct saga_event {
   std::string refund_id; ///< refund_* events
   std::string key;       ///< refund_requested: the request's Idempotency-Key
   std::string reason;    ///< refund_requested
+  /// refund_requested by lines: what is given back.
+  std::vector<order_line> lines;
   /// dispute_*: the dispute after the notice (each event holds all of it,
   /// so a reader needs only the last one). Behind a pointer: every event of
   /// every order carries the member, few are disputes.
@@ -176,6 +180,7 @@ struct refund_state {
   int64_t amount_minor = 0;
   std::string key;
   std::string reason;
+  std::vector<order_line> lines; ///< empty: a refund of an amount
   status_t status = status_t::pending;
   uint32_t attempts = 0;
   std::string ref;
@@ -259,6 +264,9 @@ public:
   int64_t captured_minor(int64_t total_minor) const;
   /// What refunds took or are taking (failed ones do not count).
   int64_t refunded_minor() const;
+  /// Units of `sku` that refunds by line gave or are giving back (failed
+  /// ones do not count).
+  int64_t refunded_quantity(const std::string& sku) const;
   /// The order authorizes at checkout and captures on the shop's command
   /// (`"capture":"manual"`); otherwise `capture_payment` is not a step of it.
   bool manual_capture() const {

@@ -21,9 +21,11 @@ order_data parse_order(const std::string& request_json) {
 order_data order_from_json(const json& request) {
   const auto& j = request;
   order_data d;
-  for (auto& item : j.at("items"))
+  for (auto& item : j.at("items")) {
     d.lines.push_back(
       {item.at("sku").get<std::string>(), item.at("quantity").get<int64_t>()});
+    d.unit_prices.push_back(item.value("unit_price_minor", int64_t{0}));
+  }
   d.total_minor = j.at("total_minor").get<int64_t>();
   d.currency = j.at("currency").get<std::string>();
   d.customer_id = j.at("customer").value("id", "");
@@ -75,6 +77,13 @@ json payment_view(const saga_state& s, const order_data& order) {
 
 } // namespace
 
+json lines_json(const std::vector<order_line>& lines) {
+  json out = json::array();
+  for (auto& l : lines)
+    out.push_back({{"sku", l.sku}, {"quantity", l.quantity}});
+  return out;
+}
+
 json dispute_json(const dispute_state& d) {
   json j{{"id", d.id},
          {"processor", d.processor},
@@ -118,6 +127,8 @@ std::string order_view_json(const saga_state& s, const order_data& order) {
            {"status", to_string(r.status)}};
     if (!r.reason.empty())
       j["reason"] = r.reason;
+    if (!r.lines.empty())
+      j["lines"] = lines_json(r.lines);
     if (!r.ref.empty())
       j["provider_ref"] = r.ref;
     if (!r.error.empty())
@@ -173,6 +184,11 @@ saga_event event_of(const journal_entry& e) {
       ev.refund_id = d.value("refund_id", "");
       ev.key = d.value("idempotency_key", "");
       ev.reason = d.value("reason", "");
+      if (auto l = d.find("lines"); l != d.end() && l->is_array())
+        for (auto& line : *l)
+          if (line.is_object())
+            ev.lines.push_back(
+              {line.value("sku", ""), line.value("quantity", int64_t{0})});
       if (d.contains("dispute_id")) {
         dispute_state x;
         x.id = d.value("dispute_id", "");
@@ -266,6 +282,17 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
     set("idempotency_key", quoted(ev.key));
     if (!ev.reason.empty())
       set("reason", quoted(ev.reason));
+    if (!ev.lines.empty()) {
+      std::string lines = "[";
+      for (auto& l : ev.lines) {
+        if (lines.size() > 1)
+          lines += ',';
+        lines += "{\"quantity\":" + std::to_string(l.quantity) + ",\"sku\":";
+        append_json_string(lines, l.sku);
+        lines += '}';
+      }
+      set("lines", lines + "]");
+    }
   }
   if (ev.type == saga_event_type::capture_requested)
     set("amount_minor", std::to_string(ev.amount_minor));

@@ -18,6 +18,8 @@ namespace kassa {
 /// The parts of the order request a saga needs.
 struct order_data {
   std::vector<order_line> lines;
+  /// Each line's unit price as priced at the intake (same order as lines).
+  std::vector<int64_t> unit_prices;
   int64_t total_minor = 0;
   std::string currency;
   std::string customer_id;
@@ -43,6 +45,9 @@ order_data order_from_json(const nlohmann::json& request);
 /// The view of a state that `GET /v1/orders` shows: steps, invoice, payment,
 /// shipment (JSON). Folded from the journal when an order is read.
 std::string order_view_json(const saga_state& s, const order_data& order);
+
+/// Order lines as the API shows them (`[{"sku","quantity"}]`).
+nlohmann::json lines_json(const std::vector<order_line>& lines);
 
 /// A dispute as the API shows it (in an order and in GET /v1/disputes).
 nlohmann::json dispute_json(const dispute_state& d);

@@ -16,20 +16,9 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/atoms.hpp"
+#include "actors/order_line.hpp"
 
 namespace kassa {
-
-struct order_line {
-  std::string sku;
-  int64_t quantity = 0;
-
-  friend bool operator==(const order_line&, const order_line&) = default;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, order_line& x) {
-  return f(caf::meta::type_name("kassa::order_line"), x.sku, x.quantity);
-}
 
 enum class provider_outcome : uint8_t {
   ok,              ///< done; `ref` names the effect (or is empty: not found)

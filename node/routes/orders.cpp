@@ -187,12 +187,39 @@ std::optional<api_response> read_refund(const api_request& req,
                          "required header of 1 to 255 characters: a refund "
                          "sent again with it is not made twice");
   auto& body = req.body_json();
-  if (auto p = check_object(body, {"amount_minor", "reason"}))
+  if (auto p = check_object(body, {"amount_minor", "reason", "lines"}))
     return p;
-  if (read_integer(body, "amount_minor", 1, 1'000'000'000'000,
-                   out.amount_minor))
+  if (body.contains("lines")) {
+    auto& lines = body["lines"];
+    if (!lines.is_array() || lines.empty() || lines.size() > 1000)
+      return invalid_field("lines", "an array of 1 to 1000 {sku, quantity}");
+    std::map<std::string, int64_t> merged; // one line per SKU
+    for (size_t i = 0; i < lines.size(); ++i) {
+      auto path = "lines[" + std::to_string(i) + "]";
+      if (!lines[i].is_object())
+        return invalid_field(path, "must be an object");
+      if (auto p = check_object(lines[i], {"sku", "quantity"}))
+        return p;
+      std::string sku;
+      int64_t quantity = 0;
+      if (read_string(lines[i], "sku", 64, sku))
+        return invalid_field(path + ".sku", "required string");
+      if (read_integer(lines[i], "quantity", 1, 1'000'000, quantity))
+        return invalid_field(path + ".quantity",
+                             "required integer between 1 and 1000000");
+      merged[sku] += quantity;
+    }
+    for (auto& [sku, quantity] : merged)
+      out.lines.push_back({sku, quantity});
+  }
+  // With lines the amount is their value unless given (then at most it).
+  if ((out.lines.empty() || body.contains("amount_minor"))
+      && read_integer(body, "amount_minor", 1, 1'000'000'000'000,
+                      out.amount_minor))
     return invalid_field("amount_minor",
-                         "required integer between 1 and 1000000000000");
+                         out.lines.empty()
+                           ? "required integer between 1 and 1000000000000"
+                           : "an integer between 1 and 1000000000000");
   if (body.contains("reason")
       && (!body["reason"].is_string()
           || body["reason"].get_ref<const std::string&>().size() > 500))
@@ -223,7 +250,8 @@ void tell_saga(const saga_directory& sagas, const std::string& id,
                          std::move(out));
   else if (command.kind == atom::refund::value)
     sagas.start_and_tell(id, atom::refund::value, command.amount_minor,
-                         command.key, command.reason, std::move(out));
+                         command.key, command.reason, command.lines,
+                         std::move(out));
   else if (command.kind == atom::dispute::value)
     sagas.start_and_tell(id, atom::dispute::value, command.dispute,
                          std::move(out));

@@ -53,7 +53,7 @@ struct harness {
     for (auto name : {"sandbox-payment", "sandbox-invoicing",
                       "sandbox-shipping", "sandbox-messaging"})
       ctx.providers.emplace_back(name, child_handle<provider_control_actor>{});
-    ctx.stripe = true;
+    ctx.payment_processors = {"sandbox", "stripe", "adyen", "auto"};
     ctx.stripe_webhook_secret = "whsec_fuzz";
     ctx.inject_fault = [](const std::string&) {
       return std::string{"faults are not injected while fuzzing"};

@@ -1,12 +1,13 @@
 // libFuzzer target: what a provider sends back — Stripe's PaymentIntent and
-// Refund answers, Billingo's partner and document lists and its errors,
-// and Stripe's webhook events. The first byte picks the parser and the
-// answer's status; the rest is the body.
+// Refund answers, Adyen's payment and modification answers, Billingo's
+// partner and document lists and its errors, and Stripe's webhook events. The
+// first byte picks the parser and the answer's status; the rest is the body.
 
 #include <string>
 
 #include "actors/provider_protocol.hpp"
 #include "adapters/http/client.hpp"
+#include "adapters/providers/adyen.hpp"
 #include "adapters/providers/billingo.hpp"
 #include "adapters/providers/stripe.hpp"
 #include "adapters/providers/stripe_webhook.hpp"
@@ -31,6 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switch ((data[0] & 0x0f) % 4) {
     case 0:
       (void)stripe_result(call, out);
+      (void)adyen_result(call, out);
       break;
     case 1:
       (void)billingo_partner_id(out, "c1@example.test");

@@ -347,3 +347,67 @@ TEST_CASE("a refund credit note is issued once through a kill -9 while it "
   CHECK(amounts(s, "sandbox-payment", id, "refund")
         == std::vector<int64_t>{400});
 }
+
+TEST_CASE("refunds by line: the lines' value at the order's prices, never "
+          "more units than were ordered",
+          "[orders][refund]") {
+  shop s;
+  s.add_product("lamp", 10);  // 1000 HUF each
+  s.add_product("shade", 10); // 1000 HUF each
+  auto order = shop::order("lamp", "tok_ok", 3);
+  order["items"].push_back({{"sku", "shade"}, {"quantity", 1}});
+  auto id = place(s, order); // 4000 HUF, paid at once
+  REQUIRE(finished(s, id)["status"] == "completed");
+  auto refund = [&](const json& body, const std::string& key) {
+    return s.post("/v1/orders/" + id + "/refunds", body,
+                  {{"Idempotency-Key", key}});
+  };
+  auto lines = [](const std::string& sku, int64_t quantity) {
+    return json::array({{{"sku", sku}, {"quantity", quantity}}});
+  };
+  // Two lamps back: 2000.
+  auto first
+    = refund({{"lines", lines("lamp", 2)}, {"reason", "broken"}}, "by-line-1");
+  INFO(first.body);
+  REQUIRE(first.status == 202);
+  auto body = json::parse(first.body);
+  CHECK(body["amount_minor"] == 2000);
+  CHECK(body["lines"] == lines("lamp", 2));
+  // The same key and lines: the same refund.
+  auto again
+    = refund({{"lines", lines("lamp", 2)}, {"reason", "broken"}}, "by-line-1");
+  CHECK(json::parse(again.body)["id"] == body["id"]);
+  // Two more lamps: only one is left to give back.
+  auto too_many = refund({{"lines", lines("lamp", 2)}}, "by-line-2");
+  CHECK(too_many.status == 422);
+  CHECK(json::parse(too_many.body)["error"]["field"] == "lines[0].quantity");
+  // Not in the order; not a line; an amount above the lines' value.
+  CHECK(refund({{"lines", lines("sofa", 1)}}, "by-line-3").status == 422);
+  CHECK(
+    refund({{"lines", json::array({{{"sku", "lamp"}}})}}, "by-line-4").status
+    == 422);
+  CHECK(
+    refund({{"lines", lines("shade", 1)}, {"amount_minor", 1001}}, "by-line-5")
+      .status
+    == 422);
+  // The shade with a restocking fee kept: 800 of its 1000.
+  auto shade = refund({{"lines", lines("shade", 1)}, {"amount_minor", 800}},
+                      "by-line-6");
+  REQUIRE(shade.status == 202);
+  CHECK(json::parse(shade.body)["amount_minor"] == 800);
+  REQUIRE(eventually(
+    [&] {
+      return s.get("/v1/orders/" + id)["status"] == "completed"
+             && s.get("/v1/orders/" + id)["refunded_minor"] == 2800;
+    },
+    30s));
+  auto o = s.get("/v1/orders/" + id);
+  INFO(o.dump());
+  REQUIRE(o["refunds"].size() == 2);
+  CHECK(o["refunds"][0]["lines"] == lines("lamp", 2));
+  CHECK(o["refunds"][1]["lines"] == lines("shade", 1));
+  auto pay = s.ledger("sandbox-payment")[id];
+  CHECK(pay["refund"] == 2);
+  // The last lamp is still refundable.
+  CHECK(refund({{"lines", lines("lamp", 1)}}, "by-line-7").status == 202);
+}

@@ -88,6 +88,8 @@ template <>
 struct sample<order_command> {
   static order_command make(const caf::actor& peer) {
     order_command c{atom::refund::value, 1250, "key-1", "damaged"};
+    c.lines = {{"mug", 2}, {"cup", 1}};
+    c.details = R"({"redirectResult":"X6Xt"})";
     c.dispute = sample<dispute_notice>::make(peer);
     return c;
   }
