@@ -23,7 +23,6 @@
 #include "actors/order_saga_records.hpp"
 #include "actors/type_ids.hpp"
 #include "runtime/errc.hpp"
-#include "runtime/json_parse.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/shards.hpp"
@@ -37,23 +36,6 @@ using json = nlohmann::json;
 using namespace saga_detail;
 
 void advance(saga_actor* self);
-
-/// Whether `e` is the charge restarted by POST .../payment/confirm: the
-/// step's own `confirmed` member, read as JSON (only those rows are
-/// parsed); `details` gets what the shopper's return carried.
-bool confirms_three_ds(const journal_entry& e, std::string& details) {
-  if (e.type != "step.started" || e.step != "charge_payment")
-    return false;
-  json data;
-  if (parse_json(e.data, data) || !data.is_object())
-    return false;
-  auto c = data.find("confirmed");
-  if (c == data.end() || !c->is_boolean() || !c->get<bool>())
-    return false;
-  auto d = data.find("details");
-  details = d != data.end() && d->is_object() ? d->dump() : std::string{};
-  return true;
-}
 
 /// Re-sends to itself the commands that arrived while it was busy.
 void run_deferred(saga_actor* self) {
@@ -215,20 +197,14 @@ void on_result(saga_actor* self, const provider_result& r) {
   }
   if (ev.type == saga_event_type::compensation_succeeded)
     ev.ref = st.logic.step(step).ref; // keep the effect's own reference
-  // Failover: a processor that is out (circuit open, or it answered that it
-  // did nothing) and holds nothing of this payment hands it to the next.
-  if (step == saga_step::charge_payment && !compensation
-      && (r.outcome == provider_outcome::unavailable
-          || (r.outcome == provider_outcome::transient && r.ref.empty()))
-      && st.logic.may_reroute()) {
-    if (auto next = next_payment_processor(st.order, st.logic); !next.empty()) {
+  if (!compensation)
+    if (auto next = reroute_payment(st.order, st.logic, step, r)) {
       ev = saga_event{};
       ev.type = saga_event_type::payment_rerouted;
       ev.step = step;
-      ev.ref = std::move(next);
+      ev.ref = std::move(*next);
       ev.error = r.error;
     }
-  }
   bool waiting = ev.type == saga_event_type::waiting;
   bool parked = ev.type == saga_event_type::parked;
   auto retry_after = r.retry_after_ms;

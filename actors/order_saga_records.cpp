@@ -356,6 +356,35 @@ std::string next_payment_processor(const order_data& order,
   return *(at + 1);
 }
 
+std::optional<std::string> reroute_payment(const order_data& order,
+                                           const saga_state& logic,
+                                           saga_step step,
+                                           const provider_result& result) {
+  bool out
+    = result.outcome == provider_outcome::unavailable
+      || (result.outcome == provider_outcome::transient && result.ref.empty());
+  if (step != saga_step::charge_payment || !out || !logic.may_reroute())
+    return std::nullopt;
+  auto next = next_payment_processor(order, logic);
+  if (next.empty())
+    return std::nullopt;
+  return next;
+}
+
+bool confirms_three_ds(const journal_entry& e, std::string& details) {
+  if (e.type != "step.started" || e.step != "charge_payment")
+    return false;
+  auto data = json::parse(e.data, nullptr, false);
+  if (!data.is_object())
+    return false;
+  auto c = data.find("confirmed");
+  if (c == data.end() || !c->is_boolean() || !c->get<bool>())
+    return false;
+  auto d = data.find("details");
+  details = d != data.end() && d->is_object() ? d->dump() : std::string{};
+  return true;
+}
+
 namespace {
 
 call_receiver payment_receiver(const std::string& processor) {

@@ -4,6 +4,7 @@
 // plain conversions, kept apart from the actor (order_saga.cpp).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,21 @@ const std::string& payment_processor(const order_data& order,
 /// The processor after the current one in the order's list; empty = none.
 std::string next_payment_processor(const order_data& order,
                                    const saga_state& logic);
+
+/// Failover: the processor the charge moves to after `result` of the
+/// charge (forward, not a compensation), or none. Only when its processor
+/// is out — circuit open, or it answered that it did nothing — and holds
+/// nothing of this payment (saga_state::may_reroute), and the order has a
+/// next one.
+std::optional<std::string> reroute_payment(const order_data& order,
+                                           const saga_state& logic,
+                                           saga_step step,
+                                           const provider_result& result);
+
+/// Whether `e` is the charge restarted by POST .../payment/confirm (the
+/// step's own `confirmed` member; only those rows are parsed); `details`
+/// gets what the shopper's return carried ("" = nothing).
+bool confirms_three_ds(const journal_entry& e, std::string& details);
 
 call_route call_target(const order_data& order, const saga_state& logic,
                        saga_step step, bool compensation);

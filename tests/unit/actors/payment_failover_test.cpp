@@ -73,6 +73,47 @@ TEST_CASE("a charge moves on only while its processor may hold nothing",
   CHECK_FALSE(cancelled.may_reroute());
 }
 
+TEST_CASE("which answers move a charge to the next processor",
+          "[payment_failover]") {
+  auto order = routed_order();
+  auto s
+    = at_charge(E(saga_event_type::step_failed, saga_step::charge_payment, 1));
+  auto answer = [](provider_outcome o, std::string ref = {}) {
+    provider_result r;
+    r.outcome = o;
+    r.ref = std::move(ref);
+    return r;
+  };
+  auto step = saga_step::charge_payment;
+  CHECK(reroute_payment(order, s, step, answer(provider_outcome::unavailable))
+        == "sandbox");
+  CHECK(reroute_payment(order, s, step, answer(provider_outcome::transient))
+        == "sandbox");
+  // A pending payment at the processor, an unknown outcome, a decline, a
+  // 3-D Secure step: not moved.
+  CHECK_FALSE(reroute_payment(order, s, step,
+                              answer(provider_outcome::transient, "PSP1")));
+  CHECK_FALSE(
+    reroute_payment(order, s, step, answer(provider_outcome::unknown)));
+  CHECK_FALSE(
+    reroute_payment(order, s, step, answer(provider_outcome::permanent)));
+  CHECK_FALSE(
+    reroute_payment(order, s, step, answer(provider_outcome::action_required)));
+  // Another step's outage parks as before; so does the last processor's.
+  CHECK_FALSE(reroute_payment(order, s, saga_step::create_invoice,
+                              answer(provider_outcome::unavailable)));
+  s.apply(rerouted("sandbox"));
+  CHECK_FALSE(
+    reroute_payment(order, s, step, answer(provider_outcome::unavailable)));
+  // An order that names its processor has no other.
+  order_data single;
+  single.payment_provider = "stripe";
+  CHECK_FALSE(reroute_payment(
+    single,
+    at_charge(E(saga_event_type::step_failed, saga_step::charge_payment, 1)),
+    step, answer(provider_outcome::unavailable)));
+}
+
 TEST_CASE("a rerouted charge starts afresh at the next processor",
           "[payment_failover]") {
   auto order = routed_order();
