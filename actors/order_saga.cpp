@@ -178,6 +178,9 @@ void on_result(saga_actor* self, const provider_result& r) {
     case provider_outcome::unavailable:
       ev.type = saga_event_type::parked;
       ev.error = r.error;
+      // The connection's own retry may have been taken before its circuit
+      // opened: the charge stays with this processor.
+      ev.maybe_exists = step == saga_step::charge_payment && r.maybe_sent;
       break;
     case provider_outcome::transient:
     case provider_outcome::unknown:
@@ -185,9 +188,9 @@ void on_result(saga_actor* self, const provider_result& r) {
       ev.type = compensation ? saga_event_type::compensation_failed
                              : saga_event_type::step_failed;
       ev.permanent = r.outcome == provider_outcome::permanent;
-      ev.maybe_exists
-        = step == saga_step::charge_payment
-          && (r.outcome == provider_outcome::unknown || !r.ref.empty());
+      ev.maybe_exists = step == saga_step::charge_payment
+                        && (r.outcome == provider_outcome::unknown
+                            || !r.ref.empty() || r.maybe_sent);
       ev.error = r.error;
       break;
     case provider_outcome::action_required:

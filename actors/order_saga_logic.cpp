@@ -219,6 +219,8 @@ void saga_state::apply(const saga_event& e) {
       st.error = e.error;
       break;
     case saga_event_type::parked:
+      if (e.step == saga_step::charge_payment && e.maybe_exists)
+        charge_held_ = true;
       parked_ = true;
       parked_step_ = e.step;
       st.error = e.error;

@@ -360,9 +360,12 @@ std::optional<std::string> reroute_payment(const order_data& order,
                                            const saga_state& logic,
                                            saga_step step,
                                            const provider_result& result) {
-  bool out
-    = result.outcome == provider_outcome::unavailable
-      || (result.outcome == provider_outcome::transient && result.ref.empty());
+  // Out, and nothing of this call reached it: not an answer naming a
+  // payment, not one after an attempt that may have been taken.
+  bool out = !result.maybe_sent
+             && (result.outcome == provider_outcome::unavailable
+                 || (result.outcome == provider_outcome::transient
+                     && result.ref.empty()));
   if (step != saga_step::charge_payment || !out || !logic.may_reroute())
     return std::nullopt;
   auto next = next_payment_processor(order, logic);

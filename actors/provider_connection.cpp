@@ -45,6 +45,8 @@ struct pending_call {
   time_point first{};
   time_point sent{}; ///< this attempt
   std::optional<breaker_permit> permit;
+  /// An attempt had an unknown outcome: every later answer says so.
+  bool maybe_sent = false;
 };
 
 struct connection_state {
@@ -108,6 +110,7 @@ int64_t ms_until(time_point from, time_point to) {
 
 void answer(connection_actor* self, const pending_call& pc, provider_result r) {
   r.message_id = pc.call.message_id;
+  r.maybe_sent = r.maybe_sent || pc.maybe_sent;
   send_on_worker(self, pc.call.reply_to, std::move(r));
 }
 
@@ -264,6 +267,8 @@ bool repeatable(const connection_state& st, const pending_call& pc,
 /// the sweep's timeout. The permit goes back when the logical call ends.
 void on_answer(connection_actor* self, pending_call pc, provider_result r) {
   auto& st = self->state;
+  if (r.outcome == provider_outcome::unknown)
+    pc.maybe_sent = true;
   auto t = now(self);
   if (st.in_flight_metric)
     st.in_flight_metric->set(static_cast<int64_t>(st.in_flight.size()));

@@ -37,6 +37,11 @@ struct provider_result {
   /// transient / unavailable: when the provider may take calls again
   /// (Retry-After, or when an open circuit lets probes through); 0 = unknown.
   int64_t retry_after_ms = 0;
+  /// An earlier attempt of this call (a connection's own retry) may have
+  /// reached the provider — it timed out or lost its answer — so whatever
+  /// this answer says, the effect may exist (a payment is not moved to
+  /// another processor).
+  bool maybe_sent = false;
 
   friend bool operator==(const provider_result&, const provider_result&)
     = default;
@@ -45,7 +50,7 @@ struct provider_result {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, provider_result& x) {
   return f(caf::meta::type_name("kassa::provider_result"), x.message_id,
-           x.outcome, x.ref, x.error, x.retry_after_ms);
+           x.outcome, x.ref, x.error, x.retry_after_ms, x.maybe_sent);
 }
 
 /// Where the answer to a call goes: whoever made the call (a saga, or a

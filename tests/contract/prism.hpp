@@ -9,7 +9,11 @@
 #include <future>
 #include <thread>
 
-#include <caf/all.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/after.hpp>
+#include <caf/scoped_actor.hpp>
 #include <catch2/catch.hpp>
 
 #include "actors/type_ids.hpp"

@@ -99,6 +99,14 @@ TEST_CASE("which answers move a charge to the next processor",
     reroute_payment(order, s, step, answer(provider_outcome::permanent)));
   CHECK_FALSE(
     reroute_payment(order, s, step, answer(provider_outcome::action_required)));
+  // An answer after the connection's own retry of a call that may have
+  // been taken: the payment may exist here.
+  auto after_timeout = answer(provider_outcome::unavailable);
+  after_timeout.maybe_sent = true;
+  CHECK_FALSE(reroute_payment(order, s, step, after_timeout));
+  auto parked = E(saga_event_type::parked, saga_step::charge_payment, 1);
+  parked.maybe_exists = true;
+  CHECK_FALSE(at_charge(parked).may_reroute());
   // Another step's outage parks as before; so does the last processor's.
   CHECK_FALSE(reroute_payment(order, s, saga_step::create_invoice,
                               answer(provider_outcome::unavailable)));

@@ -173,7 +173,8 @@ TEST_CASE_METHOD(fixture,
   REQUIRE(s->answers.size() == 2);
   CHECK(s->answers[1].message_id == "b");
   CHECK(s->answers[1].outcome == provider_outcome::transient);
-  CHECK(s->adapter_calls.size() == 4); // 1 + max_attempts (3)
+  CHECK_FALSE(s->answers[1].maybe_sent); // no attempt may have been taken
+  CHECK(s->adapter_calls.size() == 4);   // 1 + max_attempts (3)
 }
 
 TEST_CASE_METHOD(fixture,
@@ -451,4 +452,24 @@ TEST_CASE_METHOD(fixture,
   call("after2");
   CHECK(s->adapter_calls.size() == 7);
   CHECK(info()["in_flight"] == 2);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "an answer after a retried attempt whose outcome was "
+                 "unknown says the effect may exist",
+                 "[provider_connection]") {
+  options.breaker.min_calls = 100;
+  start();
+  call("c");
+  answer(0, provider_outcome::unknown); // a lost answer: maybe taken
+  advance(100ms);
+  REQUIRE(s->adapter_calls.size() == 2);
+  CHECK(s->adapter_calls[1].idempotency_key == "k"); // the same key
+  answer(1, provider_outcome::transient);
+  advance(100ms);
+  REQUIRE(s->adapter_calls.size() == 3);
+  answer(2, provider_outcome::transient);
+  REQUIRE(s->answers.size() == 1);
+  CHECK(s->answers[0].outcome == provider_outcome::transient);
+  CHECK(s->answers[0].maybe_sent);
 }

@@ -185,8 +185,12 @@ struct sample<std::vector<provider_call>> {
 template <>
 struct sample<provider_result> {
   static provider_result make(const caf::actor&) {
-    return {"ord_1:charge_payment:1", provider_outcome::unavailable, "pi_1",
-            "circuit open", 1000};
+    return {"ord_1:charge_payment:1",
+            provider_outcome::unavailable,
+            "pi_1",
+            "circuit open",
+            1000,
+            true};
   }
 };
 template <>
