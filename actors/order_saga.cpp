@@ -463,10 +463,14 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       }
       if (message_id != st.expected)
         return;
+      // Still in flight, perhaps taken: `maybe_sent`, so a payment stays
+      // with its processor (failover) and the retry uses the same key.
       on_result(self, provider_result{message_id,
                                       provider_outcome::transient,
                                       {},
-                                      "timeout: no answer from provider"});
+                                      "timeout: no answer from provider",
+                                      0,
+                                      true});
     },
     [self](atom::schedule, int64_t delay_ms, bool revive) {
       if (self->state.logic.parked())

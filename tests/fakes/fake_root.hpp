@@ -78,6 +78,7 @@ inline void route_through(order_saga_deps& deps, const caf::actor& root) {
   auto& t = deps.targets;
   t.sandbox_payment = child_handle<provider_actor>{slot("sandbox-payment")};
   t.stripe = child_handle<provider_actor>{slot("stripe")};
+  t.adyen = child_handle<provider_actor>{slot("adyen")};
   t.sandbox_invoicing = child_handle<provider_actor>{slot("sandbox-invoicing")};
   t.billingo = child_handle<provider_actor>{slot("billingo")};
   t.sandbox_shipping = child_handle<provider_actor>{slot("sandbox-shipping")};

@@ -4,8 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/order_saga.hpp"
-#include "fakes/fake_root.hpp"
-#include "fakes/test_system.hpp"
+#include "fakes/saga_fixture.hpp"
 #include "runtime/errc.hpp"
 
 using namespace kassa;
@@ -26,49 +25,16 @@ journal_entry entry(int seq, std::string type, std::string step = {},
   return e;
 }
 
-struct fixture : test_system {
-  std::shared_ptr<fake_world> world = std::make_shared<fake_world>();
-  std::shared_ptr<fake_saga_store> store = std::make_shared<fake_saga_store>();
-  caf::actor root;
-  caf::actor saga;
-  order_saga_deps deps;
-
-  fixture() {
-    root = sys->spawn(fake_root, world);
-    store->request_json = R"({"items":[{"sku":"mug","quantity":2}],
+struct fixture : saga_fixture {
+  fixture()
+    : saga_fixture(R"({"items":[{"sku":"mug","quantity":2}],
       "total_minor":3000,"currency":"HUF","customer":{"id":"c1"},
-      "payment":{"token":"tok_ok"},"shipping":{}})";
+      "payment":{"token":"tok_ok"},"shipping":{}})") {
     store->events = {entry(1, "order.created")};
-    route_through(deps, root);
-    deps.store = store;
-    deps.policy = saga_retry_policy{5, 8, 50ms, 1000ms};
-    deps.call_timeout = 5s;
-  }
-
-  ~fixture() {
-    caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
-    if (saga)
-      caf::anon_send_exit(saga, caf::exit_reason::user_shutdown);
-    sched->run();
   }
 
   void start() {
-    sys->spawn(
-      [this](caf::event_based_actor* self, int) {
-        // Spawned by a parent like the supervisor does.
-        saga = spawn_order_saga(self, "ord_t", deps);
-      },
-      0);
-    sched->run();
-  }
-
-  void reply(const provider_call& call, provider_outcome outcome,
-             std::string ref = {}) {
-    caf::anon_send(
-      call.reply_to,
-      provider_result{call.message_id, outcome, std::move(ref),
-                      outcome == provider_outcome::ok ? "" : "err"});
-    sched->run();
+    start_saga("ord_t");
   }
 
   const journal_entry& last() const {
