@@ -4,32 +4,32 @@ namespace kassa::pg {
 
 namespace {
 
-/// Appends `item` as a quoted array element, the runs between quotes and
-/// backslashes copied whole (JSON data are most of a journal batch's bytes).
-/// A plain loop, not `find_first_of`: libstdc++ looks each character up in
-/// the set with a memchr call — 5 % of a saga's instructions went there.
+/// Appends `item` as a quoted array element (JSON data are most of a
+/// journal batch's bytes). Written in place into room for the worst case:
+/// JSON's quotes come every few characters, and an append per run between
+/// them cost more than the characters (`find_first_of` before that was one
+/// memchr call per character: 5 % of a saga's instructions).
 void append_quoted(std::string& out, std::string_view item) {
-  out += '"';
-  size_t from = 0;
-  for (size_t at = 0; at < item.size(); ++at) {
-    char c = item[at];
-    if (c != '"' && c != '\\')
-      continue;
-    out.append(item, from, at - from);
-    out += '\\';
-    out += c;
-    from = at + 1;
+  auto start = out.size();
+  out.resize(start + 2 * item.size() + 2);
+  char* p = out.data() + start;
+  *p++ = '"';
+  for (char c : item) {
+    if (c == '"' || c == '\\')
+      *p++ = '\\';
+    *p++ = c;
   }
-  out.append(item, from);
-  out += '"';
+  *p++ = '"';
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
-/// Room for the elements, their quotes and commas (escapes aside).
+/// Room for the elements, their quotes and commas, and the worst case of
+/// escapes append_quoted makes room for (so it never reallocates).
 template <class Items, class Size>
 size_t array_bytes(const Items& items, Size size_of) {
   size_t bytes = 2;
   for (auto& item : items)
-    bytes += size_of(item) + 3;
+    bytes += 2 * size_of(item) + 3;
   return bytes;
 }
 
