@@ -150,6 +150,16 @@ json refund_json(const refund_state& r) {
   return j;
 }
 
+/// The unit price of `sku` in the order (0: not in it, or priced before
+/// prices were stored).
+int64_t unit_price(const order_data& order, const std::string& sku) {
+  for (size_t i = 0; i < order.lines.size() && i < order.unit_prices.size();
+       ++i)
+    if (order.lines[i].sku == sku)
+      return order.unit_prices[i];
+  return 0;
+}
+
 /// The value of refund `lines` at the order's prices, or why they cannot
 /// be given back (a SKU not ordered, more units than are left).
 std::variant<int64_t, reply> lines_value(const order_data& order,
@@ -174,10 +184,7 @@ std::variant<int64_t, reply> lines_value(const order_data& order,
                            + " is more than the " + std::to_string(left)
                            + " of " + line.sku + " not given back yet",
                          field + ".quantity");
-    auto index = static_cast<size_t>(at - order.lines.begin());
-    auto price
-      = index < order.unit_prices.size() ? order.unit_prices[index] : 0;
-    value += price * line.quantity;
+    value += unit_price(order, line.sku) * line.quantity;
   }
   return value;
 }
@@ -193,8 +200,14 @@ void on_refund(saga_actor* self, int64_t amount, const std::string& key,
   };
   for (auto& r : st.logic.refunds())
     if (r.key == key) {
-      if ((r.amount_minor == amount || (amount == 0 && !lines.empty()))
-          && r.reason == reason && r.lines == lines)
+      // The amount this request asks for: given, or its lines' value (so
+      // a repeat without the amount of a refund that named one is another
+      // request, not the same one).
+      auto asked = amount;
+      if (asked == 0)
+        for (auto& l : lines)
+          asked += unit_price(st.order, l.sku) * l.quantity;
+      if (r.amount_minor == asked && r.reason == reason && r.lines == lines)
         out->send(reply::accepted(refund_json(r).dump()));
       else
         refuse(reply::fail(failure_code::idempotency_key_reused,

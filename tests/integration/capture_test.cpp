@@ -395,6 +395,8 @@ TEST_CASE("refunds by line: the lines' value at the order's prices, never "
                       "by-line-6");
   REQUIRE(shade.status == 202);
   CHECK(json::parse(shade.body)["amount_minor"] == 800);
+  // Its key again without the amount asks for all 1000: another request.
+  CHECK(refund({{"lines", lines("shade", 1)}}, "by-line-6").status == 422);
   REQUIRE(eventually(
     [&] {
       return s.get("/v1/orders/" + id)["status"] == "completed"

@@ -158,10 +158,7 @@ TEST_CASE("an Adyen payment that asks for the shopper waits and completes "
   INFO(o.dump());
   REQUIRE(o["status"] == "waiting");
   auto confirm = [&](const json& body) {
-    return http_request(s.port, "POST", "/v1/orders/" + id + "/payment/confirm",
-                        {{"Authorization", "Bearer test-key"},
-                         {"Content-Type", "application/json"}},
-                        body.dump());
+    return s.post("/v1/orders/" + id + "/payment/confirm", body);
   };
   // Bad bodies are refused and change nothing.
   for (auto bad : {json{{"details", "x"}}, json{{"details", json::object()}},
