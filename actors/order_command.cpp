@@ -5,7 +5,8 @@ namespace kassa {
 bool is_known(const order_command& x) {
   return x.kind == atom::cancel::value || x.kind == atom::confirm::value
          || x.kind == atom::void_auth::value
-         || (x.kind == atom::capture::value && x.amount_minor >= 0)
+         || (x.kind == atom::capture::value && x.amount_minor >= 0
+             && (x.final_capture || (x.amount_minor > 0 && !x.key.empty())))
          || (x.kind == atom::refund::value && !x.key.empty()
              && (x.amount_minor > 0
                  || (x.amount_minor == 0 && !x.lines.empty())))

@@ -30,9 +30,10 @@ struct order_command {
   /// `cancel`, `confirm` (3-D Secure done), `capture`, `void_auth`,
   /// `refund` or `dispute` (a processor's notice).
   caf::atom_value kind = atom::cancel::value;
-  /// capture: how much (0: all that was authorized); refund: how much.
+  /// capture: how much (0: all that is left); refund: how much.
   int64_t amount_minor = 0;
-  /// refund: the request's Idempotency-Key and the reason given.
+  /// capture, refund: the request's Idempotency-Key (required for a
+  /// refund and a capture that is not final); refund: the reason given.
   std::string key;
   std::string reason;
   /// refund: the lines given back (their value is the amount when it is
@@ -43,6 +44,9 @@ struct order_command {
   /// confirm: what the shopper's return from 3-D Secure carried, for the
   /// processor (a JSON object's text; "" = nothing).
   std::string details;
+  /// capture: the authorization's last (the rest is released); false:
+  /// more captures may follow.
+  bool final_capture = true;
 
   friend bool operator==(const order_command&, const order_command&) = default;
 };
@@ -50,7 +54,7 @@ struct order_command {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_command& x) {
   return f(caf::meta::type_name("kassa::order_command"), x.kind, x.amount_minor,
-           x.key, x.reason, x.lines, x.dispute, x.details);
+           x.key, x.reason, x.lines, x.dispute, x.details, x.final_capture);
 }
 
 /// Whether a saga knows `x` (a peer may send anything).

@@ -525,10 +525,11 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       quit_if_finished(self);
     },
     [self, defer_while_busy](atom::capture, int64_t amount,
+                             const std::string& key, bool final,
                              const reply_ptr& out) {
       if (defer_while_busy())
         return;
-      on_capture(self, amount, out);
+      on_capture(self, amount, key, final, out);
       quit_if_finished(self);
     },
     [self, defer_while_busy](atom::void_auth, const reply_ptr& out) {

@@ -106,8 +106,12 @@ void on_cancel(saga_actor* self, const reply_ptr& out);
 void on_confirm(saga_actor* self, const std::string& details,
                 const reply_ptr& out);
 
-/// The shop captures `amount` (0: all) of the authorization.
-void on_capture(saga_actor* self, int64_t amount, const reply_ptr& out);
+/// The shop captures `amount` (0: all that is left) of the authorization.
+/// `key`: the request's Idempotency-Key ("" when none; the same key
+/// answers the same capture); `final` false keeps the rest authorized for
+/// more captures.
+void on_capture(saga_actor* self, int64_t amount, const std::string& key,
+                bool final, const reply_ptr& out);
 
 /// The shop voids the authorization: the order is compensated.
 void on_void(saga_actor* self, const reply_ptr& out);

@@ -66,24 +66,74 @@ void on_capture_timeout(saga_actor* self, const std::string& timer) {
                      [] {});
 }
 
-void on_capture(saga_actor* self, int64_t amount, const reply_ptr& out) {
+namespace {
+
+/// The answer to a capture request: the capture (its number counts from
+/// 1) and where the order stands.
+reply capture_accepted(const order_saga_state& st, size_t index) {
+  auto& c = st.logic.captures().at(index);
+  return reply::accepted(json{
+    {"id", st.id},
+    {"status", "running"},
+    {"capture", index + 1},
+    {"amount_minor", c.amount_minor > 0
+                       ? c.amount_minor
+                       : st.logic.capture_round_amount(st.order.total_minor)},
+    {"final", c.final}}.dump());
+}
+
+} // namespace
+
+void on_capture(saga_actor* self, int64_t amount, const std::string& key,
+                bool final, const reply_ptr& out) {
   auto& st = self->state;
+  auto& captures = st.logic.captures();
+  if (!key.empty())
+    for (size_t i = 0; i < captures.size(); ++i)
+      if (captures[i].key == key) {
+        // The same request again (its answer was lost): the same capture.
+        if (captures[i].final == final
+            && (amount == 0 || amount == captures[i].amount_minor))
+          out->send(capture_accepted(st, i));
+        else
+          out->send(reply::fail(failure_code::idempotency_key_reused,
+                                "Idempotency-Key " + key
+                                  + " came before with another capture"));
+        return;
+      }
   if (!st.logic.awaiting_capture()) {
     out->send(not_awaiting(st));
     return;
   }
-  if (amount > st.order.total_minor) {
+  auto captured = st.logic.capture_sum(st.order.total_minor);
+  auto rest = st.order.total_minor - captured;
+  if (amount > rest) {
     out->send(reply::fail(failure_code::invalid_field,
                           "amount_minor is more than the "
+                            + std::to_string(rest)
+                            + " left of the authorization (authorized "
                             + std::to_string(st.order.total_minor)
-                            + " authorized",
+                            + ", captured " + std::to_string(captured) + ")",
                           "amount_minor"));
+    return;
+  }
+  if (amount == 0 || amount == rest)
+    final = true; // nothing would be left for another
+  if (!final && payment_processor(st.order, st.logic) == "stripe") {
+    out->send(reply::fail(
+      failure_code::invalid_field,
+      "final: stripe captures an authorization once (several captures need "
+      "its multicapture, newer than the API version kassa follows); "
+      "capture the whole amount to ship, or let it be final",
+      "final"));
     return;
   }
   report_idle(self, false);
   saga_event ev;
   ev.type = saga_event_type::capture_requested;
-  ev.amount_minor = amount;
+  ev.amount_minor = amount > 0 ? amount : rest;
+  ev.final_capture = final;
+  ev.key = key;
   // The capture step's start goes into the same append (one commit).
   auto after = st.logic;
   after.apply(ev);
@@ -101,12 +151,7 @@ void on_capture(saga_actor* self, int64_t amount, const reply_ptr& out) {
   }
   journal_events(self, std::move(events), [self, out, chain, d] {
     auto& st = self->state;
-    auto amount = st.logic.capture_amount() > 0 ? st.logic.capture_amount()
-                                                : st.order.total_minor;
-    out->send(reply::accepted(json{
-      {"id", st.id},
-      {"status", "running"},
-      {"amount_minor", amount}}.dump()));
+    out->send(capture_accepted(st, st.logic.captures().size() - 1));
     if (chain)
       run_step(self, d.step, d.attempt);
     else

@@ -130,6 +130,20 @@ std::string_view to_string(refund_state::status_t s) {
   return "pending";
 }
 
+std::string_view to_string(capture_state::status_t s) {
+  switch (s) {
+    case capture_state::status_t::pending:
+      return "pending";
+    case capture_state::status_t::running:
+      return "running";
+    case capture_state::status_t::succeeded:
+      return "succeeded";
+    case capture_state::status_t::failed:
+      return "failed";
+  }
+  return "pending";
+}
+
 bool is_terminal(saga_status s) {
   return s == saga_status::completed || s == saga_status::cancelled
          || s == saga_status::failed;
@@ -168,11 +182,21 @@ void saga_state::apply(const saga_event& e) {
         status_ = saga_status::running;
       st.status = step_status::running;
       st.attempts = std::max(st.attempts, e.attempt);
+      if (e.step == saga_step::capture_payment && !captures_.empty())
+        captures_.back().status = capture_state::status_t::running;
       break;
     case saga_event_type::step_succeeded:
       st.status = step_status::done;
       st.ref = e.ref;
       st.error.clear();
+      if (e.step == saga_step::capture_payment && !captures_.empty()) {
+        auto& c = captures_.back();
+        c.status = capture_state::status_t::succeeded;
+        c.ref = e.ref;
+        capture_open_ = false;
+        if (!c.final)
+          st.status = step_status::pending; // the authorization waits again
+      }
       break;
     case saga_event_type::step_failed:
       if (e.step == saga_step::charge_payment && e.maybe_exists)
@@ -188,6 +212,10 @@ void saga_state::apply(const saga_event& e) {
       } else {
         st.status = step_status::pending; // retried
       }
+      if (e.step == saga_step::capture_payment && !captures_.empty())
+        captures_.back().status = st.status == step_status::failed
+                                    ? capture_state::status_t::failed
+                                    : capture_state::status_t::pending;
       break;
     case saga_event_type::compensation_started:
       parked_ = false;
@@ -253,10 +281,23 @@ void saga_state::apply(const saga_event& e) {
     case saga_event_type::failed:
       status_ = saga_status::failed;
       break;
-    case saga_event_type::capture_requested:
-      capture_requested_ = true;
-      capture_amount_ = e.amount_minor;
+    case saga_event_type::capture_requested: {
+      auto& capture = steps_[static_cast<size_t>(saga_step::capture_payment)];
+      if (!captures_.empty()) {
+        // Another capture of the authorization: the step starts afresh
+        // (its own attempts; its key is told apart by the capture's number).
+        capture.attempts = 0;
+        capture.parks = 0;
+        capture.error.clear();
+      }
+      capture_state c;
+      c.amount_minor = e.amount_minor;
+      c.final = e.final_capture;
+      c.key = e.key;
+      captures_.push_back(std::move(c));
+      capture_open_ = true;
       break;
+    }
     case saga_event_type::refund_requested: {
       refund_state r;
       r.id = e.refund_id;
@@ -361,9 +402,35 @@ int64_t saga_state::captured_minor(int64_t total_minor) const {
     return step(saga_step::charge_payment).status == step_status::done
              ? total_minor
              : 0;
-  if (step(saga_step::capture_payment).status != step_status::done)
+  if (step(saga_step::capture_payment).status == step_status::compensated)
     return 0;
-  return capture_amount_ > 0 ? capture_amount_ : total_minor;
+  return capture_sum(total_minor);
+}
+
+int64_t saga_state::capture_sum(int64_t total_minor) const {
+  int64_t sum = 0;
+  for (auto& c : captures_)
+    if (c.status == capture_state::status_t::succeeded)
+      sum += c.amount_minor > 0 ? c.amount_minor : total_minor - sum;
+  return sum;
+}
+
+int64_t saga_state::capture_round_amount(int64_t total_minor) const {
+  if (captures_.empty())
+    return total_minor;
+  if (captures_.back().amount_minor > 0)
+    return captures_.back().amount_minor;
+  int64_t before = 0; // what the captures before it took
+  for (size_t i = 0; i + 1 < captures_.size(); ++i)
+    if (captures_[i].status == capture_state::status_t::succeeded)
+      before += captures_[i].amount_minor;
+  return total_minor - before;
+}
+
+bool saga_state::capture_closed() const {
+  return std::any_of(captures_.begin(), captures_.end(), [](auto& c) {
+    return c.final && c.status == capture_state::status_t::succeeded;
+  });
 }
 
 int64_t saga_state::refunded_minor() const {
@@ -385,7 +452,7 @@ int64_t saga_state::refunded_quantity(const std::string& sku) const {
 }
 
 bool saga_state::awaiting_capture() const {
-  return manual_capture_ && !capture_requested_ && !cancel_requested_
+  return manual_capture_ && !capture_open_ && !cancel_requested_
          && status_ == saga_status::running
          && step(saga_step::charge_payment).status == step_status::done
          && step(saga_step::capture_payment).status == step_status::pending;
@@ -463,12 +530,21 @@ saga_decision saga_state::next() const {
     for (size_t i = saga_step_count; i-- > 0;) {
       auto& def = saga_steps()[i];
       auto& st = steps_[i];
-      if (st.status != step_status::done || def.compensation.empty())
+      // Captures that were not final are undone (refunded) even while
+      // the authorization waits for more or after a later one failed.
+      bool held
+        = st.status == step_status::done
+          || (def.step == saga_step::capture_payment
+              && (st.status == step_status::pending
+                  || st.status == step_status::failed)
+              && std::any_of(captures_.begin(), captures_.end(), [](auto& c) {
+                   return c.status == capture_state::status_t::succeeded;
+                 }));
+      if (!held || def.compensation.empty())
         continue;
       if (def.step == saga_step::charge_payment && manual_capture_
-          && step(saga_step::capture_payment).status != step_status::pending
-          && step(saga_step::capture_payment).status != step_status::failed)
-        continue; // captured: the capture's refund undoes the payment
+          && capture_closed())
+        continue; // captured in full: the capture's refund undoes it
 
       if (st.comp_attempts - st.comp_parks >= policy_.max_comp_attempts) {
         d.kind = saga_decision::finish_failed;

@@ -127,6 +127,9 @@ struct saga_event {
   /// so a reader needs only the last one). Behind a pointer: every event of
   /// every order carries the member, few are disputes.
   std::shared_ptr<const dispute_state> dispute;
+  /// capture_requested: the last capture of the authorization (the rest is
+  /// released); false: more captures may follow.
+  bool final_capture = true;
 };
 
 // -- state --------------------------------------------------------------------
@@ -196,6 +199,21 @@ struct refund_state {
 
 std::string_view to_string(refund_state::note_t s);
 
+/// One capture of a manual-capture order's authorization. The first one,
+/// and another after each that was not final (`"final": false`): each runs
+/// as the capture_payment step again, under a key of its own.
+struct capture_state {
+  enum class status_t : uint8_t { pending, running, succeeded, failed };
+  /// 0 (a journal from before several captures): all that was authorized.
+  int64_t amount_minor = 0;
+  bool final = true;
+  std::string key; ///< the request's Idempotency-Key ("" when none)
+  status_t status = status_t::pending;
+  std::string ref;
+};
+
+std::string_view to_string(capture_state::status_t s);
+
 std::string_view to_string(refund_state::status_t s);
 
 /// Retry policy of the saga (the provider issue makes it richer).
@@ -262,6 +280,16 @@ public:
   bool knows_dispute_message(const std::string& message_id) const;
   /// What was captured (0 before the capture, or when compensated).
   int64_t captured_minor(int64_t total_minor) const;
+  /// What the captures that succeeded took, refunded or not.
+  int64_t capture_sum(int64_t total_minor) const;
+  /// The captures asked for, in order (manual capture).
+  const std::vector<capture_state>& captures() const {
+    return captures_;
+  }
+  /// The amount of the last capture asked for (its 0 resolved: the rest).
+  int64_t capture_round_amount(int64_t total_minor) const;
+  /// A final capture succeeded: nothing of the authorization is left.
+  bool capture_closed() const;
   /// What refunds took or are taking (failed ones do not count).
   int64_t refunded_minor() const;
   /// Units of `sku` that refunds by line gave or are giving back (failed
@@ -272,12 +300,9 @@ public:
   bool manual_capture() const {
     return manual_capture_;
   }
-  /// Authorized, not captured, nothing asked of it yet.
+  /// Authorized, not captured in full (a capture that was not final may
+  /// have succeeded), no capture under way and nothing else asked of it.
   bool awaiting_capture() const;
-  /// What the capture asked for (0: all that was authorized).
-  int64_t capture_amount() const {
-    return capture_amount_;
-  }
   /// Whether `step` is one of this order's steps.
   bool has_step(saga_step s) const {
     return s != saga_step::capture_payment || manual_capture_;
@@ -325,8 +350,8 @@ private:
   std::array<step_state, saga_step_count> steps_{};
   bool cancel_requested_ = false;
   bool manual_capture_ = false;
-  bool capture_requested_ = false;
-  int64_t capture_amount_ = 0;
+  bool capture_open_ = false; ///< a capture asked for has not ended
+  std::vector<capture_state> captures_;
   std::vector<refund_state> refunds_;
   std::vector<dispute_state> disputes_;
   std::vector<std::string> dispute_messages_;

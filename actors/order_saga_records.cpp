@@ -57,20 +57,31 @@ json payment_view(const saga_state& s, const order_data& order) {
     return j;
   }
   auto capture = s.step(saga_step::capture_payment).status;
-  auto captured
-    = s.capture_amount() > 0 ? s.capture_amount() : order.total_minor;
+  auto captured = s.capture_sum(order.total_minor);
   j["authorized_minor"] = order.total_minor;
-  if (capture == step_status::compensated) {
+  j["captured_minor"] = captured;
+  if (capture == step_status::compensated)
     j["status"] = "refunded";
-    j["captured_minor"] = captured;
-  } else if (capture == step_status::done
-             || capture == step_status::compensating) {
+  else if (captured > 0)
     j["status"]
       = captured < order.total_minor ? "partially_captured" : "captured";
-    j["captured_minor"] = captured;
-  } else {
+  else
     j["status"] = charge == step_status::compensated ? "voided" : "authorized";
-    j["captured_minor"] = 0;
+  if (s.awaiting_capture())
+    j["capturable_minor"] = order.total_minor - captured;
+  if (!s.captures().empty()) {
+    json captures = json::array();
+    for (auto& c : s.captures()) {
+      json x{{"amount_minor", c.amount_minor > 0
+                                ? c.amount_minor
+                                : s.capture_round_amount(order.total_minor)},
+             {"final", c.final},
+             {"status", to_string(c.status)}};
+      if (!c.ref.empty())
+        x["provider_ref"] = c.ref;
+      captures.push_back(std::move(x));
+    }
+    j["captures"] = std::move(captures);
   }
   return j;
 }
@@ -184,6 +195,7 @@ saga_event event_of(const journal_entry& e) {
       ev.refund_id = d.value("refund_id", "");
       ev.key = d.value("idempotency_key", "");
       ev.reason = d.value("reason", "");
+      ev.final_capture = d.value("final", true);
       if (auto l = d.find("lines"); l != d.end() && l->is_array())
         for (auto& line : *l)
           if (line.is_object())
@@ -294,8 +306,13 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
       set("lines", lines + "]");
     }
   }
-  if (ev.type == saga_event_type::capture_requested)
+  if (ev.type == saga_event_type::capture_requested) {
     set("amount_minor", std::to_string(ev.amount_minor));
+    if (!ev.final_capture) // only then: the common row stays as it was
+      set("final", "false");
+    if (!ev.key.empty())
+      set("idempotency_key", quoted(ev.key));
+  }
   if (ev.dispute) {
     // The whole dispute after the notice: a reader of the log needs only
     // the dispute's last event (GET /v1/disputes).
@@ -483,6 +500,14 @@ provider_call make_call(const std::string& saga_id, const order_data& order,
                     + (op_override.empty() ? "" : ":" + op_override);
   call.idempotency_key = saga_id + ":" + std::string{to_string(step)}
                          + (compensation ? ":undo" : "");
+  // A capture after one that was not final: a new one, its own key and
+  // message ids (the compensation refunds them all under one).
+  if (step == saga_step::capture_payment && !compensation
+      && logic.captures().size() > 1) {
+    auto number = ":" + std::to_string(logic.captures().size());
+    call.message_id += number;
+    call.idempotency_key += number;
+  }
   // A rerouted payment is a new one at another processor: its own keys
   // and message ids (a late answer of the first processor matches none).
   if (!logic.payment_processor().empty()
@@ -500,8 +525,17 @@ provider_call make_call(const std::string& saga_id, const order_data& order,
   if (step == saga_step::capture_payment) {
     // Both act on the authorization; the refund gives back what was taken.
     call.ref = logic.step(saga_step::charge_payment).ref;
-    if (logic.capture_amount() > 0)
-      call.amount_minor = logic.capture_amount();
+    call.amount_minor = compensation
+                          ? logic.capture_sum(order.total_minor)
+                          : logic.capture_round_amount(order.total_minor);
+    if (!compensation && !logic.captures().empty()
+        && !logic.captures().back().final)
+      call.detail = std::string{partial_capture};
+  } else if (step == saga_step::charge_payment && compensation
+             && logic.manual_capture()) {
+    // The void releases what captures left of the authorization.
+    call.amount_minor
+      = order.total_minor - logic.capture_sum(order.total_minor);
   }
   call.lines = order.lines;
   call.reply_to = std::move(reply_to);

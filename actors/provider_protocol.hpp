@@ -105,6 +105,10 @@ inline std::string_view three_ds_details(std::string_view detail) {
            : std::string_view{};
 }
 
+/// `provider_call.detail` of a capture that is not the authorization's
+/// last: the processor keeps the rest authorized for more captures.
+inline constexpr std::string_view partial_capture = "partial";
+
 /// The answers to the calls of one batch, in call order: a database thread
 /// hands them back in one message and an actor sends them on
 /// (runtime/worker_send.hpp says why).

@@ -35,7 +35,7 @@ using order_saga_actor = caf::typed_actor<
   caf::reacts_to<caf::error>, caf::reacts_to<provider_result>,
   caf::reacts_to<atom::cancel, reply_ptr>,
   caf::reacts_to<atom::confirm, std::string, reply_ptr>,
-  caf::reacts_to<atom::capture, int64_t, reply_ptr>,
+  caf::reacts_to<atom::capture, int64_t, std::string, bool, reply_ptr>,
   caf::reacts_to<atom::void_auth, reply_ptr>,
   caf::reacts_to<atom::refund, int64_t, std::string, std::string,
                  std::vector<order_line>, reply_ptr>,

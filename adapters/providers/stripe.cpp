@@ -160,6 +160,15 @@ http_call stripe_retrieve(const std::string& intent_id,
 
 void stripe_perform(const std::shared_ptr<http_client>& client,
                     const std::string& secret, provider_call call) {
+  if (call.op == "capture" && call.detail == partial_capture) {
+    // The saga refuses such a capture first; this keeps the rule here too.
+    answer_call(call,
+                make_result(call, provider_outcome::permanent, {},
+                            "stripe: a capture that is not final needs "
+                            "multicapture (final_capture), which API version "
+                            "2023-08-16 of this adapter does not have"));
+    return;
+  }
   auto request = stripe_request(call, secret);
   if (request.target.empty()) {
     answer_call(

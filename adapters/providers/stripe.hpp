@@ -23,6 +23,8 @@ struct http_outcome;
 ///   "3ds_confirmed") the same create is replayed (Stripe answers it from
 ///   its idempotency cache with the intent id) and the intent is read.
 /// - `capture`, `void`: POST /v1/payment_intents/{ref}/capture | /cancel.
+///   A capture that is not final (`detail` = "partial") is refused:
+///   multicapture's `final_capture` is newer than the API version followed.
 /// - `refund`: POST /v1/refunds with `payment_intent` = ref.
 /// Failures are classified with classify_stripe / classify_transport.
 caf::actor spawn_stripe_adapter(caf::local_actor* parent,

@@ -137,18 +137,37 @@ read_optional_body(const api_request& req,
   return check_object(body, allowed);
 }
 
-/// Reads a capture's optional body `{"amount_minor": n}` (absent: all that
-/// was authorized).
+/// Reads a capture's optional body `{"amount_minor": n, "final": bool}`
+/// (no amount: all that is left; `final` false: more captures may follow,
+/// which needs an amount and an Idempotency-Key — a capture sent twice
+/// must not take twice).
 std::optional<api_response> read_capture(const api_request& req,
-                                         int64_t& amount) {
-  amount = 0;
+                                         order_command& out) {
+  out = order_command{atom::capture::value};
   json body;
-  if (auto p = read_optional_body(req, {"amount_minor"}, body))
+  if (auto p = read_optional_body(req, {"amount_minor", "final"}, body))
     return p;
   if (body.contains("amount_minor")
-      && read_integer(body, "amount_minor", 1, 1'000'000'000'000, amount))
+      && read_integer(body, "amount_minor", 1, 1'000'000'000'000,
+                      out.amount_minor))
     return invalid_field("amount_minor",
                          "an integer between 1 and 1000000000000");
+  if (auto f = body.find("final"); f != body.end()) {
+    if (!f->is_boolean())
+      return invalid_field("final", "true (the default) or false");
+    out.final_capture = f->get<bool>();
+  }
+  out.key = std::string{req.header("idempotency-key")};
+  if (out.key.size() > 255)
+    return invalid_field("Idempotency-Key", "at most 255 characters");
+  if (!out.final_capture && out.amount_minor == 0)
+    return invalid_field("amount_minor",
+                         "required when \"final\" is false (the part of the "
+                         "authorization to capture now)");
+  if (!out.final_capture && out.key.empty())
+    return invalid_field("Idempotency-Key",
+                         "required when \"final\" is false: a capture sent "
+                         "again with it is not made twice");
   return std::nullopt;
 }
 
@@ -247,7 +266,7 @@ void tell_saga(const saga_directory& sagas, const std::string& id,
                          std::move(out));
   else if (command.kind == atom::capture::value)
     sagas.start_and_tell(id, atom::capture::value, command.amount_minor,
-                         std::move(out));
+                         command.key, command.final_capture, std::move(out));
   else if (command.kind == atom::refund::value)
     sagas.start_and_tell(id, atom::refund::value, command.amount_minor,
                          command.key, command.reason, command.lines,
@@ -383,13 +402,12 @@ void add_order_routes(router& r, const route_context& ctx) {
          "orders.capture",
          {},
          [ctx](api_request& req, responder_ptr out) {
-           int64_t amount = 0;
-           if (auto problem = read_capture(req, amount)) {
+           order_command command;
+           if (auto problem = read_capture(req, command)) {
              out->respond(std::move(*problem));
              return;
            }
-           saga_command(ctx, std::string{req.param("id")},
-                        order_command{atom::capture::value, amount},
+           saga_command(ctx, std::string{req.param("id")}, std::move(command),
                         reply_via(std::move(out)));
          }});
   r.add({"POST",

@@ -123,6 +123,97 @@ TEST_CASE("manual capture: the order waits authorized and a partial capture "
   CHECK(s.get("/v1/orders/" + id)["steps"].size() == 7);
 }
 
+TEST_CASE("several captures of one authorization: each once under its "
+          "key, the final one ships, a void after one refunds it",
+          "[orders][capture]") {
+  shop s;
+  s.add_product("desk", 5);
+  auto id = place(s, manual_order("desk", "tok_ok", 2)); // 2000 HUF
+  awaiting(s, id);
+  auto capture = [&](const json& body, const std::string& key) {
+    header_list h;
+    if (!key.empty())
+      h.emplace_back("Idempotency-Key", key);
+    return s.post("/v1/orders/" + id + "/capture", body, h);
+  };
+  auto partial = [](int64_t amount) {
+    return json{{"amount_minor", amount}, {"final", false}};
+  };
+  // A capture that is not final needs an amount and a key.
+  CHECK(capture(partial(500), "").status == 422);
+  CHECK(capture({{"final", false}}, "k").status == 422);
+  CHECK(capture({{"amount_minor", 500}, {"final", "no"}}, "k").status == 422);
+  auto first = capture(partial(500), "ship-1");
+  INFO(first.body);
+  REQUIRE(first.status == 202);
+  CHECK(json::parse(first.body)["capture"] == 1);
+  // Sent again (its answer lost): the same capture, not another.
+  auto again = capture(partial(500), "ship-1");
+  CHECK(again.status == 202);
+  CHECK(json::parse(again.body)["capture"] == 1);
+  CHECK(capture(partial(400), "ship-1").status == 422); // key reused
+  auto o = s.wait_for(id, [](const json& o) {
+    return o["payment"]["captured_minor"] == 500
+           && o["status"] == "awaiting_capture";
+  });
+  INFO(o.dump());
+  REQUIRE(o["status"] == "awaiting_capture");
+  CHECK(o["payment"]["status"] == "partially_captured");
+  CHECK(o["payment"]["capturable_minor"] == 1500);
+  CHECK(o["shipment"].is_null()); // ships after the final capture
+  CHECK(capture(partial(1501), "ship-2").status == 422); // more than is left
+  REQUIRE(capture(partial(700), "ship-2").status == 202);
+  s.wait_for(id, [](const json& o) {
+    return o["payment"]["captured_minor"] == 1200
+           && o["status"] == "awaiting_capture";
+  });
+  auto last = capture(json::object(), ""); // the rest, final
+  INFO(last.body);
+  REQUIRE(last.status == 202);
+  CHECK(json::parse(last.body)["amount_minor"] == 800);
+  o = finished(s, id);
+  CHECK(o["status"] == "completed");
+  CHECK(o["payment"]["status"] == "captured");
+  CHECK(o["payment"]["captured_minor"] == 2000);
+  CHECK(o["payment"]["captures"].size() == 3);
+  CHECK(amounts(s, "sandbox-payment", id, "capture")
+        == std::vector<int64_t>{500, 700, 800});
+  CHECK(amounts(s, "sandbox-payment", id, "void").empty());
+  CHECK(s.ledger("sandbox-shipping")[id]["shipment"] == 1);
+  CHECK(capture(partial(1), "ship-3").status == 409);
+  // Refunds reach what all captures took.
+  header_list k{{"Idempotency-Key", "back-1"}};
+  CHECK(
+    s.post("/v1/orders/" + id + "/refunds", {{"amount_minor", 1900}}, k).status
+    == 202);
+
+  // A void after a capture that was not final: the capture is refunded,
+  // the rest of the authorization released, the order cancelled.
+  auto other = place(s, manual_order("desk", "tok_ok", 2));
+  awaiting(s, other);
+  header_list k2{{"Idempotency-Key", "part"}};
+  REQUIRE(s.post("/v1/orders/" + other + "/capture",
+                 {{"amount_minor", 600}, {"final", false}}, k2)
+            .status
+          == 202);
+  s.wait_for(other, [](const json& o) {
+    return o["payment"]["captured_minor"] == 600
+           && o["status"] == "awaiting_capture";
+  });
+  REQUIRE(s.post("/v1/orders/" + other + "/void", json::object()).status
+          == 202);
+  o = finished(s, other);
+  CHECK(o["status"] == "cancelled");
+  CHECK(o["payment"]["status"] == "refunded");
+  CHECK(amounts(s, "sandbox-payment", other, "capture")
+        == std::vector<int64_t>{600});
+  CHECK(amounts(s, "sandbox-payment", other, "refund")
+        == std::vector<int64_t>{600});
+  CHECK(amounts(s, "sandbox-payment", other, "void")
+        == std::vector<int64_t>{1400});
+  CHECK(s.ledger("sandbox-shipping")[other]["shipment"] == 0);
+}
+
 TEST_CASE("a void compensates an authorized order, and an authorization "
           "nobody captures is voided after orders.authorization_ttl_ms",
           "[orders][capture]") {

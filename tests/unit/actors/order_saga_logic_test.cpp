@@ -368,7 +368,7 @@ TEST_CASE("manual capture waits after the authorization and goes on when "
   CHECK_FALSE(is_terminal(d.state.status()));
   d.record(capture_of(700));
   CHECK(d.state.status() == saga_status::running);
-  CHECK(d.state.capture_amount() == 700);
+  CHECK(d.state.capture_round_amount(1000) == 700);
   d.run(all_ok);
   CHECK(d.state.status() == saga_status::completed);
   CHECK(d.trace
@@ -424,6 +424,94 @@ TEST_CASE("a capture refused for good voids the authorization",
   CHECK(d.trace.back() == "undo:reserve_stock");
   CHECK(std::find(d.trace.begin(), d.trace.end(), "undo:charge_payment")
         != d.trace.end());
+}
+
+namespace {
+
+saga_event partial_capture_of(int64_t amount, std::string key) {
+  auto e = capture_of(amount);
+  e.final_capture = false;
+  e.key = std::move(key);
+  return e;
+}
+
+size_t count_of(const std::vector<std::string>& trace, const char* what) {
+  return static_cast<size_t>(std::count(trace.begin(), trace.end(), what));
+}
+
+} // namespace
+
+TEST_CASE("captures that are not final leave the authorization waiting for "
+          "the next until a final one",
+          "[saga][capture]") {
+  driver d{{}, true};
+  d.run(all_ok);
+  d.record(partial_capture_of(300, "k1"));
+  CHECK_FALSE(d.state.awaiting_capture()); // one under way
+  d.run(all_ok);
+  CHECK(d.state.status() == saga_status::awaiting_capture);
+  CHECK(d.state.capture_sum(1000) == 300);
+  CHECK_FALSE(d.state.capture_closed());
+  d.record(partial_capture_of(200, "k2"));
+  CHECK(d.state.step(saga_step::capture_payment).attempts == 0); // afresh
+  d.run(all_ok);
+  CHECK(d.state.status() == saga_status::awaiting_capture);
+  CHECK(d.state.capture_sum(1000) == 500);
+  d.record(capture_of(0)); // the rest, final
+  CHECK(d.state.capture_round_amount(1000) == 500);
+  d.run(all_ok);
+  CHECK(d.state.status() == saga_status::completed);
+  CHECK(d.state.capture_closed());
+  CHECK(d.state.captured_minor(1000) == 1000);
+  CHECK(count_of(d.trace, "do:capture_payment") == 3);
+  REQUIRE(d.state.captures().size() == 3);
+  CHECK(d.state.captures()[0].key == "k1");
+  CHECK_FALSE(d.state.captures()[0].final);
+  CHECK(d.state.captures()[2].final);
+  for (auto& c : d.state.captures())
+    CHECK(c.status == capture_state::status_t::succeeded);
+  // The journal folds to the same state.
+  saga_state again{saga_retry_policy{}, true};
+  for (auto& e : d.journal)
+    again.apply(e);
+  CHECK(again.capture_sum(1000) == 1000);
+  CHECK(again.status() == saga_status::completed);
+}
+
+TEST_CASE("a void after captures that were not final refunds them and "
+          "releases the rest",
+          "[saga][capture]") {
+  driver d{{}, true};
+  d.run(all_ok);
+  d.record(partial_capture_of(300, "k1"));
+  d.run(all_ok);
+  REQUIRE(d.state.status() == saga_status::awaiting_capture);
+  d.record(E(saga_event_type::cancel_requested));
+  d.run(all_ok);
+  CHECK(d.state.status() == saga_status::cancelled);
+  CHECK(d.trace
+        == std::vector<std::string>{
+          "do:reserve_stock", "do:create_invoice", "do:charge_payment",
+          "do:capture_payment", "undo:capture_payment", "undo:charge_payment",
+          "undo:create_invoice", "undo:reserve_stock"});
+  CHECK(d.state.captured_minor(1000) == 0);
+}
+
+TEST_CASE("a later capture refused for good refunds the earlier ones and "
+          "voids the authorization",
+          "[saga][capture]") {
+  driver d{{}, true};
+  d.run(all_ok);
+  d.record(partial_capture_of(300, "k1"));
+  d.run(all_ok);
+  d.record(partial_capture_of(200, "k2"));
+  d.run([](saga_step s, bool comp, uint32_t) {
+    return !comp && s == saga_step::capture_payment ? 'p' : 'o';
+  });
+  CHECK(d.state.status() == saga_status::cancelled);
+  CHECK(d.state.captures()[1].status == capture_state::status_t::failed);
+  CHECK(count_of(d.trace, "undo:capture_payment") == 1);
+  CHECK(count_of(d.trace, "undo:charge_payment") == 1);
 }
 
 TEST_CASE("an order captured at once never waits for a capture",

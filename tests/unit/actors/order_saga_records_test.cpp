@@ -192,3 +192,61 @@ TEST_CASE("each step's call goes to the receiver the order names, with its "
   CHECK(call.message_id == "ord_1:charge_payment:1");
   CHECK(call.idempotency_key == "ord_1:charge_payment");
 }
+
+TEST_CASE("each capture of an authorization has its own key and the "
+          "compensation refunds what they took",
+          "[order_saga][records][capture]") {
+  order_data order;
+  order.total_minor = 1000;
+  order.manual_capture = true;
+  saga_state logic{saga_retry_policy{}, true};
+  auto ok = [&](saga_step step, uint32_t n, std::string ref) {
+    logic.apply(E(saga_event_type::step_started, step, n));
+    logic.apply(E(saga_event_type::step_succeeded, step, n, std::move(ref)));
+  };
+  ok(saga_step::reserve_stock, 1, "res");
+  ok(saga_step::create_invoice, 1, "inv");
+  ok(saga_step::charge_payment, 1, "pi_1");
+  auto capture
+    = E(saga_event_type::capture_requested, saga_step::reserve_stock, 0);
+  capture.amount_minor = 300;
+  capture.final_capture = false;
+  capture.key = "ship-1";
+  logic.apply(capture);
+  auto first = make_call("ord_1", order, logic, saga_step::capture_payment, 1,
+                         false, false, {}, provider_result_sink{});
+  CHECK(first.idempotency_key == "ord_1:capture_payment");
+  CHECK(first.amount_minor == 300);
+  CHECK(first.ref == "pi_1");
+  CHECK(first.detail == "partial");
+  ok(saga_step::capture_payment, 1, "cp_1");
+  // The row says what was asked: read back, it is the same event.
+  auto row = make_entry("ord_1", order, logic, capture, json::object(), 9);
+  auto back = event_of(row);
+  CHECK_FALSE(back.final_capture);
+  CHECK(back.key == "ship-1");
+  CHECK(back.amount_minor == 300);
+  capture.amount_minor = 0; // the rest, final
+  capture.final_capture = true;
+  capture.key.clear();
+  logic.apply(capture);
+  auto second = make_call("ord_1", order, logic, saga_step::capture_payment, 1,
+                          false, false, {}, provider_result_sink{});
+  CHECK(second.idempotency_key == "ord_1:capture_payment:2");
+  CHECK(second.message_id == "ord_1:capture_payment:1:2");
+  CHECK(second.amount_minor == 700);
+  CHECK(second.detail.empty());
+  CHECK(json::parse(
+          make_entry("ord_1", order, logic, capture, json::object(), 10).data)
+          .count("final")
+        == 0); // a final capture's row is as it always was
+  ok(saga_step::capture_payment, 1, "cp_2");
+  auto refund = make_call("ord_1", order, logic, saga_step::capture_payment, 1,
+                          true, false, {}, provider_result_sink{});
+  CHECK(refund.amount_minor == 1000);
+  CHECK(refund.idempotency_key == "ord_1:capture_payment:undo");
+  auto view = json::parse(order_view_json(logic, order));
+  CHECK(view["payment"]["captured_minor"] == 1000);
+  CHECK(view["payment"]["captures"].size() == 2);
+  CHECK(view["payment"]["captures"][1]["amount_minor"] == 700);
+}

@@ -90,6 +90,7 @@ struct sample<order_command> {
     order_command c{atom::refund::value, 1250, "key-1", "damaged"};
     c.lines = {{"mug", 2}, {"cup", 1}};
     c.details = R"({"redirectResult":"X6Xt"})";
+    c.final_capture = false;
     c.dispute = sample<dispute_notice>::make(peer);
     return c;
   }
