@@ -11,7 +11,9 @@ bool is_known(const order_command& x) {
              && (x.amount_minor > 0
                  || (x.amount_minor == 0 && !x.lines.empty())))
          || (x.kind == atom::dispute::value
-             && check_dispute_notice(x.dispute).empty());
+             && check_dispute_notice(x.dispute).empty())
+         || (x.kind == atom::settle::value && !x.payment.message_id.empty()
+             && !x.payment.payment_ref.empty());
 }
 
 std::string to_string(const order_command& x) {

@@ -14,6 +14,7 @@
 #include "actors/atoms.hpp"
 #include "actors/dispute_notice.hpp"
 #include "actors/order_line.hpp"
+#include "actors/payment_notice.hpp"
 
 namespace kassa {
 
@@ -26,9 +27,12 @@ struct order_command {
   /// A processor's notice about a dispute of the order's payment.
   explicit order_command(dispute_notice notice)
     : kind(atom::dispute::value), dispute(std::move(notice)) {}
+  /// A processor's late word on a payment it left pending.
+  explicit order_command(payment_notice notice)
+    : kind(atom::settle::value), payment(std::move(notice)) {}
 
   /// `cancel`, `confirm` (3-D Secure done), `capture`, `void_auth`,
-  /// `refund` or `dispute` (a processor's notice).
+  /// `refund`, `dispute` or `settle` (a processor's notices).
   caf::atom_value kind = atom::cancel::value;
   /// capture: how much (0: all that is left); refund: how much.
   int64_t amount_minor = 0;
@@ -47,6 +51,8 @@ struct order_command {
   /// capture: the authorization's last (the rest is released); false:
   /// more captures may follow.
   bool final_capture = true;
+  /// settle: what the processor said about the payment.
+  payment_notice payment;
 
   friend bool operator==(const order_command&, const order_command&) = default;
 };
@@ -54,7 +60,8 @@ struct order_command {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_command& x) {
   return f(caf::meta::type_name("kassa::order_command"), x.kind, x.amount_minor,
-           x.key, x.reason, x.lines, x.dispute, x.details, x.final_capture);
+           x.key, x.reason, x.lines, x.dispute, x.details, x.final_capture,
+           x.payment);
 }
 
 /// Whether a saga knows `x` (a peer may send anything).

@@ -194,8 +194,11 @@ void on_result(saga_actor* self, const provider_result& r) {
       ev.error = r.error;
       break;
     case provider_outcome::action_required:
+    case provider_outcome::pending:
       ev.type = saga_event_type::waiting;
       ev.error = r.error;
+      ev.ref = r.ref; // what a reversal names, should it come to that
+      ev.pending = r.outcome == provider_outcome::pending;
       break;
   }
   if (ev.type == saga_event_type::compensation_succeeded)
@@ -455,7 +458,11 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
         ev.step = saga_step::charge_payment;
         ev.attempt = st.logic.step(saga_step::charge_payment).attempts;
         ev.permanent = true;
-        ev.error = "3ds_timeout: the customer did not complete 3-D Secure";
+        ev.maybe_exists = true; // it may complete there yet: reversed
+        ev.error = st.logic.charge_pending()
+                     ? "pending_timeout: the processor did not settle the "
+                       "payment in time"
+                     : "3ds_timeout: the customer did not complete 3-D Secure";
         journal(self, ev, json::object(), [self] {
           advance(self);
         });
@@ -552,6 +559,13 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       if (defer_while_busy())
         return;
       on_dispute(self, notice, out);
+      quit_if_finished(self);
+    },
+    [self, defer_while_busy](atom::settle, const payment_notice& notice,
+                             const reply_ptr& out) {
+      if (defer_while_busy())
+        return;
+      on_settle(self, notice, out);
       quit_if_finished(self);
     },
     [self, defer_while_busy](atom::confirm, const std::string& details,

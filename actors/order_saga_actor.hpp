@@ -145,6 +145,14 @@ void run_credit_note(saga_actor* self, size_t index, uint32_t attempt);
 void on_dispute(saga_actor* self, const dispute_notice& notice,
                 const reply_ptr& out);
 
+/// A processor's word on a charge it left pending (or waiting for the
+/// shopper): the waiting charge step succeeds (`authorised`, the notice's
+/// payment its ref) or fails for good, journaled with the message id;
+/// answered `duplicate` when the charge already names that payment,
+/// `not_waiting` when nothing waits for it.
+void on_settle(saga_actor* self, const payment_notice& notice,
+               const reply_ptr& out);
+
 /// Nothing left to do and nothing waiting: the saga may exit. (A finished
 /// saga started for a command — a refund, or one that raced its end —
 /// exits once the command is answered: a refused or repeated command leaves

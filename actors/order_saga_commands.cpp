@@ -11,7 +11,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/disputes.hpp"
 #include "actors/order_saga_actor.hpp"
 #include "actors/type_ids.hpp"
 
@@ -466,6 +465,15 @@ void on_confirm(saga_actor* self, const std::string& details,
                               "confirmation"));
     return;
   }
+  if (st.logic.charge_pending()) {
+    out->send(
+      reply::fail(failure_code::not_waiting,
+                  "order " + st.id + "'s payment is pending at "
+                    + payment_processor(st.order, st.logic)
+                    + ", not waiting for the customer: the processor's webhook "
+                      "settles it"));
+    return;
+  }
   st.three_ds_confirmed = true;
   st.three_ds_details = details;
   report_idle(self, false);
@@ -481,39 +489,6 @@ void on_confirm(saga_actor* self, const std::string& details,
       json{{"id", self->state.id}, {"status", "running"}}.dump()));
     run_step(self, ev.step, ev.attempt);
   });
-}
-
-void on_dispute(saga_actor* self, const dispute_notice& notice,
-                const reply_ptr& out) {
-  auto& st = self->state;
-  auto answer = [self](const char* result, const std::string& dispute_id) {
-    auto& st = self->state;
-    json body{{"result", result}, {"order_id", st.id}};
-    for (auto& d : st.logic.disputes())
-      if (d.id == dispute_id)
-        body["dispute"] = dispute_json(d);
-    return reply::done(body.dump());
-  };
-  if (auto problem = check_dispute_notice(notice); !problem.empty()) {
-    out->send(reply::fail(failure_code::invalid_field, problem));
-    return;
-  }
-  // The journal holds every notice's message id: the processor's repeat
-  // (it did not see our answer) is recognised here, in the saga that
-  // journaled the first — the record and the change are one append.
-  if (st.logic.knows_dispute_message(notice.message_id)) {
-    out->send(answer("duplicate", notice.dispute_id));
-    return;
-  }
-  saga_event ev;
-  ev.type = *dispute_event_type(notice.change);
-  ev.dispute = std::make_shared<const dispute_state>(
-    dispute_after(st.logic.disputes(), notice));
-  journal_event(self, ev, json::object(),
-                [self, out, answer, id = notice.dispute_id] {
-                  out->send(answer("recorded", id));
-                  advance_saga(self);
-                });
 }
 
 } // namespace kassa::saga_detail

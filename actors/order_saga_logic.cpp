@@ -178,6 +178,8 @@ void saga_state::apply(const saga_event& e) {
       break;
     case saga_event_type::step_started:
       parked_ = false;
+      if (e.step == saga_step::charge_payment)
+        charge_pending_ = false;
       if (status_ == saga_status::pending || status_ == saga_status::waiting)
         status_ = saga_status::running;
       st.status = step_status::running;
@@ -186,6 +188,8 @@ void saga_state::apply(const saga_event& e) {
         captures_.back().status = capture_state::status_t::running;
       break;
     case saga_event_type::step_succeeded:
+      if (status_ == saga_status::waiting) // settled by the processor
+        status_ = saga_status::running;
       st.status = step_status::done;
       st.ref = e.ref;
       st.error.clear();
@@ -201,6 +205,9 @@ void saga_state::apply(const saga_event& e) {
     case saga_event_type::step_failed:
       if (e.step == saga_step::charge_payment && e.maybe_exists)
         charge_held_ = true;
+      // The processor refused it: nothing of it is held there any more.
+      if (e.step == saga_step::charge_payment && e.permanent && !e.maybe_exists)
+        held_ref_.clear();
       st.error = e.error;
       st.last_failure_transient = !e.permanent;
       // Attempts an open circuit refused do not count against the budget.
@@ -218,6 +225,9 @@ void saga_state::apply(const saga_event& e) {
                                     : capture_state::status_t::pending;
       break;
     case saga_event_type::compensation_started:
+      if (e.step == saga_step::charge_payment && st.status != step_status::done
+          && st.status != step_status::compensating)
+        reverse_charge_ = true;
       parked_ = false;
       status_ = saga_status::compensating;
       st.status = step_status::compensating;
@@ -229,7 +239,10 @@ void saga_state::apply(const saga_event& e) {
       break;
     case saga_event_type::compensation_failed:
       st.error = e.error;
-      st.status = step_status::done; // still to undo
+      // Still to undo (a reversal stays one: the charge never succeeded).
+      st.status = e.step == saga_step::charge_payment && reverse_charge_
+                    ? step_status::failed
+                    : step_status::done;
       break;
     case saga_event_type::cancel_requested:
       cancel_requested_ = true;
@@ -239,8 +252,12 @@ void saga_state::apply(const saga_event& e) {
         status_ = saga_status::compensating;
       break;
     case saga_event_type::waiting:
-      if (e.step == saga_step::charge_payment)
-        charge_held_ = true; // 3-D Secure at this processor
+      if (e.step == saga_step::charge_payment) {
+        charge_held_ = true; // 3-D Secure (or a pending payment) here
+        charge_pending_ = e.pending;
+        if (!e.ref.empty())
+          held_ref_ = e.ref;
+      }
       // The step waits for the customer; it is not in flight any more.
       status_ = saga_status::waiting;
       st.status = step_status::pending;
@@ -265,6 +282,8 @@ void saga_state::apply(const saga_event& e) {
       // A fresh start at the next processor: its own attempts and parks.
       processor_ = e.ref;
       charge_held_ = false;
+      charge_pending_ = false;
+      held_ref_.clear();
       parked_ = false;
       st.status = step_status::pending;
       st.attempts = 0;
@@ -532,8 +551,14 @@ saga_decision saga_state::next() const {
       auto& st = steps_[i];
       // Captures that were not final are undone (refunded) even while
       // the authorization waits for more or after a later one failed.
+      // A charge left waiting (3-D Secure, pending) that the processor
+      // named may still complete there: it is reversed.
       bool held
         = st.status == step_status::done
+          || (def.step == saga_step::charge_payment
+              && (st.status == step_status::pending
+                  || st.status == step_status::failed)
+              && charge_held_ && !held_ref_.empty())
           || (def.step == saga_step::capture_payment
               && (st.status == step_status::pending
                   || st.status == step_status::failed)

@@ -130,6 +130,9 @@ struct saga_event {
   /// capture_requested: the last capture of the authorization (the rest is
   /// released); false: more captures may follow.
   bool final_capture = true;
+  /// waiting: the processor decides later (its webhook settles the step),
+  /// not the customer.
+  bool pending = false;
 };
 
 // -- state --------------------------------------------------------------------
@@ -331,6 +334,20 @@ public:
   const std::string& payment_processor() const {
     return processor_;
   }
+  /// The charge waits for the processor's decision (not the customer's).
+  bool charge_pending() const {
+    return charge_pending_;
+  }
+  /// The processor's id of a charge that waited (3-D Secure, pending) and
+  /// never succeeded: what a reversal undoes ("" when none was named).
+  const std::string& held_charge_ref() const {
+    return held_ref_;
+  }
+  /// The charge's compensation is a reversal: it never succeeded, yet the
+  /// processor may complete it (it was left waiting under `held_charge_ref`).
+  bool charge_reversal() const {
+    return reverse_charge_;
+  }
   /// The charge may move to another processor: not done, and nothing at
   /// the current one may exist (no unknown outcome, no pending payment, no
   /// 3-D Secure under way) — an unknown outcome is resolved with the same
@@ -357,6 +374,9 @@ private:
   std::vector<std::string> dispute_messages_;
   std::string processor_;
   bool charge_held_ = false; ///< see may_reroute
+  bool charge_pending_ = false;
+  std::string held_ref_;
+  bool reverse_charge_ = false;
   bool parked_ = false;
   saga_step parked_step_ = saga_step::reserve_stock;
   bool parked_compensation_ = false;

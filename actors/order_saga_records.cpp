@@ -196,6 +196,7 @@ saga_event event_of(const journal_entry& e) {
       ev.key = d.value("idempotency_key", "");
       ev.reason = d.value("reason", "");
       ev.final_capture = d.value("final", true);
+      ev.pending = d.value("pending", false);
       if (auto l = d.find("lines"); l != d.end() && l->is_array())
         for (auto& line : *l)
           if (line.is_object())
@@ -284,6 +285,8 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
     set("permanent", ev.permanent ? "true" : "false");
   if (ev.maybe_exists) // only then: the common row stays as it was
     set("maybe_exists", "true");
+  if (ev.pending)
+    set("pending", "true");
   if (!ev.refund_id.empty()) {
     set("refund_id", quoted(ev.refund_id));
     if (ev.type != saga_event_type::refund_requested)
@@ -432,7 +435,11 @@ call_route call_target(const order_data& order, const saga_state& logic,
                 : call_receiver::sandbox_invoicing,
               0, compensation ? "storno" : "invoice"};
     case saga_step::charge_payment:
-      // With manual capture an authorization is undone by a void.
+      // With manual capture an authorization is undone by a void; a
+      // charge that never succeeded but may complete is reversed.
+      if (compensation && logic.charge_reversal())
+        return {payment_receiver(payment_processor(order, logic)), 0,
+                "reverse"};
       return {payment_receiver(payment_processor(order, logic)), 0,
               order.manual_capture ? (compensation ? "void" : "authorize")
                                    : (compensation ? "refund" : "charge")};
@@ -531,6 +538,9 @@ provider_call make_call(const std::string& saga_id, const order_data& order,
     if (!compensation && !logic.captures().empty()
         && !logic.captures().back().final)
       call.detail = std::string{partial_capture};
+  } else if (step == saga_step::charge_payment && compensation
+             && logic.charge_reversal()) {
+    call.ref = logic.held_charge_ref();
   } else if (step == saga_step::charge_payment && compensation
              && logic.manual_capture()) {
     // The void releases what captures left of the authorization.

@@ -27,6 +27,9 @@ enum class provider_outcome : uint8_t {
   action_required, ///< the customer must act (3-D Secure)
   unknown,         ///< no answer (timeout): the effect may have happened
   unavailable,     ///< not sent: the provider's circuit is open; park
+  /// Taken, decided later (Adyen's `Pending`/`Received`): `ref` names the
+  /// payment; the processor's webhook settles it.
+  pending,
 };
 
 struct provider_result {

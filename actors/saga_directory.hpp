@@ -40,6 +40,7 @@ using order_saga_actor = caf::typed_actor<
   caf::reacts_to<atom::refund, int64_t, std::string, std::string,
                  std::vector<order_line>, reply_ptr>,
   caf::reacts_to<atom::dispute, dispute_notice, reply_ptr>,
+  caf::reacts_to<atom::settle, payment_notice, reply_ptr>,
   caf::reacts_to<atom::resume>,
   caf::reacts_to<atom::passivate>>; // the supervisor: it may exit now
 

@@ -13,6 +13,7 @@
 #include "actors/notification_hub.hpp"
 #include "actors/order_command.hpp"
 #include "actors/order_saga_logic.hpp"
+#include "actors/payment_notice.hpp"
 #include "actors/provider_protocol.hpp"
 #include "actors/reply.hpp"
 #include "runtime/type_ids.hpp"
@@ -43,5 +44,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::reply))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::order_command))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::dispute_notice))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::payment_notice))
 
 CAF_END_TYPE_ID_BLOCK(kassa_actors)

@@ -168,8 +168,10 @@ const std::vector<config_key>& config_schema() {
     int_key("orders.retry_max_ms", "2000", 1, 3600000,
             "Upper bound of a step's retry delay."),
     int_key("orders.three_ds_timeout_ms", "900000", 100, 86400000,
-            "An order waiting for the customer's 3-D Secure longer than this "
-            "is compensated and cancelled."),
+            "An order waiting for the customer's 3-D Secure (or a "
+            "processor's decision on a pending payment) longer than this is "
+            "compensated and cancelled; a payment the processor named is "
+            "reversed."),
     int_key("orders.authorization_ttl_ms", "604800000", 100, 2592000000,
             "An order placed with \"capture\":\"manual\" whose authorization "
             "is not captured within this long is voided and compensated "

@@ -86,6 +86,9 @@ http_call adyen_request(const provider_call& call, const adyen_settings& s) {
   if (op == "void")
     return json_post(call, s, modification_target(call, "cancels"),
                      {{"reference", modification_reference(call)}});
+  if (op == "reverse") // cancelled, or refunded if it was captured
+    return json_post(call, s, modification_target(call, "reversals"),
+                     {{"reference", modification_reference(call)}});
   if (op == "refund")
     return json_post(call, s, modification_target(call, "refunds"),
                      {{"amount", amount_of(call)},
@@ -138,8 +141,9 @@ provider_result adyen_result(const provider_call& call,
     return make_result(call, provider_outcome::action_required, psp,
                        "adyen " + code + ": 3-D Secure authentication");
   if (code == "Pending" || code == "Received")
-    return make_result(call, provider_outcome::transient, psp,
-                       "adyen: payment " + code);
+    return make_result(call, provider_outcome::pending, psp,
+                       "adyen " + code
+                         + ": the outcome comes by webhook (AUTHORISATION)");
   auto reason = string_field(body, "refusalReason");
   if (code.empty())
     return make_result(call, provider_outcome::unknown, psp,

@@ -31,14 +31,17 @@ struct adyen_settings {
 ///   ContAuth), `authorize` with `additionalData.manualCapture`.
 ///   `Authorised` → ok (ref = pspReference); `Refused`, `Error`,
 ///   `Cancelled` → permanent; a shopper action (3-D Secure) →
-///   action_required; `Pending`/`Received` → transient (the same key
-///   answers again once Adyen knows). After the shopper's 3-D Secure
+///   action_required; `Pending`/`Received` → pending (ref = pspReference:
+///   the AUTHORISATION webhook settles it). After the shopper's 3-D Secure
 ///   (`detail` = "3ds_confirmed:" + what the return carried) the details go
 ///   to POST /payments/details (key `<step key>:details`), answered like a
 ///   payment; a confirmation without details is refused (Adyen has no read
 ///   of a payment to ask instead).
 /// - `capture`: POST /payments/{psp}/captures (amount).
 /// - `void`: POST /payments/{psp}/cancels.
+/// - `reverse`: POST /payments/{psp}/reversals — a payment left pending or
+///   waiting for the shopper that the order gave up (cancelled if only
+///   authorised, refunded if captured).
 /// - `refund`: POST /payments/{psp}/refunds (amount) — a refund the shop
 ///   asked for, or the compensation of a sale. Adyen answers the
 ///   modifications `received` (the outcome follows by webhook): ok, ref =

@@ -138,4 +138,18 @@ std::vector<dispute_notice> adyen_dispute_notices(const adyen_notification& n) {
   return out;
 }
 
+std::optional<payment_notice>
+adyen_payment_notice(const adyen_notification& n) {
+  if (n.event_code != "AUTHORISATION" || n.merchant_reference.empty()
+      || n.psp_reference.empty())
+    return std::nullopt;
+  payment_notice p;
+  p.message_id = "adyen:" + n.psp_reference + ":AUTHORISATION:" + n.success;
+  p.processor = "adyen";
+  p.payment_ref = n.psp_reference;
+  p.authorised = n.success == "true";
+  p.reason = n.reason;
+  return p;
+}
+
 } // namespace kassa

@@ -6,8 +6,9 @@
 // originalReference:merchantAccountCode:merchantReference:value:currency:
 // eventCode:success" (a `\` or `:` in a value escaped with `\`), base64, in
 // `additionalData.hmacSignature`. kassa acts on the dispute events
-// (NOTIFICATION_OF_CHARGEBACK, CHARGEBACK, CHARGEBACK_REVERSED, …); the
-// order is the payment's `merchantReference`.
+// (NOTIFICATION_OF_CHARGEBACK, CHARGEBACK, CHARGEBACK_REVERSED, …) and on
+// AUTHORISATION (the outcome of a payment Adyen answered `Pending` or left
+// to the shopper); the order is the payment's `merchantReference`.
 
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "actors/dispute_notice.hpp"
+#include "actors/payment_notice.hpp"
 
 namespace kassa {
 
@@ -51,5 +53,10 @@ bool verify_adyen_hmac(const adyen_notification& item, std::string_view key);
 /// and wins the dispute: two notices.
 std::vector<dispute_notice>
 adyen_dispute_notices(const adyen_notification& item);
+
+/// What an AUTHORISATION item says about the payment of the order named by
+/// its merchantReference (nullopt: another event, or no reference).
+std::optional<payment_notice>
+adyen_payment_notice(const adyen_notification& item);
 
 } // namespace kassa

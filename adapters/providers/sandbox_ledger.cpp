@@ -110,7 +110,7 @@ ledger_plan plan(provider_kind kind, const std::string& name,
       if (op == "capture")
         return effect("capture", "cp_", call.amount_minor,
                       call.idempotency_key);
-      if (op == "void")
+      if (op == "void" || op == "reverse")
         return effect("void", "vd_", call.amount_minor, call.idempotency_key);
       if (op == "refund")
         return effect("refund", "re_", call.amount_minor, call.idempotency_key);

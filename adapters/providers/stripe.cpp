@@ -107,7 +107,7 @@ provider_result stripe_result(const provider_call& call,
   if (status == "requires_action")
     return make_result(call, provider_outcome::action_required, id,
                        "requires_action: 3-D Secure authentication");
-  if (status == "canceled" && call.op == "void")
+  if (status == "canceled" && (call.op == "void" || call.op == "reverse"))
     return make_result(call, provider_outcome::ok, id, {});
   if (status == "processing")
     return make_result(call, provider_outcome::transient, id,
@@ -138,7 +138,7 @@ http_call stripe_request(const provider_call& call, const std::string& secret) {
     return form_post(
       call, secret, "/v1/payment_intents/" + form_encode(call.ref) + "/capture",
       {{"amount_to_capture", std::to_string(call.amount_minor)}});
-  if (op == "void")
+  if (op == "void" || op == "reverse") // an intent not captured: cancel
     return form_post(call, secret,
                      "/v1/payment_intents/" + form_encode(call.ref) + "/cancel",
                      {});

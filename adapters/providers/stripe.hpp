@@ -22,7 +22,9 @@ struct http_outcome;
 ///   permanent. After the customer's 3-D Secure (`detail` =
 ///   "3ds_confirmed") the same create is replayed (Stripe answers it from
 ///   its idempotency cache with the intent id) and the intent is read.
-/// - `capture`, `void`: POST /v1/payment_intents/{ref}/capture | /cancel.
+/// - `capture`, `void`: POST /v1/payment_intents/{ref}/capture | /cancel;
+///   `reverse` (an intent left waiting for 3-D Secure that the order gave
+///   up) cancels it too.
 ///   A capture that is not final (`detail` = "partial") is refused:
 ///   multicapture's `final_capture` is newer than the API version followed.
 /// - `refund`: POST /v1/refunds with `payment_intent` = ref.

@@ -151,9 +151,18 @@ std::optional<stripe_event> parse_stripe_event(std::string_view body) {
   if (id == event.end() || !id->is_string() || type == event.end()
       || !type->is_string())
     return std::nullopt;
-  stripe_event out{id->get<std::string>(), type->get<std::string>(), {}, {}};
+  stripe_event out{
+    id->get<std::string>(), type->get<std::string>(), {}, {}, {}, {}};
   if (out.type.rfind("charge.dispute.", 0) == 0)
     out.dispute = read_dispute(out, event);
+  if (auto data = event.find("data"); data != event.end() && data->is_object())
+    if (auto object = data->find("object");
+        object != data->end() && object->is_object()) {
+      out.object_id = text_at(*object, "id");
+      if (auto e = object->find("last_payment_error");
+          e != object->end() && e->is_object())
+        out.failure_message = text_at(*e, "message");
+    }
   const nlohmann::json* at = &event;
   for (auto key : {"data", "object", "metadata", "order_id"}) {
     if (!at->is_object())

@@ -36,6 +36,10 @@ struct stripe_event {
   /// order is found by `payment_ref` (the PaymentIntent) unless the
   /// dispute's own metadata names it.
   std::optional<dispute_notice> dispute;
+  /// data.object.id (the PaymentIntent of `payment_intent.*` events).
+  std::string object_id;
+  /// data.object.last_payment_error.message of a failed payment.
+  std::string failure_message;
 };
 
 /// Reads an event body; nullopt when it is not JSON or lacks a string id

@@ -274,6 +274,9 @@ void tell_saga(const saga_directory& sagas, const std::string& id,
   else if (command.kind == atom::dispute::value)
     sagas.start_and_tell(id, atom::dispute::value, command.dispute,
                          std::move(out));
+  else if (command.kind == atom::settle::value)
+    sagas.start_and_tell(id, atom::settle::value, command.payment,
+                         std::move(out));
   else
     sagas.start_and_tell(id, atom::void_auth::value, std::move(out));
 }
@@ -309,6 +312,7 @@ void saga_command_here(const db_pool_handle& db, const saga_directory& sagas,
     else if (!status)
       out->send(reply::fail(failure_code::order_not_found, "no order " + id));
     else if (command.kind != atom::dispute::value // a fact, at any time
+             && command.kind != atom::settle::value
              && ((*status == "completed" && command.kind != atom::refund::value)
                  || *status == "cancelled" || *status == "failed"))
       out->send(reply::fail(failure_code::order_finished,

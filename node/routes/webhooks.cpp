@@ -1,7 +1,9 @@
 // POST /v1/webhooks/stripe: Stripe tells kassa that a customer finished
-// 3-D Secure, or about a dispute of a payment (`charge.dispute.*`).
+// 3-D Secure (or failed it: `payment_intent.payment_failed`), or about a
+// dispute of a payment (`charge.dispute.*`).
 // POST /v1/webhooks/adyen: Adyen's standard webhooks, each item signed;
-// its dispute events (chargebacks) are recorded on the order. The
+// its dispute events (chargebacks) are recorded on the order, its
+// AUTHORISATION settles a payment Adyen had left pending. The
 // signature is checked over the raw body before anything is parsed; an event id
 // already handled is answered 200 and nothing happens again (Stripe redelivers
 // until it sees a 2xx).
@@ -9,6 +11,7 @@
 #include "node/routes/webhooks.hpp"
 
 #include <ctime>
+#include <functional>
 
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
@@ -46,26 +49,25 @@ void remember(const route_context& ctx, const std::string& event_id,
                    });
 }
 
-/// Delivers the notices one after another (a processor's order), then
-/// `done`; a failure that Adyen should retry stops there (what was
-/// recorded is recognised when it comes again).
-void deliver_in_order(const route_context& ctx,
-                      std::shared_ptr<std::vector<dispute_notice>> notices,
+/// One thing a notification tells an order, delivered with `out`.
+using delivery = std::function<void(reply_ptr)>;
+
+/// Delivers one after another (a processor's order), then `done`; a
+/// failure that Adyen should retry stops there (what was recorded is
+/// recognised when it comes again).
+void deliver_in_order(std::shared_ptr<std::vector<delivery>> deliveries,
                       size_t next, reply_ptr out) {
-  if (next == notices->size()) {
+  if (next == deliveries->size()) {
     out->send(reply::done("[accepted]"));
     return;
   }
-  auto notice = (*notices)[next];
-  deliver_dispute(
-    ctx, std::move(notice),
-    reply_to_function([ctx, notices, next, out](reply r) {
-      if (r.failed() && r.error.code != failure_code::order_not_found) {
-        out->send(std::move(r)); // Adyen retries the whole notification
-        return;
-      }
-      deliver_in_order(ctx, notices, next + 1, out);
-    }));
+  (*deliveries)[next](reply_to_function([deliveries, next, out](reply r) {
+    if (r.failed() && r.error.code != failure_code::order_not_found) {
+      out->send(std::move(r)); // Adyen retries the whole notification
+      return;
+    }
+    deliver_in_order(deliveries, next + 1, out);
+  }));
 }
 
 } // namespace
@@ -90,7 +92,7 @@ void add_webhook_routes(router& r, const route_context& ctx) {
                                      "of NotificationRequestItem objects"));
          return;
        }
-       auto notices = std::make_shared<std::vector<dispute_notice>>();
+       auto deliveries = std::make_shared<std::vector<delivery>>();
        for (auto& item : *items) {
          if (!verify_adyen_hmac(item, ctx.adyen_hmac_key)) {
            out->respond(
@@ -100,11 +102,18 @@ void add_webhook_routes(router& r, const route_context& ctx) {
            return;
          }
          for (auto& n : adyen_dispute_notices(item))
-           notices->push_back(std::move(n));
+           deliveries->push_back([ctx, n](reply_ptr r) {
+             deliver_dispute(ctx, n, std::move(r));
+           });
+         if (auto p = adyen_payment_notice(item))
+           deliveries->push_back(
+             [ctx, order = item.merchant_reference, p = *p](reply_ptr r) {
+               saga_command(ctx, order, order_command{p}, std::move(r));
+             });
        }
-       // Other events (AUTHORISATION, CAPTURE, …) are accepted and left:
-       // no order pays through Adyen yet.
-       deliver_in_order(ctx, notices, 0, reply_via(std::move(out)));
+       // Other events (CAPTURE, REFUND, …) are accepted and left: kassa
+       // took the modification as done when Adyen received it.
+       deliver_in_order(deliveries, 0, reply_via(std::move(out)));
      }});
   r.add(
     {"POST",
@@ -156,8 +165,10 @@ void add_webhook_routes(router& r, const route_context& ctx) {
        auto id = std::move(event->id);
        auto type = std::move(event->type);
        auto order_id = std::move(event->order_id);
+       auto object_id = std::move(event->object_id);
+       auto failure = std::move(event->failure_message);
        auto c = ctx;
-       submit_db_work(ctx.db_pool, [c, id, type, order_id,
+       submit_db_work(ctx.db_pool, [c, id, type, order_id, object_id, failure,
                                     out = reply_via(std::move(out))](
                                      pg::connection& conn) {
          bool seen = false;
@@ -175,28 +186,40 @@ void add_webhook_routes(router& r, const route_context& ctx) {
          // payment taken at once with `succeeded`.
          bool confirms = type == "payment_intent.succeeded"
                          || type == "payment_intent.amount_capturable_updated";
-         if (!confirms || order_id.empty()) {
-           // Failures are left to the 3-D Secure timeout, which
-           // compensates; other events are not kassa's business.
-           remember(c, id, "ignored", out);
+         bool refuses = type == "payment_intent.payment_failed";
+         if ((!confirms && !refuses) || order_id.empty()) {
+           remember(c, id, "ignored", out); // not kassa's business
            return;
          }
          // The saga accepts (confirmed) or refuses (not waiting any
          // more); Stripe gets 200 either way once the event is recorded.
-         auto forward = reply_to_function([c, id, out](reply saga_reply) {
-           if (pg::is_transient(saga_reply)) {
-             out->send(std::move(saga_reply)); // Stripe retries
-             return;
-           }
-           remember(c, id,
-                    !saga_reply.failed() ? "confirmed"
-                    : saga_reply.error.code == failure_code::order_not_found
-                      ? "order_not_found"
-                      : "not_waiting",
-                    out);
-         });
-         saga_command(c, order_id, order_command{atom::confirm::value},
-                      forward);
+         auto forward
+           = reply_to_function([c, id, out, refuses](reply saga_reply) {
+               if (pg::is_transient(saga_reply)) {
+                 out->send(std::move(saga_reply)); // Stripe retries
+                 return;
+               }
+               std::string result = "not_waiting";
+               if (saga_reply.failed()) {
+                 if (saga_reply.error.code == failure_code::order_not_found)
+                   result = "order_not_found";
+               } else if (refuses) {
+                 auto body = json::parse(saga_reply.body, nullptr, false);
+                 result = body.is_object() ? body.value("result", "refused")
+                                           : "refused";
+               } else {
+                 result = "confirmed";
+               }
+               remember(c, id, result, out);
+             });
+         if (refuses) // the waiting charge fails for good: compensated
+           saga_command(c, order_id,
+                        order_command{payment_notice{id, "stripe", object_id,
+                                                     false, failure}},
+                        forward);
+         else
+           saga_command(c, order_id, order_command{atom::confirm::value},
+                        forward);
        });
      }});
 }

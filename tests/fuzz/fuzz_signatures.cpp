@@ -26,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)verify_adyen_hmac(item, "fuzz-key");
       for (auto& notice : adyen_dispute_notices(item))
         (void)check_dispute_notice(notice);
+      (void)adyen_payment_notice(item);
     }
   return 0;
 }

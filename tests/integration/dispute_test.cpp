@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/hmac.hpp"
+#include "support/adyen_notification.hpp"
 #include "support/shop.hpp"
 
 using namespace kassa::test;
@@ -215,36 +216,8 @@ TEST_CASE("Stripe dispute webhooks find the order by its payment and a repeat "
 
 namespace {
 
-const std::string adyen_key_hex
-  = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056";
-
-/// An Adyen notification of one item, signed with `key_hex`.
-std::string adyen_notification(const std::string& event_code,
-                               const std::string& order_id,
-                               const std::string& key_hex) {
-  json item{{"amount", {{"value", 1000}, {"currency", "HUF"}}},
-            {"pspReference", "9915555555555555"},
-            {"originalReference", "8815555555555555"},
-            {"merchantAccountCode", "KassaShop"},
-            {"merchantReference", order_id},
-            {"eventCode", event_code},
-            {"eventDate", "2026-12-06T10:00:00+01:00"},
-            {"reason", "Fraud"},
-            {"success", "true"}};
-  auto signing = "9915555555555555:8815555555555555:KassaShop:" + order_id
-                 + ":1000:HUF:" + event_code + ":true";
-  item["additionalData"]
-    = {{"hmacSignature",
-        kassa::hmac_sha256_base64(*kassa::bytes_from_hex(key_hex), signing)}};
-  return json{
-    {"live", "false"},
-    {"notificationItems", json::array({{{"NotificationRequestItem", item}}})}}
-    .dump();
-}
-
 http_reply adyen(shop& s, const std::string& body) {
-  return http_request(s.port, "POST", "/v1/webhooks/adyen",
-                      {{"Content-Type", "application/json"}}, body);
+  return post_adyen_webhook(s.port, body);
 }
 
 } // namespace

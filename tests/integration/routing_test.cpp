@@ -4,6 +4,7 @@
 // and the sandbox); when the first processor is out, every order moves to
 // the next and is charged exactly once.
 
+#include "support/adyen_notification.hpp"
 #include "support/fake_adyen.hpp"
 #include "support/shop.hpp"
 
@@ -17,6 +18,7 @@ std::vector<std::string> routed_env(const fake_adyen& adyen,
           "KASSA_ADYEN_MERCHANT_ACCOUNT=KassaTest",
           "KASSA_ADYEN_BASE_URL=" + adyen.base_url(),
           "KASSA_PAYMENTS_ROUTES=" + routes,
+          "KASSA_ADYEN_HMAC_KEY=" + adyen_key_hex,
           // Fewer retries per call: the failover test reaches the circuit
           // sooner (each saga still sees its processor refuse).
           "KASSA_PROVIDERS_OVERRIDES=adyen.max_attempts=2"};
@@ -49,6 +51,23 @@ std::vector<std::string> place(shop& s, const std::string& sku, int n,
     ids.push_back(json::parse(r.body)["id"]);
   }
   return ids;
+}
+
+/// Places an Adyen order of `sku` paid with stored card `card` and waits
+/// until it waits (for the shopper, or for Adyen's decision).
+std::string place_waiting(shop& s, const std::string& sku,
+                          const std::string& card) {
+  auto order = shop::order(sku, card);
+  order["payment"]["provider"] = "adyen";
+  auto r = s.post("/v1/orders", order);
+  REQUIRE(r.status == 202);
+  auto id = json::parse(r.body)["id"].get<std::string>();
+  auto o = s.wait_for(id, [](const json& o) {
+    return o["status"] == "waiting";
+  });
+  INFO(o.dump());
+  REQUIRE(o["status"] == "waiting");
+  return id;
 }
 
 } // namespace
@@ -147,16 +166,7 @@ TEST_CASE("an Adyen payment that asks for the shopper waits and completes "
   fake_adyen adyen;
   shop s{routed_env(adyen, "-> adyen")};
   add_product(s, "adyen-3ds", "EUR", 2500);
-  auto order = shop::order("adyen-3ds", "3ds-card-1");
-  order["payment"]["provider"] = "adyen";
-  auto r = s.post("/v1/orders", order);
-  REQUIRE(r.status == 202);
-  auto id = json::parse(r.body)["id"].get<std::string>();
-  auto o = s.wait_for(id, [](const json& o) {
-    return o["status"] == "waiting";
-  });
-  INFO(o.dump());
-  REQUIRE(o["status"] == "waiting");
+  auto id = place_waiting(s, "adyen-3ds", "3ds-card-1");
   auto confirm = [&](const json& body) {
     return s.post("/v1/orders/" + id + "/payment/confirm", body);
   };
@@ -172,7 +182,7 @@ TEST_CASE("an Adyen payment that asks for the shopper waits and completes "
   auto accepted = confirm({{"details", {{"redirectResult", id}}}});
   CHECK(accepted.status == 202);
   REQUIRE(s.settle(30s));
-  o = s.get("/v1/orders/" + id);
+  auto o = s.get("/v1/orders/" + id);
   CHECK(o["status"] == "completed");
   CHECK(o["payment"]["provider"] == "adyen");
   CHECK(adyen.payments_by_order()[id] == 1);
@@ -182,4 +192,74 @@ TEST_CASE("an Adyen payment that asks for the shopper waits and completes "
                     "WHERE order_id = '"
                     + id + "' AND data->'details' IS NOT NULL")
         == id);
+}
+
+TEST_CASE("an Adyen payment answered Received waits for its AUTHORISATION "
+          "webhook: authorised completes it once, refused cancels it, a "
+          "cancel meanwhile reverses it",
+          "[routing][adyen]") {
+  fake_adyen adyen;
+  shop s{routed_env(adyen, "-> adyen")};
+  add_product(s, "adyen-pending", "EUR", 2500);
+  auto place_pending = [&](const std::string& card) {
+    return place_waiting(s, "adyen-pending", card);
+  };
+  auto notify = [&](const std::string& id, const std::string& success) {
+    adyen_item item{"AUTHORISATION",  id,
+                    adyen.psp_of(id), "",
+                    success,          success == "true" ? "" : "Refused"};
+    return post_adyen_webhook(s.port, adyen_notification(item, adyen_key_hex));
+  };
+  auto events = [&](const std::string& id) {
+    return s.db.scalar("SELECT count(*) FROM events WHERE order_id = '" + id
+                       + "'");
+  };
+
+  // Authorised: the charge is the pending payment, the order completes.
+  auto paid = place_pending("pending-card-1");
+  REQUIRE_FALSE(adyen.psp_of(paid).empty());
+  // Not the customer's to confirm: Adyen decides.
+  CHECK(s.post("/v1/orders/" + paid + "/payment/confirm",
+               {{"details", {{"redirectResult", "x"}}}})
+          .status
+        == 409);
+  auto first = notify(paid, "true");
+  INFO(first.body);
+  CHECK(first.status == 200);
+  REQUIRE(s.settle(30s));
+  auto o = s.get("/v1/orders/" + paid);
+  CHECK(o["status"] == "completed");
+  CHECK(o["payment"]["id"] == adyen.psp_of(paid));
+  CHECK(adyen.payments_by_order()[paid] == 1);
+  auto rows = events(paid);
+  CHECK(notify(paid, "true").status == 200); // delivered again
+  CHECK(events(paid) == rows);               // changes nothing
+
+  // Refused: the order is compensated; nothing is held, nothing reversed.
+  auto refused = place_pending("pending-card-2");
+  CHECK(notify(refused, "false").status == 200);
+  o = s.wait_for(refused, [](const json& o) {
+    return o["status"] == "cancelled";
+  });
+  CHECK(o["status"] == "cancelled");
+  // Cancelled while pending: the payment is reversed at Adyen, once.
+  auto given_up = place_pending("pending-card-3");
+  REQUIRE(s.post("/v1/orders/" + given_up + "/cancel", json::object()).status
+          == 202);
+  o = s.wait_for(given_up, [](const json& o) {
+    return o["status"] == "cancelled";
+  });
+  CHECK(o["status"] == "cancelled");
+  int reversals = 0;
+  for (auto& target : adyen.modifications()) {
+    INFO(target);
+    CHECK(target.find(adyen.psp_of(refused)) == std::string::npos);
+    if (target == "/payments/" + adyen.psp_of(given_up) + "/reversals")
+      ++reversals;
+  }
+  CHECK(reversals == 1);
+  // Its AUTHORISATION arriving late finds nothing waiting for it.
+  auto late = notify(given_up, "true");
+  CHECK(late.status == 200);
+  CHECK(s.get("/v1/orders/" + given_up)["status"] == "cancelled");
 }

@@ -39,6 +39,19 @@ succeeded_event(const std::string& event_id, const std::string& order_id,
     .dump();
 }
 
+/// Places `order` and waits until it waits for 3-D Secure.
+std::string place_waiting(shop& s, const json& order) {
+  auto r = s.post("/v1/orders", order);
+  REQUIRE(r.status == 202);
+  auto id = json::parse(r.body)["id"].get<std::string>();
+  REQUIRE(s.wait_for(id,
+                     [](const json& o) {
+                       return o["status"] == "waiting";
+                     })["status"]
+          == "waiting");
+  return id;
+}
+
 } // namespace
 
 TEST_CASE("a signed Stripe webhook confirms 3-D Secure once, bad signatures "
@@ -87,6 +100,39 @@ TEST_CASE("a signed Stripe webhook confirms 3-D Secure once, bad signatures "
   CHECK(json::parse(ignored.body)["result"] == "ignored");
 }
 
+TEST_CASE("payment_intent.payment_failed refuses a charge waiting for 3-D "
+          "Secure for good: the order is compensated once",
+          "[webhooks]") {
+  shop s{{"KASSA_STRIPE_WEBHOOK_SECRET=" + secret}};
+  s.add_product("hat", 5);
+  auto id = place_waiting(s, shop::order("hat", "tok_3ds"));
+  auto body
+    = succeeded_event("evt_fail_1", id, "payment_intent.payment_failed");
+  auto first = deliver(s, body, secret, std::time(nullptr));
+  INFO(first.body);
+  CHECK(first.status == 200);
+  CHECK(json::parse(first.body)["result"] == "refused");
+  auto o = s.wait_for(id, [](const json& o) {
+    return o["status"] == "cancelled";
+  });
+  INFO(o.dump());
+  CHECK(o["status"] == "cancelled");
+  auto again = deliver(s, body, secret, std::time(nullptr));
+  CHECK(json::parse(again.body)["result"] == "duplicate");
+  CHECK(s.ledger("sandbox-payment")[id]["charge"] == 0);
+  CHECK(s.ledger("sandbox-invoicing")[id]["storno"] == 1);
+  CHECK(s.get("/v1/products/hat")["reserved"] == 0);
+  // On an order not waiting it changes nothing.
+  auto done = s.post("/v1/orders", shop::order("hat", "tok_ok"));
+  auto done_id = json::parse(done.body)["id"].get<std::string>();
+  REQUIRE(s.settle(30s));
+  auto late = deliver(
+    s, succeeded_event("evt_fail_2", done_id, "payment_intent.payment_failed"),
+    secret, std::time(nullptr));
+  CHECK(json::parse(late.body)["result"] == "not_waiting");
+  CHECK(s.get("/v1/orders/" + done_id)["status"] == "completed");
+}
+
 TEST_CASE("an authorization for a later capture is confirmed by "
           "amount_capturable_updated and then waits for its capture",
           "[webhooks]") {
@@ -94,14 +140,7 @@ TEST_CASE("an authorization for a later capture is confirmed by "
   s.add_product("gloves", 5);
   auto order = shop::order("gloves", "tok_3ds");
   order["capture"] = "manual";
-  auto r = s.post("/v1/orders", order);
-  REQUIRE(r.status == 202);
-  auto id = json::parse(r.body)["id"].get<std::string>();
-  REQUIRE(s.wait_for(id,
-                     [](const json& o) {
-                       return o["status"] == "waiting";
-                     })["status"]
-          == "waiting");
+  auto id = place_waiting(s, order);
   auto body = succeeded_event("evt_cap_1", id,
                               "payment_intent.amount_capturable_updated");
   auto first = deliver(s, body, secret, std::time(nullptr));

@@ -64,6 +64,19 @@ std::map<std::string, int> fake_adyen::payments_by_order() const {
   return out;
 }
 
+std::string fake_adyen::psp_of(const std::string& order) const {
+  std::lock_guard guard{mutex_};
+  for (auto& [psp, o] : order_by_psp_)
+    if (o == order)
+      return psp;
+  return {};
+}
+
+std::vector<std::string> fake_adyen::modifications() const {
+  std::lock_guard guard{mutex_};
+  return modifications_;
+}
+
 void fake_adyen::accept_loop() {
   while (!stopping_) {
     int fd = ::accept(listener_, nullptr, nullptr);
@@ -190,12 +203,15 @@ std::string fake_adyen::answer(const std::string& method,
       psp = "FAKEPSP" + std::to_string(next_psp_++);
       order_by_psp_[psp] = request.value("reference", "");
     }
-    return json{{"resultCode", "Authorised"},
+    // A pending card's payment is decided later: by the test's webhook.
+    return json{{"resultCode",
+                 stored.rfind("pending", 0) == 0 ? "Received" : "Authorised"},
                 {"pspReference", psp},
                 {"merchantReference", request.value("reference", "")}}
       .dump();
   }
   // /payments/{psp}/captures|cancels|refunds|reversals
+  modifications_.push_back(target);
   status = 201;
   auto psp = target.substr(10, target.find('/', 10) - 10);
   return json{{"merchantAccount", request.value("merchantAccount", "")},

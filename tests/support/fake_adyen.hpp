@@ -16,7 +16,10 @@ namespace kassa::test {
 /// same pspReference, as Adyen's idempotency does), captures, cancels and
 /// refunds are `received`. A stored card whose id starts with `3ds` asks
 /// for the shopper (`RedirectShopper`); `/payments/details` then authorises
-/// it (the tests pass the order's id as `redirectResult`). `unavailable`
+/// it (the tests pass the order's id as `redirectResult`). A stored card
+/// whose id starts with `pending` is answered `Received` with a
+/// pspReference (the test then sends the AUTHORISATION webhook).
+/// `unavailable`
 /// answers every request 503 (a ServiceError) and does nothing; `ok` again, it
 /// serves. The shapes are the spec's (the contract test checks the adapter
 /// against the spec itself).
@@ -42,6 +45,11 @@ public:
   /// The payments authorised, by merchant reference (the order id): how
   /// many distinct payments each order has here.
   std::map<std::string, int> payments_by_order() const;
+  /// The pspReference of `order`'s payment ("" when none).
+  std::string psp_of(const std::string& order) const;
+  /// The modifications asked for, in order: their targets
+  /// (`/payments/{psp}/reversals`, ...).
+  std::vector<std::string> modifications() const;
   /// Requests answered 503.
   int refused() const {
     return refused_;
@@ -65,6 +73,7 @@ private:
   std::vector<int> fds_;
   std::map<std::string, std::string> psp_by_key_;
   std::map<std::string, std::string> order_by_psp_;
+  std::vector<std::string> modifications_;
   int next_psp_ = 1;
 };
 

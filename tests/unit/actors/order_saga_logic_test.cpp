@@ -524,6 +524,93 @@ TEST_CASE("an order captured at once never waits for a capture",
   CHECK(d.state.status() == saga_status::completed);
 }
 
+// -- a charge the processor decides later
+// ---------------------------------------
+
+namespace {
+
+/// A driver whose charge waited: Adyen's `Received`, naming payment `psp`.
+driver pending_charge(const std::string& psp) {
+  driver d;
+  d.run([](saga_step s, bool, uint32_t) {
+    return s == saga_step::charge_payment ? 'w' : 'o';
+  });
+  // The driver's wait names nothing; the processor's named the payment.
+  auto waiting = E(saga_event_type::waiting, saga_step::charge_payment, 1);
+  waiting.pending = true;
+  waiting.ref = psp;
+  d.record(waiting);
+  return d;
+}
+
+} // namespace
+
+TEST_CASE("a pending charge settled by the processor goes on with the order",
+          "[saga][pending]") {
+  auto d = pending_charge("P1");
+  CHECK(d.state.status() == saga_status::waiting);
+  CHECK(d.state.charge_pending());
+  CHECK(d.state.held_charge_ref() == "P1");
+  CHECK(d.state.next().kind == saga_decision::idle);
+  auto settled
+    = E(saga_event_type::step_succeeded, saga_step::charge_payment, 1);
+  settled.ref = "P1";
+  d.record(settled);
+  CHECK(d.state.status() == saga_status::running);
+  d.run(all_ok);
+  CHECK(d.state.status() == saga_status::completed);
+  CHECK(std::count(d.trace.begin(), d.trace.end(), "undo:charge_payment") == 0);
+}
+
+TEST_CASE("a pending charge given up (timeout or cancel) is reversed, one "
+          "refused is not",
+          "[saga][pending]") {
+  SECTION("timeout") {
+    auto d = pending_charge("P2");
+    auto timeout
+      = E(saga_event_type::step_failed, saga_step::charge_payment, 1, true);
+    timeout.maybe_exists = true; // it may complete there yet
+    d.record(timeout);
+    auto n = d.state.next();
+    REQUIRE(n.kind == saga_decision::run_compensation);
+    CHECK(n.step == saga_step::charge_payment);
+    d.record(
+      E(saga_event_type::compensation_started, saga_step::charge_payment, 1));
+    CHECK(d.state.charge_reversal());
+    // A reversal that failed stays a reversal to run again.
+    d.record(
+      E(saga_event_type::compensation_failed, saga_step::charge_payment, 1));
+    CHECK(d.state.step(saga_step::charge_payment).status
+          == step_status::failed);
+    n = d.state.next();
+    REQUIRE(n.kind == saga_decision::run_compensation);
+    CHECK(n.step == saga_step::charge_payment);
+    d.run(all_ok);
+    CHECK(d.state.status() == saga_status::cancelled);
+    CHECK(d.state.step(saga_step::charge_payment).status
+          == step_status::compensated);
+  }
+  SECTION("cancel") {
+    auto d = pending_charge("P3");
+    d.record(E(saga_event_type::cancel_requested));
+    auto n = d.state.next();
+    REQUIRE(n.kind == saga_decision::run_compensation);
+    CHECK(n.step == saga_step::charge_payment);
+    d.run(all_ok);
+    CHECK(d.state.status() == saga_status::cancelled);
+  }
+  SECTION("refused") {
+    auto d = pending_charge("P4");
+    d.record(E(saga_event_type::step_failed, saga_step::charge_payment, 1,
+               true)); // the processor's word: nothing held
+    CHECK(d.state.held_charge_ref().empty());
+    d.run(all_ok);
+    CHECK(d.state.status() == saga_status::cancelled);
+    CHECK(std::count(d.trace.begin(), d.trace.end(), "undo:charge_payment")
+          == 0);
+  }
+}
+
 // -- refunds ------------------------------------------------------------------
 
 namespace {

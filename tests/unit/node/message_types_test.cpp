@@ -85,12 +85,20 @@ struct sample<dispute_notice> {
   }
 };
 template <>
+struct sample<payment_notice> {
+  static payment_notice make(const caf::actor&) {
+    return {"8535296650153317:AUTHORISATION:false", "adyen", "8535296650153317",
+            true, "Refused"};
+  }
+};
+template <>
 struct sample<order_command> {
   static order_command make(const caf::actor& peer) {
     order_command c{atom::refund::value, 1250, "key-1", "damaged"};
     c.lines = {{"mug", 2}, {"cup", 1}};
     c.details = R"({"redirectResult":"X6Xt"})";
     c.final_capture = false;
+    c.payment = sample<payment_notice>::make(peer);
     c.dispute = sample<dispute_notice>::make(peer);
     return c;
   }
@@ -283,7 +291,7 @@ TEST_CASE("every message type round-trips through CAF's binary serializer "
   walk<kassa_actors::begin, kassa_actors::end>(sys, peer, local_only, checked);
   walk<kassa_adapters::begin, kassa_adapters::end>(sys, peer, local_only,
                                                    checked);
-  CHECK(checked == 22);
+  CHECK(checked == 23);
   // Handles to things on this node: they can never cross to another node,
   // so no message carrying one may be part of a protocol the cluster uses.
   CHECK(local_only

@@ -75,6 +75,9 @@ TEST_CASE("Adyen requests: payments, modifications, keys and merchant",
   CHECK_FALSE(json::parse(cancel.body).contains("amount"));
   CHECK(adyen_request(call("refund"), s).target
         == "/payments/PSP%201%2F2/refunds");
+  auto reversal = adyen_request(call("reverse"), s);
+  CHECK(reversal.target == "/payments/PSP%201%2F2/reversals");
+  CHECK(json::parse(reversal.body)["merchantAccount"] == "KassaShop");
   CHECK(adyen_request(call("invoice"), s).target.empty());
 }
 
@@ -114,10 +117,11 @@ TEST_CASE("Adyen answers: result codes, modifications and errors",
   CHECK(
     adyen_result(c, answer(200, {{"resultCode", "RedirectShopper"}})).outcome
     == provider_outcome::action_required);
-  // Pending names a payment: retried under the same key, never rerouted.
+  // Pending names a payment that Adyen decides later (its AUTHORISATION
+  // webhook): the charge waits for it, never rerouted.
   auto pending = adyen_result(
     c, answer(200, {{"resultCode", "Pending"}, {"pspReference", "P3"}}));
-  CHECK(pending.outcome == provider_outcome::transient);
+  CHECK(pending.outcome == provider_outcome::pending);
   CHECK(pending.ref == "P3");
   CHECK(adyen_result(c, answer(200, {{"resultCode", "Authorised"}})).outcome
         == provider_outcome::unknown);

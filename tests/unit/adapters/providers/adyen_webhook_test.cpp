@@ -137,3 +137,30 @@ TEST_CASE("Adyen's chargeback events become dispute notices",
   item.success = "false";
   CHECK(adyen_dispute_notices(item).empty());
 }
+
+TEST_CASE("an AUTHORISATION item is a payment notice for its merchant "
+          "reference and other events are none",
+          "[adyen][webhooks]") {
+  adyen_notification item;
+  item.event_code = "AUTHORISATION";
+  item.psp_reference = "8535296650153317";
+  item.merchant_reference = "ord_1";
+  item.success = "false";
+  item.reason = "Refused";
+  auto n = adyen_payment_notice(item);
+  REQUIRE(n);
+  CHECK_FALSE(n->authorised);
+  CHECK(n->payment_ref == "8535296650153317");
+  CHECK(n->processor == "adyen");
+  CHECK(n->reason == "Refused");
+  item.success = "true";
+  auto ok = adyen_payment_notice(item);
+  REQUIRE(ok);
+  CHECK(ok->authorised);
+  CHECK(ok->message_id != n->message_id); // each outcome its own message
+  item.event_code = "CAPTURE";
+  CHECK_FALSE(adyen_payment_notice(item));
+  item.event_code = "AUTHORISATION";
+  item.merchant_reference.clear();
+  CHECK_FALSE(adyen_payment_notice(item));
+}

@@ -63,6 +63,15 @@ TEST_CASE("Stripe events: id, type and the order id, or nothing", "[webhook]") {
   auto bare = parse_stripe_event(R"({"id":"evt_2","type":"x","data":[1]})");
   REQUIRE(bare);
   CHECK(bare->order_id.empty());
+  CHECK(bare->object_id.empty());
+  auto failed = parse_stripe_event(
+    R"({"id":"evt_3","type":"payment_intent.payment_failed","data":)"
+    R"({"object":{"id":"pi_9","last_payment_error":{"message":"declined"},)"
+    R"("metadata":{"order_id":"o-8"}}}})");
+  REQUIRE(failed);
+  CHECK(failed->object_id == "pi_9");
+  CHECK(failed->failure_message == "declined");
+  CHECK(failed->order_id == "o-8");
   for (auto bad : {"", "[]", "{}", R"({"id":1,"type":"x"})",
                    R"({"id":"e","type":1e400})", R"({"id":"e"})"})
     CHECK_FALSE(parse_stripe_event(bad));

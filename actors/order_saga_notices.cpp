@@ -1,0 +1,93 @@
+// A processor's notices to an order's saga, after the fact: a dispute of
+// its payment (journaled, the message id in the same row), and the outcome
+// of a payment it had left pending or waiting for the shopper (settles the
+// charge step: succeeded, or refused for good).
+
+#include <nlohmann/json.hpp>
+
+#include "actors/disputes.hpp"
+#include "actors/order_saga_actor.hpp"
+
+namespace kassa::saga_detail {
+
+using json = nlohmann::json;
+
+void on_dispute(saga_actor* self, const dispute_notice& notice,
+                const reply_ptr& out) {
+  auto& st = self->state;
+  auto answer = [self](const char* result, const std::string& dispute_id) {
+    auto& st = self->state;
+    json body{{"result", result}, {"order_id", st.id}};
+    for (auto& d : st.logic.disputes())
+      if (d.id == dispute_id)
+        body["dispute"] = dispute_json(d);
+    return reply::done(body.dump());
+  };
+  if (auto problem = check_dispute_notice(notice); !problem.empty()) {
+    out->send(reply::fail(failure_code::invalid_field, problem));
+    return;
+  }
+  // The journal holds every notice's message id: the processor's repeat
+  // (it did not see our answer) is recognised here, in the saga that
+  // journaled the first — the record and the change are one append.
+  if (st.logic.knows_dispute_message(notice.message_id)) {
+    out->send(answer("duplicate", notice.dispute_id));
+    return;
+  }
+  saga_event ev;
+  ev.type = *dispute_event_type(notice.change);
+  ev.dispute = std::make_shared<const dispute_state>(
+    dispute_after(st.logic.disputes(), notice));
+  journal_event(self, ev, json::object(),
+                [self, out, answer, id = notice.dispute_id] {
+                  out->send(answer("recorded", id));
+                  advance_saga(self);
+                });
+}
+
+void on_settle(saga_actor* self, const payment_notice& notice,
+               const reply_ptr& out) {
+  auto& st = self->state;
+  auto answer = [self, out](const char* result) {
+    out->send(reply::done(
+      json{{"result", result}, {"order_id", self->state.id}}.dump()));
+  };
+  auto& charge = st.logic.step(saga_step::charge_payment);
+  if (charge.ref == notice.payment_ref && !charge.ref.empty()) {
+    answer("duplicate"); // settled before: this message, or the call
+    return;
+  }
+  // The sandbox has no webhooks of its own: any processor's stand in for
+  // them (the tests' and a demo's way to finish a sandbox order).
+  auto& held = st.logic.held_charge_ref();
+  auto processor = payment_processor(st.order, st.logic);
+  if (st.logic.status() != saga_status::waiting
+      || (notice.processor != processor && processor != "sandbox")
+      || (!held.empty() && held != notice.payment_ref)) {
+    answer("not_waiting");
+    return;
+  }
+  report_idle(self, false);
+  saga_event ev;
+  ev.step = saga_step::charge_payment;
+  ev.attempt = charge.attempts;
+  if (notice.authorised) {
+    ev.type = saga_event_type::step_succeeded;
+    ev.ref = notice.payment_ref;
+  } else {
+    ev.type = saga_event_type::step_failed;
+    ev.permanent = true; // refused: nothing held there (no reversal)
+    ev.error = notice.processor + " refused the payment"
+               + (notice.reason.empty() ? "" : ": " + notice.reason);
+  }
+  journal_event(self, ev, json{{"msg_id", notice.message_id}},
+                [self, out, authorised = notice.authorised] {
+                  out->send(reply::done(json{
+                    {"result", authorised ? "authorised" : "refused"},
+                    {"order_id",
+                     self->state.id}}.dump()));
+                  advance_saga(self);
+                });
+}
+
+} // namespace kassa::saga_detail
