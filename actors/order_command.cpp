@@ -13,7 +13,9 @@ bool is_known(const order_command& x) {
          || (x.kind == atom::dispute::value
              && check_dispute_notice(x.dispute).empty())
          || (x.kind == atom::settle::value && !x.payment.message_id.empty()
-             && !x.payment.payment_ref.empty());
+             && !x.payment.ref.empty()
+             && (x.payment.kind == "authorisation"
+                 || x.payment.kind == "capture" || x.payment.kind == "refund"));
 }
 
 std::string to_string(const order_command& x) {

@@ -146,10 +146,12 @@ void on_dispute(saga_actor* self, const dispute_notice& notice,
                 const reply_ptr& out);
 
 /// A processor's word on a charge it left pending (or waiting for the
-/// shopper): the waiting charge step succeeds (`authorised`, the notice's
-/// payment its ref) or fails for good, journaled with the message id;
-/// answered `duplicate` when the charge already names that payment,
-/// `not_waiting` when nothing waits for it.
+/// shopper): the waiting charge step succeeds (the notice's payment its
+/// ref) or fails for good, journaled with the message id; answered
+/// `duplicate` when the charge already names that payment, `not_waiting`
+/// when nothing waits for it. Of a capture or refund (`kind`) that failed
+/// after the processor acknowledged it: the one naming `ref` is journaled
+/// failed (`recorded`; `duplicate` when it is already, `not_found`).
 void on_settle(saga_actor* self, const payment_notice& notice,
                const reply_ptr& out);
 

@@ -32,7 +32,7 @@ std::optional<saga_step> parse_saga_step(std::string_view name) {
 
 namespace {
 
-constexpr std::array<std::string_view, 28> event_names{
+constexpr std::array<std::string_view, 29> event_names{
   "order.created",
   "step.started",
   "step.succeeded",
@@ -61,6 +61,7 @@ constexpr std::array<std::string_view, 28> event_names{
   "credit_note.issued",
   "credit_note.failed",
   "payment.rerouted",
+  "payment.capture_failed",
 };
 
 } // namespace
@@ -291,6 +292,13 @@ void saga_state::apply(const saga_event& e) {
       st.error = e.error;
       st.last_failure_transient = true;
       break;
+    case saga_event_type::capture_failed:
+      for (auto& c : captures_)
+        if (c.ref == e.ref && c.status == capture_state::status_t::succeeded) {
+          c.status = capture_state::status_t::failed;
+          c.error = e.error;
+        }
+      break;
     case saga_event_type::completed:
       status_ = saga_status::completed;
       break;
@@ -345,6 +353,11 @@ void saga_state::apply(const saga_event& e) {
               && !step(saga_step::create_invoice).ref.empty())
             r.credit_note = refund_state::note_t::pending;
         } else {
+          // The processor's later word on a refund it had acknowledged:
+          // no credit note for it unless one was issued already.
+          if (r.status == refund_state::status_t::succeeded
+              && r.credit_note != refund_state::note_t::issued)
+            r.credit_note = refund_state::note_t::none;
           r.error = e.error;
           r.status = e.permanent || r.attempts >= policy_.max_attempts
                        ? refund_state::status_t::failed

@@ -79,6 +79,9 @@ enum class saga_event_type : uint8_t {
   /// The charge moves to the order's next processor (`ref`): the one it
   /// was sent to is out and holds nothing of it.
   payment_rerouted,
+  /// A capture the processor had acknowledged (`ref`) failed after all
+  /// (its webhook said so): no money was taken by it.
+  capture_failed,
 };
 
 std::string_view to_string(saga_event_type t);
@@ -213,6 +216,7 @@ struct capture_state {
   std::string key; ///< the request's Idempotency-Key ("" when none)
   status_t status = status_t::pending;
   std::string ref;
+  std::string error; ///< why it failed (the processor's later word)
 };
 
 std::string_view to_string(capture_state::status_t s);

@@ -1,7 +1,10 @@
 // A processor's notices to an order's saga, after the fact: a dispute of
-// its payment (journaled, the message id in the same row), and the outcome
-// of a payment it had left pending or waiting for the shopper (settles the
-// charge step: succeeded, or refused for good).
+// its payment (journaled, the message id in the same row), the outcome of a
+// payment it had left pending or waiting for the shopper (settles the
+// charge step: succeeded, or refused for good), and the failure of a
+// capture or refund it had acknowledged (recorded on it).
+
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
 
@@ -45,6 +48,64 @@ void on_dispute(saga_actor* self, const dispute_notice& notice,
                 });
 }
 
+namespace {
+
+/// A capture or refund the processor had acknowledged failed after all: the
+/// capture (or refund) that names `notice.ref` is journaled as failed.
+void on_modification_failed(saga_actor* self, const payment_notice& notice,
+                            const reply_ptr& out) {
+  auto& st = self->state;
+  auto answer = [self, out](const char* result) {
+    out->send(reply::done(
+      json{{"result", result}, {"order_id", self->state.id}}.dump()));
+  };
+  auto why = notice.processor + " reported the " + notice.kind + " failed"
+             + (notice.reason.empty() ? "" : ": " + notice.reason);
+  saga_event ev;
+  if (notice.kind == "capture") {
+    auto& captures = st.logic.captures();
+    auto c = std::find_if(captures.begin(), captures.end(), [&](auto& c) {
+      return c.ref == notice.ref;
+    });
+    if (c == captures.end()) {
+      answer("not_found");
+      return;
+    }
+    if (c->status != capture_state::status_t::succeeded) {
+      answer("duplicate");
+      return;
+    }
+    ev.type = saga_event_type::capture_failed;
+    ev.step = saga_step::capture_payment;
+    ev.ref = notice.ref;
+  } else {
+    auto& refunds = st.logic.refunds();
+    auto r = std::find_if(refunds.begin(), refunds.end(), [&](auto& r) {
+      return r.ref == notice.ref;
+    });
+    if (r == refunds.end()) {
+      answer("not_found");
+      return;
+    }
+    if (r->status != refund_state::status_t::succeeded) {
+      answer("duplicate");
+      return;
+    }
+    ev.type = saga_event_type::refund_failed;
+    ev.refund_id = r->id;
+    ev.attempt = r->attempts;
+    ev.permanent = true;
+  }
+  ev.error = why;
+  journal_event(self, ev, json{{"msg_id", notice.message_id}}, [self, out] {
+    out->send(reply::done(
+      json{{"result", "recorded"}, {"order_id", self->state.id}}.dump()));
+    advance_saga(self);
+  });
+}
+
+} // namespace
+
 void on_settle(saga_actor* self, const payment_notice& notice,
                const reply_ptr& out) {
   auto& st = self->state;
@@ -52,8 +113,12 @@ void on_settle(saga_actor* self, const payment_notice& notice,
     out->send(reply::done(
       json{{"result", result}, {"order_id", self->state.id}}.dump()));
   };
+  if (notice.kind != "authorisation") {
+    on_modification_failed(self, notice, out);
+    return;
+  }
   auto& charge = st.logic.step(saga_step::charge_payment);
-  if (charge.ref == notice.payment_ref && !charge.ref.empty()) {
+  if (charge.ref == notice.ref && !charge.ref.empty()) {
     answer("duplicate"); // settled before: this message, or the call
     return;
   }
@@ -63,7 +128,7 @@ void on_settle(saga_actor* self, const payment_notice& notice,
   auto processor = payment_processor(st.order, st.logic);
   if (st.logic.status() != saga_status::waiting
       || (notice.processor != processor && processor != "sandbox")
-      || (!held.empty() && held != notice.payment_ref)) {
+      || (!held.empty() && held != notice.ref)) {
     answer("not_waiting");
     return;
   }
@@ -71,9 +136,9 @@ void on_settle(saga_actor* self, const payment_notice& notice,
   saga_event ev;
   ev.step = saga_step::charge_payment;
   ev.attempt = charge.attempts;
-  if (notice.authorised) {
+  if (notice.success) {
     ev.type = saga_event_type::step_succeeded;
-    ev.ref = notice.payment_ref;
+    ev.ref = notice.ref;
   } else {
     ev.type = saga_event_type::step_failed;
     ev.permanent = true; // refused: nothing held there (no reversal)
@@ -81,7 +146,7 @@ void on_settle(saga_actor* self, const payment_notice& notice,
                + (notice.reason.empty() ? "" : ": " + notice.reason);
   }
   journal_event(self, ev, json{{"msg_id", notice.message_id}},
-                [self, out, authorised = notice.authorised] {
+                [self, out, authorised = notice.success] {
                   out->send(reply::done(json{
                     {"result", authorised ? "authorised" : "refused"},
                     {"order_id",

@@ -65,6 +65,8 @@ json payment_view(const saga_state& s, const order_data& order) {
   else if (captured > 0)
     j["status"]
       = captured < order.total_minor ? "partially_captured" : "captured";
+  else if (capture == step_status::done) // its captures failed later
+    j["status"] = "capture_failed";
   else
     j["status"] = charge == step_status::compensated ? "voided" : "authorized";
   if (s.awaiting_capture())
@@ -79,6 +81,8 @@ json payment_view(const saga_state& s, const order_data& order) {
              {"status", to_string(c.status)}};
       if (!c.ref.empty())
         x["provider_ref"] = c.ref;
+      if (!c.error.empty())
+        x["error"] = c.error;
       captures.push_back(std::move(x));
     }
     j["captures"] = std::move(captures);

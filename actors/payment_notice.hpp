@@ -1,12 +1,15 @@
 #pragma once
 
-// What a payment processor tells kassa, after the fact, about a payment
-// it had answered "pending" (Adyen's `Pending`/`Received`) or left to the
-// shopper (3-D Secure): authorised or refused. Adyen's AUTHORISATION
-// webhook and Stripe's payment_intent.payment_failed are read into one of
-// these at the edge; it travels like a command to the order's saga, which
-// settles its waiting charge with it (the journal row names the message
-// id, so a message delivered again changes nothing).
+// What a payment processor tells kassa, after the fact, about a payment or
+// a modification of it: the outcome of a payment it had answered
+// "pending" (Adyen's `Pending`/`Received`) or left to the shopper (3-D
+// Secure), or the failure of a capture or refund it had only acknowledged
+// (Adyen answers modifications `received` and reports later). Adyen's
+// AUTHORISATION, CAPTURE(_FAILED) and REFUND(_FAILED) webhooks and
+// Stripe's payment_intent.payment_failed are read into one of these at the
+// edge; it travels like a command to the order's saga, which journals what
+// it changes with the message id (a message delivered again changes
+// nothing).
 
 #include <string>
 
@@ -17,10 +20,15 @@ namespace kassa {
 struct payment_notice {
   /// The processor's id of this message: a repeat is recognised.
   std::string message_id;
-  std::string processor;   ///< "adyen", "stripe"
-  std::string payment_ref; ///< the processor's id of the payment
-  bool authorised = false; ///< false: refused
-  std::string reason;      ///< why it was refused, in the processor's words
+  std::string processor; ///< "adyen", "stripe"
+  /// `authorisation` (of the payment), `capture` or `refund` (a
+  /// modification kassa asked for).
+  std::string kind = "authorisation";
+  /// The processor's id of the payment (authorisation) or of the
+  /// modification (capture, refund).
+  std::string ref;
+  bool success = false; ///< false: refused, or the modification failed
+  std::string reason;   ///< why, in the processor's words
 
   friend bool operator==(const payment_notice&, const payment_notice&)
     = default;
@@ -29,7 +37,7 @@ struct payment_notice {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, payment_notice& x) {
   return f(caf::meta::type_name("kassa::payment_notice"), x.message_id,
-           x.processor, x.payment_ref, x.authorised, x.reason);
+           x.processor, x.kind, x.ref, x.success, x.reason);
 }
 
 } // namespace kassa

@@ -140,16 +140,37 @@ std::vector<dispute_notice> adyen_dispute_notices(const adyen_notification& n) {
 
 std::optional<payment_notice>
 adyen_payment_notice(const adyen_notification& n) {
-  if (n.event_code != "AUTHORISATION" || n.merchant_reference.empty()
-      || n.psp_reference.empty())
+  if (n.merchant_reference.empty() || n.psp_reference.empty())
     return std::nullopt;
   payment_notice p;
-  p.message_id = "adyen:" + n.psp_reference + ":AUTHORISATION:" + n.success;
+  p.message_id
+    = "adyen:" + n.psp_reference + ":" + n.event_code + ":" + n.success;
   p.processor = "adyen";
-  p.payment_ref = n.psp_reference;
-  p.authorised = n.success == "true";
+  p.ref = n.psp_reference;
   p.reason = n.reason;
-  return p;
+  auto& code = n.event_code;
+  if (code == "AUTHORISATION") {
+    p.success = n.success == "true";
+    return p;
+  }
+  // A capture or refund Adyen had acknowledged (`received`) did not go
+  // through: CAPTURE or REFUND with success false, or the *_FAILED and
+  // REFUNDED_REVERSED events (whose success says the event happened).
+  // Their success is kassa's default already: nothing to tell.
+  if (code == "CAPTURE" || code == "CAPTURE_FAILED") {
+    if (code == "CAPTURE" && n.success == "true")
+      return std::nullopt;
+    p.kind = "capture";
+    return p;
+  }
+  if (code == "REFUND" || code == "REFUND_FAILED"
+      || code == "REFUNDED_REVERSED") {
+    if (code == "REFUND" && n.success == "true")
+      return std::nullopt;
+    p.kind = "refund";
+    return p;
+  }
+  return std::nullopt;
 }
 
 } // namespace kassa

@@ -6,9 +6,10 @@
 // originalReference:merchantAccountCode:merchantReference:value:currency:
 // eventCode:success" (a `\` or `:` in a value escaped with `\`), base64, in
 // `additionalData.hmacSignature`. kassa acts on the dispute events
-// (NOTIFICATION_OF_CHARGEBACK, CHARGEBACK, CHARGEBACK_REVERSED, …) and on
+// (NOTIFICATION_OF_CHARGEBACK, CHARGEBACK, CHARGEBACK_REVERSED, …), on
 // AUTHORISATION (the outcome of a payment Adyen answered `Pending` or left
-// to the shopper); the order is the payment's `merchantReference`.
+// to the shopper) and on failed captures and refunds; the order is the
+// payment's `merchantReference`.
 
 #include <optional>
 #include <string>
@@ -54,8 +55,12 @@ bool verify_adyen_hmac(const adyen_notification& item, std::string_view key);
 std::vector<dispute_notice>
 adyen_dispute_notices(const adyen_notification& item);
 
-/// What an AUTHORISATION item says about the payment of the order named by
-/// its merchantReference (nullopt: another event, or no reference).
+/// What an item says about the payment of the order named by its
+/// merchantReference: AUTHORISATION's outcome; the failure of a capture
+/// or refund (CAPTURE / REFUND unsuccessful, CAPTURE_FAILED,
+/// REFUND_FAILED, REFUNDED_REVERSED) — nullopt for anything else (a
+/// successful modification changes nothing: kassa took it as done), or
+/// without references.
 std::optional<payment_notice>
 adyen_payment_notice(const adyen_notification& item);
 

@@ -213,10 +213,11 @@ void add_webhook_routes(router& r, const route_context& ctx) {
                remember(c, id, result, out);
              });
          if (refuses) // the waiting charge fails for good: compensated
-           saga_command(c, order_id,
-                        order_command{payment_notice{id, "stripe", object_id,
-                                                     false, failure}},
-                        forward);
+           saga_command(
+             c, order_id,
+             order_command{payment_notice{id, "stripe", "authorisation",
+                                          object_id, false, failure}},
+             forward);
          else
            saga_command(c, order_id, order_command{atom::confirm::value},
                         forward);

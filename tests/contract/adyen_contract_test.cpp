@@ -110,7 +110,7 @@ TEST_CASE("the Adyen adapter's requests satisfy Adyen's spec",
         });
     self->send_exit(adapter, caf::exit_reason::user_shutdown);
   }
-  SECTION("422 is permanent, 500 an unknown outcome") {
+  SECTION("400 401 403 and 422 are permanent and 500 an unknown outcome") {
     auto call = adyen_call("charge");
     auto invalid = prism.client({{"Prefer", "code=422"}});
     auto out = exchange(*invalid, adyen_request(call, settings));
@@ -122,6 +122,17 @@ TEST_CASE("the Adyen adapter's requests satisfy Adyen's spec",
     out = exchange(*broken, adyen_request(call, settings));
     CHECK(out.status == 500);
     CHECK(adyen_result(call, out).outcome == provider_outcome::unknown);
+    // The spec's other refusals are permanent too (it defines no 429 for
+    // these paths: classify_adyen's unit test covers 429 and 502-504).
+    for (auto code : {400, 401, 403}) {
+      INFO(code);
+      auto refusing
+        = prism.client({{"Prefer", "code=" + std::to_string(code)}});
+      auto capture = adyen_call("capture");
+      out = exchange(*refusing, adyen_request(capture, settings));
+      CHECK(out.status == code);
+      CHECK(adyen_result(capture, out).outcome == provider_outcome::permanent);
+    }
   }
 }
 

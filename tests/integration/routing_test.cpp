@@ -263,3 +263,75 @@ TEST_CASE("an Adyen payment answered Received waits for its AUTHORISATION "
   CHECK(late.status == 200);
   CHECK(s.get("/v1/orders/" + given_up)["status"] == "cancelled");
 }
+
+TEST_CASE("Adyen reports a capture and a refund it had acknowledged as "
+          "failed: each is recorded on the order once",
+          "[routing][adyen]") {
+  fake_adyen adyen;
+  shop s{routed_env(adyen, "-> adyen")};
+  add_product(s, "adyen-mods", "EUR", 2500);
+  auto order = shop::order("adyen-mods", "card-1", 2);
+  order["payment"]["provider"] = "adyen";
+  order["capture"] = "manual";
+  auto r = s.post("/v1/orders", order);
+  REQUIRE(r.status == 202);
+  auto id = json::parse(r.body)["id"].get<std::string>();
+  REQUIRE(s.wait_for(id,
+                     [](const json& o) {
+                       return o["status"] == "awaiting_capture";
+                     })["status"]
+          == "awaiting_capture");
+  REQUIRE(s.post("/v1/orders/" + id + "/capture", json::object()).status
+          == 202);
+  REQUIRE(s.settle(30s));
+  REQUIRE(s.post("/v1/orders/" + id + "/refunds", {{"amount_minor", 1000}},
+                 {{"Idempotency-Key", "mods-1"}})
+            .status
+          == 202);
+  auto o = s.wait_for(id, [](const json& o) {
+    return o["refunds"].size() == 1 && o["refunds"][0]["status"] == "succeeded";
+  });
+  INFO(o.dump());
+  REQUIRE(o["refunded_minor"] == 1000);
+  auto capture_psp = o["payment"]["captures"][0]["provider_ref"];
+  auto refund_psp = o["refunds"][0]["provider_ref"];
+  auto notify = [&](const std::string& code, const std::string& psp) {
+    adyen_item item{code, id, psp, adyen.psp_of(id), "true", "Insufficient"};
+    return post_adyen_webhook(s.port, adyen_notification(item, adyen_key_hex));
+  };
+  auto events = [&] {
+    return s.db.scalar("SELECT count(*) FROM events WHERE order_id = '" + id
+                       + "'");
+  };
+  // A successful modification's report changes nothing.
+  auto rows = events();
+  CHECK(notify("CAPTURE", capture_psp).status == 200);
+  CHECK(events() == rows);
+
+  CHECK(notify("REFUND_FAILED", refund_psp).status == 200);
+  o = s.wait_for(id, [](const json& o) {
+    return o["refunds"][0]["status"] == "failed";
+  });
+  CHECK(o["refunds"][0]["status"] == "failed");
+  CHECK(o["refunds"][0]["error"].get<std::string>().find("Insufficient")
+        != std::string::npos);
+  CHECK(o["refunded_minor"] == 0);
+  CHECK(notify("CAPTURE_FAILED", capture_psp).status == 200);
+  o = s.wait_for(id, [](const json& o) {
+    return o["payment"]["status"] == "capture_failed";
+  });
+  CHECK(o["payment"]["status"] == "capture_failed");
+  CHECK(o["payment"]["captured_minor"] == 0);
+  CHECK(o["payment"]["captures"][0]["status"] == "failed");
+  CHECK(o["status"] == "completed");
+  // Each again: recognised, nothing changes.
+  rows = events();
+  CHECK(notify("REFUND_FAILED", refund_psp).status == 200);
+  CHECK(notify("CAPTURE_FAILED", capture_psp).status == 200);
+  CHECK(events() == rows);
+  // Nothing captured: nothing more to refund.
+  CHECK(s.post("/v1/orders/" + id + "/refunds", {{"amount_minor", 1}},
+               {{"Idempotency-Key", "mods-2"}})
+          .status
+        == 422);
+}

@@ -726,3 +726,38 @@ TEST_CASE("what a manual order captured bounds its refunds",
   CHECK(d.state.status() == saga_status::completed);
   CHECK(d.state.captured_minor(1000) == 600);
 }
+
+TEST_CASE("a processor's later failure of an acknowledged refund or capture "
+          "takes it out of what was refunded or captured",
+          "[saga][refund][capture]") {
+  driver d{{}, true};
+  d.run(all_ok);
+  d.record(capture_of(0));
+  d.run(all_ok);
+  REQUIRE(d.state.status() == saga_status::completed);
+  REQUIRE(d.state.captured_minor(1000) == 1000);
+  d.record(refund_event(saga_event_type::refund_requested, "rf_a", 400));
+  d.record(refund_event(saga_event_type::refund_started, "rf_a", 0, 1));
+  auto ok = refund_event(saga_event_type::refund_succeeded, "rf_a");
+  ok.ref = "MOD1";
+  d.record(ok);
+  // The driver's invoice has a ref: the credit note is to be issued.
+  REQUIRE(d.state.refunds()[0].credit_note == refund_state::note_t::pending);
+  auto failed = refund_event(saga_event_type::refund_failed, "rf_a", 0, 1);
+  failed.permanent = true;
+  failed.error = "adyen reported the refund failed";
+  d.record(failed);
+  CHECK(d.state.refunds()[0].status == refund_state::status_t::failed);
+  CHECK(d.state.refunds()[0].credit_note == refund_state::note_t::none);
+  CHECK(d.state.refunded_minor() == 0);
+  CHECK(d.state.next().kind == saga_decision::idle); // no credit note
+  CHECK(d.state.status() == saga_status::completed);
+  auto lost = E(saga_event_type::capture_failed, saga_step::capture_payment);
+  lost.ref = d.state.captures()[0].ref;
+  lost.error = "adyen reported the capture failed";
+  d.record(lost);
+  CHECK(d.state.captures()[0].status == capture_state::status_t::failed);
+  CHECK(d.state.captures()[0].error == "adyen reported the capture failed");
+  CHECK(d.state.captured_minor(1000) == 0);
+  CHECK(d.state.status() == saga_status::completed);
+}

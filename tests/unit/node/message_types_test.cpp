@@ -87,8 +87,12 @@ struct sample<dispute_notice> {
 template <>
 struct sample<payment_notice> {
   static payment_notice make(const caf::actor&) {
-    return {"8535296650153317:AUTHORISATION:false", "adyen", "8535296650153317",
-            true, "Refused"};
+    return {"8535296650153317:REFUND_FAILED:true",
+            "adyen",
+            "refund",
+            "8535296650153317",
+            true,
+            "Refused"};
   }
 };
 template <>

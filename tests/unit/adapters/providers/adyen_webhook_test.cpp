@@ -138,8 +138,8 @@ TEST_CASE("Adyen's chargeback events become dispute notices",
   CHECK(adyen_dispute_notices(item).empty());
 }
 
-TEST_CASE("an AUTHORISATION item is a payment notice for its merchant "
-          "reference and other events are none",
+TEST_CASE("AUTHORISATION and failed modifications are payment notices for "
+          "the merchant reference and other events are none",
           "[adyen][webhooks]") {
   adyen_notification item;
   item.event_code = "AUTHORISATION";
@@ -149,16 +149,40 @@ TEST_CASE("an AUTHORISATION item is a payment notice for its merchant "
   item.reason = "Refused";
   auto n = adyen_payment_notice(item);
   REQUIRE(n);
-  CHECK_FALSE(n->authorised);
-  CHECK(n->payment_ref == "8535296650153317");
+  CHECK_FALSE(n->success);
+  CHECK(n->kind == "authorisation");
+  CHECK(n->ref == "8535296650153317");
   CHECK(n->processor == "adyen");
   CHECK(n->reason == "Refused");
   item.success = "true";
   auto ok = adyen_payment_notice(item);
   REQUIRE(ok);
-  CHECK(ok->authorised);
+  CHECK(ok->success);
   CHECK(ok->message_id != n->message_id); // each outcome its own message
+  // A modification that went through tells nothing; one that failed does.
   item.event_code = "CAPTURE";
+  CHECK_FALSE(adyen_payment_notice(item));
+  item.event_code = "REFUND";
+  CHECK_FALSE(adyen_payment_notice(item));
+  item.success = "false";
+  auto refund = adyen_payment_notice(item);
+  REQUIRE(refund);
+  CHECK(refund->kind == "refund");
+  CHECK_FALSE(refund->success);
+  item.success = "true";
+  for (auto code : {"REFUND_FAILED", "REFUNDED_REVERSED"}) {
+    item.event_code = code;
+    auto failed = adyen_payment_notice(item);
+    REQUIRE(failed);
+    CHECK(failed->kind == "refund");
+    CHECK_FALSE(failed->success);
+  }
+  item.event_code = "CAPTURE_FAILED";
+  auto capture = adyen_payment_notice(item);
+  REQUIRE(capture);
+  CHECK(capture->kind == "capture");
+  CHECK_FALSE(capture->success);
+  item.event_code = "REPORT_AVAILABLE";
   CHECK_FALSE(adyen_payment_notice(item));
   item.event_code = "AUTHORISATION";
   item.merchant_reference.clear();
