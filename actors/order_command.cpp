@@ -15,7 +15,10 @@ bool is_known(const order_command& x) {
          || (x.kind == atom::settle::value && !x.payment.message_id.empty()
              && !x.payment.ref.empty()
              && (x.payment.kind == "authorisation"
-                 || x.payment.kind == "capture" || x.payment.kind == "refund"));
+                 || x.payment.kind == "capture" || x.payment.kind == "refund"
+                 || ((x.payment.kind == "refunded"
+                      || x.payment.kind == "refunded_total")
+                     && x.payment.amount_minor > 0)));
 }
 
 std::string to_string(const order_command& x) {

@@ -102,6 +102,10 @@ void on_capture_timeout(saga_actor* self, const std::string& timer);
 /// `order_not_cancellable` once shipped or finished.
 void on_cancel(saga_actor* self, const reply_ptr& out);
 
+/// A refund's id: the same order and key make the same id, so a repeated
+/// request finds its refund and a retried call its provider's dedup key.
+std::string refund_id(const std::string& order_id, const std::string& key);
+
 /// The customer finished 3-D Secure: the charge runs again, confirmed.
 void on_confirm(saga_actor* self, const std::string& details,
                 const reply_ptr& out);

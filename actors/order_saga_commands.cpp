@@ -170,10 +170,6 @@ void on_void(saga_actor* self, const reply_ptr& out) {
   });
 }
 
-namespace {
-
-/// A refund's id: the same order and key make the same id, so a repeated
-/// request finds its refund and a retried call its provider's dedup key.
 std::string refund_id(const std::string& order_id, const std::string& key) {
   uint64_t h = 1469598103934665603ull; // FNV-1a
   for (char c : order_id + '\n' + key) {
@@ -184,6 +180,8 @@ std::string refund_id(const std::string& order_id, const std::string& key) {
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   return std::string{"rf_"} + hex;
 }
+
+namespace {
 
 json refund_json(const refund_state& r) {
   json j{{"id", r.id},

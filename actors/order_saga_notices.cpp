@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include <caf/mailbox_element.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/disputes.hpp"
@@ -104,6 +105,70 @@ void on_modification_failed(saga_actor* self, const payment_notice& notice,
   });
 }
 
+/// A refund made at the processor (its dashboard, say) — or one of kassa's
+/// own, which is recognised — is recorded on the order: refunded and
+/// succeeded in one append, then credited like any refund.
+void on_refunded(saga_actor* self, const payment_notice& notice,
+                 const reply_ptr& out) {
+  auto& st = self->state;
+  auto answer = [self, out](const char* result) {
+    out->send(reply::done(
+      json{{"result", result}, {"order_id", self->state.id}}.dump()));
+  };
+  auto& refunds = st.logic.refunds();
+  if (std::any_of(refunds.begin(), refunds.end(), [](auto& r) {
+        return r.status == refund_state::status_t::pending
+               || r.status == refund_state::status_t::running;
+      })) {
+    // One of kassa's own is under way: its answer comes first and names
+    // it, so the notice is then recognised (it is handled after the
+    // journal's next write).
+    st.deferred.push_back(
+      self->current_mailbox_element()->copy_content_to_message());
+    return;
+  }
+  auto status = st.logic.status();
+  if (status != saga_status::completed) {
+    answer("ignored"); // a cancelled order's refunds were its compensation
+    return;
+  }
+  int64_t amount = notice.amount_minor;
+  if (notice.kind == "refunded") {
+    if (std::any_of(refunds.begin(), refunds.end(), [&](auto& r) {
+          return r.ref == notice.ref;
+        })) {
+      answer("duplicate");
+      return;
+    }
+  } else { // refunded_total: what no refund known here accounts for
+    for (auto& r : refunds)
+      if (r.status == refund_state::status_t::succeeded)
+        amount -= r.amount_minor;
+  }
+  if (amount <= 0) {
+    answer("duplicate");
+    return;
+  }
+  saga_event asked;
+  asked.type = saga_event_type::refund_requested;
+  asked.key = notice.processor + ":" + notice.message_id;
+  asked.refund_id = refund_id(st.id, asked.key);
+  asked.amount_minor = amount;
+  asked.reason = "refunded at " + notice.processor;
+  saga_event done;
+  done.type = saga_event_type::refund_succeeded;
+  done.refund_id = asked.refund_id;
+  done.ref = notice.kind == "refunded" ? notice.ref : notice.message_id;
+  std::vector<std::pair<saga_event, json>> events;
+  events.emplace_back(std::move(asked), json::object());
+  events.emplace_back(std::move(done), json{{"msg_id", notice.message_id}});
+  journal_events(self, std::move(events), [self, out] {
+    out->send(reply::done(
+      json{{"result", "recorded"}, {"order_id", self->state.id}}.dump()));
+    advance_saga(self);
+  });
+}
+
 } // namespace
 
 void on_settle(saga_actor* self, const payment_notice& notice,
@@ -113,6 +178,10 @@ void on_settle(saga_actor* self, const payment_notice& notice,
     out->send(reply::done(
       json{{"result", result}, {"order_id", self->state.id}}.dump()));
   };
+  if (notice.kind == "refunded" || notice.kind == "refunded_total") {
+    on_refunded(self, notice, out);
+    return;
+  }
   if (notice.kind != "authorisation") {
     on_modification_failed(self, notice, out);
     return;

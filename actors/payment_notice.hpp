@@ -11,6 +11,7 @@
 // it changes with the message id (a message delivered again changes
 // nothing).
 
+#include <cstdint>
 #include <string>
 
 #include <caf/meta/type_name.hpp>
@@ -22,13 +23,18 @@ struct payment_notice {
   std::string message_id;
   std::string processor; ///< "adyen", "stripe"
   /// `authorisation` (of the payment), `capture` or `refund` (a
-  /// modification kassa asked for).
+  /// modification kassa asked for, which failed), `refunded` (one refund
+  /// of the payment, made by whoever: kassa's own is recognised by its
+  /// ref) or `refunded_total` (all refunded of the payment so far, as
+  /// Stripe's charge.refunded says it).
   std::string kind = "authorisation";
-  /// The processor's id of the payment (authorisation) or of the
-  /// modification (capture, refund).
+  /// The processor's id of the payment (authorisation), of the
+  /// modification (capture, refund, refunded) or of the charge
+  /// (refunded_total).
   std::string ref;
-  bool success = false; ///< false: refused, or the modification failed
-  std::string reason;   ///< why, in the processor's words
+  bool success = false;     ///< false: refused, or the modification failed
+  std::string reason;       ///< why, in the processor's words
+  int64_t amount_minor = 0; ///< refunded, refunded_total
 
   friend bool operator==(const payment_notice&, const payment_notice&)
     = default;
@@ -37,7 +43,7 @@ struct payment_notice {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, payment_notice& x) {
   return f(caf::meta::type_name("kassa::payment_notice"), x.message_id,
-           x.processor, x.kind, x.ref, x.success, x.reason);
+           x.processor, x.kind, x.ref, x.success, x.reason, x.amount_minor);
 }
 
 } // namespace kassa

@@ -155,18 +155,28 @@ adyen_payment_notice(const adyen_notification& n) {
   }
   // A capture or refund Adyen had acknowledged (`received`) did not go
   // through: CAPTURE or REFUND with success false, or the *_FAILED and
-  // REFUNDED_REVERSED events (whose success says the event happened).
-  // Their success is kassa's default already: nothing to tell.
+  // REFUNDED_REVERSED events (whose success says the event happened). A
+  // capture's success is kassa's default already: nothing to tell.
   if (code == "CAPTURE" || code == "CAPTURE_FAILED") {
     if (code == "CAPTURE" && n.success == "true")
       return std::nullopt;
     p.kind = "capture";
     return p;
   }
+  if (code == "REFUND" && n.success == "true") {
+    // A refund went through: kassa's own (recognised by its reference) or
+    // one made elsewhere (Adyen's Customer Area), which is recorded.
+    p.kind = "refunded";
+    p.success = true;
+    try {
+      p.amount_minor = n.value.empty() ? 0 : std::stoll(n.value);
+    } catch (...) {
+      return std::nullopt;
+    }
+    return p;
+  }
   if (code == "REFUND" || code == "REFUND_FAILED"
       || code == "REFUNDED_REVERSED") {
-    if (code == "REFUND" && n.success == "true")
-      return std::nullopt;
     p.kind = "refund";
     return p;
   }

@@ -56,11 +56,12 @@ std::vector<dispute_notice>
 adyen_dispute_notices(const adyen_notification& item);
 
 /// What an item says about the payment of the order named by its
-/// merchantReference: AUTHORISATION's outcome; the failure of a capture
-/// or refund (CAPTURE / REFUND unsuccessful, CAPTURE_FAILED,
+/// merchantReference: AUTHORISATION's outcome; a refund that went through
+/// (REFUND: `refunded`, kassa's own or one made elsewhere); the failure of
+/// a capture or refund (CAPTURE / REFUND unsuccessful, CAPTURE_FAILED,
 /// REFUND_FAILED, REFUNDED_REVERSED) — nullopt for anything else (a
-/// successful modification changes nothing: kassa took it as done), or
-/// without references.
+/// successful capture changes nothing: kassa took it as done), or without
+/// references.
 std::optional<payment_notice>
 adyen_payment_notice(const adyen_notification& item);
 

@@ -152,13 +152,17 @@ std::optional<stripe_event> parse_stripe_event(std::string_view body) {
       || !type->is_string())
     return std::nullopt;
   stripe_event out{
-    id->get<std::string>(), type->get<std::string>(), {}, {}, {}, {}};
+    id->get<std::string>(), type->get<std::string>(), {}, {}, {}, {}, {}, 0};
   if (out.type.rfind("charge.dispute.", 0) == 0)
     out.dispute = read_dispute(out, event);
   if (auto data = event.find("data"); data != event.end() && data->is_object())
     if (auto object = data->find("object");
         object != data->end() && object->is_object()) {
       out.object_id = text_at(*object, "id");
+      out.payment_intent = text_at(*object, "payment_intent");
+      if (auto a = object->find("amount_refunded");
+          a != object->end() && a->is_number_integer())
+        out.amount_refunded = a->get<int64_t>();
       if (auto e = object->find("last_payment_error");
           e != object->end() && e->is_object())
         out.failure_message = text_at(*e, "message");

@@ -40,6 +40,9 @@ struct stripe_event {
   std::string object_id;
   /// data.object.last_payment_error.message of a failed payment.
   std::string failure_message;
+  /// charge.refunded: the charge's PaymentIntent and all refunded of it.
+  std::string payment_intent;
+  int64_t amount_refunded = 0;
 };
 
 /// Reads an event body; nullopt when it is not JSON or lacks a string id

@@ -19,6 +19,7 @@
 #include "actors/type_ids.hpp"
 #include "adapters/http/replies.hpp"
 #include "adapters/postgres/connection.hpp"
+#include "adapters/postgres/dispute_queries.hpp"
 #include "adapters/postgres/idempotency.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/postgres/processed_messages.hpp"
@@ -167,8 +168,11 @@ void add_webhook_routes(router& r, const route_context& ctx) {
        auto order_id = std::move(event->order_id);
        auto object_id = std::move(event->object_id);
        auto failure = std::move(event->failure_message);
+       auto intent = std::move(event->payment_intent);
+       auto refunded_total = event->amount_refunded;
        auto c = ctx;
        submit_db_work(ctx.db_pool, [c, id, type, order_id, object_id, failure,
+                                    intent, refunded_total,
                                     out = reply_via(std::move(out))](
                                      pg::connection& conn) {
          bool seen = false;
@@ -187,14 +191,28 @@ void add_webhook_routes(router& r, const route_context& ctx) {
          bool confirms = type == "payment_intent.succeeded"
                          || type == "payment_intent.amount_capturable_updated";
          bool refuses = type == "payment_intent.payment_failed";
-         if ((!confirms && !refuses) || order_id.empty()) {
+         // A refund, kassa's or one made in Stripe's dashboard: the charge
+         // names its PaymentIntent (its metadata is not the intent's).
+         bool refunded
+           = type == "charge.refunded" && refunded_total > 0 && !intent.empty();
+         auto order = order_id;
+         if (refunded && order.empty()) {
+           std::optional<std::string> found;
+           if (auto looked_up = pg::order_of_payment(conn, intent, found);
+               looked_up.failed()) {
+             out->send(std::move(looked_up));
+             return;
+           }
+           order = found.value_or("");
+         }
+         if ((!confirms && !refuses && !refunded) || order.empty()) {
            remember(c, id, "ignored", out); // not kassa's business
            return;
          }
          // The saga accepts (confirmed) or refuses (not waiting any
          // more); Stripe gets 200 either way once the event is recorded.
          auto forward
-           = reply_to_function([c, id, out, refuses](reply saga_reply) {
+           = reply_to_function([c, id, out, confirms](reply saga_reply) {
                if (pg::is_transient(saga_reply)) {
                  out->send(std::move(saga_reply)); // Stripe retries
                  return;
@@ -203,24 +221,29 @@ void add_webhook_routes(router& r, const route_context& ctx) {
                if (saga_reply.failed()) {
                  if (saga_reply.error.code == failure_code::order_not_found)
                    result = "order_not_found";
-               } else if (refuses) {
-                 auto body = json::parse(saga_reply.body, nullptr, false);
-                 result = body.is_object() ? body.value("result", "refused")
-                                           : "refused";
-               } else {
+               } else if (confirms) {
                  result = "confirmed";
+               } else {
+                 auto body = json::parse(saga_reply.body, nullptr, false);
+                 result = body.is_object() ? body.value("result", "recorded")
+                                           : "recorded";
                }
                remember(c, id, result, out);
              });
          if (refuses) // the waiting charge fails for good: compensated
            saga_command(
-             c, order_id,
+             c, order,
              order_command{payment_notice{id, "stripe", "authorisation",
                                           object_id, false, failure}},
              forward);
+         else if (refunded) // what kassa's refunds do not account for
+           saga_command(
+             c, order,
+             order_command{payment_notice{id, "stripe", "refunded_total",
+                                          object_id, true, "", refunded_total}},
+             forward);
          else
-           saga_command(c, order_id, order_command{atom::confirm::value},
-                        forward);
+           saga_command(c, order, order_command{atom::confirm::value}, forward);
        });
      }});
 }

@@ -264,8 +264,8 @@ TEST_CASE("an Adyen payment answered Received waits for its AUTHORISATION "
   CHECK(s.get("/v1/orders/" + given_up)["status"] == "cancelled");
 }
 
-TEST_CASE("Adyen reports a capture and a refund it had acknowledged as "
-          "failed: each is recorded on the order once",
+TEST_CASE("Adyen reports refunds made elsewhere, and a capture and a refund "
+          "it had acknowledged as failed: each is recorded on the order once",
           "[routing][adyen]") {
   fake_adyen adyen;
   shop s{routed_env(adyen, "-> adyen")};
@@ -303,9 +303,23 @@ TEST_CASE("Adyen reports a capture and a refund it had acknowledged as "
     return s.db.scalar("SELECT count(*) FROM events WHERE order_id = '" + id
                        + "'");
   };
-  // A successful modification's report changes nothing.
+  // A successful capture's report changes nothing, nor does the report of
+  // kassa's own refund; a refund made elsewhere is recorded, once.
   auto rows = events();
   CHECK(notify("CAPTURE", capture_psp).status == 200);
+  CHECK(notify("REFUND", refund_psp).status == 200);
+  CHECK(events() == rows);
+  CHECK(notify("REFUND", "EXTERNAL0000001").status == 200);
+  o = s.wait_for(id, [](const json& o) {
+    return o["refunds"].size() == 2 && o["status"] == "completed";
+  });
+  REQUIRE(o["refunds"].size() == 2);
+  CHECK(o["refunds"][1]["provider_ref"] == "EXTERNAL0000001");
+  CHECK(o["refunds"][1]["amount_minor"] == 1000);
+  CHECK(o["refunds"][1]["reason"] == "refunded at adyen");
+  CHECK(o["refunded_minor"] == 2000);
+  rows = events();
+  CHECK(notify("REFUND", "EXTERNAL0000001").status == 200);
   CHECK(events() == rows);
 
   CHECK(notify("REFUND_FAILED", refund_psp).status == 200);
@@ -315,7 +329,7 @@ TEST_CASE("Adyen reports a capture and a refund it had acknowledged as "
   CHECK(o["refunds"][0]["status"] == "failed");
   CHECK(o["refunds"][0]["error"].get<std::string>().find("Insufficient")
         != std::string::npos);
-  CHECK(o["refunded_minor"] == 0);
+  CHECK(o["refunded_minor"] == 1000); // the one made elsewhere stays
   CHECK(notify("CAPTURE_FAILED", capture_psp).status == 200);
   o = s.wait_for(id, [](const json& o) {
     return o["payment"]["status"] == "capture_failed";

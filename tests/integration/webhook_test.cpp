@@ -163,3 +163,56 @@ TEST_CASE("without a webhook secret the endpoint is not there", "[webhooks]") {
                         {{"Content-Type", "application/json"}}, "{}");
   CHECK(r.status == 404);
 }
+
+TEST_CASE("charge.refunded records what kassa's refunds do not account for: "
+          "a refund made in Stripe's dashboard, once",
+          "[webhooks][refund]") {
+  shop s{{"KASSA_STRIPE_WEBHOOK_SECRET=" + secret}};
+  s.add_product("coat", 5);
+  auto r = s.post("/v1/orders", shop::order("coat", "tok_ok"));
+  REQUIRE(r.status == 202);
+  auto id = json::parse(r.body)["id"].get<std::string>();
+  REQUIRE(s.settle(30s));
+  auto intent = s.get("/v1/orders/" + id)["payment"]["id"].get<std::string>();
+  auto refund = [&](int64_t amount, const std::string& key) {
+    return s.post("/v1/orders/" + id + "/refunds", {{"amount_minor", amount}},
+                  {{"Idempotency-Key", key}});
+  };
+  REQUIRE(refund(300, "r1").status == 202);
+  REQUIRE(s.settle(30s));
+  // The charge as Stripe reports it: found by its PaymentIntent.
+  auto refunded = [&](const std::string& event_id, int64_t total) {
+    auto body = json{{"id", event_id},
+                     {"object", "event"},
+                     {"type", "charge.refunded"},
+                     {"data",
+                      {{"object",
+                        {{"id", "ch_1"},
+                         {"object", "charge"},
+                         {"payment_intent", intent},
+                         {"amount_refunded", total}}}}}}
+                  .dump();
+    auto answer = deliver(s, body, secret, std::time(nullptr));
+    INFO(answer.body);
+    REQUIRE(answer.status == 200);
+    return json::parse(answer.body)["result"].get<std::string>();
+  };
+  CHECK(refunded("evt_rf_1", 300) == "duplicate"); // kassa's own
+  CHECK(refunded("evt_rf_2", 800) == "recorded");  // 500 in the dashboard
+  CHECK(refunded("evt_rf_2", 800) == "duplicate"); // delivered again
+  CHECK(refunded("evt_rf_3", 800) == "duplicate"); // accounted for
+  REQUIRE(s.settle(30s));
+  auto o = s.get("/v1/orders/" + id);
+  INFO(o.dump());
+  REQUIRE(o["refunds"].size() == 2);
+  CHECK(o["refunds"][1]["amount_minor"] == 500);
+  CHECK(o["refunds"][1]["status"] == "succeeded");
+  CHECK(o["refunds"][1]["reason"] == "refunded at stripe");
+  CHECK(o["refunds"][1]["credit_note"]["status"] == "issued");
+  CHECK(o["refunded_minor"] == 800);
+  CHECK(refund(201, "r2").status == 422); // 1000 captured, 800 refunded
+  CHECK(refund(200, "r3").status == 202);
+  // Only kassa's own refunds reached the sandbox.
+  REQUIRE(s.settle(30s));
+  CHECK(s.ledger("sandbox-payment")[id]["refund"] == 2);
+}

@@ -92,7 +92,8 @@ struct sample<payment_notice> {
             "refund",
             "8535296650153317",
             true,
-            "Refused"};
+            "Refused",
+            1250};
   }
 };
 template <>

@@ -159,11 +159,16 @@ TEST_CASE("AUTHORISATION and failed modifications are payment notices for "
   REQUIRE(ok);
   CHECK(ok->success);
   CHECK(ok->message_id != n->message_id); // each outcome its own message
-  // A modification that went through tells nothing; one that failed does.
+  // A capture that went through tells nothing, a refund does (it may have
+  // been made elsewhere); one that failed does.
   item.event_code = "CAPTURE";
   CHECK_FALSE(adyen_payment_notice(item));
   item.event_code = "REFUND";
-  CHECK_FALSE(adyen_payment_notice(item));
+  item.value = "700";
+  auto refunded = adyen_payment_notice(item);
+  REQUIRE(refunded);
+  CHECK(refunded->kind == "refunded");
+  CHECK(refunded->amount_minor == 700);
   item.success = "false";
   auto refund = adyen_payment_notice(item);
   REQUIRE(refund);
