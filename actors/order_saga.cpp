@@ -450,22 +450,7 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       if (message_id.rfind("3ds:", 0) == 0) {
         if (defer_while_busy())
           return;
-        if (st.logic.status() != saga_status::waiting
-            || message_id != three_ds_timer_id(st))
-          return; // confirmed or cancelled meanwhile
-        saga_event ev;
-        ev.type = saga_event_type::step_failed;
-        ev.step = saga_step::charge_payment;
-        ev.attempt = st.logic.step(saga_step::charge_payment).attempts;
-        ev.permanent = true;
-        ev.maybe_exists = true; // it may complete there yet: reversed
-        ev.error = st.logic.charge_pending()
-                     ? "pending_timeout: the processor did not settle the "
-                       "payment in time"
-                     : "3ds_timeout: the customer did not complete 3-D Secure";
-        journal(self, ev, json::object(), [self] {
-          advance(self);
-        });
+        on_waiting_timeout(self, message_id);
         return;
       }
       if (message_id != st.expected)

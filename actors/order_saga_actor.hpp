@@ -185,6 +185,11 @@ std::string three_ds_timer_id(const order_saga_state& st);
 /// A customer who never finishes 3-D Secure must not hold stock forever.
 void arm_three_ds_timeout(saga_actor* self);
 
+/// The wait's deadline `timer` passed: a charge still waiting for the
+/// customer (or the processor) fails for good and is compensated — and
+/// reversed, should the processor have named it.
+void on_waiting_timeout(saga_actor* self, const std::string& timer);
+
 /// The id of the saga's call timer message (not a message id: those are
 /// `<order>:<step>:<attempt>`).
 inline constexpr const char* call_timer_id = "call-timer";

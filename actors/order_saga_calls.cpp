@@ -60,6 +60,26 @@ void arm_three_ds_timeout(saga_actor* self) {
                      three_ds_timer_id(st));
 }
 
+void on_waiting_timeout(saga_actor* self, const std::string& timer) {
+  auto& st = self->state;
+  if (st.logic.status() != saga_status::waiting
+      || timer != three_ds_timer_id(st))
+    return; // confirmed, settled or cancelled meanwhile
+  saga_event ev;
+  ev.type = saga_event_type::step_failed;
+  ev.step = saga_step::charge_payment;
+  ev.attempt = st.logic.step(saga_step::charge_payment).attempts;
+  ev.permanent = true;
+  ev.maybe_exists = true; // it may complete there yet: reversed
+  ev.error = st.logic.charge_pending()
+               ? "pending_timeout: the processor did not settle the payment "
+                 "in time"
+               : "3ds_timeout: the customer did not complete 3-D Secure";
+  journal_event(self, ev, json::object(), [self] {
+    advance_saga(self);
+  });
+}
+
 void arm_call_timer(saga_actor* self, caf::timespan delay) {
   auto& st = self->state;
   auto at = self->clock().now() + delay;
