@@ -127,8 +127,8 @@ void on_refunded(saga_actor* self, const payment_notice& notice,
       self->current_mailbox_element()->copy_content_to_message());
     return;
   }
-  auto status = st.logic.status();
-  if (status != saga_status::completed) {
+  auto status = st.logic.status(); // refunding: a credit note under way
+  if (status != saga_status::completed && status != saga_status::refunding) {
     answer("ignored"); // a cancelled order's refunds were its compensation
     return;
   }
