@@ -39,6 +39,8 @@ enum class failure_code : uint8_t {
   unanswered, ///< a command was lost before anything answered it (its saga
               ///< stopped or moved meanwhile): outcome unknown, send again
   internal,   ///< a bug or an exhausted resource
+  plan_not_found,
+  plan_changed, ///< another version of the plan was made meanwhile
 };
 
 /// The stable name of `code` ("stock_conflict").

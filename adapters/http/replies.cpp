@@ -14,7 +14,7 @@ struct failure_row {
 };
 
 /// Every failure code, its status and its code in the API.
-constexpr std::array<failure_row, 18> failure_table{{
+constexpr std::array<failure_row, 20> failure_table{{
   {failure_code::invalid_field, 422, "invalid_field"},
   {failure_code::idempotency_key_reused, 422, "idempotency_key_reused"},
   {failure_code::product_not_found, 404, "product_not_found"},
@@ -34,6 +34,8 @@ constexpr std::array<failure_row, 18> failure_table{{
   {failure_code::not_owner, 503, "not_owner"},
   {failure_code::unanswered, 503, "unanswered"},
   {failure_code::internal, 500, "internal"},
+  {failure_code::plan_not_found, 404, "plan_not_found"},
+  {failure_code::plan_changed, 409, "plan_changed"},
 }};
 
 const failure_row& row_of(failure_code code) {

@@ -5,6 +5,7 @@
 #include "node/routes/events.hpp"
 #include "node/routes/jobs.hpp"
 #include "node/routes/orders.hpp"
+#include "node/routes/plans.hpp"
 #include "node/routes/products.hpp"
 #include "node/routes/providers.hpp"
 #include "node/routes/system.hpp"
@@ -24,6 +25,7 @@ router make_routes(const route_context& ctx) {
   add_product_routes(r, ctx);
   add_order_routes(r, ctx);
   add_dispute_routes(r, ctx);
+  add_plan_routes(r, ctx);
   add_provider_routes(r, ctx);
   add_event_routes(r, ctx);
   add_job_routes(r, ctx);

@@ -59,6 +59,8 @@ TEST_CASE("every failure code has its status and API.md's error shape",
          // The client sees the same code; the message says the difference.
          row{failure_code::commit_outcome_unknown, 503, "database_unavailable"},
          row{failure_code::internal, 500, "internal"},
+         row{failure_code::plan_not_found, 404, "plan_not_found"},
+         row{failure_code::plan_changed, 409, "plan_changed"},
        }) {
     INFO(to_string(code));
     auto r = to_response(reply::fail(code, "why \"so\"", "items[0].sku"));
