@@ -34,7 +34,6 @@ void saga_state::apply(const saga_event& e) {
         auto& c = captures_.back();
         c.status = capture_state::status_t::succeeded;
         c.ref = e.ref;
-        capture_open_ = false;
         if (!c.final)
           st.status = step_status::pending; // the authorization waits again
       }
@@ -158,7 +157,6 @@ void saga_state::apply(const saga_event& e) {
       c.final = e.final_capture;
       c.key = e.key;
       captures_.push_back(std::move(c));
-      capture_open_ = true;
       break;
     }
     case saga_event_type::refund_requested: {
@@ -320,7 +318,12 @@ int64_t saga_state::refunded_quantity(const std::string& sku) const {
 }
 
 bool saga_state::awaiting_capture() const {
-  return manual_capture_ && !capture_open_ && !cancel_requested_
+  // A capture asked for and not ended (pending, running) holds the wait.
+  bool capture_open
+    = !captures_.empty()
+      && (captures_.back().status == capture_state::status_t::pending
+          || captures_.back().status == capture_state::status_t::running);
+  return manual_capture_ && !capture_open && !cancel_requested_
          && status_ == saga_status::running
          && step(saga_step::charge_payment).status == step_status::done
          && step(saga_step::capture_payment).status == step_status::pending;

@@ -371,7 +371,6 @@ private:
   std::array<step_state, saga_step_count> steps_{};
   bool cancel_requested_ = false;
   bool manual_capture_ = false;
-  bool capture_open_ = false; ///< a capture asked for has not ended
   std::vector<capture_state> captures_;
   std::vector<refund_state> refunds_;
   std::vector<dispute_state> disputes_;

@@ -5,6 +5,7 @@
 // capture or refund it had acknowledged (recorded on it).
 
 #include <algorithm>
+#include <string_view>
 
 #include <caf/mailbox_element.hpp>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,15 @@
 namespace kassa::saga_detail {
 
 using json = nlohmann::json;
+
+namespace {
+
+/// What a processor's notice did to the order (`recorded`, `duplicate`, ...).
+reply notice_reply(const order_saga_state& st, std::string_view result) {
+  return reply::done(json{{"result", result}, {"order_id", st.id}}.dump());
+}
+
+} // namespace
 
 void on_dispute(saga_actor* self, const dispute_notice& notice,
                 const reply_ptr& out) {
@@ -57,8 +67,7 @@ void on_modification_failed(saga_actor* self, const payment_notice& notice,
                             const reply_ptr& out) {
   auto& st = self->state;
   auto answer = [self, out](const char* result) {
-    out->send(reply::done(
-      json{{"result", result}, {"order_id", self->state.id}}.dump()));
+    out->send(notice_reply(self->state, result));
   };
   auto why = notice.processor + " reported the " + notice.kind + " failed"
              + (notice.reason.empty() ? "" : ": " + notice.reason);
@@ -99,8 +108,7 @@ void on_modification_failed(saga_actor* self, const payment_notice& notice,
   }
   ev.error = why;
   journal_event(self, ev, json{{"msg_id", notice.message_id}}, [self, out] {
-    out->send(reply::done(
-      json{{"result", "recorded"}, {"order_id", self->state.id}}.dump()));
+    out->send(notice_reply(self->state, "recorded"));
     advance_saga(self);
   });
 }
@@ -112,8 +120,7 @@ void on_refunded(saga_actor* self, const payment_notice& notice,
                  const reply_ptr& out) {
   auto& st = self->state;
   auto answer = [self, out](const char* result) {
-    out->send(reply::done(
-      json{{"result", result}, {"order_id", self->state.id}}.dump()));
+    out->send(notice_reply(self->state, result));
   };
   auto& refunds = st.logic.refunds();
   if (std::any_of(refunds.begin(), refunds.end(), [](auto& r) {
@@ -163,8 +170,7 @@ void on_refunded(saga_actor* self, const payment_notice& notice,
   events.emplace_back(std::move(asked), json::object());
   events.emplace_back(std::move(done), json{{"msg_id", notice.message_id}});
   journal_events(self, std::move(events), [self, out] {
-    out->send(reply::done(
-      json{{"result", "recorded"}, {"order_id", self->state.id}}.dump()));
+    out->send(notice_reply(self->state, "recorded"));
     advance_saga(self);
   });
 }
@@ -175,8 +181,7 @@ void on_settle(saga_actor* self, const payment_notice& notice,
                const reply_ptr& out) {
   auto& st = self->state;
   auto answer = [self, out](const char* result) {
-    out->send(reply::done(
-      json{{"result", result}, {"order_id", self->state.id}}.dump()));
+    out->send(notice_reply(self->state, result));
   };
   if (notice.kind == "refunded" || notice.kind == "refunded_total") {
     on_refunded(self, notice, out);
@@ -216,10 +221,8 @@ void on_settle(saga_actor* self, const payment_notice& notice,
   }
   journal_event(self, ev, json{{"msg_id", notice.message_id}},
                 [self, out, authorised = notice.success] {
-                  out->send(reply::done(json{
-                    {"result", authorised ? "authorised" : "refused"},
-                    {"order_id",
-                     self->state.id}}.dump()));
+                  out->send(notice_reply(self->state, authorised ? "authorised"
+                                                                 : "refused"));
                   advance_saga(self);
                 });
 }
