@@ -2,13 +2,17 @@
 
 #include <algorithm>
 
+#include "actors/subscription_logic.hpp"
 #include "runtime/json_text.hpp"
 
 namespace kassa {
 
 std::vector<std::string> topics_of(const published_event& e) {
   std::vector<std::string> out;
-  if (!e.order_id.empty()) {
+  if (is_subscription_id(e.order_id)) {
+    out.emplace_back("subscriptions");
+    out.push_back("subscription:" + e.order_id);
+  } else if (!e.order_id.empty()) {
     out.emplace_back("orders");
     out.push_back("order:" + e.order_id);
   }
@@ -20,6 +24,8 @@ std::vector<std::string> topics_of(const published_event& e) {
 }
 
 std::string primary_topic(const published_event& e) {
+  if (is_subscription_id(e.order_id))
+    return "subscription:" + e.order_id;
   if (!e.order_id.empty())
     return "order:" + e.order_id;
   if (!e.customer_id.empty())
@@ -35,10 +41,15 @@ bool matches(const std::string& topic, const published_event& e) {
   if (topic == "providers")
     return is_provider_event(e);
   if (topic == "orders")
-    return !e.order_id.empty();
+    return !e.order_id.empty() && !is_subscription_id(e.order_id);
+  if (topic == "subscriptions")
+    return is_subscription_id(e.order_id);
   if (topic.rfind("order:", 0) == 0)
     return topic.compare(6, std::string::npos, e.order_id) == 0
-           && !e.order_id.empty();
+           && !e.order_id.empty() && !is_subscription_id(e.order_id);
+  if (topic.rfind("subscription:", 0) == 0)
+    return topic.compare(13, std::string::npos, e.order_id) == 0
+           && is_subscription_id(e.order_id);
   if (topic.rfind("customer:", 0) == 0)
     return topic.compare(9, std::string::npos, e.customer_id) == 0
            && !e.customer_id.empty();
@@ -46,11 +57,15 @@ bool matches(const std::string& topic, const published_event& e) {
 }
 
 bool valid_topic(const std::string& topic) {
-  if (topic == "orders" || topic == "providers")
+  if (topic == "orders" || topic == "providers" || topic == "subscriptions")
     return true;
   std::string id;
-  if (topic.rfind("order:", 0) == 0)
+  if (topic.rfind("order:", 0) == 0) {
     id = topic.substr(6);
+    if (is_subscription_id(id))
+      return false; // a subscription's: subscription:<id>
+  } else if (topic.rfind("subscription:", 0) == 0)
+    id = topic.substr(13);
   else if (topic.rfind("customer:", 0) == 0)
     id = topic.substr(9);
   else

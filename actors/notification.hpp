@@ -33,7 +33,8 @@ typename Inspector::result_type inspect(Inspector& f, published_event& x) {
 bool is_provider_event(const published_event& e);
 
 /// Topics an event belongs to: "orders", "order:<id>", "customer:<id>",
-/// "providers".
+/// "providers"; a subscription's (its stream `sub_…`) "subscriptions" and
+/// "subscription:<id>" instead of the orders'.
 std::vector<std::string> topics_of(const published_event& e);
 
 /// The topic shown in the event's frame: "order:<id>" when about an order.
@@ -42,8 +43,9 @@ std::string primary_topic(const published_event& e);
 /// Whether a subscription to `topic` receives `e`.
 bool matches(const std::string& topic, const published_event& e);
 
-/// Checks a topic name: "orders", "providers", "order:<id>",
-/// "customer:<id>" (ids of 1-128 characters, no spaces).
+/// Checks a topic name: "orders", "providers", "subscriptions",
+/// "order:<id>", "subscription:<id>", "customer:<id>" (ids of 1-128
+/// characters, no spaces).
 bool valid_topic(const std::string& topic);
 
 /// `{"type":"event","seq":..,"topic":..,"event":..,"data":{..}}` — encoded

@@ -7,7 +7,7 @@ namespace kassa {
 
 namespace {
 
-constexpr std::array<std::pair<failure_code, std::string_view>, 20> errc_names{{
+constexpr std::array<std::pair<failure_code, std::string_view>, 22> errc_names{{
   {failure_code::invalid_field, "invalid_field"},
   {failure_code::idempotency_key_reused, "idempotency_key_reused"},
   {failure_code::product_not_found, "product_not_found"},
@@ -28,6 +28,8 @@ constexpr std::array<std::pair<failure_code, std::string_view>, 20> errc_names{{
   {failure_code::internal, "internal"},
   {failure_code::plan_not_found, "plan_not_found"},
   {failure_code::plan_changed, "plan_changed"},
+  {failure_code::subscription_not_found, "subscription_not_found"},
+  {failure_code::subscription_state, "subscription_state"},
 }};
 
 } // namespace

@@ -41,6 +41,8 @@ enum class failure_code : uint8_t {
   internal,   ///< a bug or an exhausted resource
   plan_not_found,
   plan_changed, ///< another version of the plan was made meanwhile
+  subscription_not_found,
+  subscription_state, ///< a command the subscription's status forbids
 };
 
 /// The stable name of `code` ("stock_conflict").

@@ -16,6 +16,7 @@
 #include "actors/payment_notice.hpp"
 #include "actors/provider_protocol.hpp"
 #include "actors/reply.hpp"
+#include "actors/subscription_command.hpp"
 #include "runtime/type_ids.hpp"
 
 // Local-only: a sink is a connection on this node.
@@ -45,5 +46,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::order_command))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::dispute_notice))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::payment_notice))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::subscription_command))
 
 CAF_END_TYPE_ID_BLOCK(kassa_actors)

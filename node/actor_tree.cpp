@@ -15,6 +15,7 @@
 #include "actors/saga_jobs.hpp"
 #include "actors/saga_placement.hpp"
 #include "actors/saga_sweeper.hpp"
+#include "actors/subscription.hpp"
 #include "adapters/postgres/database_monitor.hpp"
 #include "adapters/postgres/event_log.hpp"
 #include "adapters/postgres/inventory_store.hpp"
@@ -24,6 +25,7 @@
 #include "adapters/postgres/order_intake.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/postgres/saga_store.hpp"
+#include "adapters/postgres/subscription_queries.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/providers/sandbox_ledger.hpp"
 #include "adapters/type_ids.hpp"
@@ -45,6 +47,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
                             const std::shared_ptr<shard_ownership>& ownership,
                             const std::function<void()>& superseded,
                             const std::vector<real_provider>& real_providers,
+                            std::shared_ptr<node_clock> clock,
                             const logger& log, metrics_registry& metrics) {
   supervisor_options sup{"root",
                          static_cast<uint32_t>(config.supervisor.max_restarts),
@@ -334,7 +337,47 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
                          [database] {
                            return database->up();
                          }};
-  auto job_store = make_pg_job_store(db, ownership);
+  // Subscriptions: a supervisor of their actors (started by jobs and
+  // commands, gone when idle) and the handler of their jobs.
+  auto subscriptions_slot = std::make_shared<child_slot>("subscriptions");
+  subscription_deps sub_deps;
+  sub_deps.journal = journal;
+  sub_deps.targets = targets;
+  sub_deps.scheduler = child_handle<scheduler_actor>{scheduler_slot};
+  sub_deps.supervisor = child_handle<supervisor_actor>{subscriptions_slot};
+  sub_deps.store = make_pg_subscription_store(db);
+  sub_deps.clock = clock;
+  {
+    std::string why;
+    if (auto schedule
+        = parse_dunning_schedule(config.subscriptions.dunning_schedule, why))
+      sub_deps.dunning.schedule = *schedule;
+    sub_deps.dunning.after
+      = parse_subscription_status(config.subscriptions.after_dunning)
+          .value_or(subscription_status::canceled);
+  }
+  sub_deps.call_timeout = millis{config.orders.call_timeout_ms};
+  sub_deps.log = &log;
+  late.push_back({"subscriptions",
+                  [max = static_cast<size_t>(config.subscriptions.max_active),
+                   database, &log, &metrics](caf::local_actor* parent) {
+                    return spawn_subscription_supervisor(parent, max, database,
+                                                         &log, &metrics);
+                  },
+                  subscriptions_slot});
+  auto subscription_starter
+    = std::make_shared<const std::function<child_spec(std::string)>>(
+      [sub_deps](std::string id) {
+        return subscription_spec(std::move(id), sub_deps);
+      });
+  child_handle<job_handler_actor> subscription_jobs{slot_for(
+    {"subscription_jobs",
+     [subscriptions_slot, subscription_starter](caf::local_actor* parent) {
+       return spawn_subscription_jobs(parent, subscriptions_slot,
+                                      *subscription_starter);
+     }})};
+  jobs.handlers.emplace(subscription_job_kind, subscription_jobs);
+  auto job_store = make_pg_job_store(db, ownership, clock);
   late.push_back({"scheduler",
                   [job_store, jobs, &log, &metrics](caf::local_actor* parent) {
                     return spawn_scheduler(parent, job_store, jobs, &log,
@@ -377,6 +420,9 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   out.links = links;
   out.saga_policy = saga_deps.policy;
   out.crash_switch = saga_deps.crash_switch;
+  out.clock = clock;
+  out.subscriptions = subscription_directory{
+    child_handle<supervisor_actor>{subscriptions_slot}, subscription_starter};
   return out;
 }
 

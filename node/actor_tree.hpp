@@ -20,6 +20,7 @@
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_connection.hpp"
 #include "actors/saga_directory.hpp"
+#include "actors/subscription.hpp"
 #include "adapters/cluster/cluster_mesh.hpp"
 #include "adapters/postgres/order_intake.hpp"
 #include "adapters/postgres/pool.hpp"
@@ -31,6 +32,7 @@ namespace kassa {
 class database_health;
 class logger;
 class metrics_registry;
+class node_clock;
 class shard_ownership;
 struct node_config;
 struct real_provider;
@@ -57,6 +59,9 @@ struct actor_tree {
   /// maps to it for the process's life); null without cluster.port.
   cluster_node_actor cluster_node;
   saga_retry_policy saga_policy;
+  /// The node's clock (a movable one with clock.test_mode).
+  std::shared_ptr<node_clock> clock;
+  subscription_directory subscriptions;
   /// Set with debug.fault_switches: makes every saga crash while true.
   std::shared_ptr<std::atomic<bool>> crash_switch;
 };
@@ -66,12 +71,13 @@ struct actor_tree {
 /// child cannot start.
 /// `ownership`: the shards the node joined with (node/cluster.hpp); the
 /// lease keeper keeps it from here and calls `superseded` when another
-/// process took the node's name.
+/// process took the node's name. `clock`: the node's (billing, jobs).
 actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
                             const std::string& node_id,
                             const std::shared_ptr<shard_ownership>& ownership,
                             const std::function<void()>& superseded,
                             const std::vector<real_provider>& real_providers,
+                            std::shared_ptr<node_clock> clock,
                             const logger& log, metrics_registry& metrics);
 
 } // namespace kassa

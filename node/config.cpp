@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "actors/billing_calendar.hpp"
 #include "actors/payment_routing.hpp"
 #include "runtime/hmac.hpp"
 
@@ -132,6 +133,10 @@ std::optional<config_error> check_values(const config_values& values) {
     return config_error{"adyen.hmac_key",
                         "must be the hex key Adyen shows (an even number of "
                         "hex digits)"};
+  std::string why;
+  if (!parse_dunning_schedule(
+        values.get_string("subscriptions.dunning_schedule"), why))
+    return config_error{"subscriptions.dunning_schedule", why};
   if (values.get_int("cluster.link_timeout_ms")
       < 2 * values.get_int("cluster.heartbeat_ms"))
     return config_error{"cluster.link_timeout_ms",
@@ -225,6 +230,7 @@ node_config to_node_config(const config_values& v) {
   c.shutdown_grace_ms = v.get_int("shutdown.grace_ms");
   c.shutdown_exit_timeout_ms = v.get_int("shutdown.exit_timeout_ms");
   c.debug_fault_switches = v.get_bool("debug.fault_switches");
+  c.clock.test_mode = v.get_bool("clock.test_mode");
   c.orders.call_timeout_ms = v.get_int("orders.call_timeout_ms");
   c.orders.max_attempts = v.get_int("orders.max_attempts");
   c.orders.max_compensation_attempts
@@ -270,6 +276,10 @@ node_config to_node_config(const config_values& v) {
   c.jobs.max_attempts = v.get_int("jobs.max_attempts");
   c.jobs.retry_initial_ms = v.get_int("jobs.retry_initial_ms");
   c.jobs.retry_max_ms = v.get_int("jobs.retry_max_ms");
+  c.subscriptions.dunning_schedule
+    = v.get_string("subscriptions.dunning_schedule");
+  c.subscriptions.after_dunning = v.get_string("subscriptions.after_dunning");
+  c.subscriptions.max_active = v.get_int("subscriptions.max_active");
   return c;
 }
 

@@ -113,6 +113,14 @@ struct node_config {
   int64_t shutdown_exit_timeout_ms = 5000;
   bool debug_fault_switches = false;
   struct {
+    bool test_mode = false;
+  } clock;
+  struct {
+    std::string dunning_schedule = "1d,3d,5d,7d";
+    std::string after_dunning = "canceled";
+    int64_t max_active = 1000;
+  } subscriptions;
+  struct {
     int64_t max_queue_frames = 4096;
     int64_t max_frame_bytes = 65536;
     int64_t idle_timeout_ms = 30000;

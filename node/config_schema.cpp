@@ -299,6 +299,17 @@ const std::vector<config_key>& config_schema() {
             "File holding the Billingo API key (read at start)."),
     int_key("billingo.block_id", "0", 0, 2147483647,
             "Billingo document block invoices are issued in."),
+    str_key("subscriptions.dunning_schedule", "1d,3d,5d,7d", "",
+            "When a declined subscription charge is tried again, counted "
+            "from the first failure (units s, m, h, d; each later than the "
+            "one before; empty = never). The subscription is past_due "
+            "meanwhile."),
+    str_key("subscriptions.after_dunning", "canceled", "canceled|unpaid",
+            "A subscription's status once the last try failed: canceled, or "
+            "unpaid (kept, not billed again)."),
+    int_key("subscriptions.max_active", "1000", 1, 10000000,
+            "Subscription actors working at once (a renewal wave queues for "
+            "a slot); idle ones are not in memory."),
     int_key("jobs.poll_interval_ms", "500", 10, 60000,
             "How often the scheduler looks for due durable jobs."),
     int_key("jobs.lease_ms", "30000", 1000, 3600000,
@@ -336,6 +347,18 @@ const std::vector<config_key>& config_schema() {
             "After the drain (or once the node decided to stop), how long "
             "the rest of the shutdown may take before the process ends "
             "itself with _exit."),
+    {"clock.test_mode",
+     ct::boolean,
+     "false",
+     0,
+     0,
+     {},
+     {},
+     {},
+     "Test only: the node's clock (billing periods, dunning, when durable "
+     "jobs are due) can be moved forward with POST /v1/test_clock/advance, "
+     "so a year of renewals runs in seconds. Off: that route answers 404. "
+     "Never in production."},
     {"debug.fault_switches",
      ct::boolean,
      "false",

@@ -30,6 +30,7 @@
 #include "node/provider_wiring.hpp"
 #include "node/routes/routes.hpp"
 #include "node/system.hpp"
+#include "runtime/clock.hpp"
 #include "runtime/database_health.hpp"
 #include "runtime/hmac.hpp"
 #include "runtime/log.hpp"
@@ -49,7 +50,10 @@ std::string default_node_id() {
 }
 
 /// Connects and migrates; returns an empty string or the one-line reason.
-std::string prepare_database(const node_config& config, const logger& log) {
+/// With clock.test_mode, `clock_offset_ms` gets how far tests have moved
+/// the clock so far (it outlives a restart, as the jobs due by it do).
+std::string prepare_database(const node_config& config, const logger& log,
+                             int64_t* clock_offset_ms = nullptr) {
   if (config.database.url.empty())
     return "database.url: required (set KASSA_DATABASE_URL or "
            "--database-url)";
@@ -65,6 +69,13 @@ std::string prepare_database(const node_config& config, const logger& log) {
     log.info("migrate", "applied migration", {{"migration", name}});
   log.info("migrate", "schema up to date",
            {{"version", std::to_string(report.schema_version)}});
+  if (clock_offset_ms) {
+    pg::result res;
+    if (auto err = conn.exec("SELECT offset_ms FROM test_clock", {}, res))
+      return "cannot read the test clock: " + err->message;
+    *clock_offset_ms
+      = res.rows() == 1 ? std::stoll(std::string{res.value(0, 0)}) : 0;
+  }
   return {};
 }
 
@@ -91,7 +102,10 @@ int serve(const node_config& config, const logger& log) {
     },
     millis{config.shutdown_grace_ms + config.shutdown_exit_timeout_ms}};
   auto node_id = config.node_id.empty() ? default_node_id() : config.node_id;
-  if (auto failure = prepare_database(config, log); !failure.empty()) {
+  int64_t clock_offset_ms = 0;
+  if (auto failure = prepare_database(
+        config, log, config.clock.test_mode ? &clock_offset_ms : nullptr);
+      !failure.empty()) {
     std::cerr << "kassa serve: " << failure << '\n';
     log.error("node", failure);
     return 1;
@@ -188,7 +202,10 @@ int serve(const node_config& config, const logger& log) {
       superseded = true;
       server.stop();
     },
-    real_providers, log, metrics);
+    real_providers,
+    config.clock.test_mode ? make_test_clock(clock_offset_ms)
+                           : make_system_clock(),
+    log, metrics);
   auto& root = tree.root;
   std::atomic<bool> escalated{false};
   const millis stop_bound{config.shutdown_grace_ms
@@ -222,7 +239,9 @@ int serve(const node_config& config, const logger& log) {
                        millis{config.cluster.lease_ms},
                        tree.mesh,
                        tree.links,
-                       bytes_from_hex(config.adyen.hmac_key).value_or("")};
+                       bytes_from_hex(config.adyen.hmac_key).value_or(""),
+                       tree.clock,
+                       tree.subscriptions};
   // The cluster link: the one actor a peer can reach, on cluster.port.
   auto cluster_node = tree.cluster_node;
   bool failed_start = false;
@@ -243,6 +262,9 @@ int serve(const node_config& config, const logger& log) {
                 {"tls", config.cluster.tls() ? "on" : "off"}});
     }
   }
+  if (config.clock.test_mode)
+    log.warn("node", "clock.test_mode is on: POST /v1/test_clock/advance "
+                     "moves this node's clock (tests only)");
   if (config.debug_fault_switches) {
     log.warn("node", "debug.fault_switches is on: POST /v1/debug/faults "
                      "breaks this node on request (tests only)");

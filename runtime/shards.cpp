@@ -8,6 +8,8 @@ namespace kassa {
 uint32_t shard_of(std::string_view id, uint32_t shard_count) noexcept {
   uint32_t h = 2166136261u;
   for (unsigned char c : id) {
+    if (c == '.')
+      break;
     h ^= c;
     h *= 16777619u;
   }

@@ -11,9 +11,12 @@
 
 namespace kassa {
 
-/// The shard an id (an order id, later a SKU or a subscription) belongs to:
-/// FNV-1a of its bytes modulo `shard_count`. Stable across nodes, builds and
-/// versions — it decides which node runs what (docs/cluster.md).
+/// The shard an id (an order id, a subscription id) belongs to: FNV-1a of
+/// its bytes modulo `shard_count`. Stable across nodes, builds and versions
+/// — it decides which node runs what (docs/cluster.md). An id `<owner>.<part>`
+/// (a subscription's invoice of one period, `sub_….3`) lives in its owner's
+/// shard: only the bytes before the first '.' count (ids of orders and
+/// subscriptions have none).
 uint32_t shard_of(std::string_view id, uint32_t shard_count) noexcept;
 
 /// A shard this node holds, at the epoch it took it at.

@@ -456,6 +456,15 @@ caf::behavior supervisor(supervisor_pointer self, supervisor_options options,
       route_to_child(self, name, std::move(msg), rp);
       return rp;
     },
+    [self, add_child](atom::ask, child_spec& spec,
+                      caf::message& msg) -> caf::response_promise {
+      // Started unless it runs, then asked — one message, as for `tell`.
+      auto rp = self->make_response_promise();
+      auto name = spec.name;
+      add_child(std::move(spec), nullptr);
+      route_to_child(self, name, std::move(msg), rp);
+      return rp;
+    },
     [self](atom::restart, const std::string& name) {
       auto i = self->state.children.find(name);
       if (i != self->state.children.end() && !i->second.handle

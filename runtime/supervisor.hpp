@@ -86,6 +86,8 @@ struct child_spec {
 ///   finish in between, and the message would find no child).
 /// - `(atom::ask, std::string name, caf::message) -> <the child's answer>`:
 ///   the same as a request; the child answers the original requester.
+/// - `(atom::ask, child_spec, caf::message) -> <the child's answer>`:
+///   supervises the child first unless it does already, then asks it.
 /// - `(atom::names) -> std::vector<std::string>`: every child it supervises.
 /// - `(atom::stop, std::vector<std::string> names)`: stops those children
 ///   for good (exit reason `user_shutdown`, no restart); messages held for

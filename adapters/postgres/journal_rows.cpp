@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "actors/subscription_logic.hpp"
 #include "adapters/postgres/arrays.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "runtime/json_text.hpp"
@@ -45,6 +46,12 @@ std::string batch_sql() {
          " payment_ref = coalesce(v.ref, s.payment_ref)"
          " FROM unnest($1::text[], $2::text[], $15::text[])"
          " AS v(id, status, ref)"
+         " WHERE s.id = v.id AND (SELECT ok FROM fenced)),"
+         // Subscriptions' status rows (their own arrays: an order batch
+         // passes two empty ones).
+         " subscription_statuses AS ("
+         " UPDATE subscriptions AS s SET status = v.status, updated_at = now()"
+         " FROM unnest($16::text[], $17::text[]) AS v(id, status)"
          " WHERE s.id = v.id AND (SELECT ok FROM fenced)),"
          " counter AS ("
          " UPDATE event_counter SET last_seq = last_seq + $9::bigint"
@@ -145,7 +152,14 @@ journal_write_outcome write_journal_batch(
   std::vector<std::string> status_ids;
   std::vector<std::string> statuses;
   std::vector<std::optional<std::string>> payment_refs;
+  std::vector<std::string> subscription_ids;
+  std::vector<std::string> subscription_statuses;
   for (auto& [stream, e] : last) {
+    if (is_subscription_id(stream)) {
+      subscription_ids.push_back(stream);
+      subscription_statuses.push_back(e->status);
+      continue;
+    }
     status_ids.push_back(stream);
     statuses.push_back(e->status);
     payment_refs.push_back(pg::null_if_empty(e->payment_ref));
@@ -175,7 +189,9 @@ journal_write_outcome write_journal_batch(
          fence ? std::optional{std::to_string(fence->incarnation)}
                : std::nullopt,
          fence ? std::optional{std::to_string(fence->fence)} : std::nullopt,
-         pg::text_array(rows.epochs), pg::text_array(payment_refs)},
+         pg::text_array(rows.epochs), pg::text_array(payment_refs),
+         pg::text_array(subscription_ids),
+         pg::text_array(subscription_statuses)},
         res))
     return {false, err->message};
   if (res.rows() == 0 && fence)

@@ -81,6 +81,25 @@ reply save_plan(connection& conn, const plan& p) {
   return reply::created(plan_json(made, 0).dump());
 }
 
+reply find_plan(connection& conn, const std::string& id, uint32_t version,
+                plan& out) {
+  result res;
+  if (auto err = conn.exec(
+        "SELECT " + plan_columns()
+          + " FROM plans WHERE id = $1 AND ($2::integer = 0 OR version = "
+            "$2::integer) ORDER BY version DESC LIMIT 1",
+        {id, std::to_string(version)}, res))
+    return database_unavailable(err->message);
+  if (res.rows() == 0)
+    return reply::fail(failure_code::plan_not_found,
+                       version > 0 ? "plan " + id + " has no version "
+                                       + std::to_string(version)
+                                   : "no plan " + id,
+                       version > 0 ? "plan_version" : "plan");
+  out = plan_of(res, 0);
+  return reply::done({});
+}
+
 reply get_plan(connection& conn, const std::string& id, uint32_t version) {
   result res;
   if (auto err = conn.exec("SELECT " + plan_columns()

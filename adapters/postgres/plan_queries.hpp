@@ -22,6 +22,12 @@ reply save_plan(connection& conn, const plan& p);
 /// the numbers of all its versions; `plan_not_found` when there is none.
 reply get_plan(connection& conn, const std::string& id, uint32_t version);
 
+/// Reads the latest version of plan `id` (`version` 0) or that version
+/// into `out` (`done`), or answers `plan_not_found` naming the field
+/// (`plan`, `plan_version`).
+reply find_plan(connection& conn, const std::string& id, uint32_t version,
+                plan& out);
+
 /// The latest version of every plan, by id, after `after` (paging).
 reply list_plans(connection& conn, const std::string& after, int64_t limit);
 

@@ -41,7 +41,8 @@ parse_client_command(const std::string& text, bool full_access,
     if (!t.is_string() || !valid_topic(t.get<std::string>()))
       return command_error{"invalid_topics",
                            "unknown topic " + t.dump()
-                             + " (orders, order:<id>, customer:<id>, "
+                             + " (orders, order:<id>, subscriptions, "
+                               "subscription:<id>, customer:<id>, "
                                "providers)"};
     auto topic = t.get<std::string>();
     if (!full_access && topic != "customer:" + customer_id)

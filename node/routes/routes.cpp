@@ -8,7 +8,9 @@
 #include "node/routes/plans.hpp"
 #include "node/routes/products.hpp"
 #include "node/routes/providers.hpp"
+#include "node/routes/subscriptions.hpp"
 #include "node/routes/system.hpp"
+#include "node/routes/test_clock.hpp"
 #include "node/routes/webhooks.hpp"
 
 namespace kassa {
@@ -30,6 +32,8 @@ router make_routes(const route_context& ctx) {
   add_event_routes(r, ctx);
   add_job_routes(r, ctx);
   add_webhook_routes(r, ctx);
+  add_test_clock_routes(r, ctx);
+  add_subscription_routes(r, ctx);
   return r;
 }
 

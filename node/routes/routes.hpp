@@ -13,6 +13,7 @@
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_connection.hpp"
 #include "actors/saga_directory.hpp"
+#include "actors/subscription.hpp"
 #include "adapters/cluster/cluster_mesh.hpp"
 #include "adapters/http/router.hpp"
 #include "adapters/postgres/order_intake.hpp"
@@ -23,6 +24,7 @@
 namespace kassa {
 
 class database_health;
+class node_clock;
 class shard_ownership;
 
 class metrics_registry;
@@ -81,6 +83,11 @@ struct route_context {
   /// The HMAC key of POST /v1/webhooks/adyen (its bytes, decoded from
   /// adyen.hmac_key); empty = 404.
   std::string adyen_hmac_key;
+  /// The node's clock (billing, jobs); a movable one (clock.test_mode)
+  /// adds /v1/test_clock.
+  std::shared_ptr<node_clock> clock;
+  /// The node's subscriptions (commands go to their actors).
+  subscription_directory subscriptions;
 };
 
 /// Runs `work` (a store's named statements) on a pool connection and

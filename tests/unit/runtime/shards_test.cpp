@@ -18,6 +18,10 @@ TEST_CASE("an id's shard is FNV-1a of its bytes, the same everywhere",
         == shard_of("ord_01a24b0937fe9d0f7c3b", 256));
   CHECK(shard_of("anything", 1) == 0);
   CHECK(shard_of("anything", 0) == 0);
+  // A part of something lives where its owner does.
+  CHECK(shard_of("sub_0a1b.3", 1u << 31) == shard_of("sub_0a1b", 1u << 31));
+  CHECK(shard_of("a.b.c", 1u << 31) == 0xe40c292cu % (1u << 31));
+  CHECK(shard_of("sub_0a1b", 1u << 31) != shard_of("sub_0a1c", 1u << 31));
   // Ids spread: 2560 sequential ids fill every one of 256 shards.
   std::map<uint32_t, int> count;
   for (int i = 0; i < 2560; ++i)

@@ -61,6 +61,9 @@ TEST_CASE("every failure code has its status and API.md's error shape",
          row{failure_code::internal, 500, "internal"},
          row{failure_code::plan_not_found, 404, "plan_not_found"},
          row{failure_code::plan_changed, 409, "plan_changed"},
+         row{failure_code::subscription_not_found, 404,
+             "subscription_not_found"},
+         row{failure_code::subscription_state, 409, "subscription_state"},
        }) {
     INFO(to_string(code));
     auto r = to_response(reply::fail(code, "why \"so\"", "items[0].sku"));

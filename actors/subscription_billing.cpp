@@ -1,0 +1,281 @@
+// A subscription's billing steps (subscription.hpp): the logic says what
+// comes next for the task at the front (subscription_logic.hpp); each step
+// is journaled before the call it stands for, and the call's answer is
+// journaled before the next step.
+
+#include <caf/event_based_actor.hpp>
+
+#include "actors/subscription_actor.hpp"
+#include "actors/type_ids.hpp"
+#include "runtime/clock.hpp"
+
+namespace kassa::subscription_detail {
+
+namespace {
+
+const child_handle<provider_actor>& payment_target(const saga_targets& t,
+                                                   const std::string& name) {
+  if (name == "stripe" && t.stripe)
+    return t.stripe;
+  if (name == "adyen" && t.adyen)
+    return t.adyen;
+  return t.sandbox_payment;
+}
+
+const child_handle<provider_actor>& invoicing_target(const saga_targets& t,
+                                                     const std::string& name) {
+  if (name == "billingo" && t.billingo)
+    return t.billingo;
+  return t.sandbox_invoicing;
+}
+
+bool settled(provider_outcome o) {
+  return o == provider_outcome::ok;
+}
+
+/// A refusal the customer must mend (a declined card, 3-D Secure asked
+/// for a payment nobody is there to confirm).
+bool refused(provider_outcome o) {
+  return o == provider_outcome::permanent
+         || o == provider_outcome::action_required;
+}
+
+std::string why(const provider_result& r) {
+  return r.error.empty() ? std::string{"no answer"} : r.error;
+}
+
+provider_call base_call(const sub_actor* self, std::string op,
+                        std::string key) {
+  auto& t = self->state.logic.terms();
+  provider_call c;
+  c.op = std::move(op);
+  c.idempotency_key = std::move(key);
+  c.order_id = self->state.id;
+  c.currency = t.terms.currency;
+  c.token = self->state.logic.token();
+  c.lines = {order_line{"plan:" + t.terms.id, 1}};
+  c.detail = t.email.empty() ? t.customer : t.email;
+  return c;
+}
+
+void issue_invoice(sub_actor* self, const period_invoice& inv) {
+  auto& st = self->state;
+  auto op = st.look_up_invoice ? "find_invoice" : "invoice";
+  auto c = base_call(self, op, inv.id + ":invoice");
+  c.order_id = inv.id; // the invoice's reference: one per period
+  c.amount_minor = inv.amount_minor;
+  auto period = inv.period;
+  auto id = inv.id;
+  call(self, invoicing_target(st.deps.targets, st.logic.terms().invoicing),
+       std::move(c), [self, period, id](const provider_result& r) {
+         auto& st = self->state;
+         if (settled(r.outcome) && r.ref.empty()) {
+           st.look_up_invoice = false; // not there: issue it
+           drive(self);
+           return;
+         }
+         if (!settled(r.outcome)) {
+           st.look_up_invoice = true; // it may exist now
+           fail_task(self, "invoicing: " + why(r));
+           return;
+         }
+         journal(self,
+                 {{"invoice.issued",
+                   {{"period", period}, {"invoice", id}, {"ref", r.ref}}}},
+                 [self] {
+                   drive(self);
+                 });
+       });
+}
+
+void charge(sub_actor* self, const period_invoice& inv, uint32_t attempt) {
+  auto& st = self->state;
+  auto c
+    = base_call(self, "charge", inv.id + ":charge:" + std::to_string(attempt));
+  c.order_id = inv.id;
+  c.amount_minor = inv.amount_minor;
+  auto period = inv.period;
+  auto id = inv.id;
+  auto amount = inv.amount_minor;
+  call(self, payment_target(st.deps.targets, st.logic.terms().processor),
+       std::move(c),
+       [self, period, id, attempt, amount](const provider_result& r) {
+         auto& st = self->state;
+         json base{{"period", period}, {"invoice", id}, {"attempt", attempt}};
+         if (settled(r.outcome)) {
+           base["ref"] = r.ref;
+           base["amount_minor"] = amount;
+           base["status"] = to_string(st.logic.status_after_paid(period));
+           journal(self, {{"invoice.paid", std::move(base)}}, [self] {
+             drive(self);
+           });
+           return;
+         }
+         if (!refused(r.outcome)) {
+           fail_task(self, "payment: " + why(r));
+           return;
+         }
+         auto now = now_of(self);
+         std::optional<billing_time> next_at;
+         auto status = st.logic.status_after_failure(
+           period, attempt, st.deps.dunning, now, next_at);
+         base["error"] = why(r);
+         base["at_s"] = seconds_of(now);
+         base["status"] = to_string(status);
+         if (next_at) {
+           base["next_s"] = seconds_of(*next_at);
+           base["next_attempt_at"] = rfc3339(*next_at);
+         }
+         std::vector<std::pair<std::string, json>> events{
+           {"invoice.payment_failed", std::move(base)}};
+         if (!next_at && status == subscription_status::canceled)
+           events.emplace_back("subscription.canceled",
+                               json{{"reason", "payment_failed"},
+                                    {"period", period},
+                                    {"at_s", seconds_of(now)}});
+         journal(self, std::move(events),
+                 [self, period, attempt, next_at, now] {
+                   if (!next_at) {
+                     drive(self);
+                     return;
+                   }
+                   schedule(self, period, attempt + 1, *next_at - now, [self] {
+                     drive(self);
+                   });
+                 });
+       });
+}
+
+void refund(sub_actor* self, const period_invoice& inv) {
+  auto& st = self->state;
+  auto c = base_call(self, "refund", inv.id + ":refund");
+  c.order_id = inv.id;
+  c.amount_minor = inv.refund_minor;
+  c.ref = inv.charge_ref();
+  auto period = inv.period;
+  auto id = inv.id;
+  auto amount = inv.refund_minor;
+  call(self, payment_target(st.deps.targets, st.logic.terms().processor),
+       std::move(c), [self, period, id, amount](const provider_result& r) {
+         if (!settled(r.outcome)) {
+           fail_task(self, "refund: " + why(r));
+           return;
+         }
+         journal(self,
+                 {{"invoice.refunded",
+                   {{"period", period},
+                    {"invoice", id},
+                    {"amount_minor", amount},
+                    {"ref", r.ref}}}},
+                 [self] {
+                   drive(self);
+                 });
+       });
+}
+
+/// What the customer is told about `about` (a notice per event).
+std::string notice_text(const subscription_state& s, const std::string& about) {
+  auto& plan = s.terms().terms;
+  if (about.rfind("paid:", 0) == 0)
+    return "Thank you: your " + plan.name + " subscription is paid (period "
+           + about.substr(5) + ").";
+  if (about.rfind("payment_failed:", 0) == 0)
+    return "We could not charge your payment method for your " + plan.name
+           + " subscription; "
+           + (s.status() == subscription_status::past_due
+                ? "we will try again."
+                : "the subscription is " + std::string{to_string(s.status())}
+                    + ".");
+  return "Your " + plan.name + " subscription is canceled.";
+}
+
+void notify(sub_actor* self, const std::string& about) {
+  auto& st = self->state;
+  auto c = base_call(self, "message", st.id + ":notify:" + about);
+  c.detail += "\n" + notice_text(st.logic, about);
+  call(self, st.deps.targets.sandbox_messaging, std::move(c),
+       [self, about](const provider_result& r) {
+         if (!settled(r.outcome)) {
+           fail_task(self, "messaging: " + why(r));
+           return;
+         }
+         journal(self,
+                 {{"customer.notified", {{"about", about}, {"ref", r.ref}}}},
+                 [self] {
+                   drive(self);
+                 });
+       });
+}
+
+} // namespace
+
+void drive(sub_actor* self) {
+  auto& st = self->state;
+  if (st.tasks.empty())
+    return;
+  auto& task = st.tasks.front();
+  auto a = st.logic.next(task.period, task.attempt, now_of(self));
+  auto inv = [&]() -> const period_invoice& {
+    return st.logic.invoices().at(a.period);
+  };
+  switch (a.kind) {
+    case billing_action::done:
+      finish_task(self);
+      return;
+    case billing_action::skip_period:
+      journal(
+        self,
+        {{"subscription.period_skipped",
+          {{"period", a.period}, {"reason", to_string(st.logic.status())}}}},
+        [self, period = a.period] {
+          schedule_next_period(self, period, [self] {
+            drive(self);
+          });
+        });
+      return;
+    case billing_action::cancel_at_end:
+      journal(self,
+              {{"subscription.canceled",
+                {{"reason", "period_end"},
+                 {"period", a.period},
+                 {"status", "canceled"},
+                 {"at_s", seconds_of(now_of(self))}}}},
+              [self] {
+                drive(self);
+              });
+      return;
+    case billing_action::open_invoice:
+      journal(self, {{"invoice.created", st.logic.open_invoice_data(a.period)}},
+              [self, period = a.period] {
+                schedule_next_period(self, period, [self] {
+                  drive(self);
+                });
+              });
+      return;
+    case billing_action::issue_invoice:
+      issue_invoice(self, inv());
+      return;
+    case billing_action::start_charge:
+      journal(self,
+              {{"invoice.payment_started",
+                {{"period", a.period},
+                 {"invoice", inv().id},
+                 {"attempt", a.attempt},
+                 {"at_s", seconds_of(now_of(self))}}}},
+              [self] {
+                drive(self);
+              });
+      return;
+    case billing_action::charge:
+      charge(self, inv(), a.attempt);
+      return;
+    case billing_action::refund:
+      refund(self, inv());
+      return;
+    case billing_action::notify:
+      notify(self, a.about);
+      return;
+  }
+}
+
+} // namespace kassa::subscription_detail

@@ -1,0 +1,34 @@
+#pragma once
+
+// A shop's (or its customer's) command for one subscription, as it travels
+// from a route to the subscription's actor.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/meta/type_name.hpp>
+
+namespace kassa {
+
+struct subscription_command {
+  enum class kind_t : uint8_t { pause, resume, cancel, payment_method };
+  kind_t kind = kind_t::cancel;
+  /// cancel: at the end of the period paid for (else now).
+  bool at_period_end = false;
+  /// cancel now: refund the unused part of the period paid for.
+  bool prorated_refund = false;
+  /// payment_method: the new stored payment method (a processor token).
+  std::string token;
+
+  friend bool operator==(const subscription_command&,
+                         const subscription_command&)
+    = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, subscription_command& x) {
+  return f(caf::meta::type_name("kassa::subscription_command"), x.kind,
+           x.at_period_end, x.prorated_refund, x.token);
+}
+
+} // namespace kassa
