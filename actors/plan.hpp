@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include <caf/meta/type_name.hpp>
+
 namespace kassa {
 
 struct plan {
@@ -21,6 +23,8 @@ struct plan {
   uint32_t trial_days = 0;
   int64_t setup_fee_minor = 0;
 
+  friend bool operator==(const plan&, const plan&) = default;
+
   /// The same terms (the version and when it was made aside).
   bool same_terms(const plan& other) const {
     return name == other.name && amount_minor == other.amount_minor
@@ -30,6 +34,13 @@ struct plan {
            && setup_fee_minor == other.setup_fee_minor;
   }
 };
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, plan& x) {
+  return f(caf::meta::type_name("kassa::plan"), x.id, x.version, x.name,
+           x.amount_minor, x.currency, x.interval, x.interval_count,
+           x.trial_days, x.setup_fee_minor);
+}
 
 /// Why `p`'s terms cannot be a plan: the field and what it must be (an
 /// empty field: they can). The interval is one of day, week, month,

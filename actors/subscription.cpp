@@ -114,11 +114,12 @@ void call(sub_actor* self, const child_handle<provider_actor>& target,
 }
 
 void schedule(sub_actor* self, uint64_t period, uint32_t attempt,
-              std::chrono::seconds delay, std::function<void()> then) {
+              std::chrono::seconds delay, std::function<void()> then,
+              const std::string& tag) {
   auto ms = std::max<int64_t>(0, delay.count() * 1000);
   self->state.deps.scheduler
     .request(self, std::chrono::seconds(30), atom::schedule::value,
-             subscription_job(self->state.id, period, attempt, ms))
+             subscription_job(self->state.id, period, attempt, ms, tag))
     .then(
       [then](bool) {
         then();
@@ -182,6 +183,29 @@ void run_command(sub_actor* self) {
               {{"subscription.payment_method_updated", {{"token", cmd.token}}}},
               done);
       return;
+    case kind::change_plan: {
+      std::optional<plan_change> change;
+      auto no
+        = st.logic.plan_change_for(cmd.to_plan, cmd.at_period_end, now, change);
+      if (no.code == "invalid_field")
+        return answer(
+          self, task.out,
+          reply::fail(failure_code::invalid_field, no.message, "plan"));
+      if (!no.code.empty())
+        return refuse(self, task.out, no);
+      if (!change) // on it already, or the same change under way
+        return done();
+      // One asked for now is settled by its job (attempt 0): durable, and
+      // retried like any task.
+      journal(self, {{"subscription.plan_change_requested", to_json(*change)}},
+              [self, done, c = *change] {
+                if (c.at_period_end)
+                  return done();
+                schedule(self, c.period, 0, std::chrono::seconds{0}, done,
+                         c.id);
+              });
+      return;
+    }
     case kind::cancel:
       break;
   }
@@ -211,7 +235,7 @@ void run_command(sub_actor* self) {
   // The refund and the notice are the job's (attempt 0): durable, and
   // retried like any task.
   journal(self, std::move(events), [self, done, period = period] {
-    schedule(self, period, 0, std::chrono::seconds{0}, done);
+    schedule(self, period, 0, std::chrono::seconds{0}, done, "cancel");
   });
 }
 
@@ -344,11 +368,13 @@ subscription_behavior(sub_actor* self, std::string id, subscription_deps deps) {
 } // namespace
 
 job_spec subscription_job(const std::string& id, uint64_t period,
-                          uint32_t attempt, int64_t delay_ms) {
+                          uint32_t attempt, int64_t delay_ms,
+                          const std::string& tag) {
   job_spec spec;
   spec.kind = subscription_job_kind;
   spec.key = std::string{subscription_job_kind} + ":" + id + ":"
-             + std::to_string(period) + ":" + std::to_string(attempt);
+             + std::to_string(period) + ":" + std::to_string(attempt)
+             + (tag.empty() ? "" : ":" + tag);
   spec.payload
     = json{{"subscription", id}, {"period", period}, {"attempt", attempt}}
         .dump();

@@ -100,9 +100,11 @@ struct subscription_directory {
 inline constexpr const char* subscription_job_kind = "subscription";
 
 /// The job of task (period, attempt) of subscription `id`, due after
-/// `delay_ms`: its key names the task, so a task is scheduled once.
+/// `delay_ms`: its key names the task (and `tag`, what a settling task is
+/// for), so a task is scheduled once.
 job_spec subscription_job(const std::string& id, uint64_t period,
-                          uint32_t attempt, int64_t delay_ms);
+                          uint32_t attempt, int64_t delay_ms,
+                          const std::string& tag = {});
 
 /// Runs `subscription` jobs for the scheduler: `(atom::run, job) -> bool`,
 /// true once the subscription answered its task true. `supervisor`: the

@@ -85,9 +85,12 @@ void call(sub_actor* self, const child_handle<provider_actor>& target,
           provider_call call,
           std::function<void(const provider_result&)> handle);
 
-/// Schedules the task (period, attempt) after `delay`; then `then`.
+/// Schedules the task (period, attempt) after `delay`; then `then`. `tag`
+/// tells apart the settling tasks (attempt 0) of one period: a cancel's, a
+/// plan change's.
 void schedule(sub_actor* self, uint64_t period, uint32_t attempt,
-              std::chrono::seconds delay, std::function<void()> then);
+              std::chrono::seconds delay, std::function<void()> then,
+              const std::string& tag = {});
 
 /// The job of the period after `period`, due when `period` ends.
 void schedule_next_period(sub_actor* self, uint64_t period,

@@ -58,16 +58,25 @@ provider_call base_call(const sub_actor* self, std::string op,
   return c;
 }
 
-void issue_invoice(sub_actor* self, const period_invoice& inv) {
+/// What every journal entry about `inv` names: its period and id, and the
+/// plan change it prorates (if it does).
+json about(const period_invoice& inv, const std::string& change) {
+  json out{{"period", inv.period}, {"invoice", inv.id}};
+  if (!change.empty())
+    out["change"] = change;
+  return out;
+}
+
+void issue_invoice(sub_actor* self, const period_invoice& inv,
+                   const std::string& change) {
   auto& st = self->state;
   auto op = st.look_up_invoice ? "find_invoice" : "invoice";
   auto c = base_call(self, op, inv.id + ":invoice");
   c.order_id = inv.id; // the invoice's reference: one per period
   c.amount_minor = inv.amount_minor;
-  auto period = inv.period;
-  auto id = inv.id;
   call(self, invoicing_target(st.deps.targets, st.logic.terms().invoicing),
-       std::move(c), [self, period, id](const provider_result& r) {
+       std::move(c),
+       [self, base = about(inv, change)](const provider_result& r) {
          auto& st = self->state;
          if (settled(r.outcome) && r.ref.empty()) {
            st.look_up_invoice = false; // not there: issue it
@@ -79,29 +88,29 @@ void issue_invoice(sub_actor* self, const period_invoice& inv) {
            fail_task(self, "invoicing: " + why(r));
            return;
          }
-         journal(self,
-                 {{"invoice.issued",
-                   {{"period", period}, {"invoice", id}, {"ref", r.ref}}}},
-                 [self] {
-                   drive(self);
-                 });
+         auto data = base;
+         data["ref"] = r.ref;
+         journal(self, {{"invoice.issued", std::move(data)}}, [self] {
+           drive(self);
+         });
        });
 }
 
-void charge(sub_actor* self, const period_invoice& inv, uint32_t attempt) {
+void charge(sub_actor* self, const period_invoice& inv, uint32_t attempt,
+            const std::string& change) {
   auto& st = self->state;
   auto c
     = base_call(self, "charge", inv.id + ":charge:" + std::to_string(attempt));
   c.order_id = inv.id;
   c.amount_minor = inv.amount_minor;
   auto period = inv.period;
-  auto id = inv.id;
   auto amount = inv.amount_minor;
   call(self, payment_target(st.deps.targets, st.logic.terms().processor),
        std::move(c),
-       [self, period, id, attempt, amount](const provider_result& r) {
+       [self, period, attempt, amount, change,
+        base = about(inv, change)](const provider_result& r) mutable {
          auto& st = self->state;
-         json base{{"period", period}, {"invoice", id}, {"attempt", attempt}};
+         base["attempt"] = attempt;
          if (settled(r.outcome)) {
            base["ref"] = r.ref;
            base["amount_minor"] = amount;
@@ -117,8 +126,10 @@ void charge(sub_actor* self, const period_invoice& inv, uint32_t attempt) {
          }
          auto now = now_of(self);
          std::optional<billing_time> next_at;
-         auto status = st.logic.status_after_failure(
-           period, attempt, st.deps.dunning, now, next_at);
+         // A proration refused is not dunned: the change is off.
+         auto status = change.empty() ? st.logic.status_after_failure(
+                         period, attempt, st.deps.dunning, now, next_at)
+                                      : st.logic.status();
          base["error"] = why(r);
          base["at_s"] = seconds_of(now);
          base["status"] = to_string(status);
@@ -216,6 +227,8 @@ void drive(sub_actor* self) {
   auto& task = st.tasks.front();
   auto a = st.logic.next(task.period, task.attempt, now_of(self));
   auto inv = [&]() -> const period_invoice& {
+    if (!a.change.empty())
+      return st.logic.change(a.change)->invoice;
     return st.logic.invoices().at(a.period);
   };
   switch (a.kind) {
@@ -253,21 +266,30 @@ void drive(sub_actor* self) {
               });
       return;
     case billing_action::issue_invoice:
-      issue_invoice(self, inv());
+      issue_invoice(self, inv(), a.change);
       return;
-    case billing_action::start_charge:
-      journal(self,
-              {{"invoice.payment_started",
-                {{"period", a.period},
-                 {"invoice", inv().id},
-                 {"attempt", a.attempt},
-                 {"at_s", seconds_of(now_of(self))}}}},
-              [self] {
-                drive(self);
-              });
+    case billing_action::apply_change: {
+      auto& c = *st.logic.change(a.change);
+      journal(
+        self,
+        {{"subscription.plan_changed",
+          {{"change", c.id}, {"period", c.period}, {"plan", to_json(c.to)}}}},
+        [self] {
+          drive(self);
+        });
       return;
+    }
+    case billing_action::start_charge: {
+      auto data = about(inv(), a.change);
+      data["attempt"] = a.attempt;
+      data["at_s"] = seconds_of(now_of(self));
+      journal(self, {{"invoice.payment_started", std::move(data)}}, [self] {
+        drive(self);
+      });
+      return;
+    }
     case billing_action::charge:
-      charge(self, inv(), a.attempt);
+      charge(self, inv(), a.attempt, a.change);
       return;
     case billing_action::refund:
       refund(self, inv());

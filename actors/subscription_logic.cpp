@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/subscription_fields.hpp"
 #include "runtime/clock.hpp"
 
 namespace kassa {
@@ -15,41 +16,9 @@ namespace {
 constexpr std::array<std::string_view, 6> status_names{
   "trialing", "active", "past_due", "paused", "canceled", "unpaid"};
 
-billing_time seconds_of(const json& j, const char* key) {
-  auto i = j.find(key);
-  if (i == j.end() || !i->is_number_integer())
-    return billing_time{};
-  return billing_time{std::chrono::seconds{i->get<int64_t>()}};
-}
-
-std::string text_of(const json& j, const char* key) {
-  auto i = j.find(key);
-  return i != j.end() && i->is_string() ? i->get<std::string>() : std::string{};
-}
-
-int64_t integer_of(const json& j, const char* key) {
-  auto i = j.find(key);
-  return i != j.end() && i->is_number_integer() ? i->get<int64_t>() : 0;
-}
-
-/// Dunning still runs for `inv`: its last try failed and another is due.
-bool in_dunning(const period_invoice& inv) {
-  return !inv.paid() && !inv.uncollectible && !inv.attempts.empty()
-         && inv.attempts.back().status == charge_attempt::failed
-         && inv.attempts.back().next_at.has_value();
-}
-
-std::string_view invoice_status(const period_invoice& inv) {
-  if (inv.paid())
-    return "paid";
-  if (inv.uncollectible)
-    return "uncollectible";
-  if (in_dunning(inv))
-    return "past_due";
-  return "open";
-}
-
 } // namespace
+
+using namespace subscription_fields;
 
 std::string_view to_string(subscription_status s) {
   return status_names[static_cast<size_t>(s)];
@@ -73,68 +42,14 @@ const charge_attempt* period_invoice::attempt(uint32_t number) const {
   return &attempts[number - 1];
 }
 
+bool period_invoice::in_dunning() const {
+  return !paid() && !uncollectible && !attempts.empty()
+         && attempts.back().status == charge_attempt::failed
+         && attempts.back().next_at.has_value();
+}
+
 std::string period_invoice::charge_ref() const {
   return paid() ? attempts.back().ref : std::string{};
-}
-
-json to_json(const subscription_terms& t) {
-  auto& p = t.terms;
-  return {
-    {"subscription", t.id},
-    {"customer", t.customer},
-    {"email", t.email},
-    {"plan",
-     {{"id", p.id},
-      {"version", p.version},
-      {"name", p.name},
-      {"amount_minor", p.amount_minor},
-      {"currency", p.currency},
-      {"interval", p.interval},
-      {"interval_count", p.interval_count},
-      {"trial_days", p.trial_days},
-      {"setup_fee_minor", p.setup_fee_minor}}},
-    {"token", t.token},
-    {"processor", t.processor},
-    {"invoicing", t.invoicing},
-    {"created_s", t.created.time_since_epoch().count()},
-    {"anchor_s", t.anchor.time_since_epoch().count()},
-    {"created_at", rfc3339(t.created)},
-  };
-}
-
-std::optional<subscription_terms>
-subscription_terms_from_json(const json& data, std::string& error) {
-  if (!data.is_object() || !data.contains("plan")
-      || !data["plan"].is_object()) {
-    error = "subscription.created without its plan";
-    return std::nullopt;
-  }
-  subscription_terms t;
-  t.id = text_of(data, "subscription");
-  t.customer = text_of(data, "customer");
-  t.email = text_of(data, "email");
-  auto& p = data["plan"];
-  t.terms.id = text_of(p, "id");
-  t.terms.version = static_cast<uint32_t>(integer_of(p, "version"));
-  t.terms.name = text_of(p, "name");
-  t.terms.amount_minor = integer_of(p, "amount_minor");
-  t.terms.currency = text_of(p, "currency");
-  t.terms.interval = text_of(p, "interval");
-  t.terms.interval_count
-    = static_cast<uint32_t>(integer_of(p, "interval_count"));
-  t.terms.trial_days = static_cast<uint32_t>(integer_of(p, "trial_days"));
-  t.terms.setup_fee_minor = integer_of(p, "setup_fee_minor");
-  t.token = text_of(data, "token");
-  t.processor = text_of(data, "processor");
-  t.invoicing = text_of(data, "invoicing");
-  t.created = seconds_of(data, "created_s");
-  t.anchor = seconds_of(data, "anchor_s");
-  if (t.id.empty() || t.terms.interval_count == 0
-      || !parse_billing_interval(t.terms.interval)) {
-    error = "subscription.created with unreadable terms";
-    return std::nullopt;
-  }
-  return t;
 }
 
 void subscription_state::apply(const journal_entry& e) {
@@ -163,21 +78,20 @@ void subscription_state::apply(const journal_entry& e) {
     inv.end = seconds_of(data, "end_s");
     invoices_[period] = std::move(inv);
   } else if (type == "invoice.issued") {
-    if (auto i = invoices_.find(period); i != invoices_.end())
-      i->second.invoice_ref = text_of(data, "ref");
+    if (auto* inv = invoice_of(data, period))
+      inv->invoice_ref = text_of(data, "ref");
   } else if (type == "invoice.payment_started") {
-    if (auto i = invoices_.find(period); i != invoices_.end()) {
+    if (auto* inv = invoice_of(data, period)) {
       charge_attempt a;
       a.number = number;
       a.at = seconds_of(data, "at_s");
-      i->second.attempts.push_back(std::move(a));
+      inv->attempts.push_back(std::move(a));
     }
   } else if (type == "invoice.paid" || type == "invoice.payment_failed") {
-    auto i = invoices_.find(period);
-    if (i == invoices_.end() || i->second.attempts.empty()
-        || i->second.attempts.back().number != number)
+    auto* inv = invoice_of(data, period);
+    if (!inv || inv->attempts.empty() || inv->attempts.back().number != number)
       return;
-    auto& a = i->second.attempts.back();
+    auto& a = inv->attempts.back();
     if (type == "invoice.paid") {
       a.status = charge_attempt::paid;
       a.ref = text_of(data, "ref");
@@ -188,7 +102,27 @@ void subscription_state::apply(const journal_entry& e) {
       if (data.contains("next_s") && data["next_s"].is_number_integer())
         a.next_at = seconds_of(data, "next_s");
       else
-        i->second.uncollectible = true;
+        inv->uncollectible = true;
+      if (auto* c = change_of(data))
+        c->failed = true; // a proration is not dunned: the change is off
+    }
+  } else if (type == "subscription.plan_change_requested") {
+    plan_change c;
+    c.id = text_of(data, "change");
+    c.period = period;
+    if (data.contains("plan") && data["plan"].is_object())
+      c.to = plan_from_json(data["plan"]);
+    c.at_period_end = data.value("at_period_end", false);
+    c.invoice.id = text_of(data, "invoice");
+    c.invoice.period = period;
+    c.invoice.amount_minor = integer_of(data, "amount_minor");
+    c.invoice.start = seconds_of(data, "start_s");
+    c.invoice.end = seconds_of(data, "end_s");
+    changes_.push_back(std::move(c));
+  } else if (type == "subscription.plan_changed") {
+    if (auto* c = change_of(data)) {
+      c->applied = true;
+      terms_.terms = c->to;
     }
   } else if (type == "invoice.refund_requested") {
     if (auto i = invoices_.find(period); i != invoices_.end())
@@ -208,6 +142,87 @@ void subscription_state::apply(const journal_entry& e) {
   } else if (type == "customer.notified") {
     notified_.insert(text_of(data, "about"));
   }
+}
+
+plan_change* subscription_state::change_of(const json& data) {
+  auto id = text_of(data, "change");
+  if (id.empty())
+    return nullptr;
+  for (auto& c : changes_)
+    if (c.id == id)
+      return &c;
+  return nullptr;
+}
+
+period_invoice* subscription_state::invoice_of(const json& data,
+                                               uint64_t period) {
+  if (data.contains("change"))
+    if (auto* c = change_of(data))
+      return &c->invoice;
+  auto i = invoices_.find(period);
+  return i == invoices_.end() ? nullptr : &i->second;
+}
+
+const plan_change* subscription_state::change(const std::string& id) const {
+  for (auto& c : changes_)
+    if (c.id == id)
+      return &c;
+  return nullptr;
+}
+
+subscription_refusal
+subscription_state::plan_change_for(const plan& to, bool at_period_end,
+                                    billing_time now,
+                                    std::optional<plan_change>& out) const {
+  out.reset();
+  if (status_ != subscription_status::active
+      && status_ != subscription_status::trialing)
+    return {"invalid_state", "only an active or trialing subscription changes "
+                             "plan; it is "
+                               + std::string{to_string(status_)}};
+  auto& now_on = terms_.terms;
+  if (to.currency != now_on.currency || to.interval != now_on.interval
+      || to.interval_count != now_on.interval_count)
+    return {"invalid_field", "plan " + to.id
+                               + " bills in another currency or "
+                                 "rhythm: a change keeps both (a new "
+                                 "subscription does not)"};
+  if (to.id == now_on.id && to.version == now_on.version)
+    return {}; // on it already
+  for (auto& c : changes_)
+    if (c.pending()) {
+      if (c.to.id == to.id && c.to.version == to.version)
+        return {}; // asked again
+      return {"invalid_state", "a change to plan " + c.to.id + " is under way"};
+    }
+  plan_change c;
+  c.to = to;
+  bool trial = now < terms_.anchor;
+  auto p = period_at(now);
+  c.period = trial ? 0 : p.index;
+  // A cheaper plan takes over when the period paid for ends; in a trial
+  // there is nothing paid to prorate: at once.
+  c.at_period_end
+    = !trial && (at_period_end || to.amount_minor < now_on.amount_minor);
+  c.id = invoice_id(terms_.id, c.period) + "-" + to.id + "-v"
+         + std::to_string(to.version);
+  c.invoice.id = c.id;
+  c.invoice.period = c.period;
+  if (!trial && !c.at_period_end) {
+    auto i = invoices_.find(p.index);
+    if (i == invoices_.end() || !i->second.paid())
+      return {"invalid_state", "the current period is not paid yet: change "
+                               "the plan once it is, or at its end"};
+    // What the rest of the period is worth on the new plan, less what it
+    // is worth on the one paid for.
+    c.invoice.amount_minor
+      = prorate(to.amount_minor, p.start, p.end, now)
+        - prorate(now_on.amount_minor, p.start, p.end, now);
+    c.invoice.start = p.start;
+    c.invoice.end = p.end;
+  }
+  out = std::move(c);
+  return {};
 }
 
 billing_cycle subscription_state::cycle() const {
@@ -231,6 +246,22 @@ billing_action subscription_state::next(uint64_t period, uint32_t attempt,
       return {A::refund, k, 0, {}};
   if (status_ == subscription_status::canceled && !notified("canceled"))
     return {A::notify, period, attempt, "canceled"};
+  // A change asked for now: its proration charged, then it takes effect.
+  for (auto& c : changes_) {
+    if (!c.pending() || c.at_period_end
+        || status_ == subscription_status::canceled)
+      continue;
+    auto& inv = c.invoice;
+    if (inv.amount_minor <= 0 || inv.paid())
+      return {A::apply_change, c.period, 0, {}, c.id};
+    if (!inv.attempts.empty()
+        && inv.attempts.back().status == charge_attempt::running)
+      return {A::charge, c.period, inv.attempts.back().number, {}, c.id};
+    if (inv.invoice_ref.empty())
+      return {A::issue_invoice, c.period, 0, {}, c.id};
+    if (inv.attempts.empty())
+      return {A::start_charge, c.period, 1, {}, c.id};
+  }
   if (attempt == 0)
     return {};
   auto i = invoices_.find(period);
@@ -240,6 +271,10 @@ billing_action subscription_state::next(uint64_t period, uint32_t attempt,
       return {};
     if (cancel_at_period_end_)
       return {A::cancel_at_end, period, attempt, {}};
+    // A change left for the period's end takes effect as the next opens.
+    for (auto& c : changes_)
+      if (c.pending() && c.at_period_end && period > c.period)
+        return {A::apply_change, period, attempt, {}, c.id};
     if (status_ == subscription_status::paused
         || status_ == subscription_status::unpaid)
       return {A::skip_period, period, attempt, {}};
@@ -303,7 +338,7 @@ subscription_state::status_after_paid(uint64_t period) const {
       || status_ == subscription_status::canceled)
     return status_;
   for (auto& [k, inv] : invoices_)
-    if (k != period && in_dunning(inv))
+    if (k != period && inv.in_dunning())
       return subscription_status::past_due;
   return subscription_status::active;
 }
@@ -355,7 +390,7 @@ subscription_state::status_after_resume(billing_time now) const {
   if (now < terms_.anchor && invoices_.empty())
     return subscription_status::trialing;
   for (auto& [k, inv] : invoices_)
-    if (in_dunning(inv))
+    if (inv.in_dunning())
       return subscription_status::past_due;
   return subscription_status::active;
 }
@@ -370,76 +405,6 @@ subscription_state::prorated_refund(billing_time now) const {
   auto& inv = i->second;
   return {p.index, prorate(inv.amount_minor - inv.setup_fee_minor, inv.start,
                            inv.end, now)};
-}
-
-json subscription_view(const subscription_state& s, billing_time now) {
-  auto& t = s.terms();
-  auto invoices = json::array();
-  for (auto& [k, inv] : s.invoices()) {
-    auto attempts = json::array();
-    for (auto& a : inv.attempts) {
-      json one{{"number", a.number},
-               {"status", a.status == charge_attempt::paid     ? "paid"
-                          : a.status == charge_attempt::failed ? "failed"
-                                                               : "running"},
-               {"at", rfc3339(a.at)}};
-      if (!a.ref.empty())
-        one["ref"] = a.ref;
-      if (!a.error.empty())
-        one["error"] = a.error;
-      if (a.next_at)
-        one["next_attempt_at"] = rfc3339(*a.next_at);
-      attempts.push_back(std::move(one));
-    }
-    json one{{"id", inv.id},
-             {"period", k},
-             {"status", invoice_status(inv)},
-             {"amount_minor", inv.amount_minor},
-             {"currency", t.terms.currency},
-             {"period_start", rfc3339(inv.start)},
-             {"period_end", rfc3339(inv.end)},
-             {"invoice_ref", inv.invoice_ref},
-             {"attempts", std::move(attempts)}};
-    if (inv.setup_fee_minor > 0)
-      one["setup_fee_minor"] = inv.setup_fee_minor;
-    if (inv.refund_minor > 0)
-      one["refund"]
-        = {{"amount_minor", inv.refund_minor},
-           {"status", inv.refund_ref.empty() ? "pending" : "succeeded"},
-           {"ref", inv.refund_ref}};
-    invoices.push_back(std::move(one));
-  }
-  json out{
-    {"id", t.id},
-    {"customer", t.customer},
-    {"status", to_string(s.status())},
-    {"plan",
-     {{"id", t.terms.id},
-      {"version", t.terms.version},
-      {"name", t.terms.name},
-      {"amount_minor", t.terms.amount_minor},
-      {"currency", t.terms.currency},
-      {"interval", t.terms.interval},
-      {"interval_count", t.terms.interval_count}}},
-    {"payment", {{"processor", t.processor}}},
-    {"created_at", rfc3339(t.created)},
-    {"cancel_at_period_end", s.cancel_at_period_end()},
-    {"invoices", std::move(invoices)},
-  };
-  if (t.anchor > t.created)
-    out["trial_end"] = rfc3339(t.anchor);
-  if (now < t.anchor) {
-    out["current_period_start"] = rfc3339(t.created);
-    out["current_period_end"] = rfc3339(t.anchor);
-  } else {
-    auto p = s.period_at(now);
-    out["current_period"] = p.index;
-    out["current_period_start"] = rfc3339(p.start);
-    out["current_period_end"] = rfc3339(p.end);
-  }
-  if (auto at = s.canceled_at())
-    out["canceled_at"] = rfc3339(*at);
-  return out;
 }
 
 } // namespace kassa

@@ -88,8 +88,28 @@ struct period_invoice {
   bool paid() const {
     return !attempts.empty() && attempts.back().status == charge_attempt::paid;
   }
+  /// Dunning still runs for it: its last try failed and another is due.
+  bool in_dunning() const;
   const charge_attempt* attempt(uint32_t number) const;
   std::string charge_ref() const;
+};
+
+/// A move to another plan (version): now, with the prorated difference of
+/// the period paid for charged first (an upgrade), or when the next period
+/// opens (a cheaper plan, or asked so).
+struct plan_change {
+  std::string id; ///< `<subscription>.<period>-<plan>-v<version>`
+  uint64_t period = 0;
+  plan to;
+  bool at_period_end = false;
+  bool applied = false;
+  bool failed = false; ///< its proration charge was refused
+  /// The proration's invoice (amount 0: nothing to charge).
+  period_invoice invoice;
+
+  bool pending() const {
+    return !applied && !failed;
+  }
 };
 
 /// What the node's configuration says about dunning.
@@ -113,10 +133,14 @@ struct billing_action {
     charge,        ///< charge attempt `attempt` (its key: the period's)
     refund,        ///< the prorated refund of `period`
     notify,        ///< tell the customer `about`
+    apply_change,  ///< the plan change `change` takes effect
   } kind = done;
   uint64_t period = 0;
   uint32_t attempt = 0;
   std::string about; ///< notify: "paid:3", "payment_failed:3:2", ...
+  /// Not empty: the action is about this plan change's invoice (issue,
+  /// start_charge, charge) or the change itself (apply_change).
+  std::string change;
 };
 
 /// Why a command is refused (code "" = it is not).
@@ -189,6 +213,17 @@ public:
   /// `now` and what its unused part is worth (0: nothing to refund).
   std::pair<uint64_t, int64_t> prorated_refund(billing_time now) const;
 
+  /// A move to `to` asked at `now` (`at_period_end` as asked): why not, or
+  /// the change to journal (`plan_change_requested`) in `out` — nullopt
+  /// when it changes nothing (already on it, or the same change pending).
+  subscription_refusal plan_change_for(const plan& to, bool at_period_end,
+                                       billing_time now,
+                                       std::optional<plan_change>& out) const;
+  const std::vector<plan_change>& plan_changes() const {
+    return changes_;
+  }
+  const plan_change* change(const std::string& id) const;
+
 private:
   bool created_ = false;
   subscription_terms terms_;
@@ -199,7 +234,16 @@ private:
   std::set<std::string> notified_;
   bool cancel_at_period_end_ = false;
   std::optional<billing_time> canceled_at_;
+  std::vector<plan_change> changes_;
+
+  plan_change* change_of(const nlohmann::json& data);
+  period_invoice* invoice_of(const nlohmann::json& data, uint64_t period);
 };
+
+/// The journal data of `change` (`subscription.plan_change_requested`).
+nlohmann::json to_json(const plan_change& change);
+nlohmann::json to_json(const plan& p);
+plan plan_from_json(const nlohmann::json& data);
 
 /// The terms of `subscription.created`'s data, or why they are unreadable.
 std::optional<subscription_terms>

@@ -100,10 +100,16 @@ std::string new_subscription_id(const shard_ownership* ownership) {
   return id;
 }
 
+/// Completes a command from the database before it is sent (a plan change
+/// reads its plan): `done`, or the failure to answer instead.
+using command_prep
+  = std::function<reply(pg::connection&, subscription_command&)>;
+
 /// Sends `command` to subscription `id`'s actor (started unless it runs)
 /// once its row is found (an unknown id starts nothing).
 void send_command(const route_context& ctx, const std::string& id,
-                  subscription_command command, responder_ptr out) {
+                  subscription_command command, responder_ptr out,
+                  command_prep prep = {}) {
   if (!ctx.subscriptions.supervisor || !ctx.subscriptions.starter) {
     out->respond(to_response(
       reply::fail(failure_code::internal, "no subscriptions on this node")));
@@ -116,6 +122,9 @@ void send_command(const route_context& ctx, const std::string& id,
     auto exists = pg::subscription_exists(conn, id);
     if (exists.failed())
       return out->send(std::move(exists));
+    if (prep)
+      if (auto prepared = prep(conn, command); prepared.failed())
+        return out->send(std::move(prepared));
     if (ownership && !ownership->holds(id))
       return out->send(reply::fail(failure_code::not_owner,
                                    "subscription " + id
@@ -277,6 +286,40 @@ void add_subscription_routes(router& r, const route_context& ctx) {
        }
        send_command(ctx, std::string{req.param("id")}, cmd, std::move(out));
      }});
+  r.add({"POST",
+         "/v1/subscriptions/{id}/change_plan",
+         "subscriptions.change_plan",
+         {true, true},
+         [ctx](api_request& req, responder_ptr out) {
+           auto& body = req.body_json();
+           subscription_command cmd;
+           cmd.kind = kind::change_plan;
+           std::string plan_id;
+           int64_t version = 0;
+           auto problem
+             = check_object(body, {"plan", "plan_version", "at_period_end"});
+           if (!problem)
+             problem = read_string(body, "plan", 64, plan_id);
+           if (!problem && body.contains("plan_version"))
+             problem
+               = read_integer(body, "plan_version", 1, 1'000'000, version);
+           if (!problem && body.contains("at_period_end")) {
+             if (body["at_period_end"].is_boolean())
+               cmd.at_period_end = body["at_period_end"].get<bool>();
+             else
+               problem = invalid_field("at_period_end", "true or false");
+           }
+           if (problem) {
+             out->respond(std::move(*problem));
+             return;
+           }
+           send_command(
+             ctx, std::string{req.param("id")}, cmd, std::move(out),
+             [plan_id, version](pg::connection& conn, subscription_command& c) {
+               return pg::find_plan(conn, plan_id,
+                                    static_cast<uint32_t>(version), c.to_plan);
+             });
+         }});
   r.add({"POST",
          "/v1/subscriptions/{id}/payment_method",
          "subscriptions.payment_method",

@@ -323,6 +323,60 @@ TEST_CASE(
         == 2);
 }
 
+TEST_CASE("an upgrade mid-period charges the prorated difference once and "
+          "a downgrade waits for the period end",
+          "[subscriptions]") {
+  shop s{test_clock_env()};
+  make_plan(s, "monthly", "month", 3000);
+  make_plan(s, "pro", "month", 6000);
+  auto id = subscribe(s, "tok_ok");
+  wait_until(s, id, paid(0));
+  advance(s, 10 * 86400);
+  auto up
+    = s.post("/v1/subscriptions/" + id + "/change_plan", {{"plan", "pro"}});
+  INFO(up.body);
+  REQUIRE(up.status == 200);
+  auto sub = wait_until(s, id, [](const json& sub) {
+    return sub["plan"]["id"] == "pro";
+  });
+  INFO(sub.dump());
+  REQUIRE(sub["plan"]["id"] == "pro");
+  auto& change = sub["plan_changes"][0];
+  CHECK(change["status"] == "applied");
+  auto proration = change["proration_minor"].get<int64_t>();
+  CHECK(proration > 0);
+  CHECK(proration < 3000); // two thirds of the difference or so
+  auto change_id = change["id"].get<std::string>();
+  // Asked again: the same change, nothing charged twice.
+  REQUIRE(
+    s.post("/v1/subscriptions/" + id + "/change_plan", {{"plan", "pro"}}).status
+    == 200);
+  std::this_thread::sleep_for(500ms);
+  CHECK(effects(s, "sandbox-payment", id, "charge")[change_id] == 1);
+  CHECK(effects(s, "sandbox-invoicing", id, "invoice")[change_id] == 1);
+  CHECK(subscription(s, id)["plan_changes"].size() == 1);
+  // Another rhythm is refused with the field named.
+  make_plan(s, "yearly", "year", 30000);
+  auto bad
+    = s.post("/v1/subscriptions/" + id + "/change_plan", {{"plan", "yearly"}});
+  CHECK(bad.status == 422);
+  CHECK(json::parse(bad.body)["error"]["field"] == "plan");
+  // The next period bills the new price; a downgrade waits for its end.
+  advance_past_period(s, id);
+  sub = wait_until(s, id, paid(1));
+  CHECK(sub["invoices"][1]["amount_minor"] == 6000);
+  auto down
+    = s.post("/v1/subscriptions/" + id + "/change_plan", {{"plan", "monthly"}});
+  REQUIRE(down.status == 200);
+  CHECK(json::parse(down.body)["plan"]["id"] == "pro");
+  advance_past_period(s, id);
+  sub = wait_until(s, id, paid(2));
+  INFO(sub.dump());
+  CHECK(sub["plan"]["id"] == "monthly");
+  CHECK(sub["invoices"][2]["amount_minor"] == 3000);
+  CHECK(effects(s, "sandbox-payment", id, "charge").size() == 4);
+}
+
 TEST_CASE("kill -9 while a renewal is charged: one invoice and one charge for "
           "the period",
           "[subscriptions][chaos]") {

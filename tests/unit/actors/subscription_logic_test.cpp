@@ -293,3 +293,102 @@ TEST_CASE("terms survive their journal form and statuses and ids are named",
   CHECK_FALSE(is_subscription_id("ord_0a"));
   CHECK(invoice_id("sub_1", 12) == "sub_1.12");
 }
+
+TEST_CASE("a plan change: an upgrade now with the prorated difference "
+          "charged first and a cheaper plan when the period ends",
+          "[subscriptions]") {
+  auto start = at(2027, 4, 1); // April: 30 days
+  journal j;
+  j.create(monthly(start));
+  j.bill(0);
+  auto pro = j.s.terms().terms;
+  pro.id = "pro";
+  pro.version = 1;
+  pro.amount_minor = 9000;
+  auto mid = start + days{10};
+  std::optional<plan_change> change;
+  REQUIRE(j.s.plan_change_for(pro, false, mid, change).code.empty());
+  REQUIRE(change);
+  CHECK_FALSE(change->at_period_end);
+  CHECK(change->id == "sub_1.0-pro-v1");
+  CHECK(change->invoice.amount_minor == 4000); // (9000 - 3000) × 20/30
+  j.add("subscription.plan_change_requested", to_json(*change));
+  // Asked again: nothing new; another change meanwhile: refused.
+  std::optional<plan_change> again;
+  CHECK(j.s.plan_change_for(pro, false, mid, again).code.empty());
+  CHECK_FALSE(again);
+  auto other = pro;
+  other.id = "team";
+  CHECK(j.s.plan_change_for(other, false, mid, again).code == "invalid_state");
+  auto a = j.s.next(0, 0, mid);
+  CHECK(a.kind == A::issue_invoice);
+  CHECK(a.change == "sub_1.0-pro-v1");
+  j.add("invoice.issued",
+        {{"period", 0}, {"change", "sub_1.0-pro-v1"}, {"ref", "inv_c"}});
+  CHECK(j.s.next(0, 0, mid).kind == A::start_charge);
+  j.add("invoice.payment_started",
+        {{"period", 0}, {"change", "sub_1.0-pro-v1"}, {"attempt", 1}});
+  CHECK(j.s.next(0, 0, mid).kind == A::charge);
+  SECTION("paid: it takes effect, the next period bills the new price") {
+    j.add("invoice.paid", {{"period", 0},
+                           {"change", "sub_1.0-pro-v1"},
+                           {"attempt", 1},
+                           {"ref", "pi_c"}});
+    CHECK(j.s.invoices().at(0).paid()); // the period's own is untouched
+    a = j.s.next(0, 0, mid);
+    CHECK(a.kind == A::apply_change);
+    j.add("subscription.plan_changed",
+          {{"change", "sub_1.0-pro-v1"}, {"period", 0}});
+    CHECK(j.s.terms().terms.id == "pro");
+    CHECK(j.s.next(0, 0, mid).kind == A::done);
+    CHECK(j.s.open_invoice_data(1)["amount_minor"] == 9000);
+    // Back to the cheaper one: when the period ends.
+    auto basic = monthly(start).terms;
+    REQUIRE(j.s.plan_change_for(basic, false, mid, change).code.empty());
+    CHECK(change->at_period_end);
+    CHECK(change->invoice.amount_minor == 0);
+    j.add("subscription.plan_change_requested", to_json(*change));
+    CHECK(j.s.next(0, 0, mid).kind == A::done);
+    a = j.s.next(1, 1, start + days{30});
+    CHECK(a.kind == A::apply_change);
+    j.add("subscription.plan_changed", {{"change", a.change}, {"period", 0}});
+    CHECK(j.s.next(1, 1, start + days{30}).kind == A::open_invoice);
+    CHECK(j.s.open_invoice_data(1)["amount_minor"] == 3000);
+  }
+  SECTION("refused: the change is off, the plan stays") {
+    j.add("invoice.payment_failed", {{"period", 0},
+                                     {"change", "sub_1.0-pro-v1"},
+                                     {"attempt", 1},
+                                     {"error", "card_declined"}});
+    CHECK(j.s.plan_changes()[0].failed);
+    CHECK(j.s.next(0, 0, mid).kind == A::done);
+    CHECK(j.s.terms().terms.id == "basic");
+    CHECK(j.s.status() == subscription_status::active);
+  }
+}
+
+TEST_CASE("a plan change keeps currency and rhythm and needs an active or "
+          "trialing subscription",
+          "[subscriptions]") {
+  auto start = at(2027, 4, 1);
+  journal j;
+  j.create(monthly(start, 14), "trialing");
+  auto pro = j.s.terms().terms;
+  pro.id = "pro";
+  pro.amount_minor = 9000;
+  std::optional<plan_change> change;
+  // In the trial: at once, nothing to prorate.
+  REQUIRE(j.s.plan_change_for(pro, true, start + days{1}, change).code.empty());
+  CHECK_FALSE(change->at_period_end);
+  CHECK(change->invoice.amount_minor == 0);
+  auto yearly = pro;
+  yearly.interval = "year";
+  CHECK(j.s.plan_change_for(yearly, false, start, change).code
+        == "invalid_field");
+  auto dollars = pro;
+  dollars.currency = "USD";
+  CHECK(j.s.plan_change_for(dollars, false, start, change).code
+        == "invalid_field");
+  j.add("subscription.paused", {{"status", "paused"}});
+  CHECK(j.s.plan_change_for(pro, false, start, change).code == "invalid_state");
+}

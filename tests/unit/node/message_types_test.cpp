@@ -99,8 +99,9 @@ struct sample<payment_notice> {
 template <>
 struct sample<subscription_command> {
   static subscription_command make(const caf::actor&) {
-    return {subscription_command::kind_t::payment_method, true, true,
-            "tok_visa_4242"};
+    return {subscription_command::kind_t::change_plan, true, true,
+            "tok_visa_4242",
+            plan{"pro", 3, "Pro", 5990, "EUR", "month", 1, 14, 500}};
   }
 };
 template <>
