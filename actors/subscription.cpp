@@ -56,6 +56,8 @@ void journal(sub_actor* self, std::vector<std::pair<std::string, json>> events,
   auto& st = self->state;
   auto next = st.logic;
   std::vector<journal_entry> entries;
+  if (!st.unopened.is_null()) // the journal opens with its terms
+    events.insert(events.begin(), {"subscription.created", st.unopened});
   for (auto& [type, data] : events) {
     auto before = next.status();
     if (!data.contains("status"))
@@ -84,6 +86,7 @@ void journal(sub_actor* self, std::vector<std::pair<std::string, json>> events,
         auto& st = self->state;
         st.logic = std::move(next);
         st.seq += count;
+        st.unopened = json{};
         then();
       },
       [self](caf::error& err) {
@@ -199,6 +202,7 @@ void run_command(sub_actor* self) {
       // retried like any task.
       journal(self, {{"subscription.plan_change_requested", to_json(*change)}},
               [self, done, c = *change] {
+                self->state.unsent_invoices.insert(c.id);
                 if (c.at_period_end)
                   return done();
                 schedule(self, c.period, 0, std::chrono::seconds{0}, done,
@@ -292,10 +296,15 @@ subscription_behavior(sub_actor* self, std::string id, subscription_deps deps) {
         return;
       }
       data["status"] = terms->anchor > terms->created ? "trialing" : "active";
-      journal(self, {{"subscription.created", std::move(data)}}, [self] {
-        self->state.loaded = true;
-        pump(self);
-      });
+      // Journaled with the first append (one commit less per new
+      // subscription); the logic knows the terms meanwhile.
+      journal_entry created;
+      created.type = "subscription.created";
+      created.data = data.dump();
+      st.logic.apply(created);
+      st.unopened = std::move(data);
+      st.loaded = true;
+      pump(self);
     },
     [self](caf::error& err) {
       auto& st = self->state;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,10 +47,14 @@ struct subscription_actor_state {
   std::string expected;
   std::function<void(const provider_result&)> on_answer;
   uint64_t calls = 0;
-  /// An invoice journaled without its number may exist at the provider
-  /// (this incarnation did not see the answer): look it up before issuing
-  /// it again. Cleared once a lookup found nothing.
-  bool look_up_invoice = true;
+  /// Invoices this incarnation knows were never sent: it journaled their
+  /// intent itself, or a lookup found nothing. Any other invoice journaled
+  /// without its number may exist at the provider (an earlier incarnation,
+  /// or an answer lost): it is looked up before it is issued again.
+  std::set<std::string> unsent_invoices;
+  /// The data of `subscription.created` while the journal is not opened:
+  /// it goes first into the first append.
+  json unopened;
 };
 
 using subscription_impl

@@ -70,30 +70,47 @@ json about(const period_invoice& inv, const std::string& change) {
 void issue_invoice(sub_actor* self, const period_invoice& inv,
                    const std::string& change) {
   auto& st = self->state;
-  auto op = st.look_up_invoice ? "find_invoice" : "invoice";
+  auto op = st.unsent_invoices.contains(inv.id) ? "invoice" : "find_invoice";
   auto c = base_call(self, op, inv.id + ":invoice");
   c.order_id = inv.id; // the invoice's reference: one per period
   c.amount_minor = inv.amount_minor;
-  call(self, invoicing_target(st.deps.targets, st.logic.terms().invoicing),
-       std::move(c),
-       [self, base = about(inv, change)](const provider_result& r) {
-         auto& st = self->state;
-         if (settled(r.outcome) && r.ref.empty()) {
-           st.look_up_invoice = false; // not there: issue it
-           drive(self);
-           return;
-         }
-         if (!settled(r.outcome)) {
-           st.look_up_invoice = true; // it may exist now
-           fail_task(self, "invoicing: " + why(r));
-           return;
-         }
-         auto data = base;
-         data["ref"] = r.ref;
-         journal(self, {{"invoice.issued", std::move(data)}}, [self] {
-           drive(self);
-         });
-       });
+  // Its first charge follows at once (in the same append as the number):
+  // unless the subscription is paused or over, or a try was made before.
+  auto status = st.logic.status();
+  bool charge_next = inv.attempts.empty()
+                     && status != subscription_status::paused
+                     && status != subscription_status::canceled
+                     && status != subscription_status::unpaid;
+  call(
+    self, invoicing_target(st.deps.targets, st.logic.terms().invoicing),
+    std::move(c),
+    [self, base = about(inv, change), charge_next](const provider_result& r) {
+      auto& st = self->state;
+      auto id = base["invoice"].get<std::string>();
+      if (settled(r.outcome) && r.ref.empty()) {
+        st.unsent_invoices.insert(id); // not there: issue it
+        drive(self);
+        return;
+      }
+      if (!settled(r.outcome)) {
+        st.unsent_invoices.erase(id); // it may exist now
+        fail_task(self, "invoicing: " + why(r));
+        return;
+      }
+      auto data = base;
+      data["ref"] = r.ref;
+      std::vector<std::pair<std::string, json>> events{
+        {"invoice.issued", std::move(data)}};
+      if (charge_next) {
+        auto started = base;
+        started["attempt"] = 1;
+        started["at_s"] = seconds_of(now_of(self));
+        events.emplace_back("invoice.payment_started", std::move(started));
+      }
+      journal(self, std::move(events), [self] {
+        drive(self);
+      });
+    });
 }
 
 void charge(sub_actor* self, const period_invoice& inv, uint32_t attempt,
@@ -260,6 +277,8 @@ void drive(sub_actor* self) {
     case billing_action::open_invoice:
       journal(self, {{"invoice.created", st.logic.open_invoice_data(a.period)}},
               [self, period = a.period] {
+                self->state.unsent_invoices.insert(
+                  invoice_id(self->state.id, period));
                 schedule_next_period(self, period, [self] {
                   drive(self);
                 });

@@ -272,6 +272,8 @@ node_config to_node_config(const config_values& v) {
     p.*field = v.get_int("providers." + std::string{name});
   p.overrides = v.get_list("providers.overrides");
   c.jobs.poll_interval_ms = v.get_int("jobs.poll_interval_ms");
+  c.jobs.batch = v.get_int("jobs.batch");
+  c.jobs.max_running = v.get_int("jobs.max_running");
   c.jobs.lease_ms = v.get_int("jobs.lease_ms");
   c.jobs.max_attempts = v.get_int("jobs.max_attempts");
   c.jobs.retry_initial_ms = v.get_int("jobs.retry_initial_ms");

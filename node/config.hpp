@@ -175,6 +175,8 @@ struct node_config {
   provider_policy policy_for(std::string_view name) const;
   struct {
     int64_t poll_interval_ms = 500;
+    int64_t batch = 64;
+    int64_t max_running = 1024;
     int64_t lease_ms = 30000;
     int64_t max_attempts = 20;
     int64_t retry_initial_ms = 1000;

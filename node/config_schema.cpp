@@ -312,6 +312,11 @@ const std::vector<config_key>& config_schema() {
             "a slot); idle ones are not in memory."),
     int_key("jobs.poll_interval_ms", "500", 10, 60000,
             "How often the scheduler looks for due durable jobs."),
+    int_key("jobs.batch", "64", 1, 10000,
+            "Due jobs leased per query (a full batch leases again at once)."),
+    int_key("jobs.max_running", "1024", 1, 1000000,
+            "Jobs handed to their handlers and not yet answered: how many "
+            "renewals (or parked sagas' wake-ups) run at once."),
     int_key("jobs.lease_ms", "30000", 1000, 3600000,
             "A leased job not finished within this long (its node died) runs "
             "again."),

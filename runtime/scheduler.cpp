@@ -42,12 +42,18 @@ struct scheduler_state {
   std::minstd_rand rng{std::random_device{}()};
   int running = 0;
   bool leasing = false;
+  /// The last lease came back full: more may be due, so a finished job's
+  /// slot is filled at once, not at the next tick (a wave of jobs due
+  /// together runs at the store's pace, not at batch per poll interval).
+  bool more_due = false;
   counter* done_metric = nullptr;
   counter* retried_metric = nullptr;
   counter* dead_metric = nullptr;
 };
 
 using scheduler_self = caf::stateful_actor<scheduler_state>;
+
+void poll(scheduler_self* self);
 
 void finish(scheduler_self* self, const job& j, job_outcome outcome) {
   auto& st = self->state;
@@ -67,6 +73,8 @@ void finish(scheduler_self* self, const job& j, job_outcome outcome) {
        {"attempts", std::to_string(j.attempts)},
        {"error", outcome.error}});
   st.store->finish(j.id, std::move(outcome));
+  if (st.more_due && st.running <= st.options.max_running / 2)
+    poll(self);
 }
 
 void run_job(scheduler_self* self, const job& j) {
@@ -154,10 +162,11 @@ caf::behavior scheduler(scheduler_self* self, std::shared_ptr<job_store> store,
           st.log->warn("scheduler", "cannot lease jobs", {{"error", error}});
         return;
       }
+      // A full batch: more may be due right now.
+      st.more_due = static_cast<int>(jobs.size()) == st.options.batch;
       for (auto& j : jobs)
         run_job(self, j);
-      // A full batch: more may be due right now.
-      if (static_cast<int>(jobs.size()) == st.options.batch)
+      if (st.more_due)
         poll(self);
     },
   };
