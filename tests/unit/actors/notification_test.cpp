@@ -36,3 +36,31 @@ TEST_CASE("topic names are checked", "[notification]") {
   CHECK(error_frame("x", "a \"b\"")
         == R"({"type":"error","error":{"code":"x","message":"a \"b\""}})");
 }
+
+TEST_CASE("a subscription's events belong to its own topics and not to the "
+          "orders",
+          "[notification][subscriptions]") {
+  published_event e;
+  e.seq = 9;
+  e.type = "invoice.paid";
+  e.order_id = "sub_0a1b"; // the journal's stream: the subscription
+  e.customer_id = "c1";
+  CHECK(topics_of(e)
+        == std::vector<std::string>{"subscriptions", "subscription:sub_0a1b",
+                                    "customer:c1"});
+  CHECK(primary_topic(e) == "subscription:sub_0a1b");
+  CHECK(matches("subscriptions", e));
+  CHECK(matches("subscription:sub_0a1b", e));
+  CHECK_FALSE(matches("subscription:sub_0a1", e));
+  CHECK_FALSE(matches("orders", e));
+  CHECK_FALSE(matches("order:sub_0a1b", e));
+  CHECK(matches("customer:c1", e));
+  published_event order;
+  order.order_id = "ord_1";
+  CHECK_FALSE(matches("subscriptions", order));
+  CHECK_FALSE(matches("subscription:ord_1", order));
+  CHECK(valid_topic("subscriptions"));
+  CHECK(valid_topic("subscription:sub_0a1b"));
+  CHECK_FALSE(valid_topic("subscription:"));
+  CHECK_FALSE(valid_topic("order:sub_0a1b")); // its topic is its own
+}
