@@ -27,6 +27,7 @@
 namespace kassa {
 
 class database_health;
+class node_clock;
 class shard_ownership;
 
 class logger;
@@ -108,6 +109,10 @@ struct order_saga_deps {
   /// customer id starts with "crash" throws as soon as it has loaded —
   /// so its supervisor drops it past its restart budget.
   std::shared_ptr<std::atomic<bool>> crash_switch;
+  /// The node's clock: the waits above (3-D Secure, an authorization's
+  /// capture) end when it says so — a test clock moved on ends them early
+  /// (clock.test_mode). Null: the machine's.
+  std::shared_ptr<const node_clock> clock;
 };
 
 /// One order saga. On start it loads its request and journal (through the

@@ -64,6 +64,10 @@ struct order_saga_state {
   std::optional<std::tuple<int, saga_step, uint32_t>> waited;
   /// Commands that arrived while a journal write was in flight.
   std::deque<caf::message> deferred;
+  /// When the 3-D Secure (or pending) wait and the authorization's wait
+  /// for its capture end, on the node's clock.
+  std::chrono::system_clock::time_point three_ds_due;
+  std::chrono::system_clock::time_point capture_due;
 };
 
 /// The saga's protocol and what only it sends itself: timers, its parking
@@ -94,6 +98,14 @@ std::string capture_timer_id(const order_saga_state& st);
 /// An authorization nobody captures is voided after
 /// `orders.authorization_ttl_ms` (a full period again after a restart).
 void arm_capture_timeout(saga_actor* self);
+
+/// Arms the timer `id` of a wait that ends at `due` on the node's clock,
+/// `left` from now: a movable (test) clock is looked at every second, so a
+/// wait it moved past ends then. True when `due` has passed.
+bool wait_until(saga_actor* self, std::chrono::system_clock::time_point due,
+                const std::string& id);
+/// The node's clock's now (the machine's without one).
+std::chrono::system_clock::time_point node_now(const order_saga_state& st);
 
 /// The capture deadline `timer` passed: voids the order if it still waits.
 void on_capture_timeout(saga_actor* self, const std::string& timer);

@@ -6,6 +6,7 @@
 
 #include "actors/order_saga_actor.hpp"
 #include "actors/type_ids.hpp"
+#include "runtime/clock.hpp"
 #include "runtime/log.hpp"
 #include "runtime/scheduler.hpp"
 #include "runtime/worker_send.hpp"
@@ -54,10 +55,28 @@ std::string three_ds_timer_id(const order_saga_state& st) {
          + std::to_string(st.logic.step(saga_step::charge_payment).attempts);
 }
 
+std::chrono::system_clock::time_point node_now(const order_saga_state& st) {
+  return st.deps.clock ? st.deps.clock->now()
+                       : std::chrono::system_clock::now();
+}
+
+bool wait_until(saga_actor* self, std::chrono::system_clock::time_point due,
+                const std::string& id) {
+  auto& st = self->state;
+  auto left = due - node_now(st);
+  if (left <= std::chrono::system_clock::duration::zero())
+    return true;
+  auto delay = std::chrono::duration_cast<caf::timespan>(left);
+  if (st.deps.clock && st.deps.clock->movable())
+    delay = std::min<caf::timespan>(delay, std::chrono::seconds(1));
+  self->delayed_send(self, delay, atom::timeout::value, id);
+  return false;
+}
+
 void arm_three_ds_timeout(saga_actor* self) {
   auto& st = self->state;
-  self->delayed_send(self, st.deps.three_ds_timeout, atom::timeout::value,
-                     three_ds_timer_id(st));
+  st.three_ds_due = node_now(st) + st.deps.three_ds_timeout;
+  wait_until(self, st.three_ds_due, three_ds_timer_id(st));
 }
 
 void on_waiting_timeout(saga_actor* self, const std::string& timer) {
@@ -65,6 +84,8 @@ void on_waiting_timeout(saga_actor* self, const std::string& timer) {
   if (st.logic.status() != saga_status::waiting
       || timer != three_ds_timer_id(st))
     return; // confirmed, settled or cancelled meanwhile
+  if (!wait_until(self, st.three_ds_due, timer))
+    return; // not yet (a test clock is looked at again)
   saga_event ev;
   ev.type = saga_event_type::step_failed;
   ev.step = saga_step::charge_payment;

@@ -250,6 +250,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   saga_deps.database = database;
   saga_deps.resume_per_s = static_cast<uint32_t>(config.orders.resume_per_s);
   saga_deps.ownership = ownership;
+  saga_deps.clock = clock;
   if (config.debug_fault_switches)
     saga_deps.crash_switch = std::make_shared<std::atomic<bool>>(false);
   // The real providers' connections are among the sagas' targets too.

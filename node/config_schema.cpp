@@ -361,7 +361,8 @@ const std::vector<config_key>& config_schema() {
      {},
      {},
      "Test only: the node's clock (billing periods, dunning, when durable "
-     "jobs are due) can be moved forward with POST /v1/test_clock/advance, "
+     "jobs are due, how long orders wait for 3-D Secure or a capture) can "
+     "be moved forward with POST /v1/test_clock/advance, "
      "so a year of renewals runs in seconds. Off: that route answers 404. "
      "Never in production."},
     {"debug.fault_switches",

@@ -250,6 +250,34 @@ TEST_CASE("a void compensates an authorized order, and an authorization "
   CHECK(s.get("/v1/products/vase")["stock"] == 5);
 }
 
+TEST_CASE("the waits of orders end on the test clock: an authorization "
+          "nobody captures and a 3-D Secure nobody completes",
+          "[orders][capture][clock]") {
+  shop s{{"KASSA_CLOCK_TEST_MODE=1"}};
+  s.add_product("vase", 5);
+  auto id = place(s, manual_order("vase"));
+  awaiting(s, id);
+  auto three_ds = place(s, shop::order("vase", "tok_3ds"));
+  auto w = s.wait_for(three_ds, [](const json& o) {
+    return o["status"] == "waiting";
+  });
+  REQUIRE(w["status"] == "waiting");
+  // The clock not moved: both wait (a test clock is looked at each second).
+  std::this_thread::sleep_for(1500ms);
+  CHECK(s.get("/v1/orders/" + id)["status"] == "awaiting_capture");
+  CHECK(s.get("/v1/orders/" + three_ds)["status"] == "waiting");
+  // Eight days on (an authorization lasts seven, a 3-D Secure wait 15
+  // minutes): both are over.
+  REQUIRE(s.post("/v1/test_clock/advance", {{"seconds", 8 * 86400}}).status
+          == 200);
+  auto o = finished(s, id);
+  CHECK(o["status"] == "cancelled");
+  CHECK(o["payment"]["status"] == "voided");
+  CHECK(amounts(s, "sandbox-payment", id, "void").size() == 1);
+  auto t = finished(s, three_ds);
+  CHECK(t["status"] == "cancelled");
+}
+
 TEST_CASE("kill -9 between authorize and capture and again during the "
           "capture: captured once after each restart",
           "[orders][capture][chaos]") {
