@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/notification.hpp"
 #include "adapters/http/replies.hpp"
 #include "adapters/postgres/idempotency.hpp"
 #include "adapters/postgres/plan_queries.hpp"
@@ -52,6 +53,11 @@ std::optional<api_response> read_request(const route_context& ctx,
     return invalid_field("customer", "a customer id of 1-128 characters, or "
                                      "{\"id\",\"email\"}");
   }
+  // The customer's events go to `customer:<id>`: a name a topic can have.
+  if (!valid_topic("customer:" + out.customer))
+    return invalid_field(body["customer"].is_object() ? "customer.id"
+                                                      : "customer",
+                         "no spaces or quotes");
   if (auto problem = read_string(body, "plan", 64, out.plan))
     return problem;
   if (body.contains("plan_version"))

@@ -417,6 +417,12 @@ TEST_CASE("subscriptions: bad requests name the field and unknown ids answer "
     {{"customer", "c1"}, {"plan", "nope"}, {"payment", {{"token", "tok_ok"}}}});
   CHECK(bad.status == 404);
   CHECK(json::parse(bad.body)["error"]["code"] == "plan_not_found");
+  auto spaced
+    = s.post("/v1/subscriptions", {{"customer", "c 1"},
+                                   {"plan", "monthly"},
+                                   {"payment", {{"token", "tok_ok"}}}});
+  CHECK(spaced.status == 422);
+  CHECK(json::parse(spaced.body)["error"]["field"] == "customer");
   auto no_token
     = s.post("/v1/subscriptions", {{"customer", "c1"}, {"plan", "monthly"}});
   CHECK(no_token.status == 422);
