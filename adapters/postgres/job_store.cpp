@@ -56,11 +56,14 @@ struct pending_schedule {
 /// flush runs go, all of them, into the next one — one statement for many
 /// jobs (a wave of renewals schedules and finishes thousands a second;
 /// one statement and one commit each made PostgreSQL the bottleneck).
+/// One flush at a time, in order: a job's outcome is written before a
+/// schedule that came after it (a parked saga's revival of its job, which
+/// takes only a finished row, must not overtake the finish).
 struct pending_writes {
   std::mutex mutex;
   std::vector<pending_schedule> schedules;
   std::vector<std::pair<int64_t, job_outcome>> outcomes;
-  bool flush_queued = false;
+  bool flushing = false;
 };
 
 /// Inserts `batch` in one statement; a job whose key exists is left
@@ -203,31 +206,46 @@ public:
   }
 
 private:
-  /// With the mutex held: one flush on the pool for what is pending now
-  /// and whatever joins it before it runs.
+  /// With the mutex held: unless a flush runs, one on the pool, which
+  /// writes what is pending and then what joined meanwhile, until nothing
+  /// is left.
   void queue_flush() {
-    if (pending_->flush_queued)
+    if (pending_->flushing)
       return;
-    pending_->flush_queued = true;
+    pending_->flushing = true;
     auto clock = clock_;
     submit_db_work(pool_, [p = pending_, clock](pg::connection& conn) {
-      std::vector<pending_schedule> schedules;
-      std::vector<std::pair<int64_t, job_outcome>> outcomes;
-      {
-        std::lock_guard<std::mutex> guard{p->mutex};
-        schedules.swap(p->schedules);
-        outcomes.swap(p->outcomes);
-        p->flush_queued = false; // what comes now queues the next flush
+      for (;;) {
+        std::vector<pending_schedule> schedules;
+        std::vector<std::pair<int64_t, job_outcome>> outcomes;
+        {
+          std::lock_guard<std::mutex> guard{p->mutex};
+          schedules.swap(p->schedules);
+          outcomes.swap(p->outcomes);
+          if (schedules.empty() && outcomes.empty()) {
+            p->flushing = false;
+            return;
+          }
+        }
+        std::string error = conn.ok() ? std::string{} : "database unavailable";
+        try {
+          // Outcomes lost with the connection are harmless: the leases
+          // expire and the jobs run again (their handlers are idempotent).
+          if (error.empty() && !outcomes.empty())
+            record_outcomes(conn, outcomes, clock->now_ms());
+          if (error.empty() && !schedules.empty())
+            error = insert_batch(conn, schedules);
+        } catch (...) {
+          // The pool's boundary reports it; the next write flushes again.
+          for (auto& s : schedules)
+            s.done("internal error");
+          std::lock_guard<std::mutex> guard{p->mutex};
+          p->flushing = false;
+          throw;
+        }
+        for (auto& s : schedules)
+          s.done(error);
       }
-      std::string error = conn.ok() ? std::string{} : "database unavailable";
-      // Outcomes lost with the connection are harmless: the leases expire
-      // and the jobs run again (their handlers are idempotent).
-      if (error.empty() && !outcomes.empty())
-        record_outcomes(conn, outcomes, clock->now_ms());
-      if (error.empty() && !schedules.empty())
-        error = insert_batch(conn, schedules);
-      for (auto& s : schedules)
-        s.done(error);
     });
   }
 
