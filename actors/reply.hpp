@@ -43,6 +43,8 @@ enum class failure_code : uint8_t {
   plan_changed, ///< another version of the plan was made meanwhile
   subscription_not_found,
   subscription_state, ///< a command the subscription's status forbids
+  job_not_found,
+  job_state, ///< a retry or cancel the job's status forbids (it is running)
 };
 
 /// The stable name of `code` ("stock_conflict").

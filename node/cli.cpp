@@ -9,6 +9,12 @@ std::string usage_text() {
          "                [--node-id ID] [--cluster-port N] [--seeds "
          "host:port,...]\n"
          "  kassa migrate [--config FILE] [--database-url URL]\n"
+         "  kassa keys create --name NAME --role "
+         "admin|operator|service|read_only\n"
+         "  kassa keys list\n"
+         "  kassa keys revoke --id KEY_ID\n"
+         "               (each also takes [--config FILE] [--database-url "
+         "URL])\n"
          "  kassa version\n"
          "Every configuration key also has an environment twin: KASSA_ + the\n"
          "key upper-cased with dots as underscores (see config/README.md).\n";
@@ -29,11 +35,22 @@ command_line parse_command_line(const std::vector<std::string>& args,
   if (result.command == "--help" || result.command == "-h")
     result.command = "help";
   if (result.command != "serve" && result.command != "migrate"
-      && result.command != "version" && result.command != "help") {
+      && result.command != "keys" && result.command != "version"
+      && result.command != "help") {
     result.error = "unknown command: " + result.command;
     return result;
   }
-  for (size_t i = 2; i < args.size(); ++i) {
+  size_t first_flag = 2;
+  if (result.command == "keys") {
+    if (args.size() < 3
+        || (args[2] != "create" && args[2] != "list" && args[2] != "revoke")) {
+      result.error = "keys: say create, list or revoke";
+      return result;
+    }
+    result.subcommand = args[2];
+    first_flag = 3;
+  }
+  for (size_t i = first_flag; i < args.size(); ++i) {
     auto arg = args[i];
     if (arg.rfind("--", 0) != 0) {
       result.error = "unexpected argument: " + arg;
@@ -52,6 +69,9 @@ command_line parse_command_line(const std::vector<std::string>& args,
     }
     if (arg == "--config")
       result.sources.file = value;
+    else if (result.command == "keys"
+             && (arg == "--name" || arg == "--role" || arg == "--id"))
+      result.options.emplace_back(arg.substr(2), value);
     else
       result.sources.flags.emplace_back(arg, value);
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "node/config.hpp"
@@ -9,7 +10,10 @@ namespace kassa {
 
 /// A parsed command line: `kassa <command> [--flag value | --flag=value]...`.
 struct command_line {
-  std::string command; ///< serve | migrate | version | help
+  std::string command; ///< serve | migrate | keys | version | help
+  /// `keys`: create | list | revoke, and its --name / --role / --id.
+  std::string subcommand;
+  std::vector<std::pair<std::string, std::string>> options;
   config_sources sources;
   std::string error; ///< Non-empty: a usage error to print (exit 2).
 };

@@ -198,6 +198,7 @@ node_config to_node_config(const config_values& v) {
   c.http.linger_ms = v.get_int("http.linger_ms");
   c.http.rate_limit_per_s = v.get_int("http.rate_limit_per_s");
   c.http.rate_limit_burst = v.get_int("http.rate_limit_burst");
+  c.http.key_refresh_ms = v.get_int("http.key_refresh_ms");
   c.database.url = v.get_string("database.url");
   c.database.pool_size = static_cast<int>(v.get_int("database.pool_size"));
   c.database.connect_timeout_s

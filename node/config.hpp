@@ -69,6 +69,7 @@ struct node_config {
     int64_t linger_ms = 5000;
     int64_t rate_limit_per_s = 0;
     int64_t rate_limit_burst = 100;
+    int64_t key_refresh_ms = 2000;
   } http;
   struct {
     std::string url;

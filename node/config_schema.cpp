@@ -73,6 +73,9 @@ const std::vector<config_key>& config_schema() {
             "over it the answer is 429 with Retry-After. 0 = no limit."),
     int_key("http.rate_limit_burst", "100", 1, 1000000,
             "Requests an API key may send at once above its rate."),
+    int_key("http.key_refresh_ms", "2000", 100, 600000,
+            "How often the node reads the stored API keys again (a key "
+            "created or revoked elsewhere counts here within it)."),
     str_key("database.url", "", "",
             "PostgreSQL connection string (libpq URI or key=value). Required "
             "by `serve` and `migrate`.",

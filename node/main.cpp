@@ -6,6 +6,7 @@
 
 #include "node/cli.hpp"
 #include "node/config.hpp"
+#include "node/key_command.hpp"
 #include "node/serve.hpp"
 #include "runtime/log.hpp"
 
@@ -41,6 +42,8 @@ int main(int argc, char** argv) {
   try {
     if (cmd.command == "migrate")
       return kassa::migrate(config, log);
+    if (cmd.command == "keys")
+      return kassa::keys_command(config, cmd, std::cout, std::cerr);
     return kassa::serve(config, log);
   } catch (std::exception& e) {
     std::cerr << "kassa: fatal: " << e.what() << '\n';

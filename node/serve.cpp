@@ -27,6 +27,7 @@
 #include "node/config.hpp"
 #include "node/exit_guard.hpp"
 #include "node/hub_client.hpp"
+#include "node/key_wiring.hpp"
 #include "node/provider_wiring.hpp"
 #include "node/routes/routes.hpp"
 #include "node/system.hpp"
@@ -53,7 +54,8 @@ std::string default_node_id() {
 /// With clock.test_mode, `clock_offset_ms` gets how far tests have moved
 /// the clock so far (it outlives a restart, as the jobs due by it do).
 std::string prepare_database(const node_config& config, const logger& log,
-                             int64_t* clock_offset_ms = nullptr) {
+                             int64_t* clock_offset_ms = nullptr,
+                             key_registry* keys = nullptr) {
   if (config.database.url.empty())
     return "database.url: required (set KASSA_DATABASE_URL or "
            "--database-url)";
@@ -69,6 +71,9 @@ std::string prepare_database(const node_config& config, const logger& log,
     log.info("migrate", "applied migration", {{"migration", name}});
   log.info("migrate", "schema up to date",
            {{"version", std::to_string(report.schema_version)}});
+  if (keys)
+    if (auto failure = load_stored_keys(conn, *keys); !failure.empty())
+      return "cannot read the API keys: " + failure;
   if (clock_offset_ms) {
     pg::result res;
     if (auto err = conn.exec("SELECT offset_ms FROM test_clock", {}, res))
@@ -103,8 +108,10 @@ int serve(const node_config& config, const logger& log) {
     millis{config.shutdown_grace_ms + config.shutdown_exit_timeout_ms}};
   auto node_id = config.node_id.empty() ? default_node_id() : config.node_id;
   int64_t clock_offset_ms = 0;
+  auto keys = std::make_shared<key_registry>(config.http.api_keys);
   if (auto failure = prepare_database(
-        config, log, config.clock.test_mode ? &clock_offset_ms : nullptr);
+        config, log, config.clock.test_mode ? &clock_offset_ms : nullptr,
+        keys.get());
       !failure.empty()) {
     std::cerr << "kassa serve: " << failure << '\n';
     log.error("node", failure);
@@ -241,7 +248,10 @@ int serve(const node_config& config, const logger& log) {
                        tree.links,
                        bytes_from_hex(config.adyen.hmac_key).value_or(""),
                        tree.clock,
-                       tree.subscriptions};
+                       tree.subscriptions,
+                       keys};
+  start_key_refresher(sys, root, key_reloader(tree.db, keys),
+                      millis{config.http.key_refresh_ms});
   // The cluster link: the one actor a peer can reach, on cluster.port.
   auto cluster_node = tree.cluster_node;
   bool failed_start = false;
@@ -298,12 +308,12 @@ int serve(const node_config& config, const logger& log) {
     };
   }
   ws_authenticator ws_auth
-    = [keys = config.http.api_keys, secret = config.ws.customer_token_secret](
+    = [keys, secret = config.ws.customer_token_secret](
         const api_request& req) -> std::optional<ws_principal> {
     auto token = presented_token(req);
     if (token.empty())
       return std::nullopt;
-    if (api_key_matches(keys, token))
+    if (keys->authenticate(token))
       return ws_principal{true, {}};
     if (auto customer
         = verify_customer_token(secret, token, std::time(nullptr)))
@@ -318,12 +328,16 @@ int serve(const node_config& config, const logger& log) {
   server.add_upgrade("/v1/ws", make_ws_endpoint(ws, make_hub_client(tree.hub),
                                                 ws_auth, log, metrics));
   api_pipeline pipeline{
-    make_routes(routes), config.http.api_keys, fault_reporter{&log, &metrics},
+    make_routes(routes),
+    keys,
+    fault_reporter{&log, &metrics},
     key_rate_limit{static_cast<double>(config.http.rate_limit_per_s),
                    static_cast<double>(config.http.rate_limit_burst)},
-    tree.database};
-  if (config.http.api_keys.empty())
-    log.warn("http", "no API keys configured: every /v1/ request gets 401");
+    tree.database,
+    make_audit_sink(tree.db, log)};
+  if (keys->empty())
+    log.warn("http", "no API keys configured or stored: every /v1/ request "
+                     "gets 401 (create one with `kassa keys create`)");
   log.info("node", "listening",
            {{"node_id", node_id},
             {"url", "http://" + config.http.bind + ":"

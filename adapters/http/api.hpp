@@ -11,6 +11,8 @@
 
 namespace kassa {
 
+struct principal;
+
 /// One HTTP request as the core sees it: no Beast types, cheap to move into a
 /// message. Header names are lower case.
 struct api_request {
@@ -24,6 +26,8 @@ struct api_request {
   /// The body parsed once by the pipeline (routes with `json_body`): set
   /// before the handler runs, null otherwise.
   std::shared_ptr<nlohmann::json> json;
+  /// Who sent it (set by the pipeline on authenticated routes).
+  std::shared_ptr<const principal> who;
 
   /// The parsed body; only on routes with `json_body`.
   nlohmann::json& body_json() const {

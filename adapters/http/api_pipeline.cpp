@@ -16,16 +16,6 @@ namespace kassa {
 
 namespace {
 
-/// Compares without an early exit so timing does not leak the key.
-bool equal_constant_time(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 bool is_json_content_type(std::string_view value) {
   auto semi = value.find(';');
   auto type = value.substr(0, semi);
@@ -43,14 +33,34 @@ bool needs_key(std::string_view path) {
   return path.rfind("/v1/", 0) == 0 && path.rfind("/v1/webhooks/", 0) != 0;
 }
 
+/// Forwards the answer and records the audited request with its status.
+class auditing_responder final : public responder {
+public:
+  auditing_responder(audit_entry entry, audit_sink sink, responder_ptr next)
+    : entry_(std::move(entry)), sink_(std::move(sink)), next_(std::move(next)) {
+  }
+
+  void respond(api_response response) override {
+    entry_.status = response.status;
+    sink_(std::move(entry_));
+    next_->respond(std::move(response));
+  }
+
+private:
+  audit_entry entry_;
+  audit_sink sink_;
+  responder_ptr next_;
+};
+
 } // namespace
 
-bool api_key_matches(const std::vector<std::string>& keys,
-                     std::string_view key) {
-  bool ok = false;
-  for (auto& k : keys)
-    ok |= equal_constant_time(key, k);
-  return ok;
+responder_ptr api_pipeline::audited(const std::string& action,
+                                    const api_request& req,
+                                    const responder_ptr& out) const {
+  constexpr size_t max_body = 4096;
+  audit_entry e{*req.who, action,         req.method,
+                req.path, req.request_id, req.body.substr(0, max_body)};
+  return std::make_shared<auditing_responder>(std::move(e), audit_, out);
 }
 
 std::string presented_token(const api_request& req) {
@@ -70,11 +80,13 @@ struct api_pipeline::rate_limiter {
   std::unordered_map<std::string, token_bucket> buckets;
 };
 
-api_pipeline::api_pipeline(router routes, std::vector<std::string> api_keys,
+api_pipeline::api_pipeline(router routes,
+                           std::shared_ptr<const key_registry> keys,
                            fault_reporter faults, key_rate_limit limit,
-                           std::shared_ptr<const database_health> database)
-  : routes_(std::move(routes)), api_keys_(std::move(api_keys)), faults_(faults),
-    database_(std::move(database)) {
+                           std::shared_ptr<const database_health> database,
+                           audit_sink audit)
+  : routes_(std::move(routes)), keys_(std::move(keys)), faults_(faults),
+    database_(std::move(database)), audit_(std::move(audit)) {
   if (limit.per_s > 0)
     limiter_ = std::make_unique<rate_limiter>(limit);
 }
@@ -101,18 +113,22 @@ int64_t api_pipeline::rate_limited(std::string_view key) const {
                                 static_cast<double>(wait.count()) / 1000)));
 }
 
-bool api_pipeline::authorized(const api_request& req) const {
+std::shared_ptr<const principal>
+api_pipeline::authenticate(const api_request& req) const {
   auto value = req.header("authorization");
   constexpr std::string_view scheme = "Bearer ";
-  if (value.size() <= scheme.size() || value.substr(0, scheme.size()) != scheme)
-    return false;
-  return api_key_matches(api_keys_, value.substr(scheme.size()));
+  if (!keys_ || value.size() <= scheme.size()
+      || value.substr(0, scheme.size()) != scheme)
+    return nullptr;
+  if (auto who = keys_->authenticate(value.substr(scheme.size())))
+    return std::make_shared<const principal>(std::move(*who));
+  return nullptr;
 }
 
 std::string api_pipeline::dispatch(api_request req,
                                    const responder_ptr& out) const {
   // Authenticate before routing so unknown /v1/ paths reveal nothing.
-  if (needs_key(req.path) && !authorized(req)) {
+  if (needs_key(req.path) && !(req.who = authenticate(req))) {
     auto resp = error_response(401, "unauthorized",
                                "missing or unknown API key: send "
                                "'Authorization: Bearer <key>'");
@@ -149,6 +165,18 @@ std::string api_pipeline::dispatch(api_request req,
     return "unmatched";
   }
   auto& r = *m.found;
+  if (req.who) {
+    auto needed = r.options.role.value_or(
+      r.method == "GET" ? key_role::read_only : key_role::service);
+    if (req.who->role < needed) {
+      out->respond(error_response(
+        403, "forbidden",
+        "this key's role (" + std::string{to_string(req.who->role)}
+          + ") may not call " + r.method + " " + r.pattern + ": it needs "
+          + std::string{to_string(needed)}));
+      return r.name;
+    }
+  }
   if (r.options.json_body) {
     if (!is_json_content_type(req.header("content-type"))) {
       out->respond(error_response(415, "unsupported_media_type",
@@ -173,13 +201,16 @@ std::string api_pipeline::dispatch(api_request req,
     return r.name;
   }
   req.path_params = std::move(m.params);
+  auto answer = out;
+  if (r.options.audited && audit_ && req.who)
+    answer = audited(r.name, req, out);
   try {
-    r.handler(req, out);
+    r.handler(req, answer);
   } catch (...) {
     // Boundary: a handler bug answers 500 and never takes the node down.
     // What it threw stays in the log; the client gets the request id.
     faults_.report("http_handler", std::current_exception(), req.request_id);
-    out->respond(internal_error(req.request_id));
+    answer->respond(internal_error(req.request_id));
   }
   return r.name;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,10 +10,6 @@
 
 namespace kassa {
 
-/// Whether `key` is one of `keys` (compared in constant time).
-bool api_key_matches(const std::vector<std::string>& keys,
-                     std::string_view key);
-
 /// The token a request presents: `Authorization: Bearer <t>`, else
 /// `?token=<t>` (for browsers' WebSocket, which cannot set headers).
 std::string presented_token(const api_request& req);
@@ -20,6 +17,21 @@ std::string presented_token(const api_request& req);
 class database_health;
 
 /// Requests per API key: a token bucket each; over it → 429.
+/// One audited request (route_options::audited): who, what, how it ended.
+struct audit_entry {
+  principal who;
+  std::string action; ///< the route's name, e.g. "jobs.retry"
+  std::string method;
+  std::string path;
+  std::string request_id;
+  std::string body; ///< the request's body (at most 4 KiB of it)
+  int status = 0;   ///< the answer's HTTP status
+};
+
+/// Where audit entries go (the node writes them to the database); it is
+/// called on the thread that answers and must not block.
+using audit_sink = std::function<void(audit_entry)>;
+
 struct key_rate_limit {
   double per_s = 0; ///< 0: no limit
   double burst = 100;
@@ -35,9 +47,12 @@ public:
   /// `faults` reports what a handler throws (a bug: the client gets 500).
   /// `database`: while it is down, commands (see route_options::
   /// needs_database) answer 503 at once; null: never.
-  api_pipeline(router routes, std::vector<std::string> api_keys,
+  /// `keys`: who may call /v1/ (their roles checked per route); `audit`:
+  /// where operator actions are recorded (null: nowhere).
+  api_pipeline(router routes, std::shared_ptr<const key_registry> keys,
                fault_reporter faults = {}, key_rate_limit limit = {},
-               std::shared_ptr<const database_health> database = {});
+               std::shared_ptr<const database_health> database = {},
+               audit_sink audit = {});
   ~api_pipeline();
   api_pipeline(api_pipeline&&) noexcept;
 
@@ -53,15 +68,19 @@ public:
 private:
   struct rate_limiter;
 
-  bool authorized(const api_request& req) const;
+  std::shared_ptr<const principal> authenticate(const api_request& req) const;
+  /// `out`, recording the request in the audit journal when it answers.
+  responder_ptr audited(const std::string& action, const api_request& req,
+                        const responder_ptr& out) const;
   /// Seconds until the key may send again; 0: it may now.
   int64_t rate_limited(std::string_view key) const;
 
   router routes_;
-  std::vector<std::string> api_keys_;
+  std::shared_ptr<const key_registry> keys_;
   fault_reporter faults_;
   std::unique_ptr<rate_limiter> limiter_; ///< null: no limit
   std::shared_ptr<const database_health> database_;
+  audit_sink audit_;
 };
 
 } // namespace kassa

@@ -1,17 +1,26 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "adapters/http/api.hpp"
+#include "runtime/access.hpp"
 
 namespace kassa {
 
 /// What a route needs from the pipeline before its handler runs.
 struct route_options {
+  // A constructor, not an aggregate: routes say `{true, true}` and leave
+  // the role and audit fields to their defaults without a warning.
+  route_options(bool authenticated_ = true, bool json_body_ = false,
+                bool needs_database_ = true)
+    : authenticated(authenticated_), json_body(json_body_),
+      needs_database(needs_database_) {}
+
   /// Needs `Authorization: Bearer <key>` (every /v1/ route but webhooks).
   bool authenticated = true;
   /// Takes a JSON body: Content-Type must be JSON (415) and the body must
@@ -22,7 +31,31 @@ struct route_options {
   /// `database_unavailable` with Retry-After before its handler runs, so
   /// nothing is half-created.
   bool needs_database = true;
+  /// The least role that may call it; unset: `read_only` for GET, `service`
+  /// otherwise (403 `forbidden` below it).
+  std::optional<key_role> role;
+  /// An operator's action: who called it, when, on what and how it ended
+  /// are written to the audit journal (the pipeline's audit sink).
+  bool audited = false;
 };
+
+/// A command a shop's back end or an operator sends that changes what
+/// money or goods do (cancel, capture, refund, void): audited, `service`.
+inline route_options audited_command(bool json_body = false) {
+  route_options o;
+  o.json_body = json_body;
+  o.audited = true;
+  return o;
+}
+
+/// A route's options for an operator's action (audited, `operator` role).
+inline route_options operator_action(bool json_body = false) {
+  route_options o;
+  o.json_body = json_body;
+  o.role = key_role::operator_;
+  o.audited = true;
+  return o;
+}
 
 /// Handles one matched request. Runs on an HTTP I/O thread: it must not
 /// block; it answers through `out` now or later, from any thread.

@@ -269,42 +269,4 @@ make_pg_job_store(db_pool_handle pool,
                                         std::move(clock));
 }
 
-std::string list_jobs(pg::connection& conn, const std::string& status,
-                      int64_t after, int64_t limit, nlohmann::json& out) {
-  pg::result res;
-  std::optional<std::string> status_param;
-  if (!status.empty())
-    status_param = status;
-  if (auto err = conn.exec(
-        "SELECT id, kind, key, payload::text, status, "
-          + pg::rfc3339_sql("run_at") + ", attempts, last_error, "
-          + pg::rfc3339_sql("created_at") + ", " + pg::rfc3339_sql("updated_at")
-          + " FROM jobs WHERE ($1::text IS NULL OR status = $1) AND id > $2 "
-            "ORDER BY id LIMIT $3",
-        {status_param, std::to_string(after), std::to_string(limit)}, res))
-    return err->message;
-  auto jobs = nlohmann::json::array();
-  int64_t last = 0;
-  for (int r = 0; r < res.rows(); ++r) {
-    last = std::stoll(std::string{res.value(r, 0)});
-    jobs.push_back({
-      {"id", last},
-      {"kind", res.value(r, 1)},
-      {"key", res.value(r, 2)},
-      {"payload", nlohmann::json::parse(res.value(r, 3), nullptr, false)},
-      {"status", res.value(r, 4)},
-      {"run_at", res.value(r, 5)},
-      {"attempts", std::stoi(std::string{res.value(r, 6)})},
-      {"last_error", res.is_null(r, 7) ? nlohmann::json(nullptr)
-                                       : nlohmann::json(res.value(r, 7))},
-      {"created_at", res.value(r, 8)},
-      {"updated_at", res.value(r, 9)},
-    });
-  }
-  out = {{"jobs", std::move(jobs)},
-         {"next_after", res.rows() == limit ? nlohmann::json(last)
-                                            : nlohmann::json(nullptr)}};
-  return {};
-}
-
 } // namespace kassa

@@ -40,10 +40,4 @@ make_pg_job_store(db_pool_handle pool,
                   std::shared_ptr<const shard_ownership> ownership = {},
                   std::shared_ptr<const node_clock> clock = {});
 
-/// GET /v1/jobs: jobs with `status` (empty = any) and id > `after`, oldest
-/// first, at most `limit`, as `{"jobs":[...],"next_after":id|null}`.
-/// Blocking (runs on a pool connection); empty string = ok.
-std::string list_jobs(pg::connection& conn, const std::string& status,
-                      int64_t after, int64_t limit, nlohmann::json& out);
-
 } // namespace kassa

@@ -392,19 +392,13 @@ void add_order_routes(router& r, const route_context& ctx) {
              return pg::read_order_events(conn, id);
            });
          }});
-  r.add({"POST",
-         "/v1/orders/{id}/cancel",
-         "orders.cancel",
-         {},
+  r.add({"POST", "/v1/orders/{id}/cancel", "orders.cancel", audited_command(),
          [ctx](api_request& req, responder_ptr out) {
            saga_command(ctx, std::string{req.param("id")},
                         order_command{atom::cancel::value},
                         reply_via(std::move(out)));
          }});
-  r.add({"POST",
-         "/v1/orders/{id}/capture",
-         "orders.capture",
-         {},
+  r.add({"POST", "/v1/orders/{id}/capture", "orders.capture", audited_command(),
          [ctx](api_request& req, responder_ptr out) {
            order_command command;
            if (auto problem = read_capture(req, command)) {
@@ -414,11 +408,8 @@ void add_order_routes(router& r, const route_context& ctx) {
            saga_command(ctx, std::string{req.param("id")}, std::move(command),
                         reply_via(std::move(out)));
          }});
-  r.add({"POST",
-         "/v1/orders/{id}/refunds",
-         "orders.refund",
-         {true, true},
-         [ctx](api_request& req, responder_ptr out) {
+  r.add({"POST", "/v1/orders/{id}/refunds", "orders.refund",
+         audited_command(true), [ctx](api_request& req, responder_ptr out) {
            order_command command;
            if (auto problem = read_refund(req, command)) {
              out->respond(std::move(*problem));
@@ -427,10 +418,7 @@ void add_order_routes(router& r, const route_context& ctx) {
            saga_command(ctx, std::string{req.param("id")}, std::move(command),
                         reply_via(std::move(out)));
          }});
-  r.add({"POST",
-         "/v1/orders/{id}/void",
-         "orders.void",
-         {},
+  r.add({"POST", "/v1/orders/{id}/void", "orders.void", audited_command(),
          [ctx](api_request& req, responder_ptr out) {
            saga_command(ctx, std::string{req.param("id")},
                         order_command{atom::void_auth::value},

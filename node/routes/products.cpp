@@ -9,6 +9,7 @@
 
 #include "actors/type_ids.hpp"
 #include "adapters/http/replies.hpp"
+#include "adapters/postgres/product_queries.hpp"
 #include "node/routes/request_checks.hpp"
 
 namespace kassa {
@@ -76,6 +77,22 @@ void add_product_routes(router& r, const route_context& ctx) {
            shard_of(ctx, sku).anon_send(atom::create::value, std::move(p),
                                         std::move(idem),
                                         reply_via(std::move(out)));
+         }});
+  r.add({"GET",
+         "/v1/products",
+         "products.list",
+         {},
+         [ctx](api_request& req, responder_ptr out) {
+           auto after = std::string{req.query_param("after")};
+           int64_t limit = 100;
+           if (auto problem
+               = read_query_integer(req, "limit", 1, 1000, limit)) {
+             out->respond(std::move(*problem));
+             return;
+           }
+           db_answer(ctx, std::move(out), [after, limit](pg::connection& c) {
+             return pg::list_products(c, after, limit);
+           });
          }});
   r.add({"GET",
          "/v1/products/{sku}",

@@ -78,11 +78,8 @@ void add_provider_routes(router& r, const route_context& ctx) {
          ctx.providers, std::move(out));
      }});
   r.add(
-    {"POST",
-     "/v1/providers/{name}/chaos",
-     "providers.chaos",
-     {true, true},
-     [ctx](api_request& req, responder_ptr out) {
+    {"POST", "/v1/providers/{name}/chaos", "providers.chaos",
+     operator_action(true), [ctx](api_request& req, responder_ptr out) {
        auto name = std::string{req.param("name")};
        if (auto missing = unknown_provider(name)) {
          out->respond(std::move(*missing));

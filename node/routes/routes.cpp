@@ -4,6 +4,7 @@
 #include "node/routes/disputes.hpp"
 #include "node/routes/events.hpp"
 #include "node/routes/jobs.hpp"
+#include "node/routes/keys.hpp"
 #include "node/routes/orders.hpp"
 #include "node/routes/plans.hpp"
 #include "node/routes/products.hpp"
@@ -34,6 +35,7 @@ router make_routes(const route_context& ctx) {
   add_webhook_routes(r, ctx);
   add_test_clock_routes(r, ctx);
   add_subscription_routes(r, ctx);
+  add_key_routes(r, ctx);
   return r;
 }
 

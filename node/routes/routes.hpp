@@ -24,6 +24,7 @@
 namespace kassa {
 
 class database_health;
+class key_registry;
 class node_clock;
 class shard_ownership;
 
@@ -88,6 +89,9 @@ struct route_context {
   std::shared_ptr<node_clock> clock;
   /// The node's subscriptions (commands go to their actors).
   subscription_directory subscriptions;
+  /// The keys the node accepts: read again after POST/DELETE /v1/keys, on
+  /// the same connection, before the answer (the change counts at once).
+  std::shared_ptr<key_registry> keys;
 };
 
 /// Runs `work` (a store's named statements) on a pool connection and

@@ -255,11 +255,8 @@ void add_subscription_routes(router& r, const route_context& ctx) {
            }});
   }
   r.add(
-    {"POST",
-     "/v1/subscriptions/{id}/cancel",
-     "subscriptions.cancel",
-     {true, false},
-     [ctx](api_request& req, responder_ptr out) {
+    {"POST", "/v1/subscriptions/{id}/cancel", "subscriptions.cancel",
+     audited_command(), [ctx](api_request& req, responder_ptr out) {
        subscription_command cmd;
        cmd.kind = kind::cancel;
        if (!req.body.empty()) {

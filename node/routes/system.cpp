@@ -31,8 +31,9 @@ route_options public_route() {
 /// `handler_throw` throws from this handler (the pipeline's boundary answers
 /// 500), anything else goes to ctx.inject_fault.
 void add_fault_routes(router& r, const route_context& ctx) {
-  r.add({"POST", "/v1/debug/faults", "debug.faults",
-         route_options{true, true, false},
+  route_options admin_only{true, true, false};
+  admin_only.role = key_role::admin;
+  r.add({"POST", "/v1/debug/faults", "debug.faults", admin_only,
          [ctx](api_request& req, responder_ptr out) {
            auto& body = req.body_json();
            std::string fault;

@@ -22,7 +22,9 @@ struct fixture {
   int64_t seen_a = 0;
   metrics_registry metrics;
   api_pipeline pipeline{
-    make_router(), {"secret"}, fault_reporter{nullptr, &metrics}};
+    make_router(),
+    std::make_shared<key_registry>(std::vector<std::string>{"secret"}),
+    fault_reporter{nullptr, &metrics}};
 
   router make_router() {
     router r;
@@ -182,7 +184,11 @@ TEST_CASE("over its rate an API key gets 429 with Retry-After", "[pipeline]") {
            o->respond(json_response(200, "{}"));
          }});
   // 0.001/s: no token comes back while the test runs.
-  api_pipeline p{std::move(r), {"k1", "k2"}, {}, key_rate_limit{0.001, 3}};
+  api_pipeline p{
+    std::move(r),
+    std::make_shared<key_registry>(std::vector<std::string>{"k1", "k2"}),
+    {},
+    key_rate_limit{0.001, 3}};
   auto out = std::make_shared<recorder>();
   auto send = [&](std::string path, std::string key) {
     api_request req;
@@ -225,4 +231,83 @@ TEST_CASE("error responses escape their text", "[pipeline]") {
   CHECK(
     r.body
     == R"({"error":{"code":"invalid","message":"bad \"value\"\n","field":"items[0].sku"}})");
+}
+
+TEST_CASE("each route checks the role of the key that calls it",
+          "[api][access]") {
+  router r;
+  auto ok = [](api_request& req, responder_ptr o) {
+    o->respond(json_response(200, "{\"who\":\"" + req.who->id + "\"}"));
+  };
+  r.add({"GET", "/v1/things", "things.list", {}, ok});
+  r.add({"POST", "/v1/things", "things.create", {true, false}, ok});
+  r.add({"POST", "/v1/jobs/{id}/retry", "jobs.retry", operator_action(), ok});
+  route_options admin;
+  admin.role = key_role::admin;
+  r.add({"POST", "/v1/keys", "keys.create", admin, ok});
+  auto keys = std::make_shared<key_registry>(std::vector<std::string>{"boot"});
+  keys->replace({{"key_ro", "viewer", key_role::read_only, sha256_hex("ro")},
+                 {"key_sv", "shop", key_role::service, sha256_hex("sv")},
+                 {"key_op", "desk", key_role::operator_, sha256_hex("op")}});
+  std::vector<audit_entry> audited;
+  api_pipeline p{std::move(r), keys, {}, {}, {}, [&audited](audit_entry e) {
+                   audited.push_back(std::move(e));
+                 }};
+  auto out = std::make_shared<recorder>();
+  auto send = [&](std::string method, std::string path, std::string key) {
+    api_request req;
+    req.method = std::move(method);
+    req.path = std::move(path);
+    req.request_id = "req-1";
+    req.headers.emplace_back("authorization", "Bearer " + key);
+    out->answers.clear();
+    p.dispatch(std::move(req), out);
+    REQUIRE(out->answers.size() == 1);
+    return out->answers.back();
+  };
+  CHECK(send("GET", "/v1/things", "ro").status == 200);
+  CHECK(send("GET", "/v1/things", "ro").body == R"({"who":"key_ro"})");
+  auto refused = send("POST", "/v1/things", "ro");
+  CHECK(refused.status == 403);
+  auto body = nlohmann::json::parse(refused.body);
+  CHECK(body["error"]["code"] == "forbidden");
+  CHECK(body["error"]["message"].get<std::string>().find("needs service")
+        != std::string::npos);
+  CHECK(send("POST", "/v1/things", "sv").status == 200);
+  CHECK(send("POST", "/v1/jobs/7/retry", "sv").status == 403);
+  CHECK(send("POST", "/v1/jobs/7/retry", "ro").status == 403);
+  CHECK(audited.empty()); // refused before the handler: nothing done
+  CHECK(send("POST", "/v1/jobs/7/retry", "op").status == 200);
+  CHECK(send("POST", "/v1/keys", "op").status == 403);
+  CHECK(send("POST", "/v1/keys", "boot").status == 200);
+  CHECK(send("POST", "/v1/keys", "nope").status == 401);
+  REQUIRE(audited.size() == 1); // keys.create is not audited here
+  CHECK(audited[0].who.id == "key_op");
+  CHECK(audited[0].who.name == "desk");
+  CHECK(audited[0].action == "jobs.retry");
+  CHECK(audited[0].path == "/v1/jobs/7/retry");
+  CHECK(audited[0].request_id == "req-1");
+  CHECK(audited[0].status == 200);
+  // A revoked key (absent from the next read of the table) stops at once.
+  keys->replace({});
+  CHECK(send("GET", "/v1/things", "op").status == 401);
+  CHECK(send("GET", "/v1/things", "boot").status == 200);
+}
+
+TEST_CASE("keys are stored as their SHA-256 and made from random bytes",
+          "[access]") {
+  CHECK(sha256_hex("abc")
+        == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  auto a = generate_api_key();
+  auto b = generate_api_key();
+  CHECK(a.key != b.key);
+  CHECK(a.id != b.id);
+  CHECK(a.key.rfind("kassa_", 0) == 0);
+  CHECK(a.key.size() == 6 + 48);
+  CHECK(a.id.size() == 4 + 12);
+  for (auto name : {"read_only", "service", "operator", "admin"})
+    CHECK(to_string(*key_role_from_string(name)) == name);
+  CHECK_FALSE(key_role_from_string("root"));
+  CHECK(key_role::read_only < key_role::service);
+  CHECK(key_role::operator_ < key_role::admin);
 }
