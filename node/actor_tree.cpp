@@ -25,6 +25,7 @@
 #include "adapters/postgres/order_intake.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/postgres/saga_store.hpp"
+#include "adapters/postgres/stats_store.hpp"
 #include "adapters/postgres/subscription_queries.hpp"
 #include "adapters/providers/sandbox.hpp"
 #include "adapters/providers/sandbox_ledger.hpp"
@@ -378,6 +379,14 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
                                       *subscription_starter);
      }})};
   jobs.handlers.emplace(subscription_job_kind, subscription_jobs);
+  auto stats_store = make_pg_stats_store(db);
+  stats_options stats_opts{millis{config.stats.interval_ms},
+                           config.stats.batch};
+  child_handle<stats_actor> stats{
+    slot_for({"stats", [stats_store, stats_opts](caf::local_actor* parent) {
+                return caf::actor_cast<caf::actor>(
+                  spawn_stats(parent, stats_store, stats_opts));
+              }})};
   auto job_store = make_pg_job_store(db, ownership, clock);
   late.push_back({"scheduler",
                   [job_store, jobs, &log, &metrics](caf::local_actor* parent) {
@@ -416,6 +425,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   out.inventory = inventory;
   out.providers = std::move(provider_controls);
   out.hub = hub;
+  out.stats = stats;
   out.mesh = mesh;
   out.cluster_node = cluster_node;
   out.links = links;

@@ -20,6 +20,7 @@
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_connection.hpp"
 #include "actors/saga_directory.hpp"
+#include "actors/stats.hpp"
 #include "actors/subscription.hpp"
 #include "adapters/cluster/cluster_mesh.hpp"
 #include "adapters/postgres/order_intake.hpp"
@@ -62,6 +63,7 @@ struct actor_tree {
   /// The node's clock (a movable one with clock.test_mode).
   std::shared_ptr<node_clock> clock;
   subscription_directory subscriptions;
+  child_handle<stats_actor> stats;
   /// Set with debug.fault_switches: makes every saga crash while true.
   std::shared_ptr<std::atomic<bool>> crash_switch;
 };

@@ -275,6 +275,8 @@ node_config to_node_config(const config_values& v) {
   c.jobs.poll_interval_ms = v.get_int("jobs.poll_interval_ms");
   c.jobs.batch = v.get_int("jobs.batch");
   c.jobs.max_running = v.get_int("jobs.max_running");
+  c.stats.interval_ms = v.get_int("stats.interval_ms");
+  c.stats.batch = v.get_int("stats.batch");
   c.jobs.lease_ms = v.get_int("jobs.lease_ms");
   c.jobs.max_attempts = v.get_int("jobs.max_attempts");
   c.jobs.retry_initial_ms = v.get_int("jobs.retry_initial_ms");

@@ -183,6 +183,10 @@ struct node_config {
     int64_t retry_initial_ms = 1000;
     int64_t retry_max_ms = 300000;
   } jobs;
+  struct {
+    int64_t interval_ms = 1000;
+    int64_t batch = 5000;
+  } stats;
 };
 
 /// Builds the typed view from validated values.

@@ -313,6 +313,11 @@ const std::vector<config_key>& config_schema() {
     int_key("subscriptions.max_active", "1000", 1, 10000000,
             "Subscription actors working at once (a renewal wave queues for "
             "a slot); idle ones are not in memory."),
+    int_key("stats.interval_ms", "1000", 10, 3600000,
+            "How often the statistics take in what the event log gained "
+            "(GET /v1/stats takes it in before it answers)."),
+    int_key("stats.batch", "5000", 10, 1000000,
+            "Events the statistics take in per transaction."),
     int_key("jobs.poll_interval_ms", "500", 10, 60000,
             "How often the scheduler looks for due durable jobs."),
     int_key("jobs.batch", "64", 1, 10000,

@@ -249,7 +249,8 @@ int serve(const node_config& config, const logger& log) {
                        bytes_from_hex(config.adyen.hmac_key).value_or(""),
                        tree.clock,
                        tree.subscriptions,
-                       keys};
+                       keys,
+                       tree.stats};
   start_key_refresher(sys, root, key_reloader(tree.db, keys),
                       millis{config.http.key_refresh_ms});
   // The cluster link: the one actor a peer can reach, on cluster.port.

@@ -111,21 +111,33 @@ reply read_order(connection& conn, const std::string& id,
   return reply::done(one[0].dump());
 }
 
-reply list_orders(connection& conn, const std::string& status,
-                  const std::string& after, int64_t limit,
+reply list_orders(connection& conn, const order_filter& filter,
                   const saga_retry_policy& policy) {
   result res;
-  // By status: through the (stage, id) index (migration 0013).
-  auto err = status.empty()
-               ? conn.exec("SELECT " + order_columns()
-                             + " FROM sagas WHERE id > $1"
-                               " ORDER BY id LIMIT $2",
-                           {after, std::to_string(limit)}, res)
-               : conn.exec(
-                 "SELECT " + order_columns()
-                   + " FROM sagas WHERE stage = $1 AND status = "
-                     "$2 AND id > $3 ORDER BY id LIMIT $4",
-                 {stage_of(status), status, after, std::to_string(limit)}, res);
+  // By status: through the (stage, id) index (migration 0013); by
+  // customer: through (customer_id, id) (0019). Ids grow with time, so
+  // newest first is by id descending.
+  std::vector<std::optional<std::string>> params;
+  std::string where;
+  auto condition = [&](const std::string& sql, std::string value) {
+    params.emplace_back(std::move(value));
+    where += (where.empty() ? " WHERE " : " AND ") + sql + " $"
+             + std::to_string(params.size());
+  };
+  if (!filter.status.empty()) {
+    condition("stage =", stage_of(filter.status));
+    condition("status =", filter.status);
+  }
+  if (!filter.customer.empty())
+    condition("customer_id =", filter.customer);
+  if (!filter.after.empty() || !filter.newest_first)
+    condition(filter.newest_first ? "id <" : "id >", filter.after);
+  params.emplace_back(std::to_string(filter.limit));
+  auto limit = filter.limit;
+  auto err = conn.exec("SELECT " + order_columns() + " FROM sagas" + where
+                         + " ORDER BY id" + (filter.newest_first ? " DESC" : "")
+                         + " LIMIT $" + std::to_string(params.size()),
+                       params, res);
   if (err)
     return database_failure(err->message);
   json orders = json::array();

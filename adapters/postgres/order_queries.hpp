@@ -23,10 +23,17 @@ bool is_order_status(const std::string& status);
 reply read_order(connection& conn, const std::string& id,
                  const saga_retry_policy& policy);
 
-/// GET /v1/orders: up to `limit` orders after id `after`, optionally of
-/// one `status` (through the (stage, id) index), with the next cursor.
-reply list_orders(connection& conn, const std::string& status,
-                  const std::string& after, int64_t limit,
+/// What GET /v1/orders asks for.
+struct order_filter {
+  std::string status;   ///< empty: any (else through the (stage, id) index)
+  std::string customer; ///< empty: any (else the (customer_id, id) index)
+  std::string after;    ///< the cursor: ids after (or before) this one
+  bool newest_first = false;
+  int64_t limit = 50;
+};
+
+/// GET /v1/orders: up to `limit` orders past the cursor, with the next one.
+reply list_orders(connection& conn, const order_filter& filter,
                   const saga_retry_policy& policy);
 
 /// GET /v1/orders/{id}/events: the order's journal as the API shows it.

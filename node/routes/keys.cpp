@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/http/replies.hpp"
 #include "adapters/postgres/key_queries.hpp"
 #include "node/key_wiring.hpp"
 #include "node/routes/request_checks.hpp"
@@ -69,6 +70,16 @@ void add_key_routes(router& r, const route_context& ctx) {
            change_keys(ctx, std::move(out), [id](pg::connection& c) {
              return pg::revoke_key(c, id);
            });
+         }});
+  r.add({"GET",
+         "/v1/whoami",
+         "keys.whoami",
+         {},
+         [](api_request& req, responder_ptr out) {
+           nlohmann::json who{{"id", req.who->id},
+                              {"name", req.who->name},
+                              {"role", to_string(req.who->role)}};
+           out->respond(json_response(200, who.dump()));
          }});
   route_options audit_reader;
   audit_reader.role = key_role::operator_;

@@ -366,20 +366,33 @@ void add_order_routes(router& r, const route_context& ctx) {
          "orders.list",
          {},
          [ctx](api_request& req, responder_ptr out) {
-           auto status = req.query_param("status");
-           auto after = req.query_param("after");
-           int64_t limit = 50;
-           if (auto problem = read_query_integer(req, "limit", 1, 500, limit)) {
+           pg::order_filter filter;
+           filter.status = req.query_param("status");
+           filter.customer = req.query_param("customer");
+           filter.after = req.query_param("after");
+           auto order = req.query_param("order");
+           if (auto problem
+               = read_query_integer(req, "limit", 1, 500, filter.limit)) {
              out->respond(std::move(*problem));
              return;
            }
-           if (!status.empty() && !pg::is_order_status(status)) {
-             out->respond(invalid_field("status", "unknown status " + status));
+           if (!filter.status.empty() && !pg::is_order_status(filter.status)) {
+             out->respond(
+               invalid_field("status", "unknown status " + filter.status));
              return;
            }
+           if (!order.empty() && order != "asc" && order != "desc") {
+             out->respond(invalid_field("order", "must be asc or desc"));
+             return;
+           }
+           if (filter.customer.size() > 200) {
+             out->respond(invalid_field("customer", "at most 200 characters"));
+             return;
+           }
+           filter.newest_first = order == "desc";
            auto policy = ctx.saga_policy;
            db_answer(ctx, std::move(out), [=](pg::connection& conn) {
-             return pg::list_orders(conn, status, after, limit, policy);
+             return pg::list_orders(conn, filter, policy);
            });
          }});
   r.add({"GET",

@@ -9,9 +9,11 @@
 #include "node/routes/plans.hpp"
 #include "node/routes/products.hpp"
 #include "node/routes/providers.hpp"
+#include "node/routes/stats.hpp"
 #include "node/routes/subscriptions.hpp"
 #include "node/routes/system.hpp"
 #include "node/routes/test_clock.hpp"
+#include "node/routes/web.hpp"
 #include "node/routes/webhooks.hpp"
 
 namespace kassa {
@@ -36,6 +38,8 @@ router make_routes(const route_context& ctx) {
   add_test_clock_routes(r, ctx);
   add_subscription_routes(r, ctx);
   add_key_routes(r, ctx);
+  add_stats_routes(r, ctx);
+  add_web_routes(r);
   return r;
 }
 

@@ -13,6 +13,7 @@
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_connection.hpp"
 #include "actors/saga_directory.hpp"
+#include "actors/stats.hpp"
 #include "actors/subscription.hpp"
 #include "adapters/cluster/cluster_mesh.hpp"
 #include "adapters/http/router.hpp"
@@ -92,6 +93,8 @@ struct route_context {
   /// The keys the node accepts: read again after POST/DELETE /v1/keys, on
   /// the same connection, before the answer (the change counts at once).
   std::shared_ptr<key_registry> keys;
+  /// The statistics (GET /v1/stats).
+  child_handle<stats_actor> stats;
 };
 
 /// Runs `work` (a store's named statements) on a pool connection and

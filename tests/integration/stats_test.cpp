@@ -1,0 +1,98 @@
+// Statistics folded from the event log (issue 23): after a known mix of
+// orders, GET /v1/stats answers the exact counts and sums.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "support/shop.hpp"
+
+using namespace kassa::test;
+using json = nlohmann::json;
+
+namespace {
+
+std::string place(shop& s, const std::string& token, int quantity) {
+  auto r = s.post("/v1/orders", shop::order("lamp", token, quantity));
+  INFO(r.body);
+  REQUIRE(r.status == 202);
+  return json::parse(r.body)["id"];
+}
+
+json provider(const json& stats, const std::string& step) {
+  for (auto& p : stats["providers"])
+    if (p["step"] == step)
+      return p;
+  return nullptr;
+}
+
+} // namespace
+
+TEST_CASE("after a known mix of orders the statistics have the exact counts "
+          "and sums",
+          "[stats]") {
+  shop s;
+  s.add_product("lamp", 100); // 1000 HUF each
+  std::vector<std::string> ok;
+  for (int i = 0; i < 3; ++i)
+    ok.push_back(place(s, "tok_ok", 2));
+  for (int i = 0; i < 2; ++i)
+    place(s, "tok_decline", 1);
+  REQUIRE(s.settle());
+  header_list key{{"Idempotency-Key", "stats-refund"}};
+  REQUIRE(
+    s.post("/v1/orders/" + ok[0] + "/refunds", {{"amount_minor", 500}}, key)
+      .status
+    == 202);
+  auto refunded = s.wait_for(
+    ok[0],
+    [](const json& o) {
+      return o["refunded_minor"] == 500;
+    },
+    20s);
+  REQUIRE(refunded["refunded_minor"] == 500);
+  // As of the request: no wait for a timer.
+  auto stats = s.get("/v1/stats");
+  INFO(stats.dump(2));
+  CHECK(stats["granularity"] == "day");
+  CHECK(
+    stats["orders"]
+    == json{{"created", 5}, {"completed", 3}, {"cancelled", 2}, {"failed", 0}});
+  REQUIRE(stats["revenue"].size() == 1);
+  auto& huf = stats["revenue"][0];
+  CHECK(huf["currency"] == "HUF");
+  CHECK(huf["orders_minor"] == 6000);
+  CHECK(huf["refunds"] == 1);
+  CHECK(huf["refunded_minor"] == 500);
+  CHECK(huf["net_minor"] == 5500);
+  auto charge = provider(stats, "charge_payment");
+  REQUIRE(charge.is_object());
+  CHECK(charge["succeeded"] == 3);
+  CHECK(charge["failed"] == 2);
+  CHECK(charge["success_rate"] == 0.6);
+  CHECK(charge["latency_ms"]["count"] == 5);
+  CHECK(charge["latency_ms"]["p50"].get<int64_t>() >= 1);
+  auto shipment = provider(stats, "create_shipment");
+  REQUIRE(shipment.is_object());
+  CHECK(shipment["succeeded"] == 3);
+  CHECK(stats["saga_latency_ms"]["count"] == 3);
+  CHECK(stats["saga_latency_ms"]["p99"].get<int64_t>() >= 1);
+  REQUIRE(stats["series"].size() == 1);
+  CHECK(stats["series"][0]["orders"]["created"] == 5);
+  CHECK(stats["series"][0]["revenue"]["HUF"] == 6000);
+  CHECK(stats["as_of_seq"].get<int64_t>()
+        == std::stoll(s.db.scalar("SELECT last_seq FROM event_counter")));
+  // Asked again, nothing counts twice.
+  CHECK(s.get("/v1/stats")["orders"] == stats["orders"]);
+  // By hour; a range before the orders is empty.
+  CHECK(s.get("/v1/stats?granularity=hour")["orders"]["created"] == 5);
+  auto before = s.get("/v1/stats?from=2020-01-01&to=2020-02-01");
+  CHECK(before["orders"]["created"] == 0);
+  CHECK(before["series"].empty());
+  // Bad input names its field.
+  auto bad = http_get(s.port, "/v1/stats?granularity=week", with_key());
+  CHECK(bad.status == 422);
+  CHECK(json::parse(bad.body)["error"]["field"] == "granularity");
+  bad = http_get(s.port, "/v1/stats?from=yesterday", with_key());
+  CHECK(bad.status == 422);
+  CHECK(json::parse(bad.body)["error"]["field"] == "from");
+}
