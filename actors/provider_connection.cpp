@@ -36,6 +36,11 @@ namespace {
 
 using time_point = std::chrono::steady_clock::time_point;
 
+int64_t millis_between(time_point from, time_point to) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(to - from)
+    .count();
+}
+
 /// A caller's call and where it is in its retries. The breaker judges the
 /// logical call — its outcome after the connection's own retries — so it
 /// holds one permit across its attempts.
@@ -299,6 +304,9 @@ void on_answer(connection_actor* self, pending_call pc, provider_result r) {
       st.breaker.on_success(*pc.permit, t, took);
     if (st.ok_metric)
       st.ok_metric->inc();
+    if (st.options.calls)
+      st.options.calls->record(st.options.name, true,
+                               millis_between(pc.first, t));
     note_state(self);
     answer(self, pc, std::move(r));
     return;
@@ -312,6 +320,9 @@ void on_answer(connection_actor* self, pending_call pc, provider_result r) {
     pc.permit.reset();
     if (st.failed_metric)
       st.failed_metric->inc();
+    if (st.options.calls)
+      st.options.calls->record(st.options.name, false,
+                               millis_between(pc.first, t));
     note_state(self);
   };
   // A probe's failure (a timeout included) is the answer half-open waits

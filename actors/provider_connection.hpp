@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "actors/provider_protocol.hpp"
 #include "actors/reply.hpp"
 #include "runtime/adaptive_limit.hpp"
+#include "runtime/call_stats.hpp"
 #include "runtime/child_handle.hpp"
 #include "runtime/circuit_breaker.hpp"
 #include "runtime/retry.hpp"
@@ -46,6 +48,9 @@ struct provider_connection_options {
   /// call it refuses is answered as a transient failure, not sent, and not
   /// counted against the provider. Empty: every call may.
   std::function<bool(const provider_call&)> may_send;
+  /// Where each logical call's outcome and time are tallied for the
+  /// statistics (null: nowhere).
+  std::shared_ptr<call_recorder> calls;
 };
 
 /// Creates the adapter actor the connection drives. The adapter speaks

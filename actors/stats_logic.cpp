@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/json_text.hpp"
+
 namespace kassa {
 
 namespace {
@@ -13,64 +15,13 @@ using json = nlohmann::json;
 
 constexpr int64_t hour_ms = 3'600'000;
 
-/// Steps that call a provider (reserving and committing stock are the
-/// node's own).
-bool provider_step(const std::string& step) {
-  return step != "reserve_stock" && step != "commit_stock" && !step.empty();
-}
-
-std::string step_mark(const std::string& order, const json& d) {
-  return "s:" + order + ":" + d.value("step", "") + ":"
-         + std::to_string(d.value("attempt", 0));
-}
-
-std::string refund_mark(const std::string& order, const json& d) {
-  return "r:" + order + ":" + d.value("refund_id", "");
-}
-
-std::string invoice_mark(const json& d) {
-  return "i:" + d.value("invoice", "");
-}
-
-/// The mark an event closes, if any.
-std::string closes(const std::string& type, const std::string& order,
-                   const json& d) {
-  if (type == "step.succeeded" || type == "step.failed")
-    return provider_step(d.value("step", "")) ? step_mark(order, d) : "";
-  if (type == "refund.succeeded")
-    return refund_mark(order, d);
-  if (type == "invoice.paid")
-    return invoice_mark(d);
-  return {};
-}
-
-/// The mark an event opens, if any, with what it remembers.
-std::string opens(const std::string& type, const std::string& order,
-                  const json& d, int64_t at_ms, stats_mark& mark) {
-  if (type == "step.started" && provider_step(d.value("step", ""))) {
-    mark = {at_ms, 0, {}};
-    return step_mark(order, d);
-  }
-  if (type == "refund.requested") {
-    mark = {at_ms, d.value("amount_minor", int64_t{0}), {}};
-    return refund_mark(order, d);
-  }
-  if (type == "invoice.created") {
-    mark
-      = {at_ms, d.value("amount_minor", int64_t{0}), d.value("currency", "")};
-    return invoice_mark(d);
-  }
-  return {};
+std::string text(std::string_view data, std::string_view key) {
+  return std::string{json_member(data, key)};
 }
 
 bool finishes_order(const std::string& type) {
   return type == "order.completed" || type == "order.cancelled"
          || type == "order.failed" || type == "refund.succeeded";
-}
-
-json parse_object(const std::string& text) {
-  auto d = json::parse(text, nullptr, false);
-  return d.is_object() ? d : json::object();
 }
 
 json latency(const std::vector<int64_t>& hist, int64_t count) {
@@ -90,53 +41,56 @@ void add_hist(std::vector<int64_t>& into, const std::vector<int64_t>& from) {
 
 } // namespace
 
-int64_t stats_bucket_bound(size_t i) {
-  return static_cast<int64_t>(std::ceil(std::pow(1.2, static_cast<double>(i))));
-}
+/// An event as the fold sees it: its fields read once (a few members of its
+/// data, without parsing the rest), and the marks it opens and closes.
+struct reading {
+  std::string opens;
+  stats_mark opened;
+  std::string closes;
+};
 
-size_t stats_bucket_of(int64_t ms) {
-  size_t i = 0;
-  while (i + 1 < stats_buckets && stats_bucket_bound(i) < ms)
-    ++i;
-  return i;
-}
+namespace {
 
-int64_t stats_percentile(const std::vector<int64_t>& hist, double p) {
-  int64_t total = 0;
-  for (auto n : hist)
-    total += n;
-  if (total == 0)
-    return 0;
-  auto rank = static_cast<int64_t>(std::ceil(p * static_cast<double>(total)));
-  int64_t seen = 0;
-  for (size_t i = 0; i < hist.size(); ++i) {
-    seen += hist[i];
-    if (seen >= rank)
-      return stats_bucket_bound(i);
+reading read_event(const stats_event& e) {
+  reading r;
+  auto& t = e.type;
+  if (t == "refund.requested") {
+    r.opens = "r:" + e.order_id + ":" + text(e.data, "refund_id");
+    r.opened = {e.at_ms, json_member_int(e.data, "amount_minor"), {}};
+  } else if (t == "refund.succeeded") {
+    r.closes = "r:" + e.order_id + ":" + text(e.data, "refund_id");
+  } else if (t == "invoice.created") {
+    r.opens = "i:" + text(e.data, "invoice");
+    r.opened = {e.at_ms, json_member_int(e.data, "amount_minor"),
+                text(e.data, "currency")};
+  } else if (t == "invoice.paid") {
+    r.closes = "i:" + text(e.data, "invoice");
   }
-  return stats_bucket_bound(hist.size() - 1);
+  return r;
 }
 
-stats_needs stats_needs_of(const std::vector<stats_event>& events) {
-  stats_needs needs;
+} // namespace
+
+stats_batch::stats_batch(std::vector<stats_event> events)
+  : events_(std::move(events)) {
+  readings_.reserve(events_.size());
   std::set<std::string> opened;
-  for (auto& e : events) {
-    auto d = parse_object(e.data);
-    stats_mark unused;
-    if (auto key = opens(e.type, e.order_id, d, e.at_ms, unused); !key.empty())
-      opened.insert(key);
-    if (auto key = closes(e.type, e.order_id, d);
-        !key.empty() && !opened.count(key))
-      needs.marks.insert(key);
+  for (auto& e : events_) {
+    auto& r = readings_.emplace_back(read_event(e));
+    if (!r.opens.empty())
+      opened.insert(r.opens);
+    if (!r.closes.empty() && !opened.count(r.closes))
+      needs_.marks.insert(r.closes);
     if (finishes_order(e.type) && !e.order_id.empty())
-      needs.orders.insert(e.order_id);
+      needs_.orders.insert(e.order_id);
   }
-  return needs;
 }
 
-stats_delta fold_stats(const std::vector<stats_event>& events,
-                       const std::map<std::string, order_facts>& orders,
-                       const std::map<std::string, stats_mark>& marks) {
+stats_batch::~stats_batch() = default;
+
+stats_delta
+stats_batch::fold(const std::map<std::string, order_facts>& orders,
+                  const std::map<std::string, stats_mark>& marks) const {
   stats_delta out;
   std::map<std::string, stats_mark> open;
   auto cell = [&](const stats_event& e, const char* metric, std::string label,
@@ -148,27 +102,27 @@ stats_delta fold_stats(const std::vector<stats_event>& events,
     c.hist.resize(stats_buckets, 0);
     ++c.hist[stats_bucket_of(std::max<int64_t>(ms, 0))];
   };
-  for (auto& e : events) {
-    auto d = parse_object(e.data);
-    stats_mark opened;
-    if (auto key = opens(e.type, e.order_id, d, e.at_ms, opened); !key.empty())
-      open[key] = opened;
+  for (size_t n = 0; n < events_.size(); ++n) {
+    auto& e = events_[n];
+    auto& r = readings_[n];
+    if (!r.opens.empty())
+      open[r.opens] = r.opened;
     std::optional<stats_mark> closed;
-    if (auto key = closes(e.type, e.order_id, d); !key.empty()) {
-      if (auto i = open.find(key); i != open.end()) {
+    if (!r.closes.empty()) {
+      if (auto i = open.find(r.closes); i != open.end()) {
         closed = i->second;
         open.erase(i);
-      } else if (auto j = marks.find(key); j != marks.end()) {
+      } else if (auto j = marks.find(r.closes); j != marks.end()) {
         closed = j->second;
-        out.used_marks.insert(key);
+        out.used_marks.insert(r.closes);
       }
     }
     auto facts = orders.find(e.order_id);
     auto* order = facts == orders.end() ? nullptr : &facts->second;
     if (e.type == "order.created") {
-      auto& c = cell(e, "orders", "created", d.value("currency", ""));
+      auto& c = cell(e, "orders", "created", text(e.data, "currency"));
       ++c.count;
-      c.sum_minor += d.value("total_minor", int64_t{0});
+      c.sum_minor += json_member_int(e.data, "total_minor");
     } else if (e.type == "order.completed" || e.type == "order.cancelled"
                || e.type == "order.failed") {
       auto status = e.type.substr(6);
@@ -178,9 +132,9 @@ stats_delta fold_stats(const std::vector<stats_event>& events,
       ++c.count;
       c.sum_minor += total;
       if (status == "completed") {
-        auto& r = cell(e, "revenue", "orders", currency);
-        ++r.count;
-        r.sum_minor += total;
+        auto& rev = cell(e, "revenue", "orders", currency);
+        ++rev.count;
+        rev.sum_minor += total;
         if (order) {
           auto& l = cell(e, "saga_latency", "completed", "");
           ++l.count;
@@ -193,24 +147,40 @@ stats_delta fold_stats(const std::vector<stats_event>& events,
       c.sum_minor += closed ? closed->amount_minor : 0;
     } else if (e.type == "dispute.opened" || e.type == "dispute.won"
                || e.type == "dispute.lost") {
-      auto& c = cell(e, "disputes", e.type.substr(8), d.value("currency", ""));
+      auto& c = cell(e, "disputes", e.type.substr(8), text(e.data, "currency"));
       ++c.count;
-      c.sum_minor += d.value("amount_minor", int64_t{0});
+      c.sum_minor += json_member_int(e.data, "amount_minor");
     } else if (e.type == "invoice.paid" && closed) {
       auto& c = cell(e, "revenue", "subscriptions", closed->currency);
       ++c.count;
-      c.sum_minor += d.value("amount_minor", closed->amount_minor);
-    } else if ((e.type == "step.succeeded" || e.type == "step.failed")
-               && provider_step(d.value("step", ""))) {
-      auto& c
-        = cell(e, "provider", d.value("step", "") + ":" + e.type.substr(5), "");
-      ++c.count;
-      if (closed)
-        observe(c, e.at_ms - closed->at_ms);
+      c.sum_minor += json_member(e.data, "amount_minor").empty()
+                       ? closed->amount_minor
+                       : json_member_int(e.data, "amount_minor");
     }
   }
   out.new_marks = std::move(open);
   return out;
+}
+
+void add_calls(stats_delta& delta, int64_t at_ms,
+               const std::map<std::string, call_tally>& calls) {
+  auto hour = at_ms - at_ms % hour_ms;
+  for (auto& [provider, t] : calls) {
+    for (auto ok : {true, false}) {
+      auto n = ok ? t.succeeded : t.failed;
+      if (n == 0)
+        continue;
+      auto& c = delta.cells[{hour, "provider",
+                             provider + (ok ? ":succeeded" : ":failed"), ""}];
+      c.count += n;
+      // One histogram of every call, kept with the successes.
+      if (ok || t.succeeded == 0) {
+        c.hist.resize(stats_buckets, 0);
+        for (size_t i = 0; i < t.hist.size() && i < stats_buckets; ++i)
+          c.hist[i] += t.hist[i];
+      }
+    }
+  }
 }
 
 json stats_report(const std::vector<stats_row>& rows, const std::string& from,
@@ -296,7 +266,7 @@ json stats_report(const std::vector<stats_row>& rows, const std::string& from,
   for (auto& [step, c] : providers) {
     auto total = c.succeeded + c.failed;
     provider_rows.push_back(
-      {{"step", step},
+      {{"provider", step},
        {"succeeded", c.succeeded},
        {"failed", c.failed},
        {"success_rate", total == 0 ? 1.0

@@ -15,17 +15,9 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace kassa {
+#include "runtime/call_stats.hpp"
 
-/// Latency histograms: bucket i holds values up to `stats_bucket_bound(i)`
-/// ms (bounds grow by 20 %: a percentile is known within 20 %); the last
-/// bucket holds everything above.
-inline constexpr size_t stats_buckets = 80;
-int64_t stats_bucket_bound(size_t i);
-size_t stats_bucket_of(int64_t ms);
-/// The p-quantile (0 < p <= 1) of a histogram: the bound of the bucket it
-/// falls in; 0 when empty.
-int64_t stats_percentile(const std::vector<int64_t>& hist, double p);
+namespace kassa {
 
 /// One event of the log as the fold reads it.
 struct stats_event {
@@ -83,18 +75,35 @@ struct stats_needs {
   std::set<std::string> orders;
   std::set<std::string> marks;
 };
-stats_needs stats_needs_of(const std::vector<stats_event>& events);
 
-/// Folds `events` (in seq order) with what was looked up. Metrics:
+struct reading;
+
+/// One batch of events (in seq order), each read once: what it needs looked
+/// up, then its fold. Metrics:
 /// `orders` (label created / completed / cancelled / failed; sum = the
 /// order's total), `revenue` (label orders / subscriptions; completed
 /// orders' totals and paid subscription invoices), `refunds`, `disputes`
-/// (label opened / won / lost), `provider` (label `<step>:succeeded` or
-/// `<step>:failed`, a histogram of the call's time from its start in the
-/// journal) and `saga_latency` (label completed: acceptance to completion).
-stats_delta fold_stats(const std::vector<stats_event>& events,
-                       const std::map<std::string, order_facts>& orders,
-                       const std::map<std::string, stats_mark>& marks);
+/// (label opened / won / lost) and `saga_latency` (label completed:
+/// acceptance to completion). Provider calls come from `add_calls`.
+class stats_batch {
+public:
+  explicit stats_batch(std::vector<stats_event> events);
+  ~stats_batch();
+  stats_batch(const stats_batch&) = delete;
+  stats_batch& operator=(const stats_batch&) = delete;
+
+  const stats_needs& needs() const {
+    return needs_;
+  }
+  /// The cells and marks the batch changes, with what was looked up.
+  stats_delta fold(const std::map<std::string, order_facts>& orders,
+                   const std::map<std::string, stats_mark>& marks) const;
+
+private:
+  std::vector<stats_event> events_;
+  std::vector<reading> readings_;
+  stats_needs needs_;
+};
 
 /// A stored cell, summed over one period of the report.
 struct stats_row {
@@ -106,6 +115,11 @@ struct stats_row {
   int64_t sum_minor = 0;
   std::vector<int64_t> hist;
 };
+
+/// Adds what provider connections tallied (label `<provider>:succeeded` or
+/// `<provider>:failed`, with a latency histogram) to the hour of `at_ms`.
+void add_calls(stats_delta& delta, int64_t at_ms,
+               const std::map<std::string, call_tally>& calls);
 
 /// GET /v1/stats's body from the rows of [from, to).
 nlohmann::json stats_report(const std::vector<stats_row>& rows,

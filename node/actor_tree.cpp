@@ -105,6 +105,8 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   child_handle<journal_actor> journal{journal_slot};
   // No call leaves the node for an order whose shard it may have lost
   // (docs/cluster.md: self-fencing).
+  // Every provider call's outcome and time, for the statistics.
+  auto calls = std::make_shared<call_recorder>();
   auto may_send = [ownership](const provider_call& call) {
     return call.order_id.empty() || ownership->may_act(call.order_id);
   };
@@ -139,6 +141,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
     if (kind == provider_kind::payment)
       disputes = dispute_intake;
     options.may_send = may_send;
+    options.calls = calls;
     auto slot = slot_for(
       {options.name, [options, kind, journal, db, ledger_handle, disputes, &log,
                       &metrics](caf::local_actor* parent) {
@@ -258,6 +261,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   for (auto& real : real_providers) {
     auto options = real.options;
     options.may_send = may_send;
+    options.calls = calls;
     auto slot = slot_for(
       {real.options.name, [options, make_adapter = real.make_adapter, journal,
                            &log, &metrics](caf::local_actor* parent) {
@@ -379,7 +383,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
                                       *subscription_starter);
      }})};
   jobs.handlers.emplace(subscription_job_kind, subscription_jobs);
-  auto stats_store = make_pg_stats_store(db);
+  auto stats_store = make_pg_stats_store(db, calls);
   stats_options stats_opts{millis{config.stats.interval_ms},
                            config.stats.batch};
   child_handle<stats_actor> stats{

@@ -1,5 +1,6 @@
 #include "runtime/json_text.hpp"
 
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 
@@ -105,6 +106,101 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   append_json_escaped(out, text);
   out += '"';
+}
+
+namespace {
+
+void skip_space(std::string_view s, size_t& i) {
+  while (i < s.size()
+         && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r'))
+    ++i;
+}
+
+/// From the opening quote at `i` to just past the closing one.
+size_t skip_string(std::string_view s, size_t i) {
+  for (++i; i < s.size(); ++i) {
+    if (s[i] == '\\')
+      ++i;
+    else if (s[i] == '"')
+      return i + 1;
+  }
+  return s.size();
+}
+
+/// From a value's first character to just past it.
+size_t skip_value(std::string_view s, size_t i) {
+  if (i >= s.size())
+    return i;
+  if (s[i] == '"')
+    return skip_string(s, i);
+  if (s[i] == '{' || s[i] == '[') {
+    int depth = 0;
+    while (i < s.size()) {
+      char c = s[i];
+      if (c == '"') {
+        i = skip_string(s, i);
+        continue;
+      }
+      if (c == '{' || c == '[')
+        ++depth;
+      else if ((c == '}' || c == ']') && --depth == 0)
+        return i + 1;
+      ++i;
+    }
+    return i;
+  }
+  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']'
+         && s[i] != ' ' && s[i] != '\n')
+    ++i;
+  return i;
+}
+
+} // namespace
+
+std::string_view json_member(std::string_view s, std::string_view key) {
+  size_t i = 0;
+  skip_space(s, i);
+  if (i >= s.size() || s[i] != '{')
+    return {};
+  ++i;
+  while (i < s.size()) {
+    skip_space(s, i);
+    if (i >= s.size() || s[i] != '"')
+      return {};
+    auto name_end = skip_string(s, i);
+    auto name = s.substr(i + 1, name_end - i - 2);
+    i = name_end;
+    skip_space(s, i);
+    if (i >= s.size() || s[i] != ':')
+      return {};
+    ++i;
+    skip_space(s, i);
+    if (i >= s.size())
+      return {};
+    auto value_end = skip_value(s, i);
+    if (name == key) {
+      if (s[i] == '"')
+        return s.substr(i + 1, value_end - i - 2);
+      if (s[i] == '{' || s[i] == '[')
+        return {};
+      return s.substr(i, value_end - i);
+    }
+    i = value_end;
+    skip_space(s, i);
+    if (i < s.size() && s[i] == ',')
+      ++i;
+    else
+      return {};
+  }
+  return {};
+}
+
+long long json_member_int(std::string_view object, std::string_view key) {
+  auto text = json_member(object, key);
+  long long value = 0;
+  auto [end, ec]
+    = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc{} && end == text.data() + text.size() ? value : 0;
 }
 
 } // namespace kassa

@@ -1,5 +1,7 @@
 #include "adapters/postgres/stats_store.hpp"
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "actors/stats_logic.hpp"
@@ -129,15 +131,17 @@ std::string store(pg::connection& conn, const stats_delta& delta) {
 
 class pg_stats_store final : public stats_store {
 public:
-  explicit pg_stats_store(db_pool_handle pool) : pool_(std::move(pool)) {}
+  pg_stats_store(db_pool_handle pool, std::shared_ptr<call_recorder> calls)
+    : pool_(std::move(pool)), calls_(std::move(calls)) {}
 
   void fold(int64_t limit,
             std::function<void(int64_t, int64_t, std::string)> done) override {
-    submit_db_work(pool_, [limit, done](pg::connection& conn) {
+    submit_db_work(pool_, [limit, done, calls = calls_](pg::connection& conn) {
       int64_t folded = 0;
       int64_t cursor = 0;
-      auto error = conn.ok() ? fold_stats_batch(conn, limit, folded, cursor)
-                             : std::string{"not connected"};
+      auto error
+        = conn.ok() ? fold_stats_batch(conn, limit, calls.get(), folded, cursor)
+                    : std::string{"not connected"};
       done(folded, cursor, std::move(error));
     });
   }
@@ -152,19 +156,25 @@ public:
 
 private:
   db_pool_handle pool_;
+  std::shared_ptr<call_recorder> calls_;
 };
 
 } // namespace
 
-std::shared_ptr<stats_store> make_pg_stats_store(db_pool_handle pool) {
-  return std::make_shared<pg_stats_store>(std::move(pool));
+std::shared_ptr<stats_store>
+make_pg_stats_store(db_pool_handle pool, std::shared_ptr<call_recorder> calls) {
+  return std::make_shared<pg_stats_store>(std::move(pool), std::move(calls));
 }
 
 std::string fold_stats_batch(pg::connection& conn, int64_t limit,
-                             int64_t& folded, int64_t& cursor) {
+                             call_recorder* calls, int64_t& folded,
+                             int64_t& cursor) {
   folded = 0;
+  auto tallies = calls ? calls->drain() : std::map<std::string, call_tally>{};
   auto fail = [&](std::string why) {
     conn.exec_script("ROLLBACK");
+    if (calls)
+      calls->restore(tallies);
     return why;
   };
   if (auto err = conn.exec_script("BEGIN"))
@@ -177,40 +187,62 @@ std::string fold_stats_batch(pg::connection& conn, int64_t limit,
   if (res.rows() != 1)
     return fail("stats_cursor has no row");
   cursor = number(res, 0, 0);
-  // Events commit in seq order without gaps (journal_rows.cpp), so reading
-  // after the cursor misses none.
+  // Where this fold ends: the last event committed, at most `limit` on
+  // (read first: an append that commits after it is the next fold's).
+  // Events commit in seq order without gaps (journal_rows.cpp), so every
+  // seq up to it exists and none is missed.
+  if (auto err
+      = conn.exec("SELECT least(last_seq, $1::bigint + $2::bigint) "
+                  "FROM event_counter",
+                  {std::to_string(cursor), std::to_string(limit)}, res))
+    return fail(err->message);
+  auto last = res.rows() == 1 ? number(res, 0, 0) : cursor;
+  if (last <= cursor && tallies.empty()) {
+    conn.exec_script("ROLLBACK");
+    return {};
+  }
+  // Only the events the statistics count leave the database; the range is
+  // bounded on the stored rows' key too (a row holds at most 16 events,
+  // numbered from its seq), so a fold that is behind reads its batch, not
+  // the whole tail of the log.
   if (auto err = conn.exec(
         "SELECT seq, type, coalesce(order_id, ''), data::text, (extract(epoch "
         "FROM at) * 1000)::bigint FROM event_entries WHERE row_seq > "
         "$1::bigint "
-        "- 16 AND seq > $1::bigint ORDER BY seq LIMIT $2",
-        {std::to_string(cursor), std::to_string(limit)}, res))
+        "- 16 AND row_seq <= $2::bigint AND seq > $1::bigint AND seq <= "
+        "$2::bigint AND type IN ('order.created', 'order.completed', "
+        "'order.cancelled', 'order.failed', 'refund.requested', "
+        "'refund.succeeded', 'dispute.opened', 'dispute.won', 'dispute.lost', "
+        "'invoice.created', 'invoice.paid') ORDER BY seq",
+        {std::to_string(cursor), std::to_string(last)}, res))
     return fail(err->message);
-  if (res.rows() == 0) {
-    conn.exec_script("ROLLBACK");
-    return {};
-  }
   std::vector<stats_event> events;
   events.reserve(static_cast<size_t>(res.rows()));
   for (int i = 0; i < res.rows(); ++i)
     events.push_back({number(res, i, 0), std::string{res.value(i, 1)},
                       std::string{res.value(i, 2)},
                       std::string{res.value(i, 3)}, number(res, i, 4)});
+  auto count = last - cursor;
+  stats_batch batch{std::move(events)};
   std::map<std::string, order_facts> orders;
   std::map<std::string, stats_mark> marks;
-  if (auto failure = lookups(conn, stats_needs_of(events), orders, marks);
+  if (auto failure = lookups(conn, batch.needs(), orders, marks);
       !failure.empty())
     return fail(failure);
-  if (auto failure = store(conn, fold_stats(events, orders, marks));
-      !failure.empty())
+  auto delta = batch.fold(orders, marks);
+  add_calls(delta,
+            std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count(),
+            tallies);
+  if (auto failure = store(conn, delta); !failure.empty())
     return fail(failure);
-  auto last = events.back().seq;
   if (auto err = conn.exec("UPDATE stats_cursor SET seq = $1 WHERE id = 1",
                            {std::to_string(last)}, res))
     return fail(err->message);
   if (auto err = conn.exec_script("COMMIT"))
     return fail(err->message);
-  folded = static_cast<int64_t>(events.size());
+  folded = count;
   cursor = last;
   return {};
 }

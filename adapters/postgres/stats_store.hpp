@@ -4,6 +4,7 @@
 
 #include "actors/stats.hpp"
 #include "adapters/postgres/pool.hpp"
+#include "runtime/call_stats.hpp"
 
 namespace kassa {
 
@@ -11,13 +12,18 @@ namespace pg {
 class connection;
 } // namespace pg
 
-/// The statistics in PostgreSQL (migration 0020), on the pool.
-std::shared_ptr<stats_store> make_pg_stats_store(db_pool_handle pool);
+/// The statistics in PostgreSQL (migration 0020), on the pool; `calls`:
+/// what the node's provider connections tally (taken in with each fold).
+std::shared_ptr<stats_store>
+make_pg_stats_store(db_pool_handle pool, std::shared_ptr<call_recorder> calls);
 
-/// Folds up to `limit` events after the stored cursor in one transaction
-/// (blocking): `folded` events, the new `cursor`; empty string = ok.
+/// Folds up to `limit` events after the stored cursor, and what `calls`
+/// tallied (null: nothing), in one transaction (blocking): `folded`
+/// events, the new `cursor`; empty string = ok (a failure puts the calls
+/// back).
 std::string fold_stats_batch(pg::connection& conn, int64_t limit,
-                             int64_t& folded, int64_t& cursor);
+                             call_recorder* calls, int64_t& folded,
+                             int64_t& cursor);
 
 /// The report of [from, to) (RFC 3339 times) by `granularity` (hour, day,
 /// month), blocking.

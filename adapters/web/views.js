@@ -202,7 +202,7 @@ async function providers(root) {
     const [all, stats] = await Promise.all([
       api("GET", "/v1/providers"), api("GET", "/v1/stats").catch(() => null)]);
     const latency = {};
-    for (const p of (stats && stats.providers) || []) latency[p.step] = p;
+    for (const p of (stats && stats.providers) || []) latency[p.provider] = p;
     body.replaceChildren(table(
       ["Provider", "Kind", "Circuit", "In flight", "Calls", "Errors", "Error rate", "Parked"],
       all.providers.map((p) => h("tr", { "data-provider": p.name },
@@ -210,10 +210,10 @@ async function providers(root) {
         h("td", {}, p.in_flight), h("td", {}, p.calls), h("td", {}, p.errors),
         h("td", {}, ((p.failure_rate || 0) * 100).toFixed(1) + " %"), h("td", {}, p.parked))),
       { id: "providers-table" }),
-      h("h2", {}, "Calls by step (30 days)"),
-      table(["Step", "Succeeded", "Failed", "Success rate", "p50 ms", "p90 ms", "p99 ms"],
+      h("h2", {}, "Calls (30 days)"),
+      table(["Provider", "Succeeded", "Failed", "Success rate", "p50 ms", "p90 ms", "p99 ms"],
         Object.values(latency).map((p) => h("tr", {},
-          h("td", {}, p.step), h("td", {}, p.succeeded), h("td", {}, p.failed),
+          h("td", {}, p.provider), h("td", {}, p.succeeded), h("td", {}, p.failed),
           h("td", {}, (p.success_rate * 100).toFixed(1) + " %"),
           h("td", {}, p.latency_ms.p50), h("td", {}, p.latency_ms.p90),
           h("td", {}, p.latency_ms.p99)))));

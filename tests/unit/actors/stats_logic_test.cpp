@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/stats_logic.hpp"
+#include "runtime/json_text.hpp"
 
 using namespace kassa;
 using json = nlohmann::json;
@@ -42,34 +43,24 @@ TEST_CASE("latency buckets grow by a fifth and percentiles name the bucket",
         == stats_bucket_bound(stats_bucket_of(1000)));
 }
 
-TEST_CASE("orders revenue refunds disputes and provider calls are folded "
-          "from the log by hour",
+TEST_CASE("orders revenue refunds and disputes are folded from the log by "
+          "hour",
           "[stats]") {
   auto h = t0 + 10 * 3'600'000; // 10:00
   std::vector<stats_event> batch{
     ev(1, "order.created", "o1", {{"currency", "HUF"}, {"total_minor", 2000}},
        h + 1),
-    ev(2, "step.started", "o1", {{"step", "reserve_stock"}, {"attempt", 1}},
-       h + 1),
-    ev(3, "step.succeeded", "o1", {{"step", "reserve_stock"}, {"attempt", 1}},
-       h + 2),
-    ev(4, "step.started", "o1", {{"step", "charge_payment"}, {"attempt", 1}},
-       h + 2),
-    ev(5, "step.failed", "o1", {{"step", "charge_payment"}, {"attempt", 1}},
-       h + 52),
-    ev(6, "step.started", "o1", {{"step", "charge_payment"}, {"attempt", 2}},
-       h + 60),
     ev(7, "order.completed", "o1", {}, h + 3'600'000), // the next hour
     ev(8, "refund.requested", "o1",
        {{"refund_id", "re_1"}, {"amount_minor", 500}}, h + 3'600'100),
     ev(9, "dispute.opened", "o2", {{"currency", "EUR"}, {"amount_minor", 700}},
        h + 3'600'200),
   };
-  auto needs = stats_needs_of(batch);
-  CHECK(needs.orders == std::set<std::string>{"o1"});
-  CHECK(needs.marks.empty()); // every mark closed here was opened here
+  stats_batch first{batch};
+  CHECK(first.needs().orders == std::set<std::string>{"o1"});
+  CHECK(first.needs().marks.empty());
   std::map<std::string, order_facts> orders{{"o1", {2000, "HUF", h - 100}}};
-  auto d = fold_stats(batch, orders, {});
+  auto d = first.fold(orders, {});
   CHECK(at(d, h, "orders", "created", "HUF").count == 1);
   CHECK(at(d, h, "orders", "created", "HUF").sum_minor == 2000);
   auto next = h + 3'600'000;
@@ -78,20 +69,12 @@ TEST_CASE("orders revenue refunds disputes and provider calls are folded "
   CHECK(at(d, next, "disputes", "opened", "EUR").sum_minor == 700);
   auto& latency = at(d, next, "saga_latency", "completed", "");
   CHECK(latency.hist[stats_bucket_of(3'600'100)] == 1);
-  auto& failed = at(d, h, "provider", "charge_payment:failed", "");
-  CHECK(failed.count == 1);
-  CHECK(failed.hist[stats_bucket_of(50)] == 1);
-  // Stock steps are the node's own, not a provider's.
-  CHECK(d.cells.count({h, "provider", "reserve_stock:succeeded", ""}) == 0);
-  // Left open for a later batch: the second charge attempt and the refund.
-  REQUIRE(d.new_marks.size() == 2);
-  CHECK(d.new_marks.at("s:o1:charge_payment:2").at_ms == h + 60);
+  // Left open for a later batch: the refund's amount.
+  REQUIRE(d.new_marks.size() == 1);
   CHECK(d.new_marks.at("r:o1:re_1").amount_minor == 500);
 
-  // The next batch closes them with the stored marks.
+  // The next batch closes it with the stored mark.
   std::vector<stats_event> later{
-    ev(10, "step.succeeded", "o1", {{"step", "charge_payment"}, {"attempt", 2}},
-       h + 260),
     ev(11, "refund.succeeded", "o1", {{"refund_id", "re_1"}}, h + 3'700'000),
     ev(12, "invoice.created", "",
        {{"invoice", "sub_1.0"}, {"amount_minor", 990}, {"currency", "EUR"}},
@@ -99,16 +82,37 @@ TEST_CASE("orders revenue refunds disputes and provider calls are folded "
     ev(13, "invoice.paid", "", {{"invoice", "sub_1.0"}, {"amount_minor", 990}},
        h + 3'700'001),
   };
-  needs = stats_needs_of(later);
-  CHECK(needs.marks
-        == std::set<std::string>{"s:o1:charge_payment:2", "r:o1:re_1"});
-  auto d2 = fold_stats(later, orders, d.new_marks);
-  CHECK(d2.used_marks == needs.marks);
+  stats_batch second{later};
+  CHECK(second.needs().marks == std::set<std::string>{"r:o1:re_1"});
+  auto d2 = second.fold(orders, d.new_marks);
+  CHECK(d2.used_marks == second.needs().marks);
   CHECK(d2.new_marks.empty());
-  auto& ok = at(d2, h, "provider", "charge_payment:succeeded", "");
-  CHECK(ok.hist[stats_bucket_of(200)] == 1);
   CHECK(at(d2, next, "refunds", "", "HUF").sum_minor == 500);
   CHECK(at(d2, next, "revenue", "subscriptions", "EUR").sum_minor == 990);
+}
+
+TEST_CASE("provider calls tallied by the connections become cells of the "
+          "hour",
+          "[stats]") {
+  call_recorder calls;
+  calls.record("sandbox-payment", true, 20);
+  calls.record("sandbox-payment", true, 30);
+  calls.record("sandbox-payment", false, 3000);
+  calls.record("billingo", true, 5);
+  auto taken = calls.drain();
+  CHECK(calls.drain().empty());
+  calls.restore(taken); // a failed fold puts them back
+  taken = calls.drain();
+  REQUIRE(taken.size() == 2);
+  stats_delta d;
+  auto h = t0 + 5 * 3'600'000;
+  add_calls(d, h + 1234, taken);
+  CHECK(at(d, h, "provider", "sandbox-payment:succeeded", "").count == 2);
+  CHECK(at(d, h, "provider", "sandbox-payment:failed", "").count == 1);
+  auto& hist = at(d, h, "provider", "sandbox-payment:succeeded", "").hist;
+  CHECK(hist[stats_bucket_of(3000)] == 1);
+  CHECK(stats_percentile(hist, 0.5) == stats_bucket_bound(stats_bucket_of(30)));
+  CHECK(at(d, h, "provider", "billingo:succeeded", "").count == 1);
 }
 
 TEST_CASE("the report sums periods and currencies and names rates and "
@@ -122,8 +126,8 @@ TEST_CASE("the report sums periods and currencies and names rates and "
     {"2026-12-06", "revenue", "orders", "HUF", 3, 6000, {}},
     {"2026-12-07", "orders", "cancelled", "HUF", 1, 2000, {}},
     {"2026-12-07", "refunds", "", "HUF", 1, 500, {}},
-    {"2026-12-07", "provider", "charge_payment:succeeded", "", 3, 0, fast},
-    {"2026-12-07", "provider", "charge_payment:failed", "", 1, 0, {}},
+    {"2026-12-07", "provider", "sandbox-payment:succeeded", "", 3, 0, fast},
+    {"2026-12-07", "provider", "sandbox-payment:failed", "", 1, 0, {}},
     {"2026-12-07", "disputes", "lost", "EUR", 1, 700, {}},
   };
   auto r = stats_report(rows, "2026-12-01", "2026-12-08", "day", 42);
@@ -136,6 +140,7 @@ TEST_CASE("the report sums periods and currencies and names rates and "
   CHECK(r["revenue"][0]["refunded_minor"] == 500);
   CHECK(r["revenue"][0]["net_minor"] == 5500);
   REQUIRE(r["providers"].size() == 1);
+  CHECK(r["providers"][0]["provider"] == "sandbox-payment");
   CHECK(r["providers"][0]["success_rate"] == 0.75);
   CHECK(r["providers"][0]["latency_ms"]["p50"]
         == stats_bucket_bound(stats_bucket_of(20)));
@@ -146,4 +151,22 @@ TEST_CASE("the report sums periods and currencies and names rates and "
   CHECK(r["series"][0]["orders"]["completed"] == 3);
   CHECK(r["series"][0]["revenue"]["HUF"] == 6000);
   CHECK(r["series"][1]["orders"]["cancelled"] == 1);
+}
+
+TEST_CASE("json_member reads a top-level member without parsing the rest",
+          "[stats][json]") {
+  std::string_view d
+    = R"({"attempt":2,"lines":[{"sku":"x","step":"inner"}],"nested":{"step":)"
+      R"("no"},"note":"a \"step\": \"fake\"","step":"charge_payment","z":true})";
+  CHECK(json_member(d, "step") == "charge_payment");
+  CHECK(json_member_int(d, "attempt") == 2);
+  CHECK(json_member(d, "z") == "true");
+  CHECK(json_member(d, "lines").empty());
+  CHECK(json_member(d, "sku").empty());
+  CHECK(json_member(d, "missing").empty());
+  CHECK(json_member_int(d, "step") == 0);
+  CHECK(json_member(" { \"a\" : \"b\" , \"c\" : -5 } ", "c") == "-5");
+  CHECK(json_member("not json", "a").empty());
+  CHECK(json_member("{\"a\":", "a").empty());
+  CHECK(json_member("", "a").empty());
 }
