@@ -179,6 +179,18 @@ test("a provider put into outage through the chaos endpoint shows as open", asyn
   await screenshot(page, "providers");
 });
 
+test("the API docs are rendered at /docs with every endpoint", async () => {
+  const docs = await openPage(browser);
+  await docs.goto(node.base + "/docs");
+  await docs.waitForFunction(() => Number(document.body.dataset.endpoints) > 40);
+  assert.ok(await docs.isVisible("text=POST /v1/orders"));
+  await docs.fill("#filter", "jobs");
+  await docs.waitForSelector("#operations section:not([hidden])");
+  await screenshot(docs, "docs");
+  assert.deepEqual(docs.errors, []);
+  await docs.context().close();
+});
+
 test("every view renders, with a screenshot each, and the console stayed clean", async () => {
   for (const view of ["products", "subscriptions", "cluster", "events", "stats", "audit"]) {
     await page.click(`a[data-view=${view}]`);
