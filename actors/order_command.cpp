@@ -5,6 +5,9 @@ namespace kassa {
 bool is_known(const order_command& x) {
   return x.kind == atom::cancel::value || x.kind == atom::confirm::value
          || x.kind == atom::void_auth::value
+         || x.kind == atom::retry_comp::value
+         || (x.kind == atom::resolve::value && !x.reason.empty()
+             && !x.key.empty())
          || (x.kind == atom::capture::value && x.amount_minor >= 0
              && (x.final_capture || (x.amount_minor > 0 && !x.key.empty())))
          || (x.kind == atom::refund::value && !x.key.empty()

@@ -32,7 +32,9 @@ struct order_command {
     : kind(atom::settle::value), payment(std::move(notice)) {}
 
   /// `cancel`, `confirm` (3-D Secure done), `capture`, `void_auth`,
-  /// `refund`, `dispute` or `settle` (a processor's notices).
+  /// `refund`, `dispute` or `settle` (a processor's notices), and an
+  /// operator's `retry_comp` (a failed order's compensations again) or
+  /// `resolve` (`reason`: the note, `key`: who).
   caf::atom_value kind = atom::cancel::value;
   /// capture: how much (0: all that is left); refund: how much.
   int64_t amount_minor = 0;

@@ -553,6 +553,19 @@ order_saga(saga_actor* self, std::string id, order_saga_deps deps,
       on_settle(self, notice, out);
       quit_if_finished(self);
     },
+    [self, defer_while_busy](atom::retry_comp, const reply_ptr& out) {
+      if (defer_while_busy())
+        return;
+      on_retry_compensation(self, out);
+      quit_if_finished(self);
+    },
+    [self, defer_while_busy](atom::resolve, const std::string& note,
+                             const std::string& by, const reply_ptr& out) {
+      if (defer_while_busy())
+        return;
+      on_resolve(self, note, by, out);
+      quit_if_finished(self);
+    },
     [self, defer_while_busy](atom::confirm, const std::string& details,
                              const reply_ptr& out) {
       if (defer_while_busy())

@@ -114,6 +114,12 @@ void on_capture_timeout(saga_actor* self, const std::string& timer);
 /// `order_not_cancellable` once shipped or finished.
 void on_cancel(saga_actor* self, const reply_ptr& out);
 
+/// An operator's: a `failed` order's compensations tried again (202), or
+/// its failure resolved with a note (200; sent again: the first note).
+void on_retry_compensation(saga_actor* self, const reply_ptr& out);
+void on_resolve(saga_actor* self, const std::string& note,
+                const std::string& by, const reply_ptr& out);
+
 /// A refund's id: the same order and key make the same id, so a repeated
 /// request finds its refund and a retried call its provider's dedup key.
 std::string refund_id(const std::string& order_id, const std::string& key);

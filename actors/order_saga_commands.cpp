@@ -455,6 +455,50 @@ void on_cancel(saga_actor* self, const reply_ptr& out) {
   journal_event(self, ev, json::object(), accepted);
 }
 
+void on_retry_compensation(saga_actor* self, const reply_ptr& out) {
+  auto& st = self->state;
+  if (st.logic.status() != saga_status::failed) {
+    out->send(reply::fail(failure_code::order_not_failed,
+                          "order " + st.id + " is "
+                            + std::string{to_string(st.logic.status())}));
+    return;
+  }
+  saga_event ev;
+  ev.type = saga_event_type::compensation_retried;
+  journal_event(self, ev, json::object(), [self, out] {
+    out->send(reply::accepted(
+      json{{"id", self->state.id}, {"status", "compensating"}}.dump()));
+    advance_saga(self);
+  });
+}
+
+void on_resolve(saga_actor* self, const std::string& note,
+                const std::string& by, const reply_ptr& out) {
+  auto& st = self->state;
+  auto answer = [self, out] {
+    auto& r = *self->state.logic.resolved();
+    out->send(reply::done(json{{"id", self->state.id},
+                               {"status", "failed"},
+                               {"resolution", {{"note", r.note}, {"by", r.by}}}}
+                            .dump()));
+  };
+  if (st.logic.status() != saga_status::failed) {
+    out->send(reply::fail(failure_code::order_not_failed,
+                          "order " + st.id + " is "
+                            + std::string{to_string(st.logic.status())}));
+    return;
+  }
+  if (st.logic.resolved()) {
+    answer(); // resolved before: that resolution stands
+    return;
+  }
+  saga_event ev;
+  ev.type = saga_event_type::resolved;
+  ev.reason = note;
+  ev.key = by;
+  journal_event(self, ev, json{{"reason", note}, {"by", by}}, answer);
+}
+
 void on_confirm(saga_actor* self, const std::string& details,
                 const reply_ptr& out) {
   auto& st = self->state;

@@ -143,6 +143,15 @@ void saga_state::apply(const saga_event& e) {
     case saga_event_type::failed:
       status_ = saga_status::failed;
       break;
+    case saga_event_type::compensation_retried:
+      if (status_ == saga_status::failed) {
+        ++comp_retries_;
+        status_ = saga_status::compensating;
+      }
+      break;
+    case saga_event_type::resolved:
+      resolution_ = resolution{e.reason, e.key};
+      break;
     case saga_event_type::capture_requested: {
       auto& capture = steps_[static_cast<size_t>(saga_step::capture_payment)];
       if (!captures_.empty()) {
@@ -423,7 +432,8 @@ saga_decision saga_state::next() const {
           && capture_closed())
         continue; // captured in full: the capture's refund undoes it
 
-      if (st.comp_attempts - st.comp_parks >= policy_.max_comp_attempts) {
+      if (st.comp_attempts - st.comp_parks
+          >= policy_.max_comp_attempts * (1 + comp_retries_)) {
         d.kind = saga_decision::finish_failed;
         return d;
       }

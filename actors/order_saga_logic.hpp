@@ -82,6 +82,13 @@ enum class saga_event_type : uint8_t {
   /// A capture the processor had acknowledged (`ref`) failed after all
   /// (its webhook said so): no money was taken by it.
   capture_failed,
+  /// An operator had a `failed` order's compensations tried again (their
+  /// cause fixed): the order is compensating again, with another
+  /// `max_comp_attempts` for each undo.
+  compensation_retried,
+  /// An operator marked a `failed` order resolved (`reason`: the note,
+  /// `key`: who); it stays `failed`.
+  resolved,
 };
 
 std::string_view to_string(saga_event_type t);
@@ -333,6 +340,14 @@ public:
   bool cancel_requested() const {
     return cancel_requested_;
   }
+  /// A `failed` order's resolution by an operator, if any.
+  struct resolution {
+    std::string note;
+    std::string by;
+  };
+  const std::optional<resolution>& resolved() const {
+    return resolution_;
+  }
   /// The processor that holds (or is to hold) the payment: empty = the
   /// order's first; set when the charge was rerouted.
   const std::string& payment_processor() const {
@@ -370,6 +385,9 @@ private:
   saga_status status_ = saga_status::pending;
   std::array<step_state, saga_step_count> steps_{};
   bool cancel_requested_ = false;
+  /// Times an operator had the compensations tried again.
+  uint32_t comp_retries_ = 0;
+  std::optional<resolution> resolution_;
   bool manual_capture_ = false;
   std::vector<capture_state> captures_;
   std::vector<refund_state> refunds_;

@@ -35,7 +35,7 @@ std::optional<saga_step> parse_saga_step(std::string_view name) {
 
 namespace {
 
-constexpr std::array<std::string_view, 29> event_names{
+constexpr std::array<std::string_view, 31> event_names{
   "order.created",
   "step.started",
   "step.succeeded",
@@ -65,6 +65,8 @@ constexpr std::array<std::string_view, 29> event_names{
   "credit_note.failed",
   "payment.rerouted",
   "payment.capture_failed",
+  "compensation.retried",
+  "order.resolved",
 };
 
 } // namespace

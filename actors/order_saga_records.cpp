@@ -168,6 +168,8 @@ std::string order_view_json(const saga_state& s, const order_data& order) {
   for (auto& d : s.disputes())
     disputes.push_back(dispute_json(d));
   out["disputes"] = std::move(disputes);
+  if (auto& r = s.resolved())
+    out["resolution"] = {{"note", r->note}, {"by", r->by}};
   if (!ref(saga_step::create_invoice).empty())
     out["invoice"]
       = {{"provider", order.invoicing_provider},
@@ -199,6 +201,8 @@ saga_event event_of(const journal_entry& e) {
       ev.refund_id = d.value("refund_id", "");
       ev.key = d.value("idempotency_key", "");
       ev.reason = d.value("reason", "");
+      if (ev.type == saga_event_type::resolved)
+        ev.key = d.value("by", "");
       ev.final_capture = d.value("final", true);
       ev.pending = d.value("pending", false);
       if (auto l = d.find("lines"); l != d.end() && l->is_array())
@@ -246,7 +250,9 @@ journal_entry make_entry(const std::string& saga_id, const order_data& order,
       && ev.type != saga_event_type::refund_failed
       && ev.type != saga_event_type::credit_note_started
       && ev.type != saga_event_type::credit_note_issued
-      && ev.type != saga_event_type::credit_note_failed && !ev.dispute)
+      && ev.type != saga_event_type::credit_note_failed
+      && ev.type != saga_event_type::compensation_retried
+      && ev.type != saga_event_type::resolved && !ev.dispute)
     entry.step = std::string{to_string(ev.step)};
   entry.attempt = ev.attempt;
   entry.status = std::string{to_string(after.status())};

@@ -45,6 +45,8 @@ enum class failure_code : uint8_t {
   subscription_state, ///< a command the subscription's status forbids
   job_not_found,
   job_state, ///< a retry or cancel the job's status forbids (it is running)
+  order_not_failed, ///< an operator's retry or resolution of an order that
+                    ///< has not failed
 };
 
 /// The stable name of `code` ("stock_conflict").

@@ -41,6 +41,8 @@ using order_saga_actor = caf::typed_actor<
                  std::vector<order_line>, reply_ptr>,
   caf::reacts_to<atom::dispute, dispute_notice, reply_ptr>,
   caf::reacts_to<atom::settle, payment_notice, reply_ptr>,
+  caf::reacts_to<atom::retry_comp, reply_ptr>,
+  caf::reacts_to<atom::resolve, std::string, std::string, reply_ptr>,
   caf::reacts_to<atom::resume>,
   caf::reacts_to<atom::passivate>>; // the supervisor: it may exit now
 

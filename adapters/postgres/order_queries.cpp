@@ -65,6 +65,8 @@ json order_view(const result& res, int row,
   j["refunds"] = view.value("refunds", json::array());
   j["refunded_minor"] = view.value("refunded_minor", 0);
   j["disputes"] = view.value("disputes", json::array());
+  if (view.contains("resolution"))
+    j["resolution"] = view["resolution"];
   return j;
 }
 

@@ -142,7 +142,22 @@ async function orders(root) {
                  { id: "capture-order" }),
         o.status === "awaiting_capture" &&
           action("Void", can, () => api("POST", "/v1/orders/" + o.id + "/void"),
-                 { id: "void-order" })),
+                 { id: "void-order" }),
+        o.status === "failed" &&
+          action("Retry compensation", session.canOperate(), async () => {
+            await api("POST", "/v1/orders/" + o.id + "/retry_compensation");
+            toast("Compensations of " + o.id + " run again");
+          }, { id: "retry-compensation" }),
+        o.status === "failed" && !o.resolution &&
+          action("Mark resolved", session.canOperate(), async () => {
+            const note = prompt("How was it resolved?");
+            if (!note) return;
+            await api("POST", "/v1/orders/" + o.id + "/resolve", { note });
+            toast(o.id + " marked resolved");
+            await select(o.id);
+          }, { id: "resolve-order", class: "secondary" })),
+      o.resolution && h("p", { id: "resolution" },
+        "Resolved by " + o.resolution.by + ": " + o.resolution.note),
       h("h2", {}, "Steps"),
       table(["Step", "Status", "Attempts", "Provider ref", "Error"],
         (o.steps || []).map((s) => h("tr", { "data-step": s.name },

@@ -277,6 +277,11 @@ void tell_saga(const saga_directory& sagas, const std::string& id,
   else if (command.kind == atom::settle::value)
     sagas.start_and_tell(id, atom::settle::value, command.payment,
                          std::move(out));
+  else if (command.kind == atom::retry_comp::value)
+    sagas.start_and_tell(id, atom::retry_comp::value, std::move(out));
+  else if (command.kind == atom::resolve::value)
+    sagas.start_and_tell(id, atom::resolve::value, command.reason, command.key,
+                         std::move(out));
   else
     sagas.start_and_tell(id, atom::void_auth::value, std::move(out));
 }
@@ -311,6 +316,16 @@ void saga_command_here(const db_pool_handle& db, const saga_directory& sagas,
       out->send(std::move(looked_up));
     else if (!status)
       out->send(reply::fail(failure_code::order_not_found, "no order " + id));
+    else if ((command.kind == atom::retry_comp::value
+              || command.kind == atom::resolve::value)
+             && *status != "failed")
+      out->send(reply::fail(failure_code::order_not_failed,
+                            "order " + id + " is " + *status
+                              + ": only a failed order's compensations are "
+                                "retried or its failure resolved"));
+    else if (command.kind == atom::retry_comp::value
+             || command.kind == atom::resolve::value)
+      tell_saga(sagas, id, command, out);
     else if (command.kind != atom::dispute::value // a fact, at any time
              && command.kind != atom::settle::value
              && ((*status == "completed" && command.kind != atom::refund::value)
@@ -428,6 +443,30 @@ void add_order_routes(router& r, const route_context& ctx) {
              out->respond(std::move(*problem));
              return;
            }
+           saga_command(ctx, std::string{req.param("id")}, std::move(command),
+                        reply_via(std::move(out)));
+         }});
+  r.add({"POST", "/v1/orders/{id}/retry_compensation",
+         "orders.retry_compensation", operator_action(),
+         [ctx](api_request& req, responder_ptr out) {
+           saga_command(ctx, std::string{req.param("id")},
+                        order_command{atom::retry_comp::value},
+                        reply_via(std::move(out)));
+         }});
+  r.add({"POST", "/v1/orders/{id}/resolve", "orders.resolve",
+         operator_action(true), [ctx](api_request& req, responder_ptr out) {
+           auto& body = req.body_json();
+           std::string note;
+           auto problem = check_object(body, {"note"});
+           if (!problem)
+             problem = read_string(body, "note", 2000, note);
+           if (problem) {
+             out->respond(std::move(*problem));
+             return;
+           }
+           order_command command{atom::resolve::value};
+           command.reason = std::move(note);
+           command.key = req.who->name + " (" + req.who->id + ")";
            saga_command(ctx, std::string{req.param("id")}, std::move(command),
                         reply_via(std::move(out)));
          }});

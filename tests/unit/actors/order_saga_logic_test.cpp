@@ -260,3 +260,64 @@ TEST_CASE("a cancel while parked undoes what is done, a parked compensation "
   CHECK(r->step == saga_step::reserve_stock);
   CHECK(r->attempt == 2);
 }
+
+TEST_CASE("a failed saga's compensations tried again get another budget and "
+          "a resolution keeps it failed",
+          "[saga][operator]") {
+  saga_retry_policy policy;
+  policy.max_comp_attempts = 2;
+  saga_state s{policy};
+  auto apply = [&](saga_event_type t, saga_step step = saga_step::reserve_stock,
+                   uint32_t attempt = 0) {
+    saga_event e;
+    e.type = t;
+    e.step = step;
+    e.attempt = attempt;
+    s.apply(e);
+  };
+  apply(saga_event_type::created);
+  for (auto step : {saga_step::reserve_stock, saga_step::create_invoice}) {
+    apply(saga_event_type::step_started, step, 1);
+    apply(saga_event_type::step_succeeded, step, 1);
+  }
+  apply(saga_event_type::cancel_requested);
+  for (uint32_t a = 1; a <= 2; ++a) {
+    apply(saga_event_type::compensation_started, saga_step::create_invoice, a);
+    apply(saga_event_type::compensation_failed, saga_step::create_invoice, a);
+  }
+  REQUIRE(s.next().kind == saga_decision::finish_failed);
+  apply(saga_event_type::failed);
+  CHECK(s.status() == saga_status::failed);
+  // Retried: compensating again, the next attempt numbered on (its own key).
+  apply(saga_event_type::compensation_retried);
+  CHECK(s.status() == saga_status::compensating);
+  auto d = s.next();
+  CHECK(d.kind == saga_decision::run_compensation);
+  CHECK(d.step == saga_step::create_invoice);
+  CHECK(d.attempt == 3);
+  for (uint32_t a = 3; a <= 4; ++a) {
+    apply(saga_event_type::compensation_started, saga_step::create_invoice, a);
+    apply(saga_event_type::compensation_failed, saga_step::create_invoice, a);
+  }
+  CHECK(s.next().kind == saga_decision::finish_failed);
+  apply(saga_event_type::failed);
+  // Resolved: a note, and still failed.
+  saga_event r;
+  r.type = saga_event_type::resolved;
+  r.reason = "credited by hand";
+  r.key = "desk (key_1)";
+  s.apply(r);
+  CHECK(s.status() == saga_status::failed);
+  REQUIRE(s.resolved());
+  CHECK(s.resolved()->note == "credited by hand");
+  CHECK(s.resolved()->by == "desk (key_1)");
+  // A retry of a saga that has not failed changes nothing.
+  saga_state live{policy};
+  saga_event c;
+  c.type = saga_event_type::created;
+  live.apply(c);
+  saga_event retry;
+  retry.type = saga_event_type::compensation_retried;
+  live.apply(retry);
+  CHECK(live.status() == saga_status::pending);
+}
