@@ -8,6 +8,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/type_ids.hpp"
+#include "runtime/log.hpp"
 
 namespace kassa {
 
@@ -25,6 +26,7 @@ struct stats_state {
   bool folding = false;
   bool tick_pending = false;
   uint64_t started = 0; ///< folds begun
+  uint64_t behind = 0;  ///< full folds in a row (catching up)
   std::deque<waiting_read> reads;
   static inline const char* name = "stats";
 };
@@ -84,11 +86,25 @@ stats_actor::behavior_type stats_behavior(stats_self self,
                           std::move(granularity), std::move(out)});
       start_fold(self);
     },
-    [self](atom::done, int64_t folded, int64_t, const std::string& error) {
+    [self](atom::done, int64_t folded, int64_t cursor,
+           const std::string& error) {
       auto& st = self->state;
       st.folding = false;
       // Caught up, or the database failed (the reads get what is stored).
       bool caught_up = !error.empty() || folded < st.options.batch;
+      if (st.options.log) {
+        if (!caught_up && ++st.behind % 100 == 1)
+          st.options.log->info("stats", "statistics catching up with the log",
+                               {{"seq", std::to_string(cursor)}});
+        else if (caught_up && st.behind >= 100)
+          st.options.log->info("stats", "statistics caught up",
+                               {{"seq", std::to_string(cursor)}});
+        if (caught_up)
+          st.behind = 0;
+      }
+      if (!error.empty() && st.options.log)
+        st.options.log->warn("stats", "a statistics fold failed",
+                             {{"reason", error}});
       answer_reads(self, st.started, caught_up);
       if (!caught_up || !st.reads.empty()) {
         start_fold(self); // behind: go on at once

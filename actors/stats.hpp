@@ -44,9 +44,14 @@ using stats_actor = caf::typed_actor<
   caf::reacts_to<atom::get, std::string, std::string, std::string, reply_ptr>,
   caf::reacts_to<atom::done, int64_t, int64_t, std::string>>;
 
+class logger;
+
 struct stats_options {
   std::chrono::milliseconds interval{1000}; ///< folds when idle this often
   int64_t batch = 5000;                     ///< events per fold
+  /// Where catching up is reported (a node upgraded onto a long log folds
+  /// all of it once); null: nowhere.
+  const logger* log = nullptr;
 };
 
 stats_actor spawn_stats(caf::local_actor* parent,

@@ -385,7 +385,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   jobs.handlers.emplace(subscription_job_kind, subscription_jobs);
   auto stats_store = make_pg_stats_store(db, calls);
   stats_options stats_opts{millis{config.stats.interval_ms},
-                           config.stats.batch};
+                           config.stats.batch, &log};
   child_handle<stats_actor> stats{
     slot_for({"stats", [stats_store, stats_opts](caf::local_actor* parent) {
                 return caf::actor_cast<caf::actor>(

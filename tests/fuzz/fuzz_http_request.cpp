@@ -58,8 +58,9 @@ struct harness {
     ctx.inject_fault = [](const std::string&) {
       return std::string{"faults are not injected while fuzzing"};
     };
-    pipeline = std::make_unique<api_pipeline>(make_routes(ctx),
-                                              std::vector<std::string>{"k"});
+    pipeline = std::make_unique<api_pipeline>(
+      make_routes(ctx),
+      std::make_shared<key_registry>(std::vector<std::string>{"k"}));
   }
 };
 
