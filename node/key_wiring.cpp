@@ -45,7 +45,7 @@ audit_sink make_audit_sink(db_pool_handle pool, const logger& log) {
   return [pool, &log](audit_entry e) {
     submit_db_work(pool, [e = std::move(e), &log](pg::connection& conn) {
       auto failure = pg::append_audit(conn, e.who, e.action, e.method, e.path,
-                                      e.request_id, e.status, e.body);
+                                      e.request_id, e.status, e.body, e.at_ms);
       if (!failure.empty())
         log.error("audit", "an audit entry was not written",
                   {{"action", e.action},

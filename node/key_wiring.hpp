@@ -34,7 +34,9 @@ void start_key_refresher(caf::actor_system& sys, const caf::actor& root,
                          std::chrono::milliseconds period);
 
 /// Writes each audited request to the audit journal on a pool connection
-/// (never on the answering thread); a write that fails is logged.
+/// (never on the answering thread); a write that fails is logged. Entries
+/// are numbered as they commit (two answered at once may commit in either
+/// order); `at` is when each was answered.
 audit_sink make_audit_sink(db_pool_handle pool, const logger& log);
 
 } // namespace kassa

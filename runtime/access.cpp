@@ -8,23 +8,14 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "runtime/hex.hpp"
+
 namespace kassa {
 
 namespace {
 
 constexpr std::array<std::string_view, 4> role_names{"read_only", "service",
                                                      "operator", "admin"};
-
-std::string to_hex(const unsigned char* data, size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 15];
-  }
-  return out;
-}
 
 std::string random_hex(size_t bytes) {
   std::vector<unsigned char> buf(bytes);

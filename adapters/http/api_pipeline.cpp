@@ -42,6 +42,9 @@ public:
 
   void respond(api_response response) override {
     entry_.status = response.status;
+    entry_.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
     sink_(std::move(entry_));
     next_->respond(std::move(response));
   }

@@ -24,8 +24,9 @@ struct audit_entry {
   std::string method;
   std::string path;
   std::string request_id;
-  std::string body; ///< the request's body (at most 4 KiB of it)
-  int status = 0;   ///< the answer's HTTP status
+  std::string body;  ///< the request's body (at most 4 KiB of it)
+  int status = 0;    ///< the answer's HTTP status
+  int64_t at_ms = 0; ///< when it was answered (ms since the epoch)
 };
 
 /// Where audit entries go (the node writes them to the database); it is

@@ -5,22 +5,13 @@
 #include <openssl/evp.h>
 #include <vector>
 
+#include "runtime/hex.hpp"
+
 namespace kassa {
 
 namespace {
 
 constexpr std::string_view prefix = "ct1.";
-
-std::string to_hex(const unsigned char* data, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 15];
-  }
-  return out;
-}
 
 std::optional<std::string> from_hex(std::string_view hex) {
   if (hex.size() % 2 != 0)

@@ -90,13 +90,15 @@ std::string load_keys(connection& conn, std::vector<stored_key>& out) {
 std::string append_audit(connection& conn, const principal& who,
                          const std::string& action, const std::string& method,
                          const std::string& path, const std::string& request_id,
-                         int status, const std::string& body) {
+                         int status, const std::string& body, int64_t at_ms) {
   result res;
   if (auto err = conn.exec(
         "INSERT INTO audit_log (key_id, key_name, role, action, method, path, "
-        "request_id, status, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "request_id, status, body, at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+        "$8, $9, timestamptz 'epoch' + $10::bigint * interval '1 "
+        "millisecond')",
         {who.id, who.name, std::string{to_string(who.role)}, action, method,
-         path, request_id, std::to_string(status), body},
+         path, request_id, std::to_string(status), body, std::to_string(at_ms)},
         res))
     return err->message;
   return {};

@@ -33,7 +33,7 @@ std::string load_keys(connection& conn, std::vector<stored_key>& out);
 std::string append_audit(connection& conn, const principal& who,
                          const std::string& action, const std::string& method,
                          const std::string& path, const std::string& request_id,
-                         int status, const std::string& body);
+                         int status, const std::string& body, int64_t at_ms);
 
 /// The audit journal after `after` (seq), oldest first.
 reply list_audit(connection& conn, int64_t after, int64_t limit);

@@ -13,11 +13,25 @@ using json = nlohmann::json;
 
 namespace {
 
+/// Slow forward retries leave time to take the payment provider down after
+/// the charge; few compensation attempts keep the test short; no circuit
+/// breaker (this is about a compensation failing beyond its budget).
+std::vector<std::string> failing_settings() {
+  return {"KASSA_ORDERS_RETRY_INITIAL_MS=500", "KASSA_ORDERS_RETRY_MAX_MS=500",
+          "KASSA_PROVIDERS_BREAKER_MIN_CALLS=100000",
+          "KASSA_ORDERS_MAX_ATTEMPTS=4",
+          "KASSA_ORDERS_MAX_COMPENSATION_ATTEMPTS=3"};
+}
+
 /// An order whose refund cannot happen: shipping is down (the saga
 /// compensates) and so is payment once it charged (the refund fails past
 /// its attempts): `failed`.
-std::string failed_order(shop& s, const std::string& sku) {
-  auto r = s.post("/v1/orders", shop::order(sku, "tok_ok"));
+std::string failed_order(shop& s) {
+  s.add_product("vase", 3);
+  REQUIRE(
+    s.post("/v1/providers/sandbox-shipping/chaos", {{"outage", true}}).status
+    == 200);
+  auto r = s.post("/v1/orders", shop::order("vase", "tok_ok"));
   REQUIRE(r.status == 202);
   auto id = json::parse(r.body)["id"].get<std::string>();
   s.wait_for(id, [](const json& o) {
@@ -49,15 +63,8 @@ header_list operator_key(shop& s) {
 TEST_CASE("an operator retries a failed order's compensations once the "
           "provider is back and it ends cancelled with one refund",
           "[orders][operator]") {
-  shop s{{"KASSA_ORDERS_RETRY_INITIAL_MS=500", "KASSA_ORDERS_RETRY_MAX_MS=500",
-          "KASSA_PROVIDERS_BREAKER_MIN_CALLS=100000",
-          "KASSA_ORDERS_MAX_ATTEMPTS=4",
-          "KASSA_ORDERS_MAX_COMPENSATION_ATTEMPTS=3"}};
-  s.add_product("vase", 3);
-  REQUIRE(
-    s.post("/v1/providers/sandbox-shipping/chaos", {{"outage", true}}).status
-    == 200);
-  auto id = failed_order(s, "vase");
+  shop s{failing_settings()};
+  auto id = failed_order(s);
   auto op = operator_key(s);
   // A service key may not; while the provider is still down it would fail
   // again, so it comes back first.
@@ -117,15 +124,8 @@ TEST_CASE("an operator retries a failed order's compensations once the "
 TEST_CASE("an operator marks a failed order resolved with a note and it "
           "stays failed",
           "[orders][operator]") {
-  shop s{{"KASSA_ORDERS_RETRY_INITIAL_MS=500", "KASSA_ORDERS_RETRY_MAX_MS=500",
-          "KASSA_PROVIDERS_BREAKER_MIN_CALLS=100000",
-          "KASSA_ORDERS_MAX_ATTEMPTS=4",
-          "KASSA_ORDERS_MAX_COMPENSATION_ATTEMPTS=3"}};
-  s.add_product("vase", 3);
-  REQUIRE(
-    s.post("/v1/providers/sandbox-shipping/chaos", {{"outage", true}}).status
-    == 200);
-  auto id = failed_order(s, "vase");
+  shop s{failing_settings()};
+  auto id = failed_order(s);
   auto op = operator_key(s);
   auto bad = http_request(s.port, "POST", "/v1/orders/" + id + "/resolve", op,
                           R"({"note":""})");

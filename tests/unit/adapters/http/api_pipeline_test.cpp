@@ -288,6 +288,7 @@ TEST_CASE("each route checks the role of the key that calls it",
   CHECK(audited[0].path == "/v1/jobs/7/retry");
   CHECK(audited[0].request_id == "req-1");
   CHECK(audited[0].status == 200);
+  CHECK(audited[0].at_ms > 1'700'000'000'000);
   // A revoked key (absent from the next read of the table) stops at once.
   keys->replace({});
   CHECK(send("GET", "/v1/things", "op").status == 401);
