@@ -125,29 +125,6 @@ void journal(saga_actor* self, saga_event ev, json extra, Then then) {
 // -- calls
 // ----------------------------------------------------------------------
 
-bool is_finish(const saga_decision& d) {
-  return d.kind == saga_decision::finish_completed
-         || d.kind == saga_decision::finish_cancelled
-         || d.kind == saga_decision::finish_failed;
-}
-
-/// The terminal event of a finish decision (counted in the metrics).
-saga_event finish_event(saga_actor* self, const saga_decision& d) {
-  auto& st = self->state;
-  saga_event ev;
-  ev.type
-    = d.kind == saga_decision::finish_completed   ? saga_event_type::completed
-      : d.kind == saga_decision::finish_cancelled ? saga_event_type::cancelled
-                                                  : saga_event_type::failed;
-  if (st.deps.metrics)
-    st.deps.metrics
-      ->get_counter("kassa_sagas_finished_total",
-                    "Sagas that reached a terminal state.",
-                    {{"status", std::string{to_string(ev.type)}}})
-      .inc();
-  return ev;
-}
-
 void on_result(saga_actor* self, const provider_result& r) {
   auto& st = self->state;
   if (!st.expected_refund.empty()) {

@@ -192,6 +192,11 @@ void leave(saga_actor* self);
 /// `leave` if `finished` (after every command handler).
 void quit_if_finished(saga_actor* self);
 
+/// Whether `d` ends the saga (completed, cancelled or failed).
+bool is_finish(const saga_decision& d);
+/// The terminal event of a finish decision (counted in the metrics).
+saga_event finish_event(saga_actor* self, const saga_decision& d);
+
 /// Tells the saga supervisor whether this saga waits for the outside world
 /// (3-D Secure, a parked step): a waiting saga gives its running slot back
 /// (orders.max_active_sagas), so waiting orders never block new ones.

@@ -8,6 +8,7 @@
 #include "actors/type_ids.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/scheduler.hpp"
 #include "runtime/worker_send.hpp"
 
@@ -187,6 +188,29 @@ void leave(saga_actor* self) {
 void quit_if_finished(saga_actor* self) {
   if (finished(self->state))
     leave(self);
+}
+
+bool is_finish(const saga_decision& d) {
+  return d.kind == saga_decision::finish_completed
+         || d.kind == saga_decision::finish_cancelled
+         || d.kind == saga_decision::finish_failed;
+}
+
+/// The terminal event of a finish decision (counted in the metrics).
+saga_event finish_event(saga_actor* self, const saga_decision& d) {
+  auto& st = self->state;
+  saga_event ev;
+  ev.type
+    = d.kind == saga_decision::finish_completed   ? saga_event_type::completed
+      : d.kind == saga_decision::finish_cancelled ? saga_event_type::cancelled
+                                                  : saga_event_type::failed;
+  if (st.deps.metrics)
+    st.deps.metrics
+      ->get_counter("kassa_sagas_finished_total",
+                    "Sagas that reached a terminal state.",
+                    {{"status", std::string{to_string(ev.type)}}})
+      .inc();
+  return ev;
 }
 
 } // namespace kassa::saga_detail
