@@ -10,30 +10,59 @@ namespace kassa {
 
 namespace {
 
-/// `YYYY-MM-DD`, or an RFC 3339 time `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`:
-/// checked by shape here, by PostgreSQL's parser after.
-bool time_shaped(const std::string& s) {
-  auto digits = [&](size_t from, size_t n) {
+/// `YYYY-MM-DD`, or an RFC 3339 time `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`,
+/// a real calendar day and time: whatever passes, PostgreSQL reads (a
+/// value it could not would answer 503, not 422).
+bool valid_time(const std::string& s) {
+  auto number = [&](size_t from, size_t n, int& out) {
     if (s.size() < from + n)
       return false;
-    for (size_t i = from; i < from + n; ++i)
+    out = 0;
+    for (size_t i = from; i < from + n; ++i) {
       if (s[i] < '0' || s[i] > '9')
         return false;
+      out = out * 10 + (s[i] - '0');
+    }
     return true;
   };
-  if (!(digits(0, 4) && s.size() >= 10 && s[4] == '-' && digits(5, 2)
-        && s[7] == '-' && digits(8, 2)))
+  int year = 0, month = 0, day = 0;
+  if (!number(0, 4, year) || s.size() < 10 || s[4] != '-'
+      || !number(5, 2, month) || s[7] != '-' || !number(8, 2, day)
+      || year < 1970 || year > 9999)
+    return false;
+  // The day exists: timegm normalises 02-30 to 03-02, which reads back
+  // differently.
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  auto t = timegm(&tm);
+  std::tm back{};
+  gmtime_r(&t, &back);
+  if (month < 1 || month > 12 || back.tm_mon != month - 1
+      || back.tm_mday != day)
     return false;
   if (s.size() == 10)
     return true;
-  if (s.size() < 20 || s[10] != 'T' || !digits(11, 2) || s[13] != ':'
-      || !digits(14, 2) || s[16] != ':' || !digits(17, 2))
+  int hour = 0, minute = 0, second = 0;
+  if (s[10] != 'T' || !number(11, 2, hour) || s.size() < 20 || s[13] != ':'
+      || !number(14, 2, minute) || s[16] != ':' || !number(17, 2, second)
+      || hour > 23 || minute > 59 || second > 60)
     return false;
-  for (size_t i = 19; i < s.size(); ++i)
-    if (!std::isdigit(static_cast<unsigned char>(s[i])) && s[i] != '.'
-        && s[i] != 'Z' && s[i] != '+' && s[i] != '-' && s[i] != ':')
+  size_t i = 19;
+  if (i < s.size() && s[i] == '.') {
+    size_t digits = 0;
+    while (++i < s.size() && s[i] >= '0' && s[i] <= '9')
+      ++digits;
+    if (digits == 0 || digits > 9)
       return false;
-  return true;
+  }
+  if (i + 1 == s.size() && s[i] == 'Z')
+    return true;
+  int zh = 0, zm = 0;
+  return i + 6 == s.size() && (s[i] == '+' || s[i] == '-')
+         && number(i + 1, 2, zh) && s[i + 3] == ':' && number(i + 4, 2, zm)
+         && zh < 24 && zm < 60;
 }
 
 std::string utc_date(std::chrono::system_clock::time_point t) {
@@ -72,7 +101,7 @@ void add_stats_routes(router& r, const route_context& ctx) {
              from = utc_date(now - std::chrono::hours{24 * 29});
            for (auto* field : {"from", "to"}) {
              auto& value = std::string_view{field} == "from" ? from : to;
-             if (!time_shaped(value)) {
+             if (!valid_time(value)) {
                out->respond(invalid_field(
                  field, "must be a date (2026-12-07) or an RFC 3339 time "
                         "(2026-12-07T10:00:00Z)"));
