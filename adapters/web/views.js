@@ -46,7 +46,7 @@ function action(label, allowed, run, attrs = {}) {
 // -- orders --
 
 async function orders(root) {
-  const state = { status: "", customer: "", cursors: [""], selected: null };
+  const state = { status: "", customer: "", cursors: [""], selected: null, loads: 0 };
   const list = h("div", { id: "orders-list" });
   const detail = h("div", { id: "order-detail", class: "panel" },
                    h("p", { class: "muted" }, "Pick an order to see its steps."));
@@ -92,7 +92,11 @@ async function orders(root) {
     if (state.customer) q.set("customer", state.customer);
     const cursor = state.cursors[state.cursors.length - 1];
     if (cursor) q.set("after", cursor);
+    // A live refresh and a search may be under way at once: only the
+    // latest one's answer is shown (an older one may arrive after it).
+    const mine = ++state.loads;
     const page = await api("GET", "/v1/orders?" + q);
+    if (mine !== state.loads) return;
     older.disabled = !page.next;
     older.dataset.next = page.next || "";
     newer.disabled = state.cursors.length <= 1;
