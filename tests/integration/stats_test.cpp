@@ -103,6 +103,16 @@ TEST_CASE("after a known mix of orders the statistics have the exact counts "
     CHECK(bad.status == 422);
     CHECK(json::parse(bad.body)["error"]["field"] == "from");
   }
+  // An empty or reversed range, or one too long for its granularity.
+  for (auto range :
+       {"from=2026-12-07&to=2026-12-07", "from=2026-12-08&to=2026-12-07",
+        "from=2026-01-01&to=2026-12-31&granularity=hour",
+        "from=2000-01-01&to=2026-01-01&granularity=day"}) {
+    INFO(range);
+    bad = http_get(s.port, std::string{"/v1/stats?"} + range, with_key());
+    CHECK(bad.status == 422);
+    CHECK(json::parse(bad.body)["error"]["field"] == "to");
+  }
   for (auto to : {"2026-12-31T23:59:59.5Z", "2026-12-31T23:59:59%2B01:00"}) {
     INFO(to);
     CHECK(http_get(s.port, std::string{"/v1/stats?from=2026-01-01&to="} + to,
