@@ -69,7 +69,9 @@ struct saga_targets {
   child_handle<provider_actor> sandbox_invoicing;
   child_handle<provider_actor> billingo;
   child_handle<provider_actor> sandbox_shipping;
-  child_handle<provider_actor> sandbox_messaging;
+  /// The contact service (actors/contact.hpp): a message call is stored
+  /// there and sent by it through the channel's providers.
+  child_handle<provider_actor> contact;
 
   const child_handle<provider_actor>& at(const call_route& route) const;
 };

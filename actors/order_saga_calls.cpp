@@ -31,10 +31,10 @@ saga_targets::at(const call_route& route) const {
       return billingo;
     case call_receiver::sandbox_shipping:
       return sandbox_shipping;
-    case call_receiver::sandbox_messaging:
-      return sandbox_messaging;
+    case call_receiver::contact:
+      return contact;
   }
-  return sandbox_messaging; // unreachable: every receiver is named above
+  return contact; // unreachable: every receiver is named above
 }
 
 } // namespace kassa

@@ -14,6 +14,29 @@ namespace kassa {
 
 using json = nlohmann::json;
 
+namespace {
+
+/// The order confirmation the contact service sends (its call's detail,
+/// actors/contact.hpp): an e-mail from the `order_confirmation` template in
+/// the customer's locale.
+std::string confirmation_detail(const std::string& saga_id,
+                                const order_data& order) {
+  auto minor = order.total_minor;
+  auto major = std::to_string(minor / 100);
+  auto cents = std::to_string(100 + (minor < 0 ? -minor : minor) % 100);
+  return json{{"channel", "email"},
+              {"to", order.customer_email},
+              {"customer", order.customer_id},
+              {"template", "order_confirmation"},
+              {"vars",
+               {{"order", saga_id},
+                {"total", major + "." + cents.substr(1)},
+                {"currency", order.currency}}}}
+    .dump();
+}
+
+} // namespace
+
 order_data parse_order(const std::string& request_json) {
   return order_from_json(json::parse(request_json));
 }
@@ -460,7 +483,7 @@ call_route call_target(const order_data& order, const saga_state& logic,
       return {call_receiver::sandbox_shipping, 0,
               compensation ? "cancel_shipment" : "shipment"};
     case saga_step::notify_customer:
-      return {call_receiver::sandbox_messaging, 0, "message"};
+      return {call_receiver::contact, 0, "message"};
   }
   return {};
 }
@@ -564,7 +587,7 @@ provider_call make_call(const std::string& saga_id, const order_data& order,
   else if (step == saga_step::create_shipment)
     call.detail = order.shipping_address;
   else if (step == saga_step::notify_customer)
-    call.detail = order.customer_email;
+    call.detail = confirmation_detail(saga_id, order);
   else if (step == saga_step::create_invoice)
     call.detail
       = order.customer_email.empty() ? order.customer_id : order.customer_email;

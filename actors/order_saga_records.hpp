@@ -76,7 +76,7 @@ enum class call_receiver : uint8_t {
   sandbox_invoicing,
   billingo,
   sandbox_shipping,
-  sandbox_messaging,
+  contact, ///< the contact service (actors/contact.hpp): messages to customers
 };
 
 /// Where a step's call goes (`shard`: the inventory shard of the order's

@@ -7,7 +7,7 @@ namespace kassa {
 
 namespace {
 
-constexpr std::array<std::pair<failure_code, std::string_view>, 25> errc_names{{
+constexpr std::array<std::pair<failure_code, std::string_view>, 27> errc_names{{
   {failure_code::invalid_field, "invalid_field"},
   {failure_code::idempotency_key_reused, "idempotency_key_reused"},
   {failure_code::product_not_found, "product_not_found"},
@@ -33,6 +33,8 @@ constexpr std::array<std::pair<failure_code, std::string_view>, 25> errc_names{{
   {failure_code::job_not_found, "job_not_found"},
   {failure_code::job_state, "job_state"},
   {failure_code::order_not_failed, "order_not_failed"},
+  {failure_code::message_not_found, "message_not_found"},
+  {failure_code::template_not_found, "template_not_found"},
 }};
 
 } // namespace

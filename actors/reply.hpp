@@ -47,6 +47,8 @@ enum class failure_code : uint8_t {
   job_state, ///< a retry or cancel the job's status forbids (it is running)
   order_not_failed, ///< an operator's retry or resolution of an order that
                     ///< has not failed
+  message_not_found,
+  template_not_found,
 };
 
 /// The stable name of `code` ("stock_conflict").

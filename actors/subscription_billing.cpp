@@ -201,27 +201,37 @@ void refund(sub_actor* self, const period_invoice& inv) {
        });
 }
 
-/// What the customer is told about `about` (a notice per event).
-std::string notice_text(const subscription_state& s, const std::string& about) {
-  auto& plan = s.terms().terms;
-  if (about.rfind("paid:", 0) == 0)
-    return "Thank you: your " + plan.name + " subscription is paid (period "
-           + about.substr(5) + ").";
-  if (about.rfind("payment_failed:", 0) == 0)
-    return "We could not charge your payment method for your " + plan.name
-           + " subscription; "
-           + (s.status() == subscription_status::past_due
-                ? "we will try again."
-                : "the subscription is " + std::string{to_string(s.status())}
-                    + ".");
-  return "Your " + plan.name + " subscription is canceled.";
+/// What the customer is told about `about` (a notice per event): the
+/// contact service's call detail (actors/contact.hpp), a template in the
+/// customer's locale.
+std::string notice_detail(const sub_actor* self, const std::string& about) {
+  auto& s = self->state.logic;
+  auto& t = s.terms();
+  std::string name = "subscription_canceled";
+  std::string period;
+  if (about.rfind("paid:", 0) == 0) {
+    name = "subscription_paid";
+    period = about.substr(5);
+  } else if (about.rfind("payment_failed:", 0) == 0) {
+    name = "subscription_payment_failed";
+    period = about.substr(15);
+  }
+  return json{{"channel", "email"},
+              {"to", t.email},
+              {"customer", t.customer},
+              {"template", name},
+              {"vars",
+               {{"plan", t.terms.name},
+                {"period", period},
+                {"status", std::string{to_string(s.status())}}}}}
+    .dump();
 }
 
 void notify(sub_actor* self, const std::string& about) {
   auto& st = self->state;
   auto c = base_call(self, "message", st.id + ":notify:" + about);
-  c.detail += "\n" + notice_text(st.logic, about);
-  call(self, st.deps.targets.sandbox_messaging, std::move(c),
+  c.detail = notice_detail(self, about);
+  call(self, st.deps.targets.contact, std::move(c),
        [self, about](const provider_result& r) {
          if (!settled(r.outcome)) {
            fail_task(self, "messaging: " + why(r));

@@ -6,6 +6,7 @@
 #include <caf/type_id.hpp>
 
 #include "actors/atoms.hpp"
+#include "actors/contact_logic.hpp"
 #include "actors/dispute_notice.hpp"
 #include "actors/inventory.hpp"
 #include "actors/journal.hpp"
@@ -47,5 +48,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(kassa_actors, caf::id_block::kassa_runtime::end)
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::dispute_notice))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::payment_notice))
   CAF_ADD_TYPE_ID(kassa_actors, (kassa::subscription_command))
+  CAF_ADD_TYPE_ID(kassa_actors, (kassa::outbound_message))
+  CAF_ADD_TYPE_ID(kassa_actors, (std::vector<kassa::outbound_message>))
 
 CAF_END_TYPE_ID_BLOCK(kassa_actors)

@@ -6,6 +6,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include "actors/contact.hpp"
 #include "actors/inventory.hpp"
 #include "actors/notification_hub.hpp"
 #include "actors/order_saga.hpp"
@@ -22,6 +23,7 @@
 #include "adapters/postgres/job_store.hpp"
 #include "adapters/postgres/journal.hpp"
 #include "adapters/postgres/lease_keeper.hpp"
+#include "adapters/postgres/message_store.hpp"
 #include "adapters/postgres/order_intake.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/postgres/saga_store.hpp"
@@ -133,6 +135,8 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   // The payment sandbox's dispute notices go to the order's saga, as a
   // processor's webhook would; the intake is set once the sagas exist.
   auto dispute_intake = std::make_shared<dispute_sink>();
+  // The connections that send messages, by name (the contact service's).
+  std::map<std::string, child_handle<provider_actor>> messaging;
   for (auto kind : {provider_kind::payment, provider_kind::invoicing,
                     provider_kind::shipping, provider_kind::messaging}) {
     auto options
@@ -140,7 +144,10 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
     std::shared_ptr<const dispute_sink> disputes;
     if (kind == provider_kind::payment)
       disputes = dispute_intake;
-    options.may_send = may_send;
+    // A message is the contact service's to fence (its outbox lease), not
+    // the shard's of the order it names.
+    if (kind != provider_kind::messaging)
+      options.may_send = may_send;
     options.calls = calls;
     auto slot = slot_for(
       {options.name, [options, kind, journal, db, ledger_handle, disputes, &log,
@@ -167,9 +174,29 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
         targets.sandbox_shipping = handle;
         break;
       case provider_kind::messaging:
-        targets.sandbox_messaging = handle;
+        messaging[options.name] = handle;
         break;
     }
+  }
+  // The other messaging sandboxes (two SMS providers and a voice one).
+  for (auto& name : sandbox_channel_names()) {
+    auto options
+      = connection_options(config, name, provider_kind::messaging, "sandbox");
+    options.calls = calls;
+    auto slot = slot_for(
+      {name, [options, journal, db, ledger_handle, name, &log,
+              &metrics](caf::local_actor* parent) {
+         return spawn_provider_connection(
+           parent, options,
+           [db, ledger_handle, name](caf::local_actor* self) {
+             return spawn_sandbox_provider(self, provider_kind::messaging, db,
+                                           ledger_handle, {}, name);
+           },
+           journal, &log, &metrics);
+       }});
+    messaging[name] = child_handle<provider_actor>{slot};
+    provider_controls.emplace_back(name,
+                                   child_handle<provider_control_actor>{slot});
   }
   late.push_back(
     {"journal",
@@ -260,7 +287,8 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   // The real providers' connections are among the sagas' targets too.
   for (auto& real : real_providers) {
     auto options = real.options;
-    options.may_send = may_send;
+    if (options.kind != "messaging")
+      options.may_send = may_send;
     options.calls = calls;
     auto slot = slot_for(
       {real.options.name, [options, make_adapter = real.make_adapter, journal,
@@ -277,7 +305,34 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
       targets.adyen = handle;
     else if (real.options.name == "billingo")
       targets.billingo = handle;
+    else if (real.options.kind == "messaging")
+      messaging[real.options.name] = handle;
   }
+  // The contact service: the sagas' and subscriptions' messages go to it.
+  contact_options contact_opts;
+  for (auto& [channel, names] : contact_channels(config))
+    for (auto& name : names)
+      if (auto i = messaging.find(name); i != messaging.end())
+        contact_opts.providers[channel].emplace_back(name, i->second);
+  contact_opts.policy
+    = contact_policy{static_cast<uint32_t>(config.contact.max_attempts),
+                     millis{config.contact.retry_initial_ms},
+                     millis{config.contact.retry_max_ms}};
+  contact_opts.interval = millis{config.contact.interval_ms};
+  contact_opts.lease = millis{config.contact.lease_ms};
+  contact_opts.call_timeout = contact_opts.lease * 2 / 3;
+  contact_opts.batch = static_cast<int>(config.contact.batch);
+  contact_opts.max_in_flight
+    = static_cast<size_t>(config.contact.max_in_flight);
+  contact_opts.log = &log;
+  contact_opts.metrics = &metrics;
+  auto message_store = make_pg_message_store(db, node_id);
+  auto contact_slot = slot_for(
+    {"contact", [message_store, contact_opts](caf::local_actor* parent) {
+       return caf::actor_cast<caf::actor>(
+         spawn_contact(parent, message_store, contact_opts));
+     }});
+  targets.contact = child_handle<provider_actor>{contact_slot};
   saga_deps.targets = targets;
   late.push_back({"sagas",
                   [saga_deps](caf::local_actor* parent) {
@@ -384,8 +439,8 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
      }})};
   jobs.handlers.emplace(subscription_job_kind, subscription_jobs);
   auto stats_store = make_pg_stats_store(db, calls);
-  stats_options stats_opts{millis{config.stats.interval_ms},
-                           config.stats.batch, &log};
+  stats_options stats_opts{millis{config.stats.interval_ms}, config.stats.batch,
+                           &log};
   child_handle<stats_actor> stats{
     slot_for({"stats", [stats_store, stats_opts](caf::local_actor* parent) {
                 return caf::actor_cast<caf::actor>(
@@ -430,6 +485,7 @@ actor_tree start_actor_tree(caf::actor_system& sys, const node_config& config,
   out.providers = std::move(provider_controls);
   out.hub = hub;
   out.stats = stats;
+  out.contact = child_handle<contact_actor>{contact_slot};
   out.mesh = mesh;
   out.cluster_node = cluster_node;
   out.links = links;

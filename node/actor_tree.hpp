@@ -15,6 +15,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/contact.hpp"
 #include "actors/inventory.hpp"
 #include "actors/notification_hub.hpp"
 #include "actors/order_saga_logic.hpp"
@@ -64,6 +65,7 @@ struct actor_tree {
   std::shared_ptr<node_clock> clock;
   subscription_directory subscriptions;
   child_handle<stats_actor> stats;
+  child_handle<contact_actor> contact;
   /// Set with debug.fault_switches: makes every saga crash while true.
   std::shared_ptr<std::atomic<bool>> crash_switch;
 };

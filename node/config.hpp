@@ -187,6 +187,39 @@ struct node_config {
     int64_t interval_ms = 1000;
     int64_t batch = 5000;
   } stats;
+  struct {
+    std::string email = "sandbox-messaging";
+    std::string sms = "sandbox-sms,sandbox-sms-2";
+    std::string voice = "sandbox-voice";
+    int64_t interval_ms = 1000;
+    int64_t batch = 500;
+    int64_t max_in_flight = 2000;
+    int64_t max_attempts = 10;
+    int64_t retry_initial_ms = 1000;
+    int64_t retry_max_ms = 300000;
+    int64_t lease_ms = 15000;
+  } contact;
+  struct {
+    std::string host;
+    int64_t port = 587;
+    std::string tls = "starttls";
+    std::string username;
+    std::string password;
+    std::string password_file;
+    std::string from = "kassa@localhost";
+    std::string helo = "kassa.localhost";
+    int64_t connections = 4;
+  } smtp;
+  struct twilio_account {
+    std::string base_url;
+    std::string account_sid;
+    std::string auth_token;
+    std::string auth_token_file;
+    std::string from;
+  };
+  twilio_account twilio;
+  twilio_account twilio2;
+  std::string twilio_status_callback;
 };
 
 /// Builds the typed view from validated values.

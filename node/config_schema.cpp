@@ -318,6 +318,76 @@ const std::vector<config_key>& config_schema() {
             "(GET /v1/stats takes it in before it answers)."),
     int_key("stats.batch", "5000", 10, 1000000,
             "Events the statistics take in per transaction."),
+    str_key("contact.email", "sandbox-messaging", "",
+            "Provider connections that send e-mail, tried in this order (comma "
+            "separated): `sandbox-messaging`, `smtp`. A message one of them "
+            "does not take (circuit open, outage) goes to the next."),
+    str_key("contact.sms", "sandbox-sms,sandbox-sms-2", "",
+            "Provider connections that send SMS, tried in this order: "
+            "`sandbox-sms`, `sandbox-sms-2`, `twilio`, `twilio-2`."),
+    str_key("contact.voice", "sandbox-voice", "",
+            "Provider connections that place voice calls, tried in this order: "
+            "`sandbox-voice`, `twilio`, `twilio-2`."),
+    int_key("contact.interval_ms", "1000", 10, 60000,
+            "How often the contact service looks for due messages (retries, "
+            "and messages of a node that died)."),
+    int_key("contact.batch", "500", 1, 10000,
+            "Messages leased per query (a full batch leases again at once)."),
+    int_key("contact.max_in_flight", "2000", 1, 1000000,
+            "Messages being sent at once by this node."),
+    int_key(
+      "contact.max_attempts", "10", 1, 1000,
+      "Attempts before a message that no provider took is marked `failed`."),
+    int_key("contact.retry_initial_ms", "1000", 10, 3600000,
+            "Upper bound of the delay after a message's first failed round "
+            "(full jitter); doubles per round."),
+    int_key("contact.retry_max_ms", "300000", 10, 86400000,
+            "Upper bound of a message's retry delay."),
+    int_key("contact.lease_ms", "15000", 3000, 3600000,
+            "A message being sent by a node that died is sent again after this "
+            "long (by the provider it may have reached)."),
+    str_key("smtp.host", "", "",
+            "SMTP server of e-mail (`smtp` connection); empty = none."),
+    int_key("smtp.port", "587", 1, 65535, "SMTP server port."),
+    str_key("smtp.tls", "starttls", "starttls|none",
+            "`starttls`: the session is encrypted before anything is sent (the "
+            "certificate checked against providers.ca_file or the system's "
+            "CAs; a server without STARTTLS is refused); `none`: plain text (a "
+            "local relay)."),
+    str_key("smtp.username", "", "",
+            "SMTP AUTH user (PLAIN, after STARTTLS); empty = no AUTH."),
+    str_key("smtp.password", "", "", "SMTP AUTH password."),
+    str_key("smtp.password_file", "", "",
+            "File holding the SMTP password (read at start)."),
+    str_key("smtp.from", "kassa@localhost", "",
+            "The sender (MAIL FROM and From:)."),
+    str_key("smtp.helo", "kassa.localhost", "",
+            "The name the node gives in EHLO."),
+    int_key("smtp.connections", "4", 1, 64,
+            "SMTP sessions kept open; messages are sent over them one after "
+            "another."),
+    str_key(
+      "twilio.base_url", "https://api.twilio.com", "",
+      "Twilio (or Twilio-compatible) API base URL of the `twilio` connection."),
+    str_key("twilio.account_sid", "", "",
+            "Account SID; empty = no `twilio` connection."),
+    str_key("twilio.auth_token", "", "",
+            "Auth token (HTTP Basic password; also signs status callbacks)."),
+    str_key("twilio.auth_token_file", "", "",
+            "File holding the auth token (read at start)."),
+    str_key("twilio.from", "", "", "Sender number (E.164) of SMS and calls."),
+    str_key("twilio.status_callback", "", "",
+            "Public URL of this node's POST /v1/webhooks/twilio, sent as "
+            "StatusCallback (delivery reports); empty = none asked for."),
+    str_key("twilio2.base_url", "https://api.twilio.com", "",
+            "Base URL of a second Twilio-compatible account, the `twilio-2` "
+            "connection (a failover)."),
+    str_key("twilio2.account_sid", "", "",
+            "Account SID of `twilio-2`; empty = none."),
+    str_key("twilio2.auth_token", "", "", "Auth token of `twilio-2`."),
+    str_key("twilio2.auth_token_file", "", "",
+            "File holding the auth token of `twilio-2`."),
+    str_key("twilio2.from", "", "", "Sender number of `twilio-2`."),
     int_key("jobs.poll_interval_ms", "500", 10, 60000,
             "How often the scheduler looks for due durable jobs."),
     int_key("jobs.batch", "64", 1, 10000,

@@ -9,7 +9,9 @@
 #include "adapters/http/client.hpp"
 #include "adapters/providers/adyen.hpp"
 #include "adapters/providers/billingo.hpp"
+#include "adapters/providers/smtp.hpp"
 #include "adapters/providers/stripe.hpp"
+#include "adapters/providers/twilio.hpp"
 #include "node/config.hpp"
 
 namespace kassa {
@@ -65,6 +67,60 @@ provider_connection_options connection_options(const node_config& config,
   if (kind == provider_kind::invoicing)
     o.unsafe_ops = {"invoice"}; // like Billingo: no idempotency key
   return o;
+}
+
+std::map<std::string, std::vector<std::string>>
+contact_channels(const node_config& config) {
+  auto split = [](const std::string& list) {
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while (pos <= list.size()) {
+      auto comma = list.find(',', pos);
+      if (comma == std::string::npos)
+        comma = list.size();
+      auto item = list.substr(pos, comma - pos);
+      while (!item.empty() && item.front() == ' ')
+        item.erase(item.begin());
+      while (!item.empty() && item.back() == ' ')
+        item.pop_back();
+      if (!item.empty())
+        out.push_back(item);
+      pos = comma + 1;
+    }
+    return out;
+  };
+  return {{"email", split(config.contact.email)},
+          {"sms", split(config.contact.sms)},
+          {"voice", split(config.contact.voice)}};
+}
+
+std::string check_contact_channels(const node_config& config,
+                                   const std::vector<real_provider>& real) {
+  // Which channels each connection speaks.
+  std::map<std::string, std::vector<std::string>> speaks{
+    {sandbox_name(provider_kind::messaging), {"email", "sms", "voice"}}};
+  for (auto& name : sandbox_channel_names())
+    speaks[name] = {"email", "sms", "voice"};
+  for (auto& p : real) {
+    if (p.options.adapter == "smtp")
+      speaks[p.options.name] = {"email"};
+    else if (p.options.adapter == "twilio")
+      speaks[p.options.name] = {"sms", "voice"};
+  }
+  for (auto& [channel, names] : contact_channels(config))
+    for (auto& name : names) {
+      auto i = speaks.find(name);
+      if (i == speaks.end())
+        return "contact." + channel + ": no provider connection " + name
+               + (name == "smtp" ? " (set smtp.host)"
+                  : name.rfind("twilio", 0) == 0
+                    ? " (set its account_sid and auth_token)"
+                    : "");
+      if (std::find(i->second.begin(), i->second.end(), channel)
+          == i->second.end())
+        return "contact." + channel + ": " + name + " does not send " + channel;
+    }
+  return {};
 }
 
 std::shared_ptr<const payment_routing>
@@ -131,7 +187,9 @@ std::string make_real_providers(const node_config& config,
       {connection_options(config, "stripe", provider_kind::payment, "stripe"),
        [client, stripe_key](caf::local_actor* self) {
          return spawn_stripe_adapter(self, client, stripe_key);
-       }});
+       },
+       {},
+       {}});
   }
   auto adyen_key = read_secret(config.adyen.api_key, config.adyen.api_key_file,
                                "adyen.api_key_file", failure);
@@ -147,7 +205,9 @@ std::string make_real_providers(const node_config& config,
       {connection_options(config, "adyen", provider_kind::payment, "adyen"),
        [client, settings](caf::local_actor* self) {
          return spawn_adyen_adapter(self, client, settings);
-       }});
+       },
+       {},
+       {}});
   }
   auto billingo_key
     = read_secret(config.billingo.api_key, config.billingo.api_key_file,
@@ -163,10 +223,72 @@ std::string make_real_providers(const node_config& config,
     auto options = connection_options(config, "billingo",
                                       provider_kind::invoicing, "billingo");
     options.unsafe_ops = {"invoice"}; // no idempotency key at Billingo
-    out.push_back({options, [client, settings](caf::local_actor* self) {
+    out.push_back({options,
+                   [client, settings](caf::local_actor* self) {
                      return spawn_billingo_adapter(self, client, settings);
-                   }});
+                   },
+                   {},
+                   {}});
   }
+  if (!config.smtp.host.empty()) {
+    smtp_settings s;
+    s.host = config.smtp.host;
+    s.port = static_cast<uint16_t>(config.smtp.port);
+    s.starttls = config.smtp.tls == "starttls";
+    s.username = config.smtp.username;
+    s.password = read_secret(config.smtp.password, config.smtp.password_file,
+                             "smtp.password_file", failure);
+    if (!failure.empty())
+      return failure;
+    s.from = config.smtp.from;
+    s.helo = config.smtp.helo;
+    s.ca_file = config.providers.ca_file;
+    s.connections = static_cast<size_t>(config.smtp.connections);
+    s.timeout = millis{config.policy_for("smtp").call_timeout_ms};
+    s.faults = faults;
+    std::string error;
+    auto client = smtp_client::make(s, error);
+    if (!client)
+      return "smtp.host: " + error;
+    out.push_back(
+      {connection_options(config, "smtp", provider_kind::messaging, "smtp"),
+       [client](caf::local_actor* self) {
+         return spawn_smtp_adapter(self, client);
+       },
+       {},
+       {}});
+  }
+  auto twilio_account = [&](const node_config::twilio_account& account,
+                            const std::string& name,
+                            const std::string& prefix) {
+    auto token = read_secret(account.auth_token, account.auth_token_file,
+                             (prefix + ".auth_token_file").c_str(), failure);
+    if (account.account_sid.empty() || !failure.empty())
+      return;
+    if (token.empty() || account.from.empty()) {
+      failure = prefix + ": account_sid needs auth_token and from";
+      return;
+    }
+    auto client
+      = client_for(account.base_url, (prefix + ".base_url").c_str(), name);
+    if (!client)
+      return;
+    twilio_settings settings{account.account_sid, token, account.from,
+                             config.twilio_status_callback};
+    auto options
+      = connection_options(config, name, provider_kind::messaging, "twilio");
+    // No idempotency key at Twilio: a create is not repeated after an
+    // unknown outcome.
+    options.unsafe_ops = {"message"};
+    out.push_back({options,
+                   [client, settings](caf::local_actor* self) {
+                     return spawn_twilio_adapter(self, client, settings);
+                   },
+                   account.account_sid, token});
+  };
+  twilio_account(config.twilio, "twilio", "twilio");
+  if (failure.empty())
+    twilio_account(config.twilio2, "twilio-2", "twilio2");
   return failure;
 }
 

@@ -154,6 +154,10 @@ int serve(const node_config& config, const logger& log) {
     std::cerr << "kassa serve: " << why << '\n';
     return 2;
   }
+  if (auto why = check_contact_channels(config, real_providers); !why.empty()) {
+    std::cerr << "kassa serve: " << why << '\n';
+    return 2;
+  }
   if (!config.orders.payment_routes.empty())
     payment_processors.emplace_back("auto");
   if (config.orders.invoicing_provider == "billingo" && !billingo_enabled) {
@@ -250,7 +254,15 @@ int serve(const node_config& config, const logger& log) {
                        tree.clock,
                        tree.subscriptions,
                        keys,
-                       tree.stats};
+                       tree.stats,
+                       tree.contact,
+                       {},
+                       {}};
+  for (auto& p : real_providers)
+    if (p.options.adapter == "twilio")
+      routes.twilio_accounts.push_back(
+        {p.options.name, p.account, p.webhook_secret});
+  routes.twilio_status_callback = config.twilio_status_callback;
   start_key_refresher(sys, root, key_reloader(tree.db, keys),
                       millis{config.http.key_refresh_ms});
   // The cluster link: the one actor a peer can reach, on cluster.port.

@@ -17,13 +17,6 @@ namespace {
 constexpr std::array<std::string_view, 4> role_names{"read_only", "service",
                                                      "operator", "admin"};
 
-std::string random_hex(size_t bytes) {
-  std::vector<unsigned char> buf(bytes);
-  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1)
-    throw std::runtime_error("no random bytes for a key (RAND_bytes)");
-  return to_hex(buf.data(), buf.size());
-}
-
 bool equal_constant_time(std::string_view a, std::string_view b) {
   if (a.size() != b.size())
     return false;
@@ -51,6 +44,13 @@ std::string sha256_hex(std::string_view text) {
   unsigned int len = 0;
   EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
   return to_hex(digest, len);
+}
+
+std::string random_hex(size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1)
+    throw std::runtime_error("no random bytes (RAND_bytes)");
+  return to_hex(buf.data(), buf.size());
 }
 
 new_key generate_api_key() {

@@ -45,6 +45,10 @@ struct new_key {
 };
 new_key generate_api_key();
 
+/// `bytes` random bytes (OpenSSL's RAND_bytes) as lowercase hex: ids that
+/// must not be guessed.
+std::string random_hex(size_t bytes);
+
 /// The keys a node accepts: the bootstrap keys of `http.api_keys` (admin, so
 /// a first start can create the others) and the stored keys, replaced as a
 /// whole when the database's list is read again. Thread-safe: requests on

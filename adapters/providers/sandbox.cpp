@@ -39,6 +39,12 @@ std::string sandbox_name(provider_kind kind) {
   return "sandbox-" + to_string(kind);
 }
 
+const std::vector<std::string>& sandbox_channel_names() {
+  static const std::vector<std::string> names{"sandbox-sms", "sandbox-sms-2",
+                                              "sandbox-voice"};
+  return names;
+}
+
 namespace {
 
 struct sandbox_state {
@@ -216,11 +222,12 @@ void load_chaos(sandbox_actor* self) {
 caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
                       db_pool_handle pool,
                       child_handle<sandbox_ledger_actor> ledger,
-                      std::shared_ptr<const dispute_sink> disputes) {
+                      std::shared_ptr<const dispute_sink> disputes,
+                      std::string name) {
   auto& st = self->state;
   st.disputes = std::move(disputes);
   st.kind = kind;
-  st.provider = sandbox_name(kind);
+  st.provider = name.empty() ? sandbox_name(kind) : std::move(name);
   st.pool = std::move(pool);
   st.ledger = std::move(ledger);
   load_chaos(self);
@@ -328,13 +335,13 @@ caf::behavior sandbox(sandbox_actor* self, provider_kind kind,
 
 } // namespace
 
-caf::actor
-spawn_sandbox_provider(caf::local_actor* parent, provider_kind kind,
-                       db_pool_handle pool,
-                       child_handle<sandbox_ledger_actor> ledger,
-                       std::shared_ptr<const dispute_sink> disputes) {
+caf::actor spawn_sandbox_provider(caf::local_actor* parent, provider_kind kind,
+                                  db_pool_handle pool,
+                                  child_handle<sandbox_ledger_actor> ledger,
+                                  std::shared_ptr<const dispute_sink> disputes,
+                                  std::string name) {
   return parent->spawn(sandbox, kind, std::move(pool), std::move(ledger),
-                       std::move(disputes));
+                       std::move(disputes), std::move(name));
 }
 
 bool is_dispute_token(const std::string& token) {

@@ -27,6 +27,10 @@ std::string to_string(provider_kind k);
 /// Connection name of the sandbox of `kind`: "sandbox-payment", ...
 std::string sandbox_name(provider_kind kind);
 
+/// The messaging sandboxes beside `sandbox-messaging` (which sends
+/// e-mail): two SMS providers, so a failover can be seen, and a voice one.
+const std::vector<std::string>& sandbox_channel_names();
+
 /// A sandbox provider adapter, in process, behaving like the real one it
 /// stands for: the payment sandbox deduplicates by idempotency key as Stripe
 /// does; the invoicing sandbox, like Billingo, has none (the saga looks an
@@ -47,7 +51,8 @@ caf::actor spawn_sandbox_provider(caf::local_actor* parent, provider_kind kind,
                                   db_pool_handle pool,
                                   child_handle<sandbox_ledger_actor> ledger,
                                   std::shared_ptr<const dispute_sink> disputes
-                                  = {});
+                                  = {},
+                                  std::string name = {});
 
 /// Payment tokens that charge like `tok_ok` and then dispute the payment
 /// once money was taken (a sale, or the capture of an authorization):

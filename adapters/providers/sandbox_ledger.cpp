@@ -162,6 +162,9 @@ std::optional<provider_kind> kind_of(const std::string& provider) {
                     provider_kind::shipping, provider_kind::messaging})
     if (sandbox_name(kind) == provider)
       return kind;
+  for (auto& name : sandbox_channel_names())
+    if (name == provider)
+      return provider_kind::messaging;
   return std::nullopt;
 }
 
@@ -355,8 +358,11 @@ provider_replies perform(
       auto p = kind ? plan(*kind, provider, call)
                     : answered(failure(call, provider_outcome::permanent,
                                        "no sandbox named " + provider));
+      // A message is the contact service's, not the order's shard's (its
+      // outbox lease fences it): it names the order only to be found.
       if (p.what == ledger_plan::kind::effect && ownership
-          && !call.order_id.empty() && !ownership->may_act(call.order_id))
+          && kind != provider_kind::messaging && !call.order_id.empty()
+          && !ownership->may_act(call.order_id))
         // The node may have lost the order's shard since the call left its
         // connection (a pause): whoever holds the shard makes the effect.
         p = answered(failure(call, provider_outcome::transient,

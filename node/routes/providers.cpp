@@ -19,10 +19,13 @@ namespace kassa {
 namespace {
 
 std::vector<std::string> sandbox_names() {
-  return {sandbox_name(provider_kind::payment),
-          sandbox_name(provider_kind::invoicing),
-          sandbox_name(provider_kind::shipping),
-          sandbox_name(provider_kind::messaging)};
+  std::vector<std::string> names{sandbox_name(provider_kind::payment),
+                                 sandbox_name(provider_kind::invoicing),
+                                 sandbox_name(provider_kind::shipping),
+                                 sandbox_name(provider_kind::messaging)};
+  for (auto& name : sandbox_channel_names())
+    names.push_back(name);
+  return names;
 }
 
 /// `provider_not_found` for a name that is no sandbox provider connection.

@@ -5,6 +5,7 @@
 #include "node/routes/events.hpp"
 #include "node/routes/jobs.hpp"
 #include "node/routes/keys.hpp"
+#include "node/routes/messages.hpp"
 #include "node/routes/orders.hpp"
 #include "node/routes/plans.hpp"
 #include "node/routes/products.hpp"
@@ -39,6 +40,7 @@ router make_routes(const route_context& ctx) {
   add_subscription_routes(r, ctx);
   add_key_routes(r, ctx);
   add_stats_routes(r, ctx);
+  add_message_routes(r, ctx);
   add_web_routes(r);
   return r;
 }

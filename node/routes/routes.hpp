@@ -9,6 +9,7 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/contact.hpp"
 #include "actors/inventory.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_connection.hpp"
@@ -95,6 +96,16 @@ struct route_context {
   std::shared_ptr<key_registry> keys;
   /// The statistics (GET /v1/stats).
   child_handle<stats_actor> stats;
+  /// The contact service: told when POST /v1/messages stored one.
+  child_handle<contact_actor> contact;
+  /// Twilio accounts whose status callbacks POST /v1/webhooks/twilio takes:
+  /// connection name, account SID, auth token; and the callback URL they
+  /// are signed over (twilio.status_callback). Empty: 404.
+  struct twilio_account {
+    std::string connection, account_sid, auth_token;
+  };
+  std::vector<twilio_account> twilio_accounts;
+  std::string twilio_status_callback;
 };
 
 /// Runs `work` (a store's named statements) on a pool connection and

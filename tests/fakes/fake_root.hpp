@@ -82,7 +82,7 @@ inline void route_through(order_saga_deps& deps, const caf::actor& root) {
   t.sandbox_invoicing = child_handle<provider_actor>{slot("sandbox-invoicing")};
   t.billingo = child_handle<provider_actor>{slot("billingo")};
   t.sandbox_shipping = child_handle<provider_actor>{slot("sandbox-shipping")};
-  t.sandbox_messaging = child_handle<provider_actor>{slot("sandbox-messaging")};
+  t.contact = child_handle<provider_actor>{slot("sandbox-messaging")};
   deps.sagas = saga_directory{child_handle<supervisor_actor>{slot("sagas")}};
   deps.scheduler = child_handle<scheduler_actor>{slot("scheduler")};
 }

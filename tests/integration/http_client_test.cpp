@@ -16,6 +16,7 @@
 
 #include "adapters/http/client.hpp"
 #include "support/node_process.hpp"
+#include "support/test_certificate.hpp"
 
 using namespace kassa;
 using namespace kassa::test;
@@ -38,29 +39,6 @@ http_outcome get(http_client_options o, std::string target = "/") {
   REQUIRE(f.wait_for(20s) == std::future_status::ready);
   return f.get();
 }
-
-/// A certificate for "localhost" signed by itself, in a fresh directory.
-struct test_certificate {
-  std::filesystem::path dir;
-  test_certificate() {
-    char tmpl[] = "/tmp/kassa-tls-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    auto cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
-               "/CN=localhost -addext subjectAltName=DNS:localhost -keyout "
-               + (dir / "key.pem").string() + " -out "
-               + (dir / "cert.pem").string() + " >/dev/null 2>&1";
-    REQUIRE(std::system(cmd.c_str()) == 0);
-  }
-  ~test_certificate() {
-    std::filesystem::remove_all(dir);
-  }
-  std::string cert() const {
-    return (dir / "cert.pem").string();
-  }
-  std::string key() const {
-    return (dir / "key.pem").string();
-  }
-};
 
 } // namespace
 

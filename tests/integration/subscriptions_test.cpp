@@ -147,7 +147,13 @@ TEST_CASE("a monthly subscription advanced twelve months: thirteen invoices "
     CHECK(charges[inv] == 1);
     CHECK(issued[inv] == 1);
   }
-  // Each period's receipt went to the customer once.
+  // Each period's receipt went to the customer once (the contact service
+  // sends each after the subscription stored it).
+  eventually(
+    [&] {
+      return s.ledger("sandbox-messaging")[id]["message"] >= 13;
+    },
+    10s);
   auto messages = s.ledger("sandbox-messaging")[id]["message"];
   CHECK(messages == 13);
   // Listed by customer and status; the log has the subscription's events.
@@ -229,6 +235,11 @@ TEST_CASE("every try failing keeps it past_due through the schedule then "
   CHECK(effects(s, "sandbox-payment", id, "charge").empty());
   // Told at each failure that leaves a next try, then of the cancel (the
   // last failure's notice is the cancel's: one message, not two).
+  eventually(
+    [&] {
+      return s.ledger("sandbox-messaging")[id]["message"] >= 3;
+    },
+    10s);
   CHECK(s.ledger("sandbox-messaging")[id]["message"] == 3);
   // A canceled subscription takes no more commands.
   auto again = s.post("/v1/subscriptions/" + id + "/pause", json::object());

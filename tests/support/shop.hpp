@@ -146,7 +146,21 @@ check_exactly_once_at(uint16_t port,
   auto pay = ledger_at(port, "sandbox-payment");
   auto inv = ledger_at(port, "sandbox-invoicing");
   auto ship = ledger_at(port, "sandbox-shipping");
+  // A completed order's confirmation is sent by the contact service after
+  // the saga stored it: wait (a while) for every one to be sent.
   auto msg = ledger_at(port, "sandbox-messaging");
+  auto all_told = [&] {
+    for (auto& [id, status] : orders)
+      if (status == "completed" && msg[id]["message"] == 0)
+        return false;
+    return true;
+  };
+  // (A node killed meanwhile leaves its messages to the others once their
+  // lease runs out: contact.lease_ms.)
+  for (int i = 0; i < 800 && !all_told(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    msg = ledger_at(port, "sandbox-messaging");
+  }
   for (auto& [id, status] : orders) {
     INFO(id << " " << status);
     CHECK((status == "completed" || status == "cancelled"));

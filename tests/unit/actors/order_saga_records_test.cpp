@@ -171,7 +171,7 @@ TEST_CASE("each step's call goes to the receiver the order names, with its "
   CHECK(call_target(order, none, saga_step::create_shipment, true).op
         == "cancel_shipment");
   CHECK(call_target(order, none, saga_step::notify_customer, false).receiver
-        == call_receiver::sandbox_messaging);
+        == call_receiver::contact);
   order.payment_provider = "stripe";
   order.invoicing_provider = "billingo";
   CHECK(call_target(order, none, saga_step::charge_payment, false).receiver

@@ -231,6 +231,27 @@ struct sample<chaos_settings> {
 };
 
 template <>
+struct sample<outbound_message> {
+  static outbound_message make(const caf::actor&) {
+    return {"ord_1:notify_customer",
+            "email",
+            "c1@example.test",
+            "Thanks",
+            "Your order",
+            "ord_1",
+            2,
+            "smtp"};
+  }
+};
+
+template <>
+struct sample<std::vector<outbound_message>> {
+  static std::vector<outbound_message> make(const caf::actor& peer) {
+    return {sample<outbound_message>::make(peer)};
+  }
+};
+
+template <>
 struct sample<pg::cluster_map> {
   static pg::cluster_map make(const caf::actor&) {
     return {{{"n1", 3, "10.0.0.1:7000"}, {"n2", 1, "10.0.0.2:7000"}},
@@ -304,7 +325,7 @@ TEST_CASE("every message type round-trips through CAF's binary serializer "
   walk<kassa_actors::begin, kassa_actors::end>(sys, peer, local_only, checked);
   walk<kassa_adapters::begin, kassa_adapters::end>(sys, peer, local_only,
                                                    checked);
-  CHECK(checked == 24);
+  CHECK(checked == 26);
   // Handles to things on this node: they can never cross to another node,
   // so no message carrying one may be part of a protocol the cluster uses.
   CHECK(local_only

@@ -67,6 +67,8 @@ TEST_CASE("every failure code has its status and API.md's error shape",
          row{failure_code::job_not_found, 404, "job_not_found"},
          row{failure_code::job_state, 409, "job_state"},
          row{failure_code::order_not_failed, 409, "order_not_failed"},
+         row{failure_code::message_not_found, 404, "message_not_found"},
+         row{failure_code::template_not_found, 404, "template_not_found"},
        }) {
     INFO(to_string(code));
     auto r = to_response(reply::fail(code, "why \"so\"", "items[0].sku"));
