@@ -9,7 +9,10 @@ namespace kassa {
 
 std::vector<std::string> topics_of(const published_event& e) {
   std::vector<std::string> out;
-  if (is_subscription_id(e.order_id)) {
+  if (is_ticket_id(e.order_id)) {
+    out.emplace_back("tickets");
+    out.push_back("ticket:" + e.order_id);
+  } else if (is_subscription_id(e.order_id)) {
     out.emplace_back("subscriptions");
     out.push_back("subscription:" + e.order_id);
   } else if (!e.order_id.empty()) {
@@ -24,6 +27,8 @@ std::vector<std::string> topics_of(const published_event& e) {
 }
 
 std::string primary_topic(const published_event& e) {
+  if (is_ticket_id(e.order_id))
+    return "ticket:" + e.order_id;
   if (is_subscription_id(e.order_id))
     return "subscription:" + e.order_id;
   if (!e.order_id.empty())
@@ -41,12 +46,19 @@ bool matches(const std::string& topic, const published_event& e) {
   if (topic == "providers")
     return is_provider_event(e);
   if (topic == "orders")
-    return !e.order_id.empty() && !is_subscription_id(e.order_id);
+    return !e.order_id.empty() && !is_subscription_id(e.order_id)
+           && !is_ticket_id(e.order_id);
   if (topic == "subscriptions")
     return is_subscription_id(e.order_id);
+  if (topic == "tickets")
+    return is_ticket_id(e.order_id);
+  if (topic.rfind("ticket:", 0) == 0)
+    return topic.compare(7, std::string::npos, e.order_id) == 0
+           && is_ticket_id(e.order_id);
   if (topic.rfind("order:", 0) == 0)
     return topic.compare(6, std::string::npos, e.order_id) == 0
-           && !e.order_id.empty() && !is_subscription_id(e.order_id);
+           && !e.order_id.empty() && !is_subscription_id(e.order_id)
+           && !is_ticket_id(e.order_id);
   if (topic.rfind("subscription:", 0) == 0)
     return topic.compare(13, std::string::npos, e.order_id) == 0
            && is_subscription_id(e.order_id);
@@ -57,7 +69,8 @@ bool matches(const std::string& topic, const published_event& e) {
 }
 
 bool valid_topic(const std::string& topic) {
-  if (topic == "orders" || topic == "providers" || topic == "subscriptions")
+  if (topic == "orders" || topic == "providers" || topic == "subscriptions"
+      || topic == "tickets")
     return true;
   std::string id;
   if (topic.rfind("order:", 0) == 0) {
@@ -66,6 +79,8 @@ bool valid_topic(const std::string& topic) {
       return false; // a subscription's: subscription:<id>
   } else if (topic.rfind("subscription:", 0) == 0)
     id = topic.substr(13);
+  else if (topic.rfind("ticket:", 0) == 0)
+    id = topic.substr(7);
   else if (topic.rfind("customer:", 0) == 0)
     id = topic.substr(9);
   else

@@ -29,6 +29,12 @@ typename Inspector::result_type inspect(Inspector& f, published_event& x) {
            x.order_id, x.customer_id, x.data, x.at);
 }
 
+/// A helpdesk ticket's id (`tk_…`): its events go to `tickets` and
+/// `ticket:<id>` (and the customer's topic).
+inline bool is_ticket_id(std::string_view id) {
+  return id.substr(0, 3) == "tk_";
+}
+
 /// Provider events ("provider.circuit_opened", ...) go to `providers`.
 bool is_provider_event(const published_event& e);
 

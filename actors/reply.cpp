@@ -7,7 +7,7 @@ namespace kassa {
 
 namespace {
 
-constexpr std::array<std::pair<failure_code, std::string_view>, 27> errc_names{{
+constexpr std::array<std::pair<failure_code, std::string_view>, 31> errc_names{{
   {failure_code::invalid_field, "invalid_field"},
   {failure_code::idempotency_key_reused, "idempotency_key_reused"},
   {failure_code::product_not_found, "product_not_found"},
@@ -35,6 +35,10 @@ constexpr std::array<std::pair<failure_code, std::string_view>, 27> errc_names{{
   {failure_code::order_not_failed, "order_not_failed"},
   {failure_code::message_not_found, "message_not_found"},
   {failure_code::template_not_found, "template_not_found"},
+  {failure_code::customer_not_found, "customer_not_found"},
+  {failure_code::customer_exists, "customer_exists"},
+  {failure_code::ticket_not_found, "ticket_not_found"},
+  {failure_code::ticket_state, "ticket_state"},
 }};
 
 } // namespace

@@ -49,6 +49,10 @@ enum class failure_code : uint8_t {
                     ///< has not failed
   message_not_found,
   template_not_found,
+  customer_not_found,
+  customer_exists,
+  ticket_not_found,
+  ticket_state, ///< a message or status change a closed ticket refuses
 };
 
 /// The stable name of `code` ("stock_conflict").

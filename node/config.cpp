@@ -287,6 +287,7 @@ node_config to_node_config(const config_values& v) {
   c.contact.retry_initial_ms = v.get_int("contact.retry_initial_ms");
   c.contact.retry_max_ms = v.get_int("contact.retry_max_ms");
   c.contact.lease_ms = v.get_int("contact.lease_ms");
+  c.contact.inbound_secret = v.get_string("contact.inbound_secret");
   c.smtp.host = v.get_string("smtp.host");
   c.smtp.port = v.get_int("smtp.port");
   c.smtp.tls = v.get_string("smtp.tls");

@@ -198,6 +198,7 @@ struct node_config {
     int64_t retry_initial_ms = 1000;
     int64_t retry_max_ms = 300000;
     int64_t lease_ms = 15000;
+    std::string inbound_secret;
   } contact;
   struct {
     std::string host;

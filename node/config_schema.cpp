@@ -346,6 +346,10 @@ const std::vector<config_key>& config_schema() {
     int_key("contact.lease_ms", "15000", 3000, 3600000,
             "A message being sent by a node that died is sent again after this "
             "long (by the provider it may have reached)."),
+    str_key("contact.inbound_secret", "", "",
+            "HMAC-SHA256 key of POST /v1/webhooks/email (a customer's e-mail "
+            "reply, as an inbound mail service posts it, lands in its "
+            "ticket); empty = the endpoint answers 404."),
     str_key("smtp.host", "", "",
             "SMTP server of e-mail (`smtp` connection); empty = none."),
     int_key("smtp.port", "587", 1, 65535, "SMTP server port."),

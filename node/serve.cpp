@@ -257,12 +257,16 @@ int serve(const node_config& config, const logger& log) {
                        tree.stats,
                        tree.contact,
                        {},
+                       {},
+                       {},
                        {}};
   for (auto& p : real_providers)
     if (p.options.adapter == "twilio")
       routes.twilio_accounts.push_back(
         {p.options.name, p.account, p.webhook_secret});
   routes.twilio_status_callback = config.twilio_status_callback;
+  routes.hub = tree.hub;
+  routes.inbound_email_secret = config.contact.inbound_secret;
   start_key_refresher(sys, root, key_reloader(tree.db, keys),
                       millis{config.http.key_refresh_ms});
   // The cluster link: the one actor a peer can reach, on cluster.port.

@@ -14,7 +14,7 @@ struct failure_row {
 };
 
 /// Every failure code, its status and its code in the API.
-constexpr std::array<failure_row, 27> failure_table{{
+constexpr std::array<failure_row, 31> failure_table{{
   {failure_code::invalid_field, 422, "invalid_field"},
   {failure_code::idempotency_key_reused, 422, "idempotency_key_reused"},
   {failure_code::product_not_found, 404, "product_not_found"},
@@ -43,6 +43,10 @@ constexpr std::array<failure_row, 27> failure_table{{
   {failure_code::order_not_failed, 409, "order_not_failed"},
   {failure_code::message_not_found, 404, "message_not_found"},
   {failure_code::template_not_found, 404, "template_not_found"},
+  {failure_code::customer_not_found, 404, "customer_not_found"},
+  {failure_code::customer_exists, 409, "customer_exists"},
+  {failure_code::ticket_not_found, 404, "ticket_not_found"},
+  {failure_code::ticket_state, 409, "ticket_state"},
 }};
 
 const failure_row& row_of(failure_code code) {

@@ -19,6 +19,7 @@ std::string read_events(pg::connection& conn, int64_t after, int64_t upto,
   bool all = topics.empty();
   bool orders = false;
   bool subscriptions = false;
+  bool tickets = false;
   bool providers = false;
   std::vector<std::string> order_ids;
   std::vector<std::string> customer_ids;
@@ -29,10 +30,14 @@ std::string read_events(pg::connection& conn, int64_t after, int64_t upto,
       providers = true;
     else if (t == "subscriptions")
       subscriptions = true;
+    else if (t == "tickets")
+      tickets = true;
     else if (t.rfind("order:", 0) == 0)
       order_ids.push_back(t.substr(6));
     else if (t.rfind("subscription:", 0) == 0)
       order_ids.push_back(t.substr(13)); // a subscription's stream
+    else if (t.rfind("ticket:", 0) == 0)
+      order_ids.push_back(t.substr(7)); // a ticket's events
     else if (t.rfind("customer:", 0) == 0)
       customer_ids.push_back(t.substr(9));
   }
@@ -44,16 +49,19 @@ std::string read_events(pg::connection& conn, int64_t after, int64_t upto,
         // The row holding event $1 + 1 starts at most 15 events before it
         // (migration 0012); rows come in key order, their events in order.
         "WHERE row_seq > $1 - 16 AND seq > $1 AND "
-        // A subscription's stream is `sub_…` (its topics are its own).
+        // A subscription's stream is `sub_…`, a ticket's `tk_…` (their
+        // topics are their own).
         "($2 = 0 OR seq <= $2) AND ($3 OR ($4 AND order_id IS NOT NULL AND "
-        "left(order_id, 4) <> 'sub_') OR ($9 AND left(order_id, 4) = 'sub_') "
-        "OR "
+        "left(order_id, 4) <> 'sub_' AND left(order_id, 3) <> 'tk_') OR ($9 "
+        "AND left(order_id, 4) = 'sub_') OR ($10 AND left(order_id, 3) = "
+        "'tk_') OR "
         "order_id = ANY($5::text[]) OR customer_id = ANY($6::text[]) OR "
         "($8 AND type LIKE 'provider.%')) ORDER BY row_seq, seq LIMIT $7",
         {std::to_string(after), std::to_string(upto), all ? "true" : "false",
          orders ? "true" : "false", pg::text_array(order_ids),
          pg::text_array(customer_ids), std::to_string(limit),
-         providers ? "true" : "false", subscriptions ? "true" : "false"},
+         providers ? "true" : "false", subscriptions ? "true" : "false",
+         tickets ? "true" : "false"},
         res))
     return err->message;
   for (int i = 0; i < res.rows(); ++i) {

@@ -42,8 +42,8 @@ parse_client_command(const std::string& text, bool full_access,
       return command_error{"invalid_topics",
                            "unknown topic " + t.dump()
                              + " (orders, order:<id>, subscriptions, "
-                               "subscription:<id>, customer:<id>, "
-                               "providers)"};
+                               "subscription:<id>, tickets, ticket:<id>, "
+                               "customer:<id>, providers)"};
     auto topic = t.get<std::string>();
     if (!full_access && topic != "customer:" + customer_id)
       return command_error{"forbidden",

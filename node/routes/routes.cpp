@@ -3,6 +3,7 @@
 #include "adapters/http/replies.hpp"
 #include "node/routes/disputes.hpp"
 #include "node/routes/events.hpp"
+#include "node/routes/helpdesk.hpp"
 #include "node/routes/jobs.hpp"
 #include "node/routes/keys.hpp"
 #include "node/routes/messages.hpp"
@@ -41,6 +42,7 @@ router make_routes(const route_context& ctx) {
   add_key_routes(r, ctx);
   add_stats_routes(r, ctx);
   add_message_routes(r, ctx);
+  add_helpdesk_routes(r, ctx);
   add_web_routes(r);
   return r;
 }

@@ -11,6 +11,7 @@
 
 #include "actors/contact.hpp"
 #include "actors/inventory.hpp"
+#include "actors/notification_hub.hpp"
 #include "actors/order_saga_logic.hpp"
 #include "actors/provider_connection.hpp"
 #include "actors/saga_directory.hpp"
@@ -106,6 +107,12 @@ struct route_context {
   };
   std::vector<twilio_account> twilio_accounts;
   std::string twilio_status_callback;
+  /// The notification hub: events a route wrote to the log itself (a
+  /// ticket's) are published to it after their commit.
+  child_handle<notification_hub_actor> hub;
+  /// contact.inbound_secret: the HMAC key of POST /v1/webhooks/email;
+  /// empty = 404.
+  std::string inbound_email_secret;
 };
 
 /// Runs `work` (a store's named statements) on a pool connection and

@@ -64,3 +64,24 @@ TEST_CASE("a subscription's events belong to its own topics and not to the "
   CHECK_FALSE(valid_topic("subscription:"));
   CHECK_FALSE(valid_topic("order:sub_0a1b")); // its topic is its own
 }
+
+TEST_CASE("a ticket's events belong to tickets, its own topic and its "
+          "customer's, never to orders",
+          "[notification]") {
+  published_event e;
+  e.type = "ticket.message";
+  e.order_id = "tk_0123456789abcdef";
+  e.customer_id = "c1";
+  CHECK(topics_of(e)
+        == std::vector<std::string>{"tickets", "ticket:tk_0123456789abcdef",
+                                    "customer:c1"});
+  CHECK(primary_topic(e) == "ticket:tk_0123456789abcdef");
+  CHECK(matches("ticket:tk_0123456789abcdef", e));
+  CHECK(matches("tickets", e));
+  CHECK(matches("customer:c1", e));
+  CHECK_FALSE(matches("orders", e));
+  CHECK_FALSE(matches("order:tk_0123456789abcdef", e));
+  CHECK(valid_topic("tickets"));
+  CHECK(valid_topic("ticket:tk_1"));
+  CHECK_FALSE(valid_topic("ticket:"));
+}

@@ -69,6 +69,10 @@ TEST_CASE("every failure code has its status and API.md's error shape",
          row{failure_code::order_not_failed, 409, "order_not_failed"},
          row{failure_code::message_not_found, 404, "message_not_found"},
          row{failure_code::template_not_found, 404, "template_not_found"},
+         row{failure_code::customer_not_found, 404, "customer_not_found"},
+         row{failure_code::customer_exists, 409, "customer_exists"},
+         row{failure_code::ticket_not_found, 404, "ticket_not_found"},
+         row{failure_code::ticket_state, 409, "ticket_state"},
        }) {
     INFO(to_string(code));
     auto r = to_response(reply::fail(code, "why \"so\"", "items[0].sku"));
