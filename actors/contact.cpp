@@ -85,6 +85,7 @@ struct contact_state {
   bool claiming = false;
   bool claim_again = false; ///< a wake came while a claim was under way
   bool backlog = false;     ///< the last claim was full: more are due
+  int asked = 0;            ///< what the claim under way asked for
   bool tick_pending = false;
   std::minstd_rand rng{std::random_device{}()};
   counter* sent = nullptr;
@@ -286,10 +287,10 @@ void claim(contact_self self) {
   if (room == 0)
     return;
   st.claiming = true;
+  st.asked = static_cast<int>(std::min<size_t>(room, st.options.batch));
   st.claim_again = false;
   auto me = caf::actor_cast<contact_actor>(self);
-  st.store->claim(static_cast<int>(std::min<size_t>(room, st.options.batch)),
-                  st.options.lease,
+  st.store->claim(st.asked, st.options.lease,
                   [me](std::vector<outbound_message> got, std::string error) {
                     caf::anon_send(me, atom::leased::value, std::move(got),
                                    std::move(error));
@@ -350,7 +351,9 @@ contact_behavior(contact_self self, std::shared_ptr<message_store> store,
       if (!error.empty() && st.options.log)
         st.options.log->warn("contact", "leasing messages failed",
                              {{"reason", error}});
-      bool full = static_cast<int>(got.size()) >= st.options.batch;
+      // All it asked for came: more may be due (a claim cut short by the
+      // in-flight cap asks for less than a batch).
+      bool full = static_cast<int>(got.size()) >= st.asked;
       st.backlog = full;
       for (auto& m : got)
         start(self, std::move(m));
