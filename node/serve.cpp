@@ -352,6 +352,8 @@ int serve(const node_config& config, const logger& log) {
                    static_cast<double>(config.http.rate_limit_burst)},
     tree.database,
     make_audit_sink(tree.db, log)};
+  // The member area: customer tokens on the routes marked for them.
+  pipeline.accept_customer_tokens(config.ws.customer_token_secret);
   if (keys->empty())
     log.warn("http", "no API keys configured or stored: every /v1/ request "
                      "gets 401 (create one with `kassa keys create`)");

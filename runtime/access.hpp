@@ -24,6 +24,9 @@ struct principal {
   std::string id;
   std::string name;
   key_role role = key_role::read_only;
+  /// Set for a customer token (the member area): whose data the request
+  /// may see; it reaches only the routes marked `customer_access`.
+  std::string customer;
 };
 
 /// A key as stored: only its SHA-256 is kept, never the key.

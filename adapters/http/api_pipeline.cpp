@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/http/customer_token.hpp"
 #include "adapters/http/replies.hpp"
 #include "runtime/database_health.hpp"
 #include "runtime/json_parse.hpp"
@@ -123,9 +124,26 @@ api_pipeline::authenticate(const api_request& req) const {
   if (!keys_ || value.size() <= scheme.size()
       || value.substr(0, scheme.size()) != scheme)
     return nullptr;
-  if (auto who = keys_->authenticate(value.substr(scheme.size())))
+  auto token = value.substr(scheme.size());
+  if (auto who = keys_->authenticate(token))
     return std::make_shared<const principal>(std::move(*who));
+  if (!customer_secret_.empty())
+    if (auto customer = verify_customer_token(
+          customer_secret_, token,
+          std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count())) {
+      principal p;
+      p.id = "customer:" + *customer;
+      p.name = *customer;
+      p.customer = *customer;
+      return std::make_shared<const principal>(std::move(p));
+    }
   return nullptr;
+}
+
+void api_pipeline::accept_customer_tokens(std::string secret) {
+  customer_secret_ = std::move(secret);
 }
 
 std::string api_pipeline::dispatch(api_request req,
@@ -168,7 +186,15 @@ std::string api_pipeline::dispatch(api_request req,
     return "unmatched";
   }
   auto& r = *m.found;
-  if (req.who) {
+  if (req.who && !req.who->customer.empty()) {
+    if (!r.options.customer_access) {
+      out->respond(error_response(
+        403, "forbidden",
+        "a customer token may not call " + r.method + " " + r.pattern
+          + ": it reaches the member area's routes only"));
+      return r.name;
+    }
+  } else if (req.who) {
     auto needed = r.options.role.value_or(
       r.method == "GET" ? key_role::read_only : key_role::service);
     if (req.who->role < needed) {

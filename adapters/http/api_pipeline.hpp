@@ -57,6 +57,10 @@ public:
   ~api_pipeline();
   api_pipeline(api_pipeline&&) noexcept;
 
+  /// Accepts customer tokens (adapters/http/customer_token.hpp) signed
+  /// with `secret` on the routes marked `customer_access` (empty: none).
+  void accept_customer_tokens(std::string secret);
+
   /// Routes `req` and either answers through `out` at once (an error) or
   /// hands it to the route's handler. Returns the metrics label of the route
   /// ("unmatched" when none matched).
@@ -82,6 +86,7 @@ private:
   std::unique_ptr<rate_limiter> limiter_; ///< null: no limit
   std::shared_ptr<const database_health> database_;
   audit_sink audit_;
+  std::string customer_secret_;
 };
 
 } // namespace kassa

@@ -37,6 +37,9 @@ struct route_options {
   /// An operator's action: who called it, when, on what and how it ended
   /// are written to the audit journal (the pipeline's audit sink).
   bool audited = false;
+  /// A customer token may call it (the member area's routes); the handler
+  /// keeps it to that customer's data (404 for anyone else's).
+  bool customer_access = false;
 };
 
 /// A command a shop's back end or an operator sends that changes what
@@ -45,6 +48,21 @@ inline route_options audited_command(bool json_body = false) {
   route_options o;
   o.json_body = json_body;
   o.audited = true;
+  return o;
+}
+
+/// A member-area route: a customer token may call it too (a read, or
+/// with `json_body` a command that takes a JSON body).
+inline route_options member_route(bool json_body) {
+  route_options o{true, json_body};
+  o.customer_access = true;
+  return o;
+}
+
+/// A member-area command that moves money or goods (audited).
+inline route_options member_command(bool json_body = false) {
+  auto o = audited_command(json_body);
+  o.customer_access = true;
   return o;
 }
 

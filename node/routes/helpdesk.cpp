@@ -1,10 +1,15 @@
 #include "node/routes/helpdesk.hpp"
 
+#include <chrono>
+#include <ctime>
+
 #include <nlohmann/json.hpp>
 
 #include "actors/type_ids.hpp"
+#include "adapters/http/customer_token.hpp"
 #include "adapters/http/replies.hpp"
 #include "adapters/postgres/helpdesk_queries.hpp"
+#include "node/routes/customer_scope.hpp"
 #include "node/routes/request_checks.hpp"
 #include "runtime/access.hpp"
 #include "runtime/hmac.hpp"
@@ -37,9 +42,16 @@ bool one_of(const std::string& v, std::initializer_list<const char*> choices) {
   return false;
 }
 
-/// Who writes through this request: an operator (the key's name).
-pg::ticket_author operator_of(const api_request& req) {
+/// Who writes through this request: an operator (the key's name), or the
+/// customer of a customer token (the member area).
+pg::ticket_author author_of(const api_request& req) {
   pg::ticket_author by;
+  if (auto& own = token_customer(req); !own.empty()) {
+    by.kind = "customer";
+    by.name = own;
+    by.channel = "web";
+    return by;
+  }
   by.kind = "operator";
   by.name = req.who ? req.who->name : std::string{};
   by.channel = "api";
@@ -108,12 +120,14 @@ void add_helpdesk_routes(router& r, const route_context& ctx) {
              return pg::create_customer(conn, c);
            });
          }});
-  r.add({"GET",
-         "/v1/customers/{id}",
-         "customers.get",
-         {},
+  r.add({"GET", "/v1/customers/{id}", "customers.get", member_route(false),
          [ctx](api_request& req, responder_ptr out) {
            auto id = std::string{req.param("id")};
+           if (auto& own = token_customer(req); !own.empty() && own != id) {
+             out->respond(
+               error_response(404, "customer_not_found", "no customer " + id));
+             return;
+           }
            db_answer(ctx, std::move(out), [id](pg::connection& conn) {
              return pg::read_customer(conn, id);
            });
@@ -137,14 +151,58 @@ void add_helpdesk_routes(router& r, const route_context& ctx) {
              return pg::search_customers(conn, q, limit);
            });
          }});
-  r.add({"POST", "/v1/tickets", "tickets.create", route_options{true, true},
+  r.add(
+    {"POST", "/v1/customers/{id}/token", "customers.token",
+     route_options{true, false}, [ctx](api_request& req, responder_ptr out) {
+       if (ctx.customer_token_secret.empty()) {
+         out->respond(error_response(
+           409, "customer_tokens_disabled",
+           "set ws.customer_token_secret to issue customer tokens"));
+         return;
+       }
+       int64_t ttl = 3600;
+       if (auto bad = read_query_integer(req, "ttl_s", 60, 30 * 86400, ttl)) {
+         out->respond(std::move(*bad));
+         return;
+       }
+       auto id = std::string{req.param("id")};
+       auto secret = ctx.customer_token_secret;
+       db_answer(ctx, std::move(out), [id, ttl, secret](pg::connection& conn) {
+         auto found = pg::read_customer(conn, id);
+         if (found.failed())
+           return found;
+         auto expires = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count()
+                        + ttl;
+         std::time_t t = expires;
+         std::tm tm{};
+         gmtime_r(&t, &tm);
+         char at[32];
+         std::strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+         return reply::created(json{
+           {"token", make_customer_token(secret, id, expires)},
+           {"customer", id},
+           {"expires_at", at}}.dump());
+       });
+     }});
+  r.add({"POST", "/v1/tickets", "tickets.create", member_route(true),
          [ctx](api_request& req, responder_ptr out) {
            auto& body = req.body_json();
            pg::new_ticket t;
            auto bad = check_object(body, {"customer", "subject", "body",
                                           "order", "subscription", "priority"});
-           if (!bad)
+           // A customer opens their own tickets (the field may be left out).
+           if (auto& own = token_customer(req); !bad && !own.empty()) {
+             t.customer = own;
+             if (body.contains("customer")
+                 && body["customer"] != nlohmann::json(own))
+               bad = error_response(403, "forbidden",
+                                    "a customer token opens the customer's "
+                                    "own tickets only");
+           } else if (!bad) {
              bad = read_string(body, "customer", 100, t.customer);
+           }
            if (!bad)
              bad = read_string(body, "subject", 200, t.subject);
            if (!bad)
@@ -162,28 +220,27 @@ void add_helpdesk_routes(router& r, const route_context& ctx) {
              out->respond(std::move(*bad));
              return;
            }
-           auto by = operator_of(req);
+           auto by = author_of(req);
            ticket_answer(ctx, std::move(out),
                          [t, by](pg::connection& c, pg::ticket_change& ch) {
                            return pg::create_ticket(c, t, by, ch);
                          });
          }});
-  r.add({"GET",
-         "/v1/tickets/{id}",
-         "tickets.get",
-         {},
+  r.add({"GET", "/v1/tickets/{id}", "tickets.get", member_route(false),
          [ctx](api_request& req, responder_ptr out) {
            auto id = std::string{req.param("id")};
+           out
+             = owned_only(token_customer(req), "/customer", "ticket_not_found",
+                          "no ticket " + id, std::move(out));
            db_answer(ctx, std::move(out), [id](pg::connection& c) {
              return pg::read_ticket(c, id);
            });
          }});
-  r.add({"GET",
-         "/v1/tickets",
-         "tickets.list",
-         {},
+  r.add({"GET", "/v1/tickets", "tickets.list", member_route(false),
          [ctx](api_request& req, responder_ptr out) {
            auto customer = req.query_param("customer");
+           if (narrow_to_own(req, customer, out))
+             return; // another customer's: 403
            auto status = req.query_param("status");
            auto assignee = req.query_param("assignee");
            int64_t limit = 50;
@@ -204,7 +261,7 @@ void add_helpdesk_routes(router& r, const route_context& ctx) {
                      });
          }});
   r.add({"POST", "/v1/tickets/{id}/messages", "tickets.reply",
-         route_options{true, true}, [ctx](api_request& req, responder_ptr out) {
+         member_route(true), [ctx](api_request& req, responder_ptr out) {
            auto& body = req.body_json();
            std::string text;
            auto bad = check_object(body, {"body"});
@@ -215,11 +272,17 @@ void add_helpdesk_routes(router& r, const route_context& ctx) {
              return;
            }
            auto id = std::string{req.param("id")};
-           auto by = operator_of(req);
-           ticket_answer(
-             ctx, std::move(out),
-             [id, by, text](pg::connection& c, pg::ticket_change& ch) {
-               return pg::add_ticket_message(c, id, by, text, {}, ch);
+           auto by = author_of(req);
+           // A customer writes in their own tickets only.
+           when_owned(
+             ctx, "tickets", "customer", id, token_customer(req),
+             "ticket_not_found", "no ticket " + id, std::move(out),
+             [ctx, id, by, text](responder_ptr owned) {
+               ticket_answer(
+                 ctx, std::move(owned),
+                 [id, by, text](pg::connection& c, pg::ticket_change& ch) {
+                   return pg::add_ticket_message(c, id, by, text, {}, ch);
+                 });
              });
          }});
   r.add({"POST", "/v1/tickets/{id}/status", "tickets.status",
@@ -237,7 +300,7 @@ void add_helpdesk_routes(router& r, const route_context& ctx) {
              return;
            }
            auto id = std::string{req.param("id")};
-           auto by = operator_of(req);
+           auto by = author_of(req);
            ticket_answer(
              ctx, std::move(out),
              [id, status, by](pg::connection& c, pg::ticket_change& ch) {
@@ -268,7 +331,7 @@ void add_helpdesk_routes(router& r, const route_context& ctx) {
              return;
            }
            auto id = std::string{req.param("id")};
-           auto by = operator_of(req);
+           auto by = author_of(req);
            ticket_answer(ctx, std::move(out),
                          [id, assignee, priority, by](pg::connection& c,
                                                       pg::ticket_change& ch) {

@@ -71,14 +71,13 @@ void add_key_routes(router& r, const route_context& ctx) {
              return pg::revoke_key(c, id);
            });
          }});
-  r.add({"GET",
-         "/v1/whoami",
-         "keys.whoami",
-         {},
+  r.add({"GET", "/v1/whoami", "keys.whoami", member_route(false),
          [](api_request& req, responder_ptr out) {
            nlohmann::json who{{"id", req.who->id},
                               {"name", req.who->name},
                               {"role", to_string(req.who->role)}};
+           if (!req.who->customer.empty())
+             who["customer"] = req.who->customer;
            out->respond(json_response(200, who.dump()));
          }});
   route_options audit_reader;

@@ -11,6 +11,7 @@
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/order_queries.hpp"
 #include "adapters/type_ids.hpp"
+#include "node/routes/customer_scope.hpp"
 #include "node/routes/request_checks.hpp"
 #include "runtime/database_health.hpp"
 #include "runtime/json_parse.hpp"
@@ -365,25 +366,25 @@ void add_order_routes(router& r, const route_context& ctx) {
              atom::create::value, std::make_shared<json>(std::move(normalized)),
              std::move(idem), reply_via(std::move(out)));
          }});
-  r.add({"GET",
-         "/v1/orders/{id}",
-         "orders.get",
-         {},
+  r.add({"GET", "/v1/orders/{id}", "orders.get", member_route(false),
          [ctx](api_request& req, responder_ptr out) {
            auto id = std::string{req.param("id")};
            auto policy = ctx.saga_policy;
+           // A customer token sees its own orders only.
+           out
+             = owned_only(token_customer(req), "/customer/id",
+                          "order_not_found", "no order " + id, std::move(out));
            db_answer(ctx, std::move(out), [id, policy](pg::connection& conn) {
              return pg::read_order(conn, id, policy);
            });
          }});
-  r.add({"GET",
-         "/v1/orders",
-         "orders.list",
-         {},
+  r.add({"GET", "/v1/orders", "orders.list", member_route(false),
          [ctx](api_request& req, responder_ptr out) {
            pg::order_filter filter;
            filter.status = req.query_param("status");
            filter.customer = req.query_param("customer");
+           if (narrow_to_own(req, filter.customer, out))
+             return; // another customer's: 403
            filter.after = req.query_param("after");
            auto order = req.query_param("order");
            if (auto problem

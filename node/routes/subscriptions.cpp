@@ -10,6 +10,7 @@
 #include "adapters/postgres/idempotency.hpp"
 #include "adapters/postgres/plan_queries.hpp"
 #include "adapters/postgres/subscription_queries.hpp"
+#include "node/routes/customer_scope.hpp"
 #include "node/routes/request_checks.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/random_bits.hpp"
@@ -206,10 +207,7 @@ void add_subscription_routes(router& r, const route_context& ctx) {
        });
      }});
   r.add(
-    {"GET",
-     "/v1/subscriptions",
-     "subscriptions.list",
-     {},
+    {"GET", "/v1/subscriptions", "subscriptions.list", member_route(false),
      [ctx](api_request& req, responder_ptr out) {
        int64_t limit = 100;
        if (auto problem = read_query_integer(req, "limit", 1, 500, limit)) {
@@ -217,6 +215,8 @@ void add_subscription_routes(router& r, const route_context& ctx) {
          return;
        }
        auto customer = std::string{req.query_param("customer")};
+       if (narrow_to_own(req, customer, out))
+         return; // another customer's: 403
        auto status = std::string{req.query_param("status")};
        if (!status.empty() && !parse_subscription_status(status)) {
          out->respond(
@@ -229,13 +229,13 @@ void add_subscription_routes(router& r, const route_context& ctx) {
          return pg::list_subscriptions(conn, customer, status, after, limit);
        });
      }});
-  r.add({"GET",
-         "/v1/subscriptions/{id}",
-         "subscriptions.get",
-         {},
-         [ctx](api_request& req, responder_ptr out) {
+  r.add({"GET", "/v1/subscriptions/{id}", "subscriptions.get",
+         member_route(false), [ctx](api_request& req, responder_ptr out) {
            auto id = std::string{req.param("id")};
            auto now = now_of(ctx);
+           out = owned_only(token_customer(req), "/customer",
+                            "subscription_not_found", "no subscription " + id,
+                            std::move(out));
            db_answer(ctx, std::move(out), [id, now](pg::connection& conn) {
              return pg::get_subscription(conn, id, now);
            });
@@ -256,7 +256,7 @@ void add_subscription_routes(router& r, const route_context& ctx) {
   }
   r.add(
     {"POST", "/v1/subscriptions/{id}/cancel", "subscriptions.cancel",
-     audited_command(), [ctx](api_request& req, responder_ptr out) {
+     member_command(), [ctx](api_request& req, responder_ptr out) {
        subscription_command cmd;
        cmd.kind = kind::cancel;
        if (!req.body.empty()) {
@@ -287,7 +287,13 @@ void add_subscription_routes(router& r, const route_context& ctx) {
            return;
          }
        }
-       send_command(ctx, std::string{req.param("id")}, cmd, std::move(out));
+       auto id = std::string{req.param("id")};
+       // A customer cancels their own subscription only.
+       when_owned(ctx, "subscriptions", "customer_id", id, token_customer(req),
+                  "subscription_not_found", "no subscription " + id,
+                  std::move(out), [ctx, id, cmd](responder_ptr owned) {
+                    send_command(ctx, id, cmd, std::move(owned));
+                  });
      }});
   r.add({"POST",
          "/v1/subscriptions/{id}/change_plan",

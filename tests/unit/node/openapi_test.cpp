@@ -10,6 +10,7 @@
 
 #include "node/routes/routes.hpp"
 #include "runtime/clock.hpp"
+#include "support/member_routes.hpp"
 
 namespace kassa {
 std::string_view openapi_document();
@@ -25,8 +26,9 @@ std::string lower(std::string s) {
   return s;
 }
 
-/// "get /v1/orders/{id}" for each operation under `paths:`.
-std::set<std::string> documented() {
+/// "get /v1/orders/{id}" for each operation under `paths:` (with
+/// `customer_only`: those marked `x-customer-token: true`).
+std::set<std::string> documented(bool customer_only = false) {
   std::set<std::string> out;
   std::istringstream in{std::string{openapi_document()}};
   std::string line;
@@ -35,6 +37,7 @@ std::set<std::string> documented() {
   std::regex path_line{R"(^  (/[^:]*):\s*$)"};
   std::regex method_line{R"(^    (get|post|put|patch|delete):\s*$)"};
   std::smatch m;
+  std::string op;
   while (std::getline(in, line)) {
     if (line.rfind("paths:", 0) == 0) {
       in_paths = true;
@@ -46,8 +49,12 @@ std::set<std::string> documented() {
       in_paths = false; // the next top-level key
     else if (std::regex_match(line, m, path_line))
       path = m[1];
-    else if (std::regex_match(line, m, method_line))
-      out.insert(m[1].str() + " " + path);
+    else if (std::regex_match(line, m, method_line)) {
+      op = m[1].str() + " " + path;
+      if (!customer_only)
+        out.insert(op);
+    } else if (customer_only && line == "      x-customer-token: true")
+      out.insert(op);
   }
   return out;
 }
@@ -82,4 +89,18 @@ TEST_CASE("the OpenAPI document names every route of the router and no "
     INFO(op);
     CHECK(served.count(op) == 1);
   }
+}
+
+TEST_CASE("the routes a customer token may call are the member area's, in "
+          "the router and in the OpenAPI document",
+          "[openapi]") {
+  route_context ctx;
+  ctx.clock = make_test_clock(0); // every optional route on
+  auto routes = make_routes(ctx);
+  std::set<std::string> marked;
+  for (auto& r : routes.routes())
+    if (r.options.customer_access)
+      marked.insert(lower(r.method) + " " + r.pattern);
+  CHECK(marked == kassa::test::member_routes());
+  CHECK(documented(true) == kassa::test::member_routes());
 }
