@@ -8,9 +8,10 @@ void add_web_routes(router& r) {
   for (auto& asset : web_assets()) {
     route_options o{false, false, false};
     r.add({"GET", std::string{asset.path},
-           asset.path == "/"       ? "web.page"
-           : asset.path == "/docs" ? "web.docs"
-                                   : "web.asset",
+           asset.path == "/"         ? "web.page"
+           : asset.path == "/docs"   ? "web.docs"
+           : asset.path == "/member" ? "web.member"
+                                     : "web.asset",
            o, [&asset](api_request&, responder_ptr out) {
              api_response resp{200,
                                std::string{asset.content_type},
