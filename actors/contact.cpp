@@ -59,7 +59,7 @@ std::string contact_detail(const std::string& channel, const std::string& to,
 
 namespace {
 
-/// A saga's message call waiting to be stored.
+/// A saga's message call waiting to be looked up.
 struct pending_call {
   provider_call call;
   message_request request;
@@ -74,13 +74,27 @@ struct in_flight {
   int32_t made = 0;     ///< attempts made in this lease
   json attempts = json::array();
   std::chrono::steady_clock::time_point sent_at;
+  /// A saga's message with no row yet: its outcome is written as a new row
+  /// (and the saga answered then), not as an update of a leased one.
+  bool fresh = false;
+};
+
+/// Whom to tell when a saga's message is recorded: the call's sink and id.
+struct waiting_call {
+  provider_result_sink to;
+  std::string message_id;
 };
 
 struct contact_state {
   std::shared_ptr<message_store> store;
   contact_options options;
   group_commit_queue<pending_call> calls;
+  std::vector<pending_call> preparing; ///< the batch being looked up
   group_commit_queue<message_update> updates;
+  group_commit_queue<std::pair<outbound_message, message_update>> records;
+  std::vector<std::string> recording; ///< ids of the batch being recorded
+  /// Saga calls answered once their message's row is written, by id.
+  std::unordered_map<std::string, std::vector<waiting_call>> waiting;
   std::unordered_map<std::string, in_flight> flying;
   bool claiming = false;
   bool claim_again = false; ///< a wake came while a claim was under way
@@ -98,7 +112,10 @@ using contact_self = contact_actor::stateful_pointer<contact_state>;
 
 void claim(contact_self self);
 
-void store_calls(contact_self self) {
+/// Looks a batch of saga calls up (earlier messages, templates, opt-outs);
+/// what was sent before or cannot be is answered from the database thread,
+/// the rest comes back to be sent.
+void prepare_calls(contact_self self) {
   auto& st = self->state;
   auto batch = st.calls.take();
   if (!batch)
@@ -107,35 +124,51 @@ void store_calls(contact_self self) {
   requests.reserve(batch->size());
   for (auto& p : *batch)
     requests.push_back(p.request);
+  st.preparing = *batch;
   auto me = caf::actor_cast<contact_actor>(self);
-  st.store->store(
-    std::move(requests), st.options.lease,
-    [me,
-     batch = std::move(*batch)](std::vector<message_stored> stored) mutable {
+  st.store->prepare(
+    std::move(requests),
+    [me, batch = std::move(*batch)](std::vector<message_stored> found) mutable {
       std::string error;
-      std::vector<outbound_message> leased;
+      std::vector<outbound_message> to_send;
       for (size_t i = 0; i < batch.size(); ++i) {
         auto& call = batch[i].call;
         provider_result r{
           call.message_id, provider_outcome::ok, call.idempotency_key, {}};
-        if (i >= stored.size()) {
+        if (i >= found.size()) {
           r.outcome = provider_outcome::transient;
-          r.error = "contact: the message was not stored";
-        } else if (!stored[i].error.empty()) {
-          auto db = stored[i].field.empty();
+          r.error = "contact: the message was not looked up";
+        } else if (!found[i].error.empty()) {
+          auto db = found[i].field.empty();
           r.outcome
             = db ? provider_outcome::transient : provider_outcome::permanent;
-          r.error = "contact: " + stored[i].error;
+          r.error = "contact: " + found[i].error;
           if (db)
-            error = stored[i].error;
-        } else if (stored[i].leased) {
-          leased.push_back(std::move(*stored[i].leased));
+            error = found[i].error;
+        } else if (found[i].leased) {
+          // Answered once its row is written (the actor keeps the call).
+          to_send.push_back(std::move(*found[i].leased));
+          continue;
         }
         caf::anon_send(call.reply_to, std::move(r));
       }
-      caf::anon_send(me, atom::loaded::value, std::move(leased),
+      caf::anon_send(me, atom::loaded::value, std::move(to_send),
                      std::move(error));
     });
+}
+
+void write_records(contact_self self) {
+  auto& st = self->state;
+  auto batch = st.records.take();
+  if (!batch)
+    return;
+  st.recording.clear();
+  for (auto& r : *batch)
+    st.recording.push_back(r.first.id);
+  auto me = caf::actor_cast<contact_actor>(self);
+  st.store->record(std::move(*batch), [me](std::string error) {
+    caf::anon_send(me, atom::append::value, std::move(error));
+  });
 }
 
 void write_updates(contact_self self) {
@@ -176,6 +209,12 @@ void settle(contact_self self, in_flight& f, std::string status,
     st.sent->inc();
   else if (u.status == "failed" && st.failed)
     st.failed->inc();
+  if (f.fresh) {
+    st.records.push({std::move(f.message), std::move(u)});
+    st.flying.erase(id);
+    write_records(self);
+    return;
+  }
   st.updates.push(std::move(u));
   st.flying.erase(id);
   write_updates(self);
@@ -198,12 +237,13 @@ void send_attempt(contact_self self, in_flight& f) {
                                        std::move(call));
 }
 
-void start(contact_self self, outbound_message m) {
+void start(contact_self self, outbound_message m, bool fresh = false) {
   auto& st = self->state;
   if (st.flying.count(m.id))
     return; // leased again while still here: the first lease goes on
   auto id = m.id;
   in_flight f;
+  f.fresh = fresh;
   f.message = std::move(m);
   f.attempt = static_cast<uint32_t>(f.message.attempts);
   if (auto* providers = providers_of(st, f.message.channel);
@@ -333,7 +373,7 @@ contact_behavior(contact_self self, std::shared_ptr<message_store> store,
         return;
       }
       self->state.calls.push({std::move(call), std::move(*request)});
-      store_calls(self);
+      prepare_calls(self);
     },
     [self](atom::tick) {
       self->state.tick_pending = false;
@@ -373,18 +413,56 @@ contact_behavior(contact_self self, std::shared_ptr<message_store> store,
       if (st.backlog && st.flying.size() < st.options.max_in_flight / 2)
         claim(self);
     },
-    [self](atom::loaded, std::vector<outbound_message>& leased,
+    [self](atom::loaded, std::vector<outbound_message>& to_send,
            const std::string& error) {
       auto& st = self->state;
+      auto batch = std::move(st.preparing);
+      st.preparing.clear();
       st.calls.done();
       if (!error.empty() && st.options.log)
-        st.options.log->warn("contact", "storing messages failed",
+        st.options.log->warn("contact", "looking messages up failed",
                              {{"reason", error}});
-      store_calls(self);
-      // Leased to this node as they were stored: sent from here (past
-      // max_in_flight too — they are already this node's to send).
-      for (auto& m : leased)
-        start(self, std::move(m));
+      for (auto& m : to_send) {
+        auto& waiting = st.waiting[m.id];
+        for (auto& p : batch)
+          if (p.call.idempotency_key == m.id)
+            waiting.push_back({p.call.reply_to, p.call.message_id});
+        if (m.suppressed) { // opted out: recorded, never sent
+          message_update u;
+          u.id = m.id;
+          u.status = "suppressed";
+          st.records.push({std::move(m), std::move(u)});
+          write_records(self);
+        } else {
+          start(self, std::move(m), true);
+        }
+      }
+      prepare_calls(self);
+    },
+    [self](atom::append, const std::string& error) {
+      auto& st = self->state;
+      st.records.done();
+      if (!error.empty() && st.options.log)
+        st.options.log->warn("contact",
+                             "recording messages failed; their "
+                             "senders call again",
+                             {{"reason", error}});
+      for (auto& id : st.recording) {
+        auto i = st.waiting.find(id);
+        if (i == st.waiting.end())
+          continue;
+        for (auto& w : i->second) {
+          provider_result r{w.message_id, provider_outcome::ok, id, {}};
+          if (!error.empty()) {
+            r.outcome = provider_outcome::transient;
+            r.error = "contact: the message was not recorded: " + error;
+          }
+          caf::anon_send(w.to, std::move(r));
+        }
+        st.waiting.erase(i);
+      }
+      st.recording.clear();
+      write_records(self);
     },
   };
 }

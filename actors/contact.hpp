@@ -78,12 +78,19 @@ struct message_update {
 class message_store {
 public:
   virtual ~message_store() = default;
-  /// Stores the requests (an id stored before is left as it is); with a
-  /// `lease` above zero, the new ones are leased to this node for that long
-  /// at once (the caller sends them without reading them back).
-  virtual void store(std::vector<message_request> requests,
-                     std::chrono::milliseconds lease,
-                     std::function<void(std::vector<message_stored>)> done)
+  /// Looks the requests up without storing them: for each, the message
+  /// stored under its id before (`existed`, `status`), or why it cannot be
+  /// (`error`; `field` when the request is at fault), or the message to
+  /// send (`leased`, rendered; `suppressed` when the customer opted out).
+  virtual void prepare(std::vector<message_request> requests,
+                       std::function<void(std::vector<message_stored>)> done)
+    = 0;
+  /// Stores messages with their outcome (sent, failed, suppressed, or
+  /// queued for a retry after `retry_in_ms`); an id stored meanwhile keeps
+  /// its row.
+  virtual void
+  record(std::vector<std::pair<outbound_message, message_update>> records,
+         std::function<void(std::string error)> done)
     = 0;
   /// Leases up to `limit` due messages for `lease_for`.
   virtual void
@@ -129,20 +136,24 @@ struct contact_options {
 };
 
 /// Protocol:
-/// - `(call, provider_call)`: a saga's or subscription's message, stored
-///   (batched) and answered `ok` with the message id as ref — the sender's
-///   step is done once the message is durable; `permanent` when the call is
-///   not a message (no template, no recipient);
+/// - `(call, provider_call)`: a saga's or subscription's message, looked
+///   up (batched: an id sent before is answered at once), sent, and stored
+///   with its outcome — answered `ok` with the message id as ref once its
+///   row is durable (sent, or queued for a retry the outbox takes over);
+///   `permanent` when the call is not a message. A node that dies before
+///   the row is written leaves the call unanswered: the saga calls again
+///   and the message is sent again under the same idempotency key;
 /// - `(tick)`: look for due messages now (POST /v1/messages sends it);
 /// - `provider_result`: a provider connection's answer (internal);
 /// - `(leased, messages, error)`, `(done, error)`, `(loaded, messages,
-///   error)`: the outbox's answers (internal).
+///   error)`, `(append, error)`: the outbox's answers (internal).
 using contact_actor = caf::typed_actor<
   caf::reacts_to<atom::call, provider_call>, caf::reacts_to<atom::tick>,
   caf::reacts_to<provider_result>,
   caf::reacts_to<atom::leased, std::vector<outbound_message>, std::string>,
   caf::reacts_to<atom::done, std::string>,
-  caf::reacts_to<atom::loaded, std::vector<outbound_message>, std::string>>;
+  caf::reacts_to<atom::loaded, std::vector<outbound_message>, std::string>,
+  caf::reacts_to<atom::append, std::string>>;
 
 contact_actor spawn_contact(caf::local_actor* parent,
                             std::shared_ptr<message_store> store,

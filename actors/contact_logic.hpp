@@ -43,6 +43,14 @@ struct outbound_message {
   /// The provider an earlier attempt may have reached (its answer was
   /// lost): the message is sent there again, never elsewhere.
   std::string pinned;
+  /// A message a saga handed over and that has no row yet (its row is
+  /// written with its outcome): its customer and template, as the row
+  /// keeps them, and whether the customer opted out (not sent at all).
+  std::string customer;
+  std::string template_name;
+  std::string locale;
+  int32_t template_version = 0;
+  bool suppressed = false;
 
   friend bool operator==(const outbound_message&, const outbound_message&)
     = default;
@@ -51,7 +59,9 @@ struct outbound_message {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, outbound_message& x) {
   return f(caf::meta::type_name("kassa::outbound_message"), x.id, x.channel,
-           x.recipient, x.subject, x.body, x.about, x.attempts, x.pinned);
+           x.recipient, x.subject, x.body, x.about, x.attempts, x.pinned,
+           x.customer, x.template_name, x.locale, x.template_version,
+           x.suppressed);
 }
 
 /// The provider call that sends `m` (op `message`): the message id is the

@@ -25,6 +25,7 @@ struct template_text {
 /// What storing needs to know first: the customers' locales, their
 /// opt-outs, the newest version of each template named (one round trip).
 struct store_lookups {
+  std::map<std::string, std::string> existing; ///< id → status
   std::map<std::string, std::string> locales;
   std::set<std::pair<std::string, std::string>> opted_out;
   std::map<std::pair<std::string, std::string>, template_text> templates;
@@ -32,7 +33,7 @@ struct store_lookups {
 
 std::optional<error> look_up(connection& conn,
                              const std::vector<message_request>& requests,
-                             store_lookups& out) {
+                             store_lookups& out, bool existing = false) {
   std::set<std::string> customers, names;
   for (auto& r : requests) {
     if (!r.customer.empty())
@@ -52,9 +53,21 @@ std::optional<error> look_up(connection& conn,
      "FROM message_templates WHERE name = ANY($1::text[]) ORDER BY name, "
      "locale, version DESC",
      {text_array(std::vector<std::string>(names.begin(), names.end()))}}};
+  if (existing) {
+    std::vector<std::string> ids;
+    for (auto& r : requests)
+      ids.push_back(r.id);
+    statements.push_back(
+      {"SELECT id, status FROM messages WHERE id = ANY($1::text[])",
+       {text_array(ids)}});
+  }
   std::vector<result> res;
   if (auto err = conn.exec_pipeline(statements, res))
     return err;
+  if (existing)
+    for (int i = 0; i < res[3].rows(); ++i)
+      out.existing[std::string{res[3].value(i, 0)}]
+        = std::string{res[3].value(i, 1)};
   for (int i = 0; i < res[0].rows(); ++i)
     out.locales[std::string{res[0].value(i, 0)}]
       = std::string{res[0].value(i, 1)};
@@ -256,6 +269,104 @@ store_messages(connection& conn, const std::vector<message_request>& requests,
   return out;
 }
 
+std::vector<message_stored>
+prepare_messages(connection& conn,
+                 const std::vector<message_request>& requests) {
+  std::vector<message_stored> out(requests.size());
+  store_lookups found;
+  if (auto err = look_up(conn, requests, found, true)) {
+    for (auto& o : out)
+      o.error = err->message;
+    return out;
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto& r = requests[i];
+    if (auto e = found.existing.find(r.id); e != found.existing.end()) {
+      out[i].existed = true;
+      out[i].status = e->second;
+      continue;
+    }
+    if (!seen.insert(r.id).second) { // the batch's first one is sent
+      out[i].existed = true;
+      out[i].status = "sending";
+      continue;
+    }
+    auto made = render(r, found);
+    if (!made.error.empty()) {
+      out[i].error = made.error;
+      out[i].field = made.field;
+      continue;
+    }
+    outbound_message m{r.id,      r.channel, r.to, made.subject,
+                       made.body, r.about,   0,    {}};
+    m.customer = r.customer;
+    m.template_name = made.template_name.value_or("");
+    m.locale = made.template_name ? made.locale : std::string{};
+    m.template_version = made.version ? std::stoi(*made.version) : 0;
+    m.suppressed
+      = !r.customer.empty() && found.opted_out.count({r.customer, r.channel});
+    out[i].status = m.suppressed ? "suppressed" : "sending";
+    out[i].leased = std::move(m);
+  }
+  return out;
+}
+
+std::optional<std::string> record_messages(
+  connection& conn,
+  const std::vector<std::pair<outbound_message, message_update>>& records) {
+  std::vector<std::string> ids, channels, recipients, customers, abouts,
+    subjects, bodies, statuses, providers, refs, errors, attempts;
+  std::vector<std::optional<std::string>> templates, locales, versions;
+  std::vector<int64_t> delays, made;
+  for (auto& [m, u] : records) {
+    ids.push_back(m.id);
+    channels.push_back(m.channel);
+    recipients.push_back(m.recipient);
+    customers.push_back(m.customer);
+    abouts.push_back(m.about);
+    subjects.push_back(m.subject);
+    bodies.push_back(m.body);
+    statuses.push_back(u.status);
+    providers.push_back(u.provider);
+    refs.push_back(u.ref);
+    errors.push_back(u.error);
+    attempts.push_back(u.attempts_json.empty() ? "[]" : u.attempts_json);
+    templates.push_back(null_if_empty(m.template_name));
+    locales.push_back(null_if_empty(m.locale));
+    versions.push_back(m.template_version
+                         ? std::optional{std::to_string(m.template_version)}
+                         : std::nullopt);
+    delays.push_back(u.retry_in_ms);
+    made.push_back(u.attempts_made);
+  }
+  result res;
+  if (auto err = conn.exec(
+        "INSERT INTO messages (id, channel, recipient, customer, about, "
+        "subject, body, template, locale, template_version, status, "
+        "provider, provider_ref, error, attempts, attempt_count, run_at) "
+        "SELECT m.id, m.channel, m.recipient, m.customer, m.about, m.subject, "
+        "m.body, m.template, m.locale, m.version::integer, m.status, "
+        "nullif(m.provider, ''), nullif(m.ref, ''), nullif(m.error, ''), "
+        "m.attempts::jsonb, m.made, now() + m.delay * interval '1 "
+        "millisecond' FROM unnest($1::text[], $2::text[], $3::text[], "
+        "$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
+        "$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], "
+        "$14::text[], $15::text[], $16::bigint[], $17::bigint[]) AS m(id, "
+        "channel, recipient, customer, about, subject, body, template, "
+        "locale, version, status, provider, ref, error, attempts, made, "
+        "delay) ON CONFLICT (id) DO NOTHING",
+        {text_array(ids), text_array(channels), text_array(recipients),
+         text_array(customers), text_array(abouts), text_array(subjects),
+         text_array(bodies), text_array(templates), text_array(locales),
+         text_array(versions), text_array(statuses), text_array(providers),
+         text_array(refs), text_array(errors), text_array(attempts),
+         int_array(made), int_array(delays)},
+        res))
+    return err->message;
+  return std::nullopt;
+}
+
 reply read_message(connection& conn, const std::string& id) {
   result res;
   if (auto err = conn.exec("SELECT " + message_columns()
@@ -383,13 +494,19 @@ public:
   pg_message_store(db_pool_handle pool, std::string node)
     : pool_(std::move(pool)), node_(std::move(node)) {}
 
-  void store(std::vector<message_request> requests,
-             std::chrono::milliseconds lease,
-             std::function<void(std::vector<message_stored>)> done) override {
-    auto owner = lease.count() > 0 ? node_ : std::string{};
-    submit_db_work(pool_, [requests = std::move(requests), owner, lease,
+  void prepare(std::vector<message_request> requests,
+               std::function<void(std::vector<message_stored>)> done) override {
+    submit_db_work(pool_, [requests = std::move(requests),
                            done = std::move(done)](pg::connection& conn) {
-      done(pg::store_messages(conn, requests, owner, lease));
+      done(pg::prepare_messages(conn, requests));
+    });
+  }
+
+  void record(std::vector<std::pair<outbound_message, message_update>> records,
+              std::function<void(std::string)> done) override {
+    submit_db_work(pool_, [records = std::move(records),
+                           done = std::move(done)](pg::connection& conn) {
+      done(pg::record_messages(conn, records).value_or(""));
     });
   }
 

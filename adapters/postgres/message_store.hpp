@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,16 @@ std::vector<message_stored>
 store_messages(connection& conn, const std::vector<message_request>& requests,
                const std::string& lease_owner,
                std::chrono::milliseconds lease_for);
+
+/// message_store::prepare: the lookups without a write.
+std::vector<message_stored>
+prepare_messages(connection& conn, const std::vector<message_request>& requests);
+
+/// message_store::record: one INSERT; an id stored meanwhile keeps its row.
+/// Empty, or why not.
+std::optional<std::string> record_messages(
+  connection& conn,
+  const std::vector<std::pair<outbound_message, message_update>>& records);
 
 /// GET /v1/messages/{id}: the message, its status and attempts.
 reply read_message(connection& conn, const std::string& id);

@@ -110,7 +110,7 @@ function startLive(key) {
   const client = new KassaClient({
     url: scheme + location.host + "/v1/ws",
     token: key,
-    topics: ["orders", "providers", "subscriptions"],
+    topics: ["orders", "providers", "subscriptions", "tickets"],
   });
   const live = document.getElementById("live");
   client.on("state", (s) => {

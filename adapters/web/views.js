@@ -312,6 +312,100 @@ async function subscriptions(root) {
   return onLive(debounce(() => load().catch(() => {}), 500));
 }
 
+// -- helpdesk: tickets, their threads, customers; and the messages sent --
+
+async function helpdesk(root) {
+  const list = h("div");
+  const detail = h("div", { class: "panel", id: "ticket-detail", hidden: true });
+  const status = h("select", { id: "ticket-status-filter" },
+    ["", "open", "pending", "solved", "closed"].map((x) => h("option", { value: x }, x || "any status")));
+  const search = h("input", { id: "customer-q", placeholder: "find a customer", class: "narrow" });
+  const found = h("div", { id: "customer-results" });
+  let open = "";
+  const can = session.canCommand();
+  const loadList = async () => {
+    const q = status.value ? "?status=" + status.value : "";
+    const page = await api("GET", "/v1/tickets" + q);
+    list.replaceChildren(table(["Ticket", "Customer", "Subject", "Status", "Priority", "Assignee", "Updated"],
+      page.tickets.map((t) => h("tr", { "data-ticket": t.id, class: "clickable",
+        onclick: () => showTicket(t.id) },
+        h("td", {}, t.id), h("td", {}, t.customer), h("td", {}, t.subject),
+        h("td", {}, badge(t.status)), h("td", {}, t.priority), h("td", {}, t.assignee),
+        h("td", {}, (t.updated_at || "").replace("T", " ").slice(0, 19)))),
+      { id: "tickets-table" }));
+    if (!page.tickets.length) list.append(h("p", { class: "muted" }, "No tickets."));
+  };
+  const showTicket = async (id) => {
+    open = id;
+    const t = await api("GET", "/v1/tickets/" + id);
+    const reply = h("input", { id: "ticket-reply", placeholder: "Reply to the customer (sent by e-mail)" });
+    const assignee = h("input", { id: "ticket-assignee", class: "narrow", value: t.assignee,
+                                  placeholder: "assignee" });
+    detail.hidden = false;
+    detail.replaceChildren(
+      h("h2", {}, t.subject, " ", badge(t.status)),
+      h("p", { class: "muted" }, t.customer, t.order ? " · order " + t.order : "",
+        t.subscription ? " · " + t.subscription : "", " · priority ", t.priority),
+      h("ul", { class: "feed", id: "ticket-thread" }, t.messages.map((m) =>
+        h("li", { class: "message " + m.author },
+          h("b", {}, m.author === "customer" ? "Customer" : m.author_name || "Operator"),
+          " (", m.channel, "): ", m.body))),
+      h("div", { class: "toolbar" }, reply,
+        action("Send reply", can && t.status !== "closed", async () => {
+          await api("POST", `/v1/tickets/${id}/messages`, { body: reply.value });
+          toast("Reply sent.");
+          await showTicket(id);
+        }, { id: "send-reply" })),
+      h("div", { class: "toolbar" }, assignee,
+        action("Assign", can, async () => {
+          await api("POST", `/v1/tickets/${id}/assign`, { assignee: assignee.value });
+          await showTicket(id);
+        }),
+        ["open", "pending", "solved", "closed"].map((x) =>
+          action(x, can && t.status !== "closed" && t.status !== x, async () => {
+            await api("POST", `/v1/tickets/${id}/status`, { status: x });
+            await showTicket(id);
+          }, { class: "secondary", "data-status": x }))));
+  };
+  status.addEventListener("change", () => loadList().catch(() => {}));
+  search.addEventListener("change", async () => {
+    const r = await api("GET", "/v1/customers?q=" + encodeURIComponent(search.value));
+    found.replaceChildren(table(["Customer", "Name", "E-mail", "Phone", "Locale"],
+      r.customers.map((c) => h("tr", { "data-customer": c.id },
+        h("td", {}, c.id), h("td", {}, c.name), h("td", {}, c.email),
+        h("td", {}, c.phone), h("td", {}, c.locale)))));
+  });
+  root.append(h("h2", {}, "Helpdesk"),
+    h("div", { class: "toolbar" }, status, search), found,
+    h("div", { class: "split" }, list, detail));
+  await loadList();
+  const refresh = debounce(async () => {
+    await loadList();
+    if (open) await showTicket(open);
+  }, 300);
+  return onLive((e) => {
+    if ((e.event || "").startsWith("ticket.")) refresh();
+  });
+}
+
+async function messages(root) {
+  const body = h("div");
+  root.append(h("h2", {}, "Messages"),
+    h("p", { class: "muted" }, "What the contact service sent to customers, newest first."), body);
+  const load = async () => {
+    const page = await api("GET", "/v1/messages?limit=100");
+    body.replaceChildren(table(["Message", "Channel", "To", "Subject", "Status", "Provider", "Attempts"],
+      page.messages.map((m) => h("tr", { "data-message": m.id },
+        h("td", {}, m.id), h("td", {}, m.channel), h("td", {}, m.to),
+        h("td", {}, m.subject), h("td", {}, badge(m.status)), h("td", {}, m.provider || ""),
+        h("td", {}, m.attempt_count))),
+      { id: "messages-table" }));
+  };
+  await load();
+  const timer = setInterval(() => load().catch(() => {}), 3000); // no events of their own
+  return () => clearInterval(timer);
+}
+
 // -- cluster --
 
 async function cluster(root) {
@@ -398,4 +492,5 @@ async function audit(root) {
       { id: "audit-table" }));
 }
 
-export const views = { orders, products, providers, jobs, subscriptions, cluster, events, stats, audit };
+export const views = { orders, products, providers, jobs, subscriptions, helpdesk, messages,
+  cluster, events, stats, audit };

@@ -240,3 +240,23 @@ TEST_CASE("an order's confirmation goes through the contact service",
   CHECK(m["subject"] == "Your order " + id + " is confirmed");
   CHECK(s.ledger("sandbox-messaging")[id]["message"] == 1);
 }
+
+TEST_CASE("an order's confirmation to a customer who opted out of e-mail is "
+          "recorded and not sent",
+          "[messages]") {
+  shop s;
+  s.add_product("mug", 10);
+  REQUIRE(s.post("/v1/customers/c1/opt_outs", {{"channel", "email"}}).status
+          == 200);
+  auto r = s.post("/v1/orders", shop::order("mug", "tok_ok", 1));
+  REQUIRE(r.status == 202);
+  std::string id = json::parse(r.body)["id"];
+  auto o = s.wait_for(id, [](const json& o) {
+    return o["status"] == "completed";
+  });
+  CHECK(o["status"] == "completed");
+  auto m = settled(s, id + ":notify_customer");
+  CHECK(m["status"] == "suppressed");
+  CHECK(m["attempts"].empty());
+  CHECK(s.ledger("sandbox-messaging")[id]["message"] == 0);
+}

@@ -240,7 +240,12 @@ struct sample<outbound_message> {
             "Your order",
             "ord_1",
             2,
-            "smtp"};
+            "smtp",
+            "c1",
+            "order_confirmation",
+            "hu",
+            3,
+            true};
   }
 };
 
