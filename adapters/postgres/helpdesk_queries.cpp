@@ -308,123 +308,141 @@ reply list_tickets(connection& conn, const std::string& customer,
   return reply::done(json{{"tickets", list}}.dump());
 }
 
-reply add_ticket_message(connection& conn, const std::string& ticket,
-                         const ticket_author& by, const std::string& body,
-                         const std::string& external_id, ticket_change& out) {
+namespace {
+
+/// What a change of a locked ticket did: the events to log, or a failure
+/// (the transaction rolls back).
+using ticket_work = std::function<reply(const json& ticket,
+                                        std::vector<published_event>& events)>;
+
+/// One change of ticket `id`: locks its row (404 when there is none),
+/// refuses a closed one (unless `closed_ok`), runs `work`, logs what it
+/// returned in the same transaction and answers the ticket as it is after.
+reply change_ticket(connection& conn, const std::string& id, ticket_change& out,
+                    bool closed_ok, const ticket_work& work) {
   auto r = in_transaction(conn, [&]() -> reply {
     reply missing;
-    auto t = lock_ticket(conn, ticket, missing);
+    auto t = lock_ticket(conn, id, missing);
     if (!t)
       return missing;
-    auto status = (*t)["status"].get<std::string>();
-    if (status == "closed")
+    if (!closed_ok && (*t)["status"] == "closed")
       return reply::fail(failure_code::ticket_state,
-                         "ticket " + ticket + " is closed: open a new one");
-    int seq = 0;
-    std::string message_id;
-    if (auto bad = append_message(conn, *t, by, body, external_id,
-                                  by.kind == "operator", seq, message_id, out))
-      return *bad;
-    if (seq == 0)
-      return reply::done({}); // a repeat: nothing new
-    auto customer = (*t)["customer"].get<std::string>();
-    // An operator's answer waits for the customer; the customer's opens
-    // the ticket again.
-    auto next
-      = by.kind == "operator" ? std::string{"pending"} : std::string{"open"};
-    std::vector<published_event> events{
-      ticket_event("ticket.message", ticket, customer,
-                   {{"ticket", ticket},
-                    {"seq", seq},
-                    {"author", by.kind},
-                    {"author_name", by.name},
-                    {"channel", by.channel},
-                    {"body", body},
-                    {"message_id", message_id}})};
-    result res;
-    if (auto err = conn.exec("UPDATE tickets SET status = $2, updated_at = "
-                             "now() WHERE id = $1",
-                             {ticket, next}, res))
-      return database_failure(err->message);
-    if (next != status)
-      events.push_back(ticket_event("ticket.status", ticket, customer,
-                                    {{"ticket", ticket},
-                                     {"status", next},
-                                     {"from", status},
-                                     {"by", by.name}}));
+                         "ticket " + id + " is closed: open a new one");
+    std::vector<published_event> events;
+    auto done = work(*t, events);
+    if (done.failed() || events.empty())
+      return done;
     if (auto bad = log_events(conn, std::move(events), out))
       return *bad;
-    return reply::done({});
+    return done;
   });
   if (r.failed())
     return r;
-  return ticket_with_messages(conn, ticket);
+  return ticket_with_messages(conn, id);
+}
+
+std::optional<reply>
+update_ticket(connection& conn, const std::string& sql,
+              const std::vector<std::optional<std::string>>& params) {
+  result res;
+  if (auto err = conn.exec(sql, params, res))
+    return database_failure(err->message);
+  return std::nullopt;
+}
+
+} // namespace
+
+reply add_ticket_message(connection& conn, const std::string& ticket,
+                         const ticket_author& by, const std::string& body,
+                         const std::string& external_id, ticket_change& out) {
+  return change_ticket(
+    conn, ticket, out, false,
+    [&](const json& t, std::vector<published_event>& events) {
+      auto status = t["status"].get<std::string>();
+      int seq = 0;
+      std::string message_id;
+      if (auto bad
+          = append_message(conn, t, by, body, external_id,
+                           by.kind == "operator", seq, message_id, out))
+        return *bad;
+      if (seq == 0)
+        return reply::done({}); // a repeat: nothing new
+      auto customer = t["customer"].get<std::string>();
+      // An operator's answer waits for the customer; the customer's opens
+      // the ticket again.
+      auto next
+        = by.kind == "operator" ? std::string{"pending"} : std::string{"open"};
+      events.push_back(ticket_event("ticket.message", ticket, customer,
+                                    {{"ticket", ticket},
+                                     {"seq", seq},
+                                     {"author", by.kind},
+                                     {"author_name", by.name},
+                                     {"channel", by.channel},
+                                     {"body", body},
+                                     {"message_id", message_id}}));
+      if (auto bad = update_ticket(conn,
+                                   "UPDATE tickets SET status = $2, updated_at "
+                                   "= now() WHERE id = $1",
+                                   {ticket, next}))
+        return *bad;
+      if (next != status)
+        events.push_back(ticket_event("ticket.status", ticket, customer,
+                                      {{"ticket", ticket},
+                                       {"status", next},
+                                       {"from", status},
+                                       {"by", by.name}}));
+      return reply::done({});
+    });
 }
 
 reply set_ticket_status(connection& conn, const std::string& ticket,
                         const std::string& status, const ticket_author& by,
                         ticket_change& out) {
-  auto r = in_transaction(conn, [&]() -> reply {
-    reply missing;
-    auto t = lock_ticket(conn, ticket, missing);
-    if (!t)
-      return missing;
-    auto from = (*t)["status"].get<std::string>();
-    if (from == status)
+  return change_ticket(
+    conn, ticket, out, true,
+    [&](const json& t, std::vector<published_event>& events) {
+      auto from = t["status"].get<std::string>();
+      if (from == status)
+        return reply::done({});
+      if (from == "closed")
+        return reply::fail(failure_code::ticket_state,
+                           "ticket " + ticket + " is closed: open a new one");
+      if (auto bad = update_ticket(conn,
+                                   "UPDATE tickets SET status = $2, updated_at "
+                                   "= now() WHERE id = $1",
+                                   {ticket, status}))
+        return *bad;
+      events.push_back(ticket_event("ticket.status", ticket,
+                                    t["customer"].get<std::string>(),
+                                    {{"ticket", ticket},
+                                     {"status", status},
+                                     {"from", from},
+                                     {"by", by.name}}));
       return reply::done({});
-    if (from == "closed")
-      return reply::fail(failure_code::ticket_state,
-                         "ticket " + ticket + " is closed: open a new one");
-    result res;
-    if (auto err = conn.exec("UPDATE tickets SET status = $2, updated_at = "
-                             "now() WHERE id = $1",
-                             {ticket, status}, res))
-      return database_failure(err->message);
-    if (auto bad = log_events(conn,
-                              {ticket_event("ticket.status", ticket,
-                                            (*t)["customer"].get<std::string>(),
-                                            {{"ticket", ticket},
-                                             {"status", status},
-                                             {"from", from},
-                                             {"by", by.name}})},
-                              out))
-      return *bad;
-    return reply::done({});
-  });
-  if (r.failed())
-    return r;
-  return ticket_with_messages(conn, ticket);
+    });
 }
 
 reply assign_ticket(connection& conn, const std::string& ticket,
                     const std::string& assignee, const std::string& priority,
                     const ticket_author& by, ticket_change& out) {
-  auto r = in_transaction(conn, [&]() -> reply {
-    reply missing;
-    auto t = lock_ticket(conn, ticket, missing);
-    if (!t)
-      return missing;
-    auto new_priority
-      = priority.empty() ? (*t)["priority"].get<std::string>() : priority;
-    result res;
-    if (auto err = conn.exec("UPDATE tickets SET assignee = $2, priority = "
-                             "$3, updated_at = now() WHERE id = $1",
-                             {ticket, assignee, new_priority}, res))
-      return database_failure(err->message);
-    if (auto bad = log_events(conn,
-                              {ticket_event("ticket.assigned", ticket,
-                                            (*t)["customer"].get<std::string>(),
-                                            {{"ticket", ticket},
-                                             {"assignee", assignee},
-                                             {"priority", new_priority},
-                                             {"by", by.name}})},
-                              out))
-      return *bad;
-    return reply::done({});
-  });
-  if (r.failed())
-    return r;
-  return ticket_with_messages(conn, ticket);
+  return change_ticket(
+    conn, ticket, out, true,
+    [&](const json& t, std::vector<published_event>& events) {
+      auto new_priority
+        = priority.empty() ? t["priority"].get<std::string>() : priority;
+      if (auto bad = update_ticket(conn,
+                                   "UPDATE tickets SET assignee = $2, priority "
+                                   "= $3, updated_at = now() WHERE id = $1",
+                                   {ticket, assignee, new_priority}))
+        return *bad;
+      events.push_back(ticket_event("ticket.assigned", ticket,
+                                    t["customer"].get<std::string>(),
+                                    {{"ticket", ticket},
+                                     {"assignee", assignee},
+                                     {"priority", new_priority},
+                                     {"by", by.name}}));
+      return reply::done({});
+    });
 }
 
 std::optional<std::string> ticket_of_inbound(const std::string& subject,

@@ -19,18 +19,6 @@ json send(shop& s, const json& body, int expect = 202) {
   return json::parse(r.body);
 }
 
-/// Waits until the message leaves `queued`/`sending`; returns it.
-json settled(shop& s, const std::string& id) {
-  json m;
-  eventually(
-    [&] {
-      m = s.get("/v1/messages/" + id);
-      return m["status"] != "queued" && m["status"] != "sending";
-    },
-    30s);
-  return m;
-}
-
 } // namespace
 
 TEST_CASE("a message is sent once, however often it is posted", "[messages]") {
@@ -40,7 +28,7 @@ TEST_CASE("a message is sent once, however often it is posted", "[messages]") {
             {"subject", "Welcome"},    {"body", "Hello!"}};
   auto first = send(s, body);
   CHECK(first["id"] == "welcome-c1");
-  auto m = settled(s, "welcome-c1");
+  auto m = message_settled(s, "welcome-c1");
   CHECK(m["status"] == "sent");
   CHECK(m["provider"] == "sandbox-messaging");
   REQUIRE(m["attempts"].size() == 1);
@@ -59,7 +47,7 @@ TEST_CASE("a message is sent once, however often it is posted", "[messages]") {
                          {"to", "+36201234567"},
                          {"body", "Your code is 1234"}});
   CHECK(minted["id"].get<std::string>().rfind("msg_", 0) == 0);
-  CHECK(settled(s, minted["id"])["status"] == "sent");
+  CHECK(message_settled(s, minted["id"])["status"] == "sent");
   auto none = http_get(s.port, "/v1/messages/nope", with_key());
   CHECK(none.status == 404);
   CHECK(json::parse(none.body)["error"]["code"] == "message_not_found");
@@ -178,7 +166,7 @@ TEST_CASE("an opted-out customer gets nothing on that channel", "[messages]") {
                        {"about", "t-optout"},
                        {"subject", "Receipt"},
                        {"body", "Thanks"}});
-  CHECK(settled(s, mail["id"])["status"] == "sent");
+  CHECK(message_settled(s, mail["id"])["status"] == "sent");
   std::this_thread::sleep_for(500ms);
   CHECK(s.get("/v1/messages/" + sms["id"].get<std::string>())["status"]
         == "suppressed");
@@ -194,7 +182,7 @@ TEST_CASE("an opted-out customer gets nothing on that channel", "[messages]") {
                         {"customer", "c9"},
                         {"about", "t-optout"},
                         {"body", "Sale!"}});
-  CHECK(settled(s, later["id"])["status"] == "sent");
+  CHECK(message_settled(s, later["id"])["status"] == "sent");
 }
 
 TEST_CASE("the first SMS provider in an outage: the second sends, once",
@@ -209,7 +197,7 @@ TEST_CASE("the first SMS provider in an outage: the second sends, once",
                            {"about", "t-failover"},
                            {"body", "Code " + std::to_string(i)}})["id"]);
   for (auto& id : ids) {
-    auto m = settled(s, id);
+    auto m = message_settled(s, id);
     INFO(m.dump());
     CHECK(m["status"] == "sent");
     CHECK(m["provider"] == "sandbox-sms-2");
@@ -233,7 +221,7 @@ TEST_CASE("an order's confirmation goes through the contact service",
   s.wait_for(id, [](const json& o) {
     return o["status"] == "completed";
   });
-  auto m = settled(s, id + ":notify_customer");
+  auto m = message_settled(s, id + ":notify_customer");
   CHECK(m["status"] == "sent");
   CHECK(m["template"] == "order_confirmation");
   CHECK(m["about"] == id);
@@ -255,7 +243,7 @@ TEST_CASE("an order's confirmation to a customer who opted out of e-mail is "
     return o["status"] == "completed";
   });
   CHECK(o["status"] == "completed");
-  auto m = settled(s, id + ":notify_customer");
+  auto m = message_settled(s, id + ":notify_customer");
   CHECK(m["status"] == "suppressed");
   CHECK(m["attempts"].empty());
   CHECK(s.ledger("sandbox-messaging")[id]["message"] == 0);

@@ -15,17 +15,6 @@ using json = nlohmann::json;
 
 namespace {
 
-json settled(shop& s, const std::string& id) {
-  json m;
-  eventually(
-    [&] {
-      m = s.get("/v1/messages/" + id);
-      return m["status"] != "queued" && m["status"] != "sending";
-    },
-    30s);
-  return m;
-}
-
 std::string posted_id(shop& s, const json& body) {
   auto r = s.post("/v1/messages", body);
   INFO(r.body);
@@ -53,7 +42,7 @@ TEST_CASE("an e-mail reaches the SMTP server over STARTTLS and AUTH with its "
      {"template", "order_confirmation"},
      {"locale", "hu"},
      {"vars", {{"order", "ord_5"}, {"total", "15.00"}, {"currency", "HUF"}}}});
-  auto m = settled(s, id);
+  auto m = message_settled(s, id);
   INFO(m.dump());
   CHECK(m["status"] == "sent");
   CHECK(m["provider"] == "smtp");
@@ -85,7 +74,7 @@ TEST_CASE("an e-mail reaches the SMTP server over STARTTLS and AUTH with its "
                               {"to", "c2@example.test"},
                               {"subject", "Dots"},
                               {"body", ".hidden\n..two\nend"}});
-  CHECK(settled(s, dotted)["status"] == "sent");
+  CHECK(message_settled(s, dotted)["status"] == "sent");
   got = sink.received();
   REQUIRE(got.size() == 2);
   std::string second = got[1]["data"];
@@ -96,7 +85,7 @@ TEST_CASE("an e-mail reaches the SMTP server over STARTTLS and AUTH with its "
                                {"to", "nobody@bad.example"},
                                {"subject", "x"},
                                {"body", "x"}});
-  auto r = settled(s, refused);
+  auto r = message_settled(s, refused);
   CHECK(r["status"] == "failed");
   CHECK(r["error"].get<std::string>().find("550") != std::string::npos);
   CHECK(sink.received().size() == 2);
@@ -112,7 +101,7 @@ TEST_CASE("an SMTP server that does not offer STARTTLS is refused", "[smtp]") {
                           {"about", "t-nostarttls"},
                           {"subject", "Hi"},
                           {"body", "Hi"}});
-  auto m = settled(s, id);
+  auto m = message_settled(s, id);
   INFO(m.dump());
   // Nothing went to the server in the clear: the next provider sent it.
   CHECK(m["status"] == "sent");
@@ -134,7 +123,7 @@ TEST_CASE("the SMTP server away: the e-mail goes by the next provider, once",
                           {"about", "t-smtp-away"},
                           {"subject", "Hi"},
                           {"body", "Hi"}});
-  auto m = settled(s, id);
+  auto m = message_settled(s, id);
   INFO(m.dump());
   CHECK(m["status"] == "sent");
   CHECK(m["provider"] == "sandbox-messaging");

@@ -250,4 +250,17 @@ inline std::vector<std::string> place_orders(
   return ids;
 }
 
+/// Waits until message `id` has left `queued`/`sending` (30 s at most);
+/// returns it as GET /v1/messages/{id} answers.
+inline json message_settled(shop& s, const std::string& id) {
+  json m;
+  eventually(
+    [&] {
+      m = s.get("/v1/messages/" + id);
+      return m["status"] != "queued" && m["status"] != "sending";
+    },
+    std::chrono::seconds{30});
+  return m;
+}
+
 } // namespace kassa::test
