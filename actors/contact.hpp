@@ -56,7 +56,7 @@ struct message_stored {
   bool existed = false;
   std::string error;
   std::string field;
-  /// Stored now and leased to the caller (`store` with `lease`): send it.
+  /// prepare: the message to send, rendered (not stored yet).
   std::optional<outbound_message> leased;
 };
 

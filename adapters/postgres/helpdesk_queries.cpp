@@ -176,7 +176,7 @@ append_message(connection& conn, const json& t, const ticket_author& by,
       m.about = id;
       m.subject = "Re: " + t["subject"].get<std::string>() + " [" + id + "]";
       m.body = body;
-      auto stored = store_messages(conn, {m}, {}, {});
+      auto stored = store_messages(conn, {m});
       if (!stored.at(0).error.empty())
         return database_failure(stored.at(0).error);
       out.message_queued = !stored[0].existed && stored[0].status == "queued";

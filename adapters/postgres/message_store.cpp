@@ -164,9 +164,7 @@ json message_json(const result& res, int row) {
 } // namespace
 
 std::vector<message_stored>
-store_messages(connection& conn, const std::vector<message_request>& requests,
-               const std::string& lease_owner,
-               std::chrono::milliseconds lease_for) {
+store_messages(connection& conn, const std::vector<message_request>& requests) {
   std::vector<message_stored> out(requests.size());
   auto fail_all = [&](const std::string& why) {
     for (auto& o : out)
@@ -195,9 +193,7 @@ store_messages(connection& conn, const std::vector<message_request>& requests,
     }
     bool suppressed
       = !r.customer.empty() && found.opted_out.count({r.customer, r.channel});
-    out[i].status = suppressed            ? "suppressed"
-                    : lease_owner.empty() ? "queued"
-                                          : "sending";
+    out[i].status = suppressed ? "suppressed" : "queued";
     ids.push_back(r.id);
     channels.push_back(r.channel);
     recipients.push_back(r.to);
@@ -211,21 +207,16 @@ store_messages(connection& conn, const std::vector<message_request>& requests,
                                          : std::nullopt);
     versions.push_back(made.version);
     row_of.push_back(i);
-    if (!suppressed && !lease_owner.empty())
-      out[i].leased = outbound_message{r.id,      r.channel, r.to, made.subject,
-                                       made.body, r.about,   0,    {}};
   }
   std::set<std::string> inserted;
   if (!ids.empty()) {
     result res;
     if (auto err = conn.exec(
           "INSERT INTO messages (id, channel, recipient, customer, about, "
-          "subject, body, status, template, locale, template_version, "
-          "lease_owner, lease_until) SELECT m.id, m.channel, m.recipient, "
-          "m.customer, m.about, m.subject, m.body, m.status, m.template, "
-          "m.locale, m.version::integer, CASE WHEN m.status = 'sending' THEN "
-          "$12 END, CASE WHEN m.status = 'sending' THEN now() + $13::bigint * "
-          "interval '1 millisecond' END FROM unnest($1::text[], $2::text[], "
+          "subject, body, status, template, locale, template_version) "
+          "SELECT m.id, m.channel, m.recipient, m.customer, m.about, "
+          "m.subject, m.body, m.status, m.template, m.locale, "
+          "m.version::integer FROM unnest($1::text[], $2::text[], "
           "$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
           "$8::text[], $9::text[], $10::text[], $11::text[]) AS m(id, "
           "channel, recipient, customer, about, subject, body, status, "
@@ -234,8 +225,7 @@ store_messages(connection& conn, const std::vector<message_request>& requests,
           {text_array(ids), text_array(channels), text_array(recipients),
            text_array(customers), text_array(abouts), text_array(subjects),
            text_array(bodies), text_array(statuses), text_array(templates),
-           text_array(locales), text_array(versions), lease_owner,
-           std::to_string(lease_for.count())},
+           text_array(locales), text_array(versions)},
           res))
       return fail_all(err->message);
     for (int i = 0; i < res.rows(); ++i)
@@ -247,7 +237,6 @@ store_messages(connection& conn, const std::vector<message_request>& requests,
     if (!inserted.count(ids[k])) {
       auto& o = out[row_of[k]];
       o.existed = true;
-      o.leased.reset();
       earlier.push_back(ids[k]);
     }
   for (size_t i = 0; i < requests.size(); ++i)

@@ -7,8 +7,8 @@
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/contact.hpp"
@@ -20,17 +20,17 @@ namespace kassa {
 namespace pg {
 class connection;
 
-/// Stores `requests` (see message_store::store); `lease_owner` non-empty:
-/// new messages are leased to it for `lease_for`. One entry per request.
-/// A database failure fills every entry's `error` (and no `field`).
+/// Stores messages `queued` (POST /v1/messages, an operator's reply): an
+/// id stored before is left as it is (`existed`, its status); an opted-out
+/// customer's is stored `suppressed`. One entry per request; a database
+/// failure fills every entry's `error` (and no `field`).
 std::vector<message_stored>
-store_messages(connection& conn, const std::vector<message_request>& requests,
-               const std::string& lease_owner,
-               std::chrono::milliseconds lease_for);
+store_messages(connection& conn, const std::vector<message_request>& requests);
 
 /// message_store::prepare: the lookups without a write.
 std::vector<message_stored>
-prepare_messages(connection& conn, const std::vector<message_request>& requests);
+prepare_messages(connection& conn,
+                 const std::vector<message_request>& requests);
 
 /// message_store::record: one INSERT; an id stored meanwhile keeps its row.
 /// Empty, or why not.

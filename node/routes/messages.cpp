@@ -126,7 +126,7 @@ void add_message_routes(router& r, const route_context& ctx) {
              m.id = "msg_" + random_hex(12);
            auto contact = ctx.contact;
            db_answer(ctx, std::move(out), [m, contact](pg::connection& c) {
-             auto stored = pg::store_messages(c, {m}, {}, {});
+             auto stored = pg::store_messages(c, {m});
              auto& s = stored.at(0);
              if (!s.error.empty())
                return s.field.empty() ? reply::fail(
