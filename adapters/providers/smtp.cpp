@@ -6,6 +6,15 @@
 #include <utility> // std::exchange, which Boost 1.74's awaitable.hpp misses
 #include <vector>
 
+// Boost 1.74's Asio turns co_await on for clang only with libc++'s
+// <experimental/coroutine>; clang 14 (the sanitize and fuzz builds) has
+// C++20 coroutines with libstdc++'s <coroutine> too.
+#if defined(__clang__) && defined(__cpp_impl_coroutine)                      \
+  && __has_include(<coroutine>) && !defined(BOOST_ASIO_HAS_CO_AWAIT)
+#  define BOOST_ASIO_HAS_CO_AWAIT 1
+#  define BOOST_ASIO_HAS_STD_COROUTINE 1
+#endif
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
